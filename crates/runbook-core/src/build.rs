@@ -1,0 +1,1617 @@
+//! Graph building: the document's blocks and annotations become steps, problems become entry
+//! points, and sequence and branch edges connect them. Annotations override inference.
+
+use crate::annotation::{self, Confirm, FrontMatter, StepAnnotation, StepKindSpec};
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::document::{CodeBlock, Document, ListContext, NodeKind};
+use crate::infer;
+use crate::model::*;
+use crate::placeholder::{self, CodeKind};
+use crate::prose;
+use crate::risk::{self, Classified};
+use crate::shell;
+use crate::source::{Source, Span};
+use serde_saphyr::{Location, Spanned};
+use std::collections::{HashMap, HashSet};
+
+/// A step before ids and edges are assigned.
+#[derive(Debug)]
+pub(crate) struct Draft {
+    pub kind: StepKind,
+    pub risk: Classified,
+    pub code: String,
+    pub code_map: Vec<(usize, usize)>,
+    pub lang: Option<String>,
+    pub span: Span,
+    pub section: Option<usize>,
+    pub list: ListContext,
+    pub title: String,
+    pub expected_output: Option<String>,
+    pub http: Option<HttpRequest>,
+    pub annotation: Option<Annotated>,
+    /// An "If …" / "When …" sentence just before the step (for inferred branches).
+    pub condition: Option<String>,
+    /// Index of the node that produced the draft.
+    pub node: usize,
+}
+
+/// A parsed `yaml step` block and how to map its YAML positions back to the `.md` file.
+#[derive(Debug)]
+pub(crate) struct Annotated {
+    pub spec: StepAnnotation,
+    pub origin: YamlOrigin,
+    pub span: Span,
+}
+
+/// Maps YAML positions (from serde-saphyr) to source offsets.
+#[derive(Debug, Clone)]
+pub(crate) struct YamlOrigin {
+    pieces: Vec<(usize, usize)>,
+    line_starts: Vec<usize>,
+    text_len: usize,
+    fallback: usize,
+}
+
+impl YamlOrigin {
+    fn new(text: &str, pieces: Vec<(usize, usize)>, fallback: usize) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i + 1));
+        YamlOrigin { pieces, line_starts, text_len: text.len(), fallback }
+    }
+
+    fn text_offset(&self, loc: &Location, text: Option<&str>) -> usize {
+        if let Some(b) = loc.span().byte_offset() {
+            return (b as usize).min(self.text_len);
+        }
+        let line = (loc.line() as usize).saturating_sub(1);
+        let start = self.line_starts.get(line).copied().unwrap_or(self.text_len);
+        let col = (loc.column() as usize).saturating_sub(1);
+        match text {
+            Some(t) => t.get(start..).map_or(start, |rest| start + rest.char_indices().nth(col).map_or(rest.len(), |(i, _)| i)),
+            None => start + col,
+        }
+    }
+
+    fn source_offset(&self, text_offset: usize) -> usize {
+        let i = self.pieces.partition_point(|&(t, _)| t <= text_offset);
+        match i.checked_sub(1).and_then(|i| self.pieces.get(i)) {
+            Some(&(t, s)) => s + (text_offset - t),
+            None => self.fallback,
+        }
+    }
+
+    pub fn span_of(&self, loc: &Location, text: Option<&str>) -> Span {
+        if *loc == Location::UNKNOWN {
+            return Span::new(self.fallback, self.fallback);
+        }
+        let start = self.text_offset(loc, text);
+        let len = loc.span().byte_len().map_or(0, |l| l as usize);
+        let s = self.source_offset(start);
+        Span::new(s, s + len)
+    }
+
+    pub fn spanned<T>(&self, v: &Spanned<T>) -> Span {
+        self.span_of(&v.referenced, None)
+    }
+}
+
+const SQL_LANGS: &[&str] = &["sql", "psql", "postgres", "postgresql", "pgsql", "plpgsql", "sqlite", "sqlite3", "mysql", "tsql", "plsql"];
+const SHELL_LANGS: &[&str] = &[
+    "bash",
+    "sh",
+    "shell",
+    "console",
+    "zsh",
+    "shell-session",
+    "shellsession",
+    "terminal",
+    "ksh",
+    "fish",
+    "cli",
+    "bash-session",
+    "sh-session",
+    "cmd",
+];
+/// Labels that say "this is output or text, not something to run".
+const TEXT_LANGS: &[&str] = &["text", "txt", "plaintext", "plain", "output", "log", "none"];
+
+pub fn build(source: &Source, doc: &Document, diags: &mut Vec<Diagnostic>) -> Graph {
+    let mut b =
+        Builder { source, doc, diags, front: FrontMatter::default(), drafts: Vec::new(), expressions: minijinja::Environment::new() };
+    b.front_matter();
+    b.walk();
+    b.finish()
+}
+
+struct Builder<'a> {
+    source: &'a Source,
+    doc: &'a Document,
+    diags: &'a mut Vec<Diagnostic>,
+    front: FrontMatter,
+    drafts: Vec<Draft>,
+    expressions: minijinja::Environment<'static>,
+}
+
+/// What the previous node was, for attaching annotations to adjacent blocks.
+#[derive(Clone)]
+enum Prev {
+    Other,
+    /// A code block and the drafts it produced.
+    Code {
+        node: usize,
+        drafts: std::ops::Range<usize>,
+    },
+    /// An annotation waiting for the block after it.
+    Annotation,
+}
+
+impl Builder<'_> {
+    fn front_matter(&mut self) {
+        if let Some(span) = self.doc.unclosed_front_matter {
+            self.diags.push(
+                Diagnostic::error("unclosed-front-matter", span, "front matter is opened here but never closed")
+                    .label("no closing `---` line follows")
+                    .hint("close the front matter with a line holding only `---`; the file was read as plain Markdown"),
+            );
+        }
+        let Some(fm) = &self.doc.front_matter else {
+            return;
+        };
+        let origin = YamlOrigin::new(&fm.yaml, vec![(0, fm.yaml_start)], fm.span.start);
+        match serde_saphyr::from_str::<Option<FrontMatter>>(&fm.yaml) {
+            Ok(front) => self.front = front.unwrap_or_default(),
+            Err(e) => {
+                self.yaml_error(&e, &origin, &fm.yaml, "front matter");
+                // Keep what can be read: a second try ignoring the broken part is not possible
+                // with serde, so the runbook is built without front matter.
+            }
+        }
+        self.front_matter_key_typos(&fm.yaml, &origin);
+    }
+
+    fn front_matter_key_typos(&mut self, yaml: &str, origin: &YamlOrigin) {
+        let mut offset = 0;
+        for line in yaml.split_inclusive('\n') {
+            let start = offset;
+            offset += line.len();
+            let Some((key, _)) = line.split_once(':') else {
+                continue;
+            };
+            if key.starts_with([' ', '\t', '#', '-']) || key.is_empty() || key.contains(' ') {
+                continue;
+            }
+            if annotation::FRONT_MATTER_KEYS.contains(&key) {
+                continue;
+            }
+            if let Some(m) = did_you_mean(key, annotation::FRONT_MATTER_KEYS.iter().copied()) {
+                let s = origin.source_offset(start);
+                self.diags.push(
+                    Diagnostic::warning(
+                        "unknown-front-matter-key",
+                        Span::new(s, s + key.len()),
+                        format!("unknown front matter key `{key}`"),
+                    )
+                    .label("ignored")
+                    .hint(format!("did you mean `{m}`?")),
+                );
+            }
+        }
+    }
+
+    fn yaml_error(&mut self, e: &serde_saphyr::Error, origin: &YamlOrigin, text: &str, what: &str) {
+        let span = match e.location() {
+            Some(loc) => {
+                let s = origin.span_of(&loc, Some(text));
+                Span::new(s.start, s.end.max(s.start + 1))
+            }
+            None => Span::new(origin.fallback, origin.fallback + 3),
+        };
+        let options = serde_saphyr::render_options! { snippets: serde_saphyr::SnippetMode::Off };
+        let mut message = e.render_with_options(options);
+        if let Some(i) = message.rfind(" at line ") {
+            message.truncate(i);
+        }
+        let message = message.lines().next().unwrap_or("invalid YAML").trim().to_owned();
+        self.diags.push(Diagnostic::error("invalid-yaml", span, format!("invalid {what}: {message}")).label(message));
+    }
+
+    fn walk(&mut self) {
+        let doc = self.doc;
+        let mut prev = Prev::Other;
+        let mut pending: Option<Annotated> = None;
+        let mut last_paragraph: Option<(usize, Span)> = None;
+        for (index, node) in doc.nodes.iter().enumerate() {
+            match &node.kind {
+                NodeKind::Code(block) if block.is_step_annotation() => {
+                    if let Some(p) = pending.take() {
+                        self.standalone(p, index, node.section, node.list);
+                    }
+                    let Some(annotated) = self.parse_annotation(block, node.span) else {
+                        prev = Prev::Other;
+                        continue;
+                    };
+                    match prev.clone() {
+                        Prev::Code { node: block_node, drafts } if drafts.clone().all(|d| self.drafts[d].annotation.is_none()) => {
+                            self.annotate_block(block_node, drafts, annotated);
+                            prev = Prev::Other;
+                        }
+                        _ => {
+                            pending = Some(annotated);
+                            prev = Prev::Annotation;
+                        }
+                    }
+                }
+                NodeKind::Code(block) => {
+                    let intro = last_paragraph
+                        .filter(|&(p, _)| p + 1 == index || matches!(prev, Prev::Annotation))
+                        .map(|(_, s)| &self.source.text[s.range()]);
+                    let start = self.drafts.len();
+                    if let (Some(p), Prev::Annotation) = (pending.take(), &prev) {
+                        let draft = self.block_draft_annotated(index, block, node.span, node.section, node.list, p);
+                        self.drafts.extend(draft);
+                    } else {
+                        if let Some(p) = pending.take() {
+                            self.standalone(p, index, node.section, node.list);
+                        }
+                        // Example output right after a step belongs to that step.
+                        let is_output = intro.is_some_and(prose::introduces_output)
+                            || (TEXT_LANGS.contains(&block.lang().as_str()) && matches!(prev, Prev::Code { .. }));
+                        if is_output {
+                            if let Some(last) = self.drafts.last_mut().filter(|d| d.section == node.section && d.expected_output.is_none())
+                            {
+                                last.expected_output = Some(block.text.trim_end().to_owned());
+                                prev = Prev::Other;
+                                continue;
+                            }
+                        }
+                        let drafts = self.block_drafts(index, block, node.span, node.section, node.list);
+                        self.drafts.extend(drafts);
+                    }
+                    let end = self.drafts.len();
+                    let title = intro.map(|t| prose::first_sentence(&prose::plain_text(t), 120));
+                    let condition = intro.and_then(infer::condition_sentence);
+                    for d in &mut self.drafts[start..end] {
+                        if d.title.is_empty() {
+                            d.title = title.clone().unwrap_or_default();
+                        }
+                        if d.condition.is_none() {
+                            d.condition = condition.clone();
+                        }
+                    }
+                    if block.unterminated {
+                        let open = Span::new(node.span.start, node.span.start + 3);
+                        self.diags.push(
+                            Diagnostic::warning("unterminated-fence", open, "this code fence is never closed")
+                                .label("runs to the end of the file")
+                                .hint("add a closing fence; everything after it was read as code"),
+                        );
+                    }
+                    prev = Prev::Code { node: index, drafts: start..end };
+                }
+                NodeKind::Task { .. } => {
+                    if let Some(p) = pending.take() {
+                        self.standalone(p, index, node.section, node.list);
+                    }
+                    let text = prose::plain_text(&self.source.text[node.span.range()]);
+                    let text = text.trim_start_matches("[ ]").trim_start_matches("[x]").trim_start_matches("[X]").trim().to_owned();
+                    if !text.is_empty() {
+                        self.drafts.push(Draft {
+                            kind: StepKind::Manual,
+                            risk: Classified { risk: Risk::Read, reason: "checklist item".into() },
+                            code: text.clone(),
+                            code_map: vec![(0, node.span.start)],
+                            lang: None,
+                            span: node.span,
+                            section: node.section,
+                            list: node.list,
+                            title: prose::first_sentence(&text, 120),
+                            expected_output: None,
+                            http: None,
+                            annotation: None,
+                            condition: None,
+                            node: index,
+                        });
+                    }
+                    last_paragraph = Some((index, node.span));
+                    prev = Prev::Other;
+                }
+                NodeKind::Paragraph => {
+                    if let Some(p) = pending.take() {
+                        self.standalone(p, index, node.section, node.list);
+                    }
+                    last_paragraph = Some((index, node.span));
+                    prev = Prev::Other;
+                }
+                NodeKind::ItemStart => {
+                    // A list item's own paragraph follows; keep an annotation waiting across it.
+                    if !matches!(prev, Prev::Annotation) {
+                        prev = Prev::Other;
+                    }
+                }
+                NodeKind::Table => {
+                    if let Some(p) = pending.take() {
+                        self.standalone(p, index, node.section, node.list);
+                    }
+                    prev = Prev::Other;
+                }
+            }
+        }
+        if let Some(p) = pending.take() {
+            let (section, list) = doc.nodes.last().map_or((None, ListContext::default()), |n| (n.section, n.list));
+            self.standalone(p, doc.nodes.len(), section, list);
+        }
+    }
+
+    fn parse_annotation(&mut self, block: &CodeBlock, span: Span) -> Option<Annotated> {
+        let origin = YamlOrigin::new(&block.text, block.pieces.clone(), span.start);
+        if block.text.trim().is_empty() {
+            self.diags.push(
+                Diagnostic::error("empty-annotation", span, "this `yaml step` block is empty").hint("give the step at least an `id`"),
+            );
+            return None;
+        }
+        match serde_saphyr::from_str::<StepAnnotation>(&block.text) {
+            Ok(spec) => Some(Annotated { spec, origin, span }),
+            Err(e) => {
+                self.yaml_error(&e, &origin, &block.text, "step annotation");
+                None
+            }
+        }
+    }
+
+    /// A `yaml step` block that annotates the block just before it.
+    fn annotate_block(&mut self, block_node: usize, drafts: std::ops::Range<usize>, annotated: Annotated) {
+        let node = &self.doc.nodes[block_node];
+        let NodeKind::Code(block) = &node.kind else {
+            return;
+        };
+        let title = drafts.clone().next().map(|d| self.drafts[d].title.clone()).unwrap_or_default();
+        let condition = drafts.clone().next().and_then(|d| self.drafts[d].condition.clone());
+        let new = self.block_draft_annotated(block_node, block, node.span, node.section, node.list, annotated);
+        let tail: Vec<Draft> = self.drafts.drain(drafts.start..).skip(drafts.len()).collect();
+        if let Some(mut d) = new {
+            if d.title.is_empty() {
+                d.title = title;
+            }
+            d.condition = d.condition.or(condition);
+            self.drafts.push(d);
+        }
+        self.drafts.extend(tail);
+    }
+
+    /// One step for the whole block, with the annotation's kind (or the inferred one).
+    fn block_draft_annotated(
+        &mut self,
+        index: usize,
+        block: &CodeBlock,
+        span: Span,
+        section: Option<usize>,
+        list: ListContext,
+        annotated: Annotated,
+    ) -> Option<Draft> {
+        let inferred = self.block_drafts(index, block, span, section, list);
+        let kind = match annotated.spec.kind {
+            Some(k) => spec_kind(k),
+            None => {
+                let kinds: HashSet<StepKind> = inferred.iter().map(|d| d.kind).collect();
+                match (kinds.len(), inferred.first()) {
+                    (1, Some(d)) => d.kind,
+                    _ => {
+                        let at = annotated.span;
+                        self.diags.push(
+                            Diagnostic::error(
+                                "annotation-needs-kind",
+                                Span::new(at.start, at.start + 3),
+                                "cannot tell what kind of step this block is",
+                            )
+                            .hint("add `kind: sql`, `http`, `shell` or `manual` to the annotation"),
+                        );
+                        StepKind::Manual
+                    }
+                }
+            }
+        };
+        let (code, code_map) = if inferred.len() == 1 && inferred[0].kind == kind {
+            (inferred[0].code.clone(), inferred[0].code_map.clone())
+        } else {
+            let text = block.text.trim_end().to_owned();
+            (text, block.pieces.clone())
+        };
+        let mut draft = self.draft(kind, code, code_map, Some(block.lang()).filter(|l| !l.is_empty()), span, section, list, index);
+        draft.expected_output = inferred.into_iter().find_map(|d| d.expected_output);
+        draft.annotation = Some(annotated);
+        Some(draft)
+    }
+
+    fn standalone(&mut self, annotated: Annotated, index: usize, section: Option<usize>, list: ListContext) {
+        let spec = &annotated.spec;
+        let kind = match (spec.kind, &spec.code, spec.branches.is_empty()) {
+            (Some(k), _, _) => spec_kind(k),
+            (None, Some(_), _) => {
+                let at = annotated.span;
+                self.diags.push(
+                    Diagnostic::error(
+                        "annotation-needs-kind",
+                        Span::new(at.start, at.start + 3),
+                        "a standalone step with `code` needs a `kind`",
+                    )
+                    .hint("add `kind: sql`, `http` or `shell`"),
+                );
+                StepKind::Manual
+            }
+            (None, None, false) => StepKind::Decision,
+            (None, None, true) => StepKind::Manual,
+        };
+        let code = spec.code.clone().unwrap_or_default().trim_end().to_owned();
+        let map = vec![(0, annotated.span.start)];
+        let mut draft = self.draft(kind, code, map, None, annotated.span, section, list, index);
+        draft.title = spec.title.clone().unwrap_or_default();
+        draft.annotation = Some(annotated);
+        self.drafts.push(draft);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn draft(
+        &self,
+        kind: StepKind,
+        code: String,
+        code_map: Vec<(usize, usize)>,
+        lang: Option<String>,
+        span: Span,
+        section: Option<usize>,
+        list: ListContext,
+        node: usize,
+    ) -> Draft {
+        let risk = classify(kind, &code);
+        let http = (kind == StepKind::Http).then(|| shell::parse_curl(&code)).flatten();
+        let risk = match &http {
+            Some(h) => risk::classify_http_method(&h.method),
+            None => risk,
+        };
+        Draft {
+            kind,
+            risk,
+            code,
+            code_map,
+            lang,
+            span,
+            section,
+            list,
+            title: String::new(),
+            expected_output: None,
+            http,
+            annotation: None,
+            condition: None,
+            node,
+        }
+    }
+
+    /// Inferred steps for one fenced block: none (output, config), one, or several when the
+    /// block mixes kinds.
+    fn block_drafts(&self, index: usize, block: &CodeBlock, span: Span, section: Option<usize>, list: ListContext) -> Vec<Draft> {
+        let lang = block.lang();
+        let text = block.text.trim_end();
+        if text.trim().is_empty() {
+            return Vec::new();
+        }
+        let lang_opt = Some(lang.clone()).filter(|l| !l.is_empty());
+        let map_block = |pieces: &[(usize, usize)]| pieces.iter().map(|&(c, b)| (c, block.source_offset(b))).collect::<Vec<_>>();
+        if SQL_LANGS.contains(&lang.as_str()) || (lang.is_empty() && looks_like_sql(text)) {
+            let lead = text.len() - text.trim_start().len();
+            let code = text.trim_start().to_owned();
+            let map = map_block(&[(0, lead)]);
+            let mut d = self.draft(StepKind::Sql, code, map, lang_opt, span, section, list, index);
+            d.code_map = shift_map(block, lead);
+            return vec![d];
+        }
+        let shellish = SHELL_LANGS.contains(&lang.as_str())
+            || (lang.is_empty() && looks_like_shell(text))
+            || (TEXT_LANGS.contains(&lang.as_str())
+                && text.lines().any(|l| shell::strip_prompt(l).is_some() && looks_like_shell(shell::strip_prompt(l).unwrap_or(""))));
+        if !shellish {
+            if lang.is_empty() && text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+                return vec![self.comment_draft(text, block, span, section, list, index)];
+            }
+            return Vec::new();
+        }
+        let sb = shell::read_block(text);
+        if sb.commands.is_empty() {
+            if !sb.comments.is_empty() {
+                return vec![self.comment_draft(text, block, span, section, list, index)];
+            }
+            return Vec::new();
+        }
+        let output = (!sb.output.is_empty()).then(|| sb.output.join("\n"));
+        // Group commands: runs of shell, each curl alone, each SQL statement alone.
+        let mut groups: Vec<(StepKind, Vec<&shell::CommandLine>)> = Vec::new();
+        let mut i = 0;
+        let cmds = &sb.commands;
+        while i < cmds.len() {
+            let c = &cmds[i];
+            let kind = command_kind(&c.text);
+            if kind == StepKind::Sql {
+                let mut stmt = vec![c];
+                while !stmt.last().is_some_and(|s| s.text.trim_end().ends_with(';'))
+                    && i + 1 < cmds.len()
+                    && command_kind(&cmds[i + 1].text) == StepKind::Shell
+                    && !is_known_command(&cmds[i + 1].text)
+                {
+                    i += 1;
+                    stmt.push(&cmds[i]);
+                }
+                groups.push((StepKind::Sql, stmt));
+            } else if kind == StepKind::Shell && groups.last().is_some_and(|(k, _)| *k == StepKind::Shell) {
+                if let Some(g) = groups.last_mut() {
+                    g.1.push(c);
+                }
+            } else {
+                groups.push((kind, vec![c]));
+            }
+            i += 1;
+        }
+        // A plain shell block without prompts keeps its text whole (comments included).
+        if groups.len() == 1 && groups[0].0 == StepKind::Shell && !sb.had_prompts {
+            let lead = text.len() - text.trim_start().len();
+            let mut d = self.draft(StepKind::Shell, text.trim_start().to_owned(), Vec::new(), lang_opt, span, section, list, index);
+            d.code_map = shift_map(block, lead);
+            d.expected_output = output;
+            return vec![d];
+        }
+        let n = groups.len();
+        groups
+            .into_iter()
+            .enumerate()
+            .map(|(gi, (kind, lines))| {
+                let mut code = String::new();
+                let mut map = Vec::new();
+                for (li, l) in lines.iter().enumerate() {
+                    if li > 0 {
+                        code.push('\n');
+                    }
+                    for &(c, b) in &l.pieces {
+                        map.push((code.len() + c, block.source_offset(b)));
+                    }
+                    code.push_str(&l.text);
+                }
+                let first_line = lines.first().map_or(0, |l| l.pieces[0].1);
+                let last =
+                    lines.last().map_or(first_line, |l| l.pieces.last().map_or(0, |p| p.1) + l.text.lines().last().map_or(0, str::len));
+                let step_span = if n == 1 { span } else { Span::new(block.source_offset(first_line), block.source_offset(last)) };
+                let mut d = self.draft(kind, code, map, lang_opt.clone(), step_span, section, list, index);
+                if gi + 1 == n {
+                    d.expected_output = output.clone();
+                }
+                d
+            })
+            .collect()
+    }
+
+    fn comment_draft(&self, text: &str, block: &CodeBlock, span: Span, section: Option<usize>, list: ListContext, index: usize) -> Draft {
+        let lines: Vec<&str> = text.lines().map(|l| l.trim().trim_start_matches('#').trim()).filter(|l| !l.is_empty()).collect();
+        let code = lines.join("\n");
+        let mut d = self.draft(StepKind::Manual, code, shift_map(block, 0), None, span, section, list, index);
+        d.risk = Classified { risk: Risk::Read, reason: "manual instruction".into() };
+        d
+    }
+
+    fn finish(mut self) -> Graph {
+        let doc = self.doc;
+        let problems = problem_headings(doc);
+        let runs = infer::insert_decisions(self.source, doc, &mut self.drafts, &problems);
+        let mut graph = Graph { title: self.title(), ..Graph::default() };
+        self.connections(&mut graph);
+
+        // Ids: annotated first (they are reserved), then inferred ones around them.
+        let mut ids: Vec<String> = vec![String::new(); self.drafts.len()];
+        let mut taken: HashMap<String, Span> = HashMap::new();
+        for (i, d) in self.drafts.iter().enumerate() {
+            if let Some(a) = &d.annotation {
+                if let Some(id) = &a.spec.id {
+                    let span = a.origin.spanned(id);
+                    let value = id.value.trim().to_owned();
+                    if value.is_empty() || value == "end" || value.starts_with('#') {
+                        self.diags.push(
+                            Diagnostic::error("invalid-step-id", span, format!("`{value}` cannot be a step id"))
+                                .hint("ids are words like `check-lockouts`; `end` and `#…` are reserved for branch targets"),
+                        );
+                        continue;
+                    }
+                    if let Some(first) = taken.get(&value) {
+                        let line = self.source.line_col(first.start).line;
+                        self.diags.push(
+                            Diagnostic::error("duplicate-step-id", span, format!("step id `{value}` is used twice"))
+                                .label("second use")
+                                .hint(format!("the first use is on line {line}; step ids must be unique within a runbook")),
+                        );
+                        continue;
+                    }
+                    taken.insert(value.clone(), span);
+                    ids[i] = value;
+                }
+            }
+        }
+        let mut counters: HashMap<String, usize> = HashMap::new();
+        for (i, d) in self.drafts.iter().enumerate() {
+            if !ids[i].is_empty() {
+                continue;
+            }
+            let base = id_base(doc, &problems, d.section);
+            let n = counters.entry(base.clone()).or_insert(0);
+            loop {
+                *n += 1;
+                let candidate = format!("{base}-{n}");
+                if !taken.contains_key(&candidate) {
+                    taken.insert(candidate.clone(), d.span);
+                    ids[i] = candidate;
+                    break;
+                }
+            }
+        }
+
+        // Entry points, in order of their first step.
+        let mut entry_index: HashMap<Option<usize>, usize> = HashMap::new();
+        for (i, d) in self.drafts.iter().enumerate() {
+            let problem = d.section.and_then(|s| problems[s]);
+            if entry_index.contains_key(&problem) {
+                continue;
+            }
+            entry_index.insert(problem, graph.entry_points.len());
+            let (title, severity, span, id) = match problem {
+                Some(h) => {
+                    let heading = &doc.headings[h];
+                    let (title, severity) = prose::split_severity(&heading.title);
+                    (title, severity, heading.span, heading.anchor.clone())
+                }
+                None => (graph.title.clone(), None, Span::new(0, 0), "main".to_owned()),
+            };
+            let line = self.source.line_col(span.start).line;
+            graph.entry_points.push(EntryPoint { id, title, severity, line, first_step: Some(ids[i].clone()), span });
+        }
+
+        let secrets: HashSet<String> = self.front.secrets.0.iter().map(|(k, _)| k.value.clone()).collect();
+        let captures: HashSet<String> = self
+            .drafts
+            .iter()
+            .filter_map(|d| d.annotation.as_ref())
+            .flat_map(|a| a.spec.capture.0.iter().map(|(k, _)| k.value.clone()))
+            .collect();
+        self.parameters(&mut graph, &secrets);
+
+        let drafts = std::mem::take(&mut self.drafts);
+        for (i, d) in drafts.iter().enumerate() {
+            let step = self.step(d, &ids[i], &problems, &entry_index, &graph, &secrets, &captures);
+            graph.steps.push(step);
+        }
+        let new_params: Vec<Parameter> = graph
+            .steps
+            .iter()
+            .flat_map(|s| s.params.iter())
+            .filter(|name| graph.parameter(name).is_none())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .fold(Vec::<Parameter>::new(), |mut acc, name| {
+                if !acc.iter().any(|p| &p.name == name) {
+                    acc.push(inferred_parameter(name, &secrets));
+                }
+                acc
+            });
+        graph.parameters.extend(new_params);
+
+        self.edges(&mut graph, &drafts, &ids, &problems, &runs);
+        graph
+    }
+
+    fn title(&self) -> String {
+        if let Some(t) = &self.front.title {
+            return t.clone();
+        }
+        if let Some(h) = self.doc.headings.iter().find(|h| h.level == 1).or(self.doc.headings.first()) {
+            return prose::split_severity(&h.title).0;
+        }
+        let stem = self.source.name.rsplit('/').next().unwrap_or(&self.source.name);
+        stem.trim_end_matches(".md").trim_end_matches(".markdown").to_owned()
+    }
+
+    fn connections(&mut self, graph: &mut Graph) {
+        for (name, c) in &self.front.connections.0 {
+            let kind = match c.kind {
+                annotation::ConnectionKind::Postgres => "postgres",
+                annotation::ConnectionKind::Sqlite => "sqlite",
+                annotation::ConnectionKind::Http => "http",
+            };
+            graph.connections.push(Connection { name: name.value.clone(), kind: kind.into(), url: c.url.clone(), env: c.env.clone() });
+        }
+        for (name, e) in &self.front.environments.0 {
+            graph.environments.push(Environment {
+                name: name.value.clone(),
+                connections: e.connections.0.iter().map(|(k, v)| (k.value.clone(), v.clone())).collect(),
+                targets: e.targets.0.iter().map(|(k, v)| (k.value.clone(), v.clone())).collect(),
+            });
+        }
+        for (name, s) in &self.front.secrets.0 {
+            graph.secrets.push(Secret { name: name.value.clone(), env: s.env.clone(), file: s.file.clone() });
+        }
+        let known: Vec<&str> = graph.connections.iter().map(|c| c.name.as_str()).collect();
+        for (env_name, e) in &self.front.environments.0 {
+            for (conn, _) in &e.connections.0 {
+                if !known.contains(&conn.value.as_str()) {
+                    let span = Span::new(self.front_offset(conn), self.front_offset(conn) + conn.value.len());
+                    let mut d = Diagnostic::error(
+                        "unknown-connection",
+                        span,
+                        format!("environment `{}` names unknown connection `{}`", env_name.value, conn.value),
+                    );
+                    if let Some(m) = did_you_mean(&conn.value, known.iter().copied()) {
+                        d = d.hint(format!("did you mean `{m}`?"));
+                    }
+                    self.diags.push(d);
+                }
+            }
+        }
+    }
+
+    fn front_offset<T>(&self, v: &Spanned<T>) -> usize {
+        match &self.doc.front_matter {
+            Some(fm) => YamlOrigin::new(&fm.yaml, vec![(0, fm.yaml_start)], fm.span.start).spanned(v).start,
+            None => 0,
+        }
+    }
+
+    fn parameters(&mut self, graph: &mut Graph, secrets: &HashSet<String>) {
+        let fm = self.doc.front_matter.as_ref().map(|fm| YamlOrigin::new(&fm.yaml, vec![(0, fm.yaml_start)], fm.span.start));
+        let specs: Vec<(String, annotation::ParamSpec)> =
+            self.front.parameters.0.iter().map(|(k, v)| (k.value.clone(), v.clone())).collect();
+        for (name, spec) in specs {
+            if let Some(origin) = &fm {
+                self.check_param_spec(&spec, origin);
+            }
+            graph.parameters.push(declared_parameter(&name, &spec, secrets));
+        }
+        for name in secrets {
+            if graph.parameter(name).is_none() {
+                graph.parameters.push(Parameter {
+                    name: name.clone(),
+                    prompt: None,
+                    pattern: None,
+                    default: None,
+                    source: Some("secret".into()),
+                    secret: true,
+                    declared: true,
+                });
+            }
+        }
+    }
+
+    fn check_param_spec(&mut self, spec: &annotation::ParamSpec, origin: &YamlOrigin) {
+        if let Some(p) = &spec.pattern {
+            if let Err(msg) = validate_pattern(&p.value) {
+                self.diags.push(Diagnostic::error("invalid-pattern", origin.spanned(p), format!("invalid parameter pattern: {msg}")));
+            }
+        }
+        if let Some(s) = &spec.source {
+            let v = s.value.as_str();
+            let ok = v == "prompt"
+                || v == "secret"
+                || v.strip_prefix("env:").is_some_and(|n| !n.is_empty())
+                || v.strip_prefix("capture:").is_some_and(|n| !n.is_empty())
+                || v.strip_prefix("file:").is_some_and(|n| !n.is_empty());
+            if !ok {
+                self.diags.push(
+                    Diagnostic::error("invalid-param-source", origin.spanned(s), format!("unknown parameter source `{v}`"))
+                        .hint("use `prompt`, `secret`, `env:NAME`, `file:PATH` or `capture:NAME`"),
+                );
+            }
+        }
+    }
+
+    fn check_expression(&mut self, expr: &Spanned<String>, origin: &YamlOrigin, what: &str) -> String {
+        let text = expr.value.trim().to_owned();
+        let text = text.strip_prefix("{{").and_then(|t| t.strip_suffix("}}")).map_or(text.clone(), |t| t.trim().to_owned());
+        if let Err(e) = self.expressions.compile_expression(&text) {
+            let detail = e.detail().map(str::to_owned).unwrap_or_else(|| e.to_string());
+            self.diags.push(
+                Diagnostic::error("invalid-expression", origin.spanned(expr), format!("invalid {what}: {detail}"))
+                    .hint("conditions are minijinja expressions, e.g. `rows | length > 0` or `status == 200`"),
+            );
+        }
+        text
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn step(
+        &mut self,
+        d: &Draft,
+        id: &str,
+        problems: &[Option<usize>],
+        entries: &HashMap<Option<usize>, usize>,
+        graph: &Graph,
+        secrets: &HashSet<String>,
+        captures: &HashSet<String>,
+    ) -> Step {
+        let doc = self.doc;
+        let (section, section_anchor) = match d.section {
+            Some(h) => (prose::split_severity(&doc.headings[h].title).0, doc.headings[h].anchor.clone()),
+            None => (graph.title.clone(), String::new()),
+        };
+        let problem = entries.get(&d.section.and_then(|s| problems[s])).map(|&i| graph.entry_points[i].id.clone());
+        let code_kind = if d.kind == StepKind::Sql { CodeKind::Sql } else { CodeKind::Shell };
+        let placeholders = if matches!(d.kind, StepKind::Manual | StepKind::Decision) && d.annotation.is_none() {
+            Vec::new()
+        } else {
+            placeholder::find(&d.code, code_kind, &[])
+        };
+        let mut step = Step {
+            id: id.to_owned(),
+            kind: d.kind,
+            risk: d.risk.risk,
+            risk_reason: Some(d.risk.reason.clone()),
+            title: if d.title.is_empty() { section.clone() } else { d.title.clone() },
+            section,
+            section_anchor,
+            problem,
+            line: self.source.line_col(d.code_map.first().map_or(d.span.start, |m| m.1)).line,
+            params: Vec::new(),
+            code: d.code.clone(),
+            lang: d.lang.clone(),
+            placeholders,
+            target: None,
+            timeout_ms: None,
+            http: d.http.clone(),
+            checks: Vec::new(),
+            captures: Vec::new(),
+            confirm: ConfirmKind::None,
+            revert: None,
+            expected_output: d.expected_output.clone(),
+            annotated: d.annotation.is_some(),
+            span: d.span,
+            code_map: d.code_map.clone(),
+        };
+        if d.kind == StepKind::Sql && !step.placeholders.is_empty() {
+            let c = risk::classify_sql(&neutralize(&step.code, &step.placeholders));
+            step.risk = c.risk;
+            step.risk_reason = Some(c.reason);
+        }
+        for p in &step.placeholders {
+            if !step.params.contains(&p.name) {
+                step.params.push(p.name.clone());
+            }
+        }
+        if let Some(a) = &d.annotation {
+            self.apply_annotation(&mut step, a, graph, secrets, captures);
+        }
+        if step.target.is_none() && step.kind == StepKind::Sql {
+            let dbs: Vec<&Connection> = graph.connections.iter().filter(|c| c.kind != "http").collect();
+            if dbs.len() == 1 {
+                step.target = Some(dbs[0].name.clone());
+            }
+        }
+        step
+    }
+
+    fn apply_annotation(&mut self, step: &mut Step, a: &Annotated, graph: &Graph, secrets: &HashSet<String>, captures: &HashSet<String>) {
+        let spec = &a.spec;
+        if let Some(t) = &spec.title {
+            step.title = t.clone();
+        }
+        step.timeout_ms = spec.timeout.map(|t| t.0);
+        if let Some(target) = &spec.target {
+            let names: Vec<&str> = graph.connections.iter().map(|c| c.name.as_str()).collect();
+            match graph.connections.iter().find(|c| c.name == target.value) {
+                Some(c) => {
+                    let fits = match step.kind {
+                        StepKind::Sql => c.kind != "http",
+                        StepKind::Http => c.kind == "http",
+                        _ => true,
+                    };
+                    if !fits {
+                        self.diags.push(Diagnostic::error(
+                            "wrong-connection-kind",
+                            a.origin.spanned(target),
+                            format!("a {} step cannot run against {} connection `{}`", step.kind.as_str(), c.kind, c.name),
+                        ));
+                    }
+                }
+                None => {
+                    let mut d =
+                        Diagnostic::error("unknown-connection", a.origin.spanned(target), format!("unknown connection `{}`", target.value))
+                            .label("not declared under `connections:`");
+                    d = match did_you_mean(&target.value, names.iter().copied()) {
+                        Some(m) => d.hint(format!("did you mean `{m}`?")),
+                        None if names.is_empty() => d.hint("declare it in the front matter under `connections:`"),
+                        None => d.hint(format!("declared connections: {}", names.join(", "))),
+                    };
+                    self.diags.push(d);
+                }
+            }
+            step.target = Some(target.value.clone());
+        }
+        let mut local: HashSet<String> = HashSet::new();
+        for (name, p) in &spec.params.0 {
+            self.check_param_spec(p, &a.origin);
+            local.insert(name.value.clone());
+            if !step.params.contains(&name.value) {
+                step.params.push(name.value.clone());
+            }
+        }
+        for c in &spec.expect {
+            let name = c.name.clone().unwrap_or_else(|| c.that.as_ref().or(c.value.as_ref()).map(|e| e.value.clone()).unwrap_or_default());
+            let that = c.that.as_ref().map(|e| self.check_expression(e, &a.origin, "check"));
+            let value = c.value.as_ref().map(|e| self.check_expression(e, &a.origin, "check value"));
+            if that.is_none() && value.is_none() {
+                self.diags.push(Diagnostic::error(
+                    "invalid-check",
+                    a.span,
+                    format!("check `{name}` needs `that:` (a condition) or `value:` with thresholds"),
+                ));
+            }
+            if value.is_some() && c.warning.is_none() && c.critical.is_none() {
+                self.diags.push(Diagnostic::error(
+                    "invalid-check",
+                    a.span,
+                    format!("check `{name}` has a `value:` but no `warning:` or `critical:` threshold"),
+                ));
+            }
+            step.checks.push(Check {
+                name,
+                that,
+                value,
+                warning: c.warning,
+                critical: c.critical,
+                direction: c.direction.unwrap_or(annotation::Direction::Above),
+                level: c.level.unwrap_or(annotation::Level::Critical),
+            });
+        }
+        for (name, expr) in &spec.capture.0 {
+            let e = self.check_expression(expr, &a.origin, "capture");
+            step.captures.push(Capture { name: name.value.clone(), expr: e });
+        }
+        step.confirm = match &spec.confirm {
+            None | Some(Confirm::No) => ConfirmKind::None,
+            Some(Confirm::Yes) => ConfirmKind::Yes,
+            Some(Confirm::Word(w)) => ConfirmKind::Word { word: w.clone() },
+        };
+        // A placeholder in annotated code needs a value source.
+        for p in step.placeholders.clone() {
+            let known = local.contains(&p.name)
+                || graph.parameter(&p.name).is_some_and(|q| q.declared)
+                || secrets.contains(&p.name)
+                || captures.contains(&p.name);
+            if !known {
+                let start = step.source_offset(p.start);
+                let span = Span::new(start, start + (p.end - p.start));
+                self.diags.push(
+                    Diagnostic::error("placeholder-without-source", span, format!("placeholder `{}` has no value source", p.name))
+                        .label("nothing provides this value")
+                        .hint(format!("declare `{}` under `params:` in the step annotation or `parameters:` in the front matter, or capture it in an earlier step", p.name)),
+                );
+            }
+        }
+    }
+
+    fn edges(&mut self, graph: &mut Graph, drafts: &[Draft], ids: &[String], problems: &[Option<usize>], runs: &[infer::OptionRun]) {
+        let doc = self.doc;
+        let index: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+        // Steps of each problem, in document order.
+        let problem_of = |d: &Draft| d.section.and_then(|s| problems[s]);
+        let mut next_in_problem: Vec<Option<usize>> = vec![None; drafts.len()];
+        let mut last_of: HashMap<Option<usize>, usize> = HashMap::new();
+        for (i, d) in drafts.iter().enumerate() {
+            if let Some(&prev) = last_of.get(&problem_of(d)) {
+                next_in_problem[prev] = Some(i);
+            }
+            last_of.insert(problem_of(d), i);
+        }
+        let (inferred, next_override) = infer::branches(self.source, doc, drafts, runs, &next_in_problem);
+        for (i, d) in drafts.iter().enumerate() {
+            let from = ids[i].clone();
+            let annotated = d.annotation.as_ref();
+            let has_branches = annotated.is_some_and(|a| !a.spec.branches.is_empty());
+            if let Some(a) = annotated.filter(|_| has_branches) {
+                for br in &a.spec.branches {
+                    let to = self.resolve_target(&br.goto, &a.origin, &index, ids, drafts);
+                    let when = br.when.as_ref().map(|w| self.check_expression(w, &a.origin, "branch condition"));
+                    graph.edges.push(Edge {
+                        from: from.clone(),
+                        to,
+                        label: Some(br.label.clone()),
+                        when,
+                        kind: EdgeKind::Branch,
+                        judgement: None,
+                        span: a.origin.spanned(&br.goto),
+                    });
+                }
+                continue;
+            }
+            if let Some(next) = annotated.and_then(|a| a.spec.next.as_ref().map(|n| (n, &a.origin))) {
+                let to = self.resolve_target(next.0, next.1, &index, ids, drafts);
+                if to.is_some() {
+                    graph.edges.push(Edge {
+                        from,
+                        to,
+                        label: None,
+                        when: None,
+                        kind: EdgeKind::Sequence,
+                        judgement: None,
+                        span: next.1.spanned(next.0),
+                    });
+                }
+                continue;
+            }
+            if let Some(branches) = inferred.get(&i) {
+                for b in branches {
+                    graph.edges.push(Edge {
+                        from: from.clone(),
+                        to: b.to.map(|t| ids[t].clone()),
+                        label: Some(b.label.clone()),
+                        when: None,
+                        kind: EdgeKind::Branch,
+                        judgement: b.judgement.clone(),
+                        span: d.span,
+                    });
+                }
+                continue;
+            }
+            if let Some(n) = next_override.get(&i).copied().unwrap_or(next_in_problem[i]) {
+                graph.edges.push(Edge {
+                    from,
+                    to: Some(ids[n].clone()),
+                    label: None,
+                    when: None,
+                    kind: EdgeKind::Sequence,
+                    judgement: None,
+                    span: d.span,
+                });
+            }
+        }
+        for (i, d) in drafts.iter().enumerate() {
+            if let Some(a) = &d.annotation {
+                if let Some(r) = &a.spec.revert {
+                    let to = self.resolve_target(r, &a.origin, &index, ids, drafts);
+                    graph.steps[i].revert = to;
+                }
+            }
+        }
+    }
+
+    /// A branch target: a step id, `#heading-anchor` (its first step) or `end`.
+    fn resolve_target(
+        &mut self,
+        target: &Spanned<String>,
+        origin: &YamlOrigin,
+        index: &HashMap<&str, usize>,
+        ids: &[String],
+        drafts: &[Draft],
+    ) -> Option<String> {
+        let t = target.value.trim();
+        if t == "end" {
+            return None;
+        }
+        let span = origin.spanned(target);
+        if let Some(anchor) = t.strip_prefix('#') {
+            let Some(h) = self.doc.headings.iter().position(|h| h.anchor == anchor) else {
+                let anchors = self.doc.headings.iter().map(|h| h.anchor.as_str());
+                let mut d = Diagnostic::error("unknown-branch-target", span, format!("no heading has the anchor `#{anchor}`"))
+                    .label("unknown anchor");
+                if let Some(m) = did_you_mean(anchor, anchors) {
+                    d = d.hint(format!("did you mean `#{m}`?"));
+                }
+                self.diags.push(d);
+                return None;
+            };
+            let end = section_end(self.doc, h);
+            let start = self.doc.headings[h].span.start;
+            return match drafts.iter().position(|d| d.span.start >= start && d.span.start < end) {
+                Some(i) => Some(ids[i].clone()),
+                None => {
+                    self.diags.push(
+                        Diagnostic::error("empty-branch-target", span, format!("the section `#{anchor}` has no steps"))
+                            .hint("point the branch at a step id, or add a step under that heading"),
+                    );
+                    None
+                }
+            };
+        }
+        if index.contains_key(t) {
+            return Some(t.to_owned());
+        }
+        let mut d = Diagnostic::error("unknown-branch-target", span, format!("unknown step `{t}`")).label("no step has this id");
+        d = match did_you_mean(t, ids.iter().map(String::as_str)) {
+            Some(m) => d.hint(format!("did you mean `{m}`?")),
+            None => d.hint("use a step id, `#heading-anchor` or `end`"),
+        };
+        self.diags.push(d);
+        None
+    }
+}
+
+fn spec_kind(k: StepKindSpec) -> StepKind {
+    match k {
+        StepKindSpec::Sql => StepKind::Sql,
+        StepKindSpec::Http => StepKind::Http,
+        StepKindSpec::Shell => StepKind::Shell,
+        StepKindSpec::Manual => StepKind::Manual,
+        StepKindSpec::Decision => StepKind::Decision,
+    }
+}
+
+fn classify(kind: StepKind, code: &str) -> Classified {
+    match kind {
+        StepKind::Sql => risk::classify_sql(code),
+        StepKind::Shell | StepKind::Http => risk::classify_shell(code),
+        StepKind::Manual => Classified { risk: Risk::Read, reason: "manual step".into() },
+        StepKind::Decision => Classified { risk: Risk::Read, reason: "decision".into() },
+    }
+}
+
+/// Block piece map shifted by `lead` bytes trimmed off the front of the text.
+fn shift_map(block: &CodeBlock, lead: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::with_capacity(block.pieces.len());
+    for &(t, s) in &block.pieces {
+        if t + 64 < lead {
+            continue;
+        }
+        if t <= lead {
+            out.clear();
+            out.push((0, s + (lead - t)));
+        } else {
+            out.push((t - lead, s));
+        }
+    }
+    if out.is_empty() {
+        out.push((0, block.source_offset(lead)));
+    }
+    out
+}
+
+/// Replaces placeholders with parseable stand-ins so sqlparser can classify the statement.
+pub fn neutralize(code: &str, placeholders: &[Placeholder]) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut at = 0;
+    for p in placeholders {
+        if p.start < at || p.end > code.len() {
+            continue;
+        }
+        out.push_str(&code[at..p.start]);
+        match p.style {
+            PlaceholderStyle::Quoted => out.push_str("'x'"),
+            _ => out.push_str("placeholder_value"),
+        }
+        at = p.end;
+    }
+    out.push_str(&code[at..]);
+    out
+}
+
+fn validate_pattern(p: &str) -> Result<(), String> {
+    // The core has no regex engine; check the common mistakes (balance) and leave the rest
+    // to the engine, which compiles the pattern before asking for a value.
+    let mut depth: i32 = 0;
+    let mut escaped = false;
+    let mut in_class = false;
+    for c in p.chars() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' => escaped = true,
+            '[' if !in_class => in_class = true,
+            ']' if in_class => in_class = false,
+            '(' if !in_class => depth += 1,
+            ')' if !in_class => {
+                depth -= 1;
+                if depth < 0 {
+                    return Err("unmatched `)`".into());
+                }
+            }
+            _ => {}
+        }
+    }
+    if depth != 0 {
+        return Err("unclosed `(`".into());
+    }
+    if in_class {
+        return Err("unclosed `[`".into());
+    }
+    Ok(())
+}
+
+fn declared_parameter(name: &str, spec: &annotation::ParamSpec, secrets: &HashSet<String>) -> Parameter {
+    let source = spec.source.as_ref().map(|s| s.value.clone());
+    let secret = spec.secret || secrets.contains(name) || source.as_deref() == Some("secret") || is_secret_name(name);
+    Parameter {
+        name: name.to_owned(),
+        prompt: spec.prompt.clone(),
+        pattern: spec.pattern.as_ref().map(|p| p.value.clone()),
+        default: spec.default.clone(),
+        source,
+        secret,
+        declared: true,
+    }
+}
+
+fn inferred_parameter(name: &str, secrets: &HashSet<String>) -> Parameter {
+    Parameter {
+        name: name.to_owned(),
+        prompt: None,
+        pattern: None,
+        default: None,
+        source: None,
+        secret: secrets.contains(name) || is_secret_name(name),
+        declared: false,
+    }
+}
+
+/// Names that say they hold a secret are secrets without any annotation.
+pub fn is_secret_name(name: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    ["TOKEN", "PASSWORD", "PASSWD", "SECRET", "KEY", "CREDENTIAL"].iter().any(|w| n.contains(w))
+}
+
+fn looks_like_sql(text: &str) -> bool {
+    let first = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with("--")).unwrap_or("");
+    let word = first.split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("").to_ascii_uppercase();
+    let keyword = matches!(
+        word.as_str(),
+        "SELECT"
+            | "WITH"
+            | "INSERT"
+            | "UPDATE"
+            | "DELETE"
+            | "ALTER"
+            | "CREATE"
+            | "DROP"
+            | "TRUNCATE"
+            | "VACUUM"
+            | "ANALYZE"
+            | "EXPLAIN"
+            | "REINDEX"
+            | "GRANT"
+            | "REVOKE"
+            | "BEGIN"
+            | "COMMIT"
+    );
+    // `select` in lower case at the start of a line is still SQL; `update` alone may be prose.
+    keyword && (first.contains(' ') || first.ends_with(';')) && !first.starts_with("WITH ") || (word == "WITH" && first.contains(" AS "))
+}
+
+/// Commands seen at the start of shell lines in runbooks.
+const KNOWN_COMMANDS: &[&str] = &[
+    "kubectl",
+    "oc",
+    "curl",
+    "wget",
+    "psql",
+    "sudo",
+    "systemctl",
+    "service",
+    "docker",
+    "podman",
+    "git",
+    "cd",
+    "ls",
+    "cat",
+    "grep",
+    "tail",
+    "head",
+    "ssh",
+    "scp",
+    "helm",
+    "aws",
+    "gcloud",
+    "gsutil",
+    "az",
+    "redis-cli",
+    "echo",
+    "export",
+    "journalctl",
+    "ps",
+    "top",
+    "df",
+    "du",
+    "find",
+    "rm",
+    "mv",
+    "cp",
+    "chmod",
+    "chown",
+    "kill",
+    "pkill",
+    "openssl",
+    "dig",
+    "nslookup",
+    "ping",
+    "jq",
+    "vault",
+    "consul",
+    "nomad",
+    "terraform",
+    "ansible",
+    "make",
+    "python",
+    "python3",
+    "ruby",
+    "bundle",
+    "rake",
+    "rails",
+    "node",
+    "npm",
+    "yarn",
+    "mysql",
+    "pg_dump",
+    "pg_restore",
+    "pg_basebackup",
+    "pg_ctl",
+    "pg_isready",
+    "pg_repack",
+    "knife",
+    "etcdctl",
+    "crictl",
+    "ceph",
+    "rados",
+    "rbd",
+    "ip",
+    "iptables",
+    "tcpdump",
+    "watch",
+    "awk",
+    "sed",
+    "xargs",
+    "for",
+    "while",
+    "if",
+    "sh",
+    "bash",
+    "mount",
+    "umount",
+    "lsblk",
+    "free",
+    "uptime",
+    "date",
+    "patronictl",
+    "gitlab-ctl",
+    "gitlab-rake",
+    "gitlab-rails",
+    "gitlab-psql",
+    "sv",
+    "tar",
+    "gzip",
+    "unzip",
+    "mkdir",
+    "touch",
+    "less",
+    "sort",
+    "uniq",
+    "wc",
+    "netstat",
+    "ss",
+    "lsof",
+    "strace",
+    "htop",
+    "vmstat",
+    "iostat",
+    "mtr",
+    "traceroute",
+    "nc",
+    "telnet",
+    "openstack",
+    "virtctl",
+    "kubeadm",
+    "minikube",
+    "kind",
+    "istioctl",
+    "linkerd",
+    "argocd",
+    "flux",
+    "velero",
+    "promtool",
+    "amtool",
+    "thanos",
+    "cortextool",
+    "mimirtool",
+    "logcli",
+    "http",
+    "httpie",
+    "sqlite3",
+    "createdb",
+    "dropdb",
+    "vacuumdb",
+    "reindexdb",
+    "mongo",
+    "mongosh",
+    "rabbitmqctl",
+    "nodetool",
+    "cqlsh",
+    "synctl",
+    "register_new_matrix_user",
+    "chef-client",
+    "salt",
+    "pssh",
+    "tsh",
+    "step",
+    "certbot",
+    "nginx",
+    "haproxy",
+    "socat",
+    "dd",
+    "du",
+    "stat",
+    "env",
+    "source",
+    "set",
+    "unset",
+    "read",
+    "printf",
+    "test",
+    "diff",
+    "cut",
+    "tr",
+    "tee",
+    "xxd",
+    "base64",
+    "hostname",
+    "uname",
+    "id",
+    "whoami",
+    "crontab",
+    "ulimit",
+    "sysctl",
+    "reboot",
+    "shutdown",
+    "dmesg",
+    "zcat",
+    "zgrep",
+    "rsync",
+    "gpg",
+    "ssh-keygen",
+    "kubectx",
+    "kubens",
+    "k9s",
+    "stern",
+    "jsonnet",
+    "gh",
+    "glab",
+    "cf",
+];
+
+fn first_command_word(line: &str) -> &str {
+    let l = shell::strip_prompt(line).unwrap_or(line).trim_start();
+    let mut words = l.split_whitespace();
+    let mut w = words.next().unwrap_or("");
+    while w == "sudo"
+        || (w.contains('=')
+            && !w.starts_with('=')
+            && w.split('=').next().is_some_and(|k| k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')))
+    {
+        w = words.next().unwrap_or("");
+    }
+    w
+}
+
+fn is_known_command(line: &str) -> bool {
+    let w = first_command_word(line);
+    let base = w.rsplit('/').next().unwrap_or(w);
+    KNOWN_COMMANDS.contains(&base)
+        || w.starts_with("./")
+        || w.starts_with("/usr/")
+        || w.starts_with("/opt/")
+        || w.starts_with("~/")
+        || w.starts_with("/bin/")
+        || w.starts_with("/sbin/")
+        || w.starts_with("$(")
+}
+
+fn looks_like_shell(text: &str) -> bool {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'));
+    match lines.next() {
+        Some(first) => shell::strip_prompt(first).is_some() || is_known_command(first),
+        None => false,
+    }
+}
+
+/// The kind of one command line inside a shell block.
+fn command_kind(cmd: &str) -> StepKind {
+    let t = cmd.trim_start();
+    let word: String = t.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    let sql_keyword = matches!(
+        word.as_str(),
+        "SELECT"
+            | "WITH"
+            | "INSERT"
+            | "UPDATE"
+            | "DELETE"
+            | "ALTER"
+            | "CREATE"
+            | "DROP"
+            | "TRUNCATE"
+            | "VACUUM"
+            | "ANALYZE"
+            | "EXPLAIN"
+            | "REINDEX"
+            | "GRANT"
+            | "REVOKE"
+            | "SHOW"
+    );
+    if sql_keyword && t.len() > word.len() && t[word.len()..].starts_with([' ', '\n', '(', ';']) {
+        return StepKind::Sql;
+    }
+    if shell::parse_curl(t).is_some() {
+        return StepKind::Http;
+    }
+    StepKind::Shell
+}
+
+/// For each heading: the heading of the problem it belongs to (`None`: the document itself).
+pub(crate) fn problem_headings(doc: &Document) -> Vec<Option<usize>> {
+    let n = doc.headings.len();
+    let roles: Vec<Option<prose::Role>> = doc.headings.iter().map(|h| prose::role(&h.title)).collect();
+    let mut has_role_child = vec![false; n];
+    for (i, h) in doc.headings.iter().enumerate() {
+        if roles[i].is_some() {
+            if let Some(p) = h.parent {
+                has_role_child[p] = true;
+            }
+        }
+    }
+    let mut out: Vec<Option<usize>> = vec![None; n];
+    for i in 0..n {
+        let h = &doc.headings[i];
+        let parent_problem = h.parent.and_then(|p| out[p]);
+        let parent_is_role = h.parent.is_some_and(|p| roles[p].is_some());
+        out[i] = if roles[i].is_some() {
+            parent_problem
+        } else if is_step_heading(&h.title) && h.parent.is_some() {
+            parent_problem.or(h.parent)
+        } else if parent_is_role && !has_role_child[i] && parent_problem.is_some() {
+            // `### 1. Delete data` under `## Resolution`: an option of the problem above.
+            parent_problem
+        } else {
+            Some(i)
+        };
+    }
+    out
+}
+
+/// `Step 1: …`: a heading that is one step of a sequence.
+pub(crate) fn is_step_heading_sequential(title: &str) -> bool {
+    let t = title.trim().to_ascii_lowercase();
+    let t = t.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
+    ["step", "phase", "stage"]
+        .iter()
+        .any(|w| t.strip_prefix(w).map(str::trim_start).is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit())))
+}
+
+/// `Step 1: …`, `1. …`, `Option 2 …`: a heading that is part of a procedure, not a problem.
+pub(crate) fn is_step_heading(title: &str) -> bool {
+    let t = title.trim().to_ascii_lowercase();
+    let t = t.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
+    let after_word = |w: &str| t.strip_prefix(w).map(|r| r.trim_start()).is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()));
+    after_word("step") || after_word("option") || after_word("phase") || after_word("stage") || {
+        let digits = t.chars().take_while(|c| c.is_ascii_digit()).count();
+        digits > 0 && t[digits..].starts_with(['.', ')', ':'])
+    }
+}
+
+fn id_base(doc: &Document, problems: &[Option<usize>], section: Option<usize>) -> String {
+    let Some(h) = section else {
+        return "step".into();
+    };
+    let heading = &doc.headings[h];
+    let own = crate::document::slug(&prose::split_severity(&heading.title).0);
+    let own = if own.is_empty() { heading.anchor.clone() } else { own };
+    match problems[h] {
+        Some(p) if p != h => {
+            let problem = &doc.headings[p];
+            let problem_slug = crate::document::slug(&prose::split_severity(&problem.title).0);
+            let problem_slug = if problem_slug.is_empty() { problem.anchor.clone() } else { problem_slug };
+            format!("{problem_slug}-{own}")
+        }
+        _ => own,
+    }
+}
+
+/// Where the section opened by heading `h` ends (the next heading of the same or higher level).
+pub(crate) fn section_end(doc: &Document, h: usize) -> usize {
+    let level = doc.headings[h].level;
+    doc.headings[h + 1..].iter().find(|n| n.level <= level).map_or(usize::MAX, |n| n.span.start)
+}

@@ -1,0 +1,259 @@
+//! Decisions written as prose: numbered resolution options become a decision step with a
+//! branch per option, "If …" sentences become operator-judged branches, and "Skip to
+//! [X](#anchor)" links become labelled edges.
+
+use crate::build::{Draft, section_end};
+use crate::document::{Document, NodeKind};
+use crate::model::{Risk, StepKind};
+use crate::prose::{self, Role};
+use crate::risk::Classified;
+use crate::source::Source;
+use std::collections::HashMap;
+
+/// An inferred branch out of a draft.
+#[derive(Debug, Clone)]
+pub(crate) struct Branch {
+    pub to: Option<usize>,
+    pub label: String,
+    pub judgement: Option<String>,
+}
+
+/// "If the cluster state is not green, …" → the sentence, when a paragraph opens with a condition.
+pub(crate) fn condition_sentence(paragraph: &str) -> Option<String> {
+    let text = prose::plain_text(paragraph);
+    let lower = text.to_ascii_lowercase();
+    let opens = ["if ", "when ", "otherwise", "in case ", "should ", "only if ", "if,", "in the event "];
+    if opens.iter().any(|o| lower.starts_with(o)) { Some(prose::first_sentence(&text, 160)) } else { None }
+}
+
+/// A run of resolution options inside one problem: drafts `[start, end)` after the inserted
+/// decision draft at `decision`, grouped by option.
+#[derive(Debug)]
+pub(crate) struct OptionRun {
+    pub decision: usize,
+    /// (label, first draft, last draft) per option.
+    pub options: Vec<(String, usize, usize)>,
+    /// The first draft after the run in the same problem, if any.
+    pub after: Option<usize>,
+}
+
+/// The option a resolution draft belongs to: a key and its label.
+fn option_of(source: &Source, doc: &Document, problems: &[Option<usize>], d: &Draft) -> Option<(usize, String)> {
+    let section = d.section?;
+    let heading = &doc.headings[section];
+    let in_resolution = |h: usize| prose::role(&doc.headings[h].title) == Some(Role::Resolution);
+    // `### 1. Delete data` (or any non-step heading) directly under a resolution heading.
+    if let Some(parent) = heading.parent {
+        if in_resolution(parent)
+            && prose::role(&heading.title).is_none()
+            && problems[section] != Some(section)
+            && !crate::build::is_step_heading_sequential(&heading.title)
+        {
+            return Some((section * 2, option_label(&heading.title)));
+        }
+    }
+    // `1. **Account locked**: …` list items under a resolution heading.
+    if in_resolution(section) || heading.parent.is_some_and(in_resolution) {
+        let item = d.list.item?;
+        let start =
+            doc.nodes.iter().position(|n| matches!(n.kind, NodeKind::ItemStart) && n.list.item == Some(item) && n.list.depth == 1)?;
+        let para = doc.nodes[start + 1..]
+            .iter()
+            .take_while(|n| n.list.item == Some(item))
+            .find(|n| matches!(n.kind, NodeKind::Paragraph | NodeKind::Task { .. }))?;
+        let text = source.text[para.span.range()].trim_start();
+        if let Some(bold) = text.strip_prefix("**").and_then(|t| t.split_once("**")).map(|(b, _)| b) {
+            return Some((usize::MAX / 2 + item, option_label(bold)));
+        }
+    }
+    None
+}
+
+fn option_label(title: &str) -> String {
+    let t = prose::plain_text(title);
+    let t = t.trim_start_matches(|c: char| c.is_ascii_digit() || matches!(c, '.' | ')' | ' ' | ':' | '#'));
+    let lower = t.to_ascii_lowercase();
+    let t = if lower.starts_with("option") || lower.starts_with("solution") {
+        t.split_once([':', '-', '–']).map_or(t, |(_, rest)| rest.trim())
+    } else {
+        t
+    };
+    t.trim_end_matches(':').trim().to_owned()
+}
+
+/// Inserts a decision draft before each run of two or more resolution options.
+pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec<Draft>, problems: &[Option<usize>]) -> Vec<OptionRun> {
+    let keys: Vec<Option<(usize, String)>> =
+        drafts.iter().map(|d| if d.annotation.is_some() { None } else { option_of(source, doc, problems, d) }).collect();
+    let problem_of = |d: &Draft| d.section.and_then(|s| problems[s]);
+    // Find runs: consecutive drafts of one problem that all have an option key.
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < drafts.len() {
+        if keys[i].is_none() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let p = problem_of(&drafts[i]);
+        while i < drafts.len() && keys[i].is_some() && problem_of(&drafts[i]) == p {
+            i += 1;
+        }
+        let distinct = {
+            let mut k: Vec<usize> = keys[start..i].iter().flatten().map(|(k, _)| *k).collect();
+            k.dedup();
+            k.len()
+        };
+        if distinct >= 2 {
+            runs.push((start, i));
+        }
+    }
+    let mut out = Vec::new();
+    // Insert from the back so earlier indices stay valid, then fix up.
+    let mut shifted: Vec<(usize, usize)> = Vec::new();
+    for (n, &(start, end)) in runs.iter().enumerate() {
+        shifted.push((start + n, end + n));
+    }
+    for (n, &(start, _)) in runs.iter().enumerate().rev() {
+        let first = &drafts[start];
+        let section = first
+            .section
+            .map(|s| doc.headings[s].parent.filter(|&p| prose::role(&doc.headings[p].title) == Some(Role::Resolution)).unwrap_or(s));
+        let decision = Draft {
+            kind: StepKind::Decision,
+            risk: Classified { risk: Risk::Read, reason: "decision".into() },
+            code: String::new(),
+            code_map: vec![(0, first.span.start)],
+            lang: None,
+            span: crate::source::Span::new(first.span.start, first.span.start),
+            section,
+            list: Default::default(),
+            title: "Which resolution applies?".into(),
+            expected_output: None,
+            http: None,
+            annotation: None,
+            condition: None,
+            node: first.node,
+        };
+        let _ = n;
+        drafts.insert(start, decision);
+    }
+    let mut all_keys: Vec<Option<(usize, String)>> = Vec::with_capacity(drafts.len());
+    {
+        let mut ki = keys.into_iter();
+        let decision_at: Vec<usize> = shifted.iter().map(|&(s, _)| s).collect();
+        for i in 0..drafts.len() {
+            if decision_at.contains(&i) {
+                all_keys.push(None);
+            } else {
+                all_keys.push(ki.next().flatten());
+            }
+        }
+    }
+    for &(start, end) in &shifted {
+        // Options start after the decision draft.
+        let mut options: Vec<(String, usize, usize)> = Vec::new();
+        let mut last_key = None;
+        for j in start + 1..=end {
+            let Some((k, label)) = &all_keys[j] else {
+                continue;
+            };
+            if last_key == Some(*k) {
+                if let Some(o) = options.last_mut() {
+                    o.2 = j;
+                }
+            } else {
+                options.push((label.clone(), j, j));
+                last_key = Some(*k);
+            }
+        }
+        let p = problem_of(&drafts[start + 1]);
+        let after = (end + 1..drafts.len()).find(|&j| problem_of(&drafts[j]) == p);
+        out.push(OptionRun { decision: start, options, after });
+    }
+    out
+}
+
+/// Branches inferred for each draft (by index).
+pub(crate) fn branches(
+    source: &Source,
+    doc: &Document,
+    drafts: &[Draft],
+    runs: &[OptionRun],
+    next_in_problem: &[Option<usize>],
+) -> (HashMap<usize, Vec<Branch>>, HashMap<usize, Option<usize>>) {
+    let mut out: HashMap<usize, Vec<Branch>> = HashMap::new();
+    let mut next_override: HashMap<usize, Option<usize>> = HashMap::new();
+    for run in runs {
+        let branches =
+            run.options.iter().map(|(label, first, _)| Branch { to: Some(*first), label: label.clone(), judgement: None }).collect();
+        out.insert(run.decision, branches);
+        for (_, _, last) in &run.options {
+            next_override.insert(*last, run.after);
+        }
+    }
+    // "If …" before a step: the step before it asks whether the condition holds.
+    for i in 0..drafts.len() {
+        let Some(cond) = &drafts[i].condition else {
+            continue;
+        };
+        if drafts[i].annotation.is_some() {
+            continue;
+        }
+        let Some(prev) = (0..i).rev().find(|&p| next_in_problem[p] == Some(i)) else {
+            continue;
+        };
+        if out.contains_key(&prev) || drafts[prev].annotation.is_some() || next_override.contains_key(&prev) {
+            continue;
+        }
+        let otherwise = next_override.get(&i).copied().unwrap_or(next_in_problem[i]);
+        out.insert(
+            prev,
+            vec![
+                Branch { to: Some(i), label: short_label(cond), judgement: Some(cond.clone()) },
+                Branch { to: otherwise, label: "Otherwise".into(), judgement: Some(format!("Not the case: {cond}")) },
+            ],
+        );
+    }
+    // "Skip to [Mitigation](#mitigation)": a labelled edge from the step before the sentence.
+    for node in &doc.nodes {
+        if !matches!(node.kind, NodeKind::Paragraph) || node.links.is_empty() {
+            continue;
+        }
+        let text = prose::plain_text(&source.text[node.span.range()]);
+        let lower = text.to_ascii_lowercase();
+        if !["skip to", "go to", "proceed to", "jump to", "continue with", "continue to", "move on to", "skip ahead"]
+            .iter()
+            .any(|w| lower.contains(w))
+        {
+            continue;
+        }
+        let Some(anchor) = node.links.iter().find_map(|l| l.strip_prefix('#')) else {
+            continue;
+        };
+        let Some(h) = doc.headings.iter().position(|h| h.anchor == anchor) else {
+            continue;
+        };
+        let (start, end) = (doc.headings[h].span.start, section_end(doc, h));
+        let Some(target) = drafts.iter().position(|d| d.span.start >= start && d.span.start < end) else {
+            continue;
+        };
+        let Some(prev) = drafts.iter().rposition(|d| d.span.end <= node.span.start) else {
+            continue;
+        };
+        if drafts[prev].annotation.is_some() || out.contains_key(&prev) || target == prev {
+            continue;
+        }
+        let next = next_override.get(&prev).copied().unwrap_or(next_in_problem[prev]);
+        let mut branches = vec![Branch { to: Some(target), label: short_label(&text), judgement: Some(prose::first_sentence(&text, 160)) }];
+        if next != Some(target) {
+            branches.push(Branch { to: next, label: "Continue".into(), judgement: None });
+        }
+        out.insert(prev, branches);
+    }
+    (out, next_override)
+}
+
+fn short_label(sentence: &str) -> String {
+    prose::first_sentence(sentence, 60).trim_end_matches([',', ':', '.']).to_owned()
+}

@@ -1,0 +1,382 @@
+//! Placeholders authors leave for the operator: `'USER_ID'`, `YOUR_TOKEN`, `<namespace>`,
+//! `[host]`, `$VAR`, psql `:var`, `{{ name }}`. Each becomes a parameter; when the step runs the
+//! value is bound (SQL), quoted (shell) or encoded (URL), never spliced.
+
+use crate::model::{Placeholder, PlaceholderStyle};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum CodeKind {
+    Sql,
+    Shell,
+}
+
+/// Quoted names that are placeholders even without an underscore.
+const QUOTED_WORDS: &[&str] = &[
+    "EMAIL",
+    "USERNAME",
+    "USER",
+    "HOSTNAME",
+    "HOST",
+    "TOKEN",
+    "UUID",
+    "ID",
+    "DOMAIN",
+    "PASSWORD",
+    "NAMESPACE",
+    "ORG",
+    "ORGANIZATION",
+    "TENANT",
+    "PROJECT",
+    "DATABASE",
+    "SCHEMA",
+    "TABLE",
+    "TIMESTAMP",
+    "DATE",
+    "VALUE",
+    "NAME",
+    "PID",
+    "CHANGEME",
+];
+
+/// Environment variables that are always set; `$HOME` is not a placeholder.
+const AMBIENT_VARS: &[&str] = &[
+    "HOME",
+    "PATH",
+    "USER",
+    "PWD",
+    "OLDPWD",
+    "SHELL",
+    "HOSTNAME",
+    "RANDOM",
+    "TMPDIR",
+    "LANG",
+    "TERM",
+    "EDITOR",
+    "PAGER",
+    "UID",
+    "EUID",
+    "PPID",
+    "SECONDS",
+    "LINENO",
+    "IFS",
+    "PS1",
+    "LOGNAME",
+    "BASH_SOURCE",
+    "FUNCNAME",
+    "OSTYPE",
+    "HOSTTYPE",
+];
+
+fn is_ident_start(c: u8) -> bool {
+    c.is_ascii_alphabetic() || c == b'_'
+}
+
+fn is_ident(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+fn ident_end(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && is_ident(b[i]) {
+        i += 1;
+    }
+    i
+}
+
+fn is_upper_name(s: &str) -> bool {
+    s.len() >= 2
+        && s.as_bytes()[0].is_ascii_uppercase()
+        && s.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
+        && (s.contains('_') || QUOTED_WORDS.contains(&s))
+}
+
+/// Finds placeholders in `code`. `assigned` names variables set earlier (not placeholders).
+pub fn find(code: &str, kind: CodeKind, assigned: &[String]) -> Vec<Placeholder> {
+    let b = code.as_bytes();
+    let mut out: Vec<Placeholder> = Vec::new();
+    let mut local_assigned: Vec<String> = Vec::new();
+    if kind == CodeKind::Shell {
+        collect_assignments(code, &mut local_assigned);
+    }
+    let is_assigned = |name: &str| assigned.iter().chain(local_assigned.iter()).any(|a| a == name);
+    let push = |out: &mut Vec<Placeholder>, name: String, start: usize, end: usize, style: PlaceholderStyle| {
+        out.push(Placeholder { name, start, end, style });
+    };
+
+    let mut i = 0;
+    let mut quote: Option<u8> = None;
+    let mut x_count = 0;
+    while i < b.len() {
+        let c = b[i];
+        // `{{ name }}`: our own template syntax, recognised everywhere, even in strings.
+        if c == b'{' && b.get(i + 1) == Some(&b'{') {
+            if let Some(close) = code[i + 2..].find("}}") {
+                let inner = code[i + 2..i + 2 + close].trim();
+                if !inner.is_empty() && inner.bytes().all(is_ident) && is_ident_start(inner.as_bytes()[0]) {
+                    push(&mut out, inner.to_owned(), i, i + 2 + close + 2, PlaceholderStyle::Template);
+                }
+                i += 2 + close + 2;
+                continue;
+            }
+        }
+        match quote {
+            Some(q) => {
+                if c == q {
+                    quote = None;
+                } else if c == b'\\' && q == b'"' {
+                    i += 1;
+                } else if q == b'"' && kind == CodeKind::Shell && c == b'$' {
+                    i = shell_var(code, i, &is_assigned, &mut out);
+                    continue;
+                }
+                if quote.is_some() && c != q {
+                    if let Some(n) = bare_at(code, i, &mut x_count, &mut out) {
+                        i = n;
+                        continue;
+                    }
+                }
+                i += 1;
+            }
+            None => match c {
+                b'\'' | b'"' => {
+                    // A whole quoted literal that is an upper-case name is a placeholder.
+                    let end = code[i + 1..].find(c as char).map(|e| i + 1 + e);
+                    if let Some(end) = end {
+                        let inner = &code[i + 1..end];
+                        let double_ok = c == b'\'' || kind == CodeKind::Shell;
+                        if double_ok && is_upper_name(inner) {
+                            let preceded_by_colon = i > 0 && b[i - 1] == b':' && kind == CodeKind::Sql;
+                            let start = if preceded_by_colon { i - 1 } else { i };
+                            let style = if preceded_by_colon { PlaceholderStyle::Psql } else { PlaceholderStyle::Quoted };
+                            push(&mut out, inner.to_owned(), start, end + 1, style);
+                            i = end + 1;
+                            continue;
+                        }
+                        if kind == CodeKind::Sql && i > 0 && b[i - 1] == b':' && !inner.is_empty() && inner.bytes().all(is_ident) {
+                            push(&mut out, inner.to_owned(), i - 1, end + 1, PlaceholderStyle::Psql);
+                            i = end + 1;
+                            continue;
+                        }
+                    }
+                    // Single quotes in shell are literal: no `$VAR` inside.
+                    quote = Some(c);
+                    i += 1;
+                }
+                b'-' if kind == CodeKind::Sql && b.get(i + 1) == Some(&b'-') => {
+                    // SQL comment to end of line.
+                    i = code[i..].find('\n').map_or(b.len(), |e| i + e);
+                }
+                b'#' if kind == CodeKind::Shell && (i == 0 || b[i - 1].is_ascii_whitespace()) => {
+                    i = code[i..].find('\n').map_or(b.len(), |e| i + e);
+                }
+                b'$' if kind == CodeKind::Shell => i = shell_var(code, i, &is_assigned, &mut out),
+                b':' if kind == CodeKind::Sql => {
+                    let prev_colon = i > 0 && b[i - 1] == b':';
+                    let next = b.get(i + 1).copied();
+                    if !prev_colon && next.is_some_and(is_ident_start) && !(i > 0 && is_ident(b[i - 1]) && b[i - 1].is_ascii_digit()) {
+                        let end = ident_end(b, i + 1);
+                        push(&mut out, code[i + 1..end].to_owned(), i, end, PlaceholderStyle::Psql);
+                        i = end;
+                    } else {
+                        i += if next == Some(b':') { 2 } else { 1 };
+                    }
+                }
+                b'<' => {
+                    if let Some((name, end)) = angle(code, i) {
+                        push(&mut out, name, i, end, PlaceholderStyle::Angle);
+                        i = end;
+                    } else {
+                        i += 1;
+                    }
+                }
+                b'[' if kind == CodeKind::Shell => {
+                    if let Some((name, end)) = bracket(code, i) {
+                        push(&mut out, name, i, end, PlaceholderStyle::Bracket);
+                        i = end;
+                    } else {
+                        i += 1;
+                    }
+                }
+                _ => {
+                    if let Some(n) = bare_at(code, i, &mut x_count, &mut out) {
+                        i = n;
+                    } else {
+                        i += 1;
+                    }
+                }
+            },
+        }
+    }
+    out
+}
+
+/// `YOUR_*`, `CHANGEME`, `xxx` at a word boundary starting at `i`.
+fn bare_at(code: &str, i: usize, x_count: &mut usize, out: &mut Vec<Placeholder>) -> Option<usize> {
+    let b = code.as_bytes();
+    if i > 0 && (is_ident(b[i - 1]) || b[i - 1] == b'-' || b[i - 1] == b'.') {
+        return None;
+    }
+    if !is_ident_start(b[i]) {
+        return None;
+    }
+    let mut end = ident_end(b, i);
+    // `your-project-id` style, lower case with dashes.
+    while end < b.len() && b[end] == b'-' && b.get(end + 1).is_some_and(|c| c.is_ascii_alphanumeric()) {
+        end = ident_end(b, end + 1);
+        while end < b.len() && b[end].is_ascii_alphanumeric() {
+            end += 1;
+        }
+    }
+    let word = &code[i..end];
+    let upper = word.to_ascii_uppercase();
+    if (upper.starts_with("YOUR_") || upper.starts_with("YOUR-")) && word.len() > 5 {
+        out.push(Placeholder { name: upper.replace('-', "_"), start: i, end, style: PlaceholderStyle::Bare });
+        return Some(end);
+    }
+    if upper == "CHANGEME" || upper == "CHANGE_ME" {
+        out.push(Placeholder { name: "CHANGEME".into(), start: i, end, style: PlaceholderStyle::Bare });
+        return Some(end);
+    }
+    if word.len() >= 3 && word.bytes().all(|c| c == b'x' || c == b'X') {
+        *x_count += 1;
+        let name = if *x_count == 1 { "XXX".to_owned() } else { format!("XXX_{x_count}") };
+        out.push(Placeholder { name, start: i, end, style: PlaceholderStyle::Bare });
+        return Some(end);
+    }
+    Some(end)
+}
+
+fn shell_var(code: &str, i: usize, is_assigned: &dyn Fn(&str) -> bool, out: &mut Vec<Placeholder>) -> usize {
+    let b = code.as_bytes();
+    let (name_start, name_end, end) = if b.get(i + 1) == Some(&b'{') {
+        let start = i + 2;
+        let name_end = ident_end(b, start);
+        // `${VAR}` only; `${VAR:-default}` and `${#arr}` have a value or are not ours.
+        if name_end == start || b.get(name_end) != Some(&b'}') {
+            return i + 1;
+        }
+        (start, name_end, name_end + 1)
+    } else {
+        let start = i + 1;
+        if !b.get(start).copied().is_some_and(is_ident_start) {
+            return i + 1;
+        }
+        let name_end = ident_end(b, start);
+        (start, name_end, name_end)
+    };
+    let name = &code[name_start..name_end];
+    if !AMBIENT_VARS.contains(&name) && !is_assigned(name) {
+        out.push(Placeholder { name: name.to_owned(), start: i, end, style: PlaceholderStyle::ShellVar });
+    }
+    end
+}
+
+fn angle(code: &str, i: usize) -> Option<(String, usize)> {
+    let b = code.as_bytes();
+    if b.get(i + 1) == Some(&b'<') || (i > 0 && (b[i - 1] == b'<' || b[i - 1] == b'-')) {
+        return None;
+    }
+    let start = i + 1;
+    let first = *b.get(start)?;
+    if !first.is_ascii_alphabetic() {
+        return None;
+    }
+    let mut end = start;
+    while end < b.len() && (is_ident(b[end]) || matches!(b[end], b'-' | b'.' | b' ')) {
+        end += 1;
+    }
+    if b.get(end) != Some(&b'>') || end - start > 60 {
+        return None;
+    }
+    let inner = code[start..end].trim();
+    if inner.is_empty() || inner.ends_with('-') || inner.contains("  ") {
+        return None;
+    }
+    // `<br>`-like HTML and `a < b > c` comparisons are not placeholders.
+    if matches!(inner, "br" | "p" | "b" | "i" | "pre" | "code" | "div" | "span") || code[start..end].starts_with(' ') {
+        return None;
+    }
+    Some((normalize(inner), end + 1))
+}
+
+fn bracket(code: &str, i: usize) -> Option<(String, usize)> {
+    let b = code.as_bytes();
+    if i > 0 && (is_ident(b[i - 1]) || matches!(b[i - 1], b'.' | b'[' | b']' | b'$' | b'}' | b')')) {
+        return None;
+    }
+    let start = i + 1;
+    if !b.get(start)?.is_ascii_lowercase() {
+        return None;
+    }
+    let mut end = start;
+    while end < b.len() && (b[end].is_ascii_lowercase() || b[end].is_ascii_digit() || matches!(b[end], b'-' | b'_')) {
+        end += 1;
+    }
+    if b.get(end) != Some(&b']') || b.get(end + 1) == Some(&b']') || end - start < 2 {
+        return None;
+    }
+    Some((normalize(&code[start..end]), end + 1))
+}
+
+/// `pod-name` → `POD_NAME`, so the same placeholder written two ways is one parameter.
+pub fn normalize(name: &str) -> String {
+    name.trim().chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect()
+}
+
+/// Names a shell block assigns before use: `X=1`, `export X=…`, `read X`, `for X in`.
+pub fn collect_assignments(code: &str, out: &mut Vec<String>) {
+    for line in code.lines() {
+        let mut words = line.split_whitespace().peekable();
+        while let Some(w) = words.next() {
+            let w = w.trim_start_matches(['(', '{']);
+            if let Some((k, _)) = w.split_once('=') {
+                if !k.is_empty() && k.bytes().all(is_ident) && is_ident_start(k.as_bytes()[0]) {
+                    out.push(k.to_owned());
+                }
+            } else if matches!(w, "read" | "for" | "local" | "declare") {
+                for n in words.by_ref() {
+                    if n.starts_with('-') {
+                        continue;
+                    }
+                    let n = n.split('=').next().unwrap_or(n);
+                    if !n.is_empty() && n.bytes().all(is_ident) {
+                        out.push(n.to_owned());
+                    }
+                    if w == "for" || w != "read" {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(code: &str, kind: CodeKind) -> Vec<String> {
+        find(code, kind, &[]).into_iter().map(|p| p.name).collect()
+    }
+
+    #[test]
+    fn sql_placeholders() {
+        assert_eq!(names("DELETE FROM login_attempts WHERE user_id = 'USER_ID';", CodeKind::Sql), ["USER_ID"]);
+        assert_eq!(names("SELECT * FROM t WHERE status = 'ACTIVE'", CodeKind::Sql), Vec::<String>::new());
+        assert_eq!(names("SELECT * FROM t WHERE id = :id AND x::text = :'name'", CodeKind::Sql), ["id", "name"]);
+        assert_eq!(names("SELECT '12:30', now()::date", CodeKind::Sql), Vec::<String>::new());
+        assert_eq!(names("SELECT * FROM <table_name> WHERE org = {{ org_id }}", CodeKind::Sql), ["TABLE_NAME", "org_id"]);
+        assert_eq!(names("-- use 'USER_ID' here\nSELECT 1", CodeKind::Sql), Vec::<String>::new());
+    }
+
+    #[test]
+    fn shell_placeholders() {
+        assert_eq!(names("kubectl -n <namespace> logs <pod-name>", CodeKind::Shell), ["NAMESPACE", "POD_NAME"]);
+        assert_eq!(names("curl -H \"Authorization: Bearer $TOKEN\" https://[host]/x", CodeKind::Shell), ["TOKEN", "HOST"]);
+        assert_eq!(names("X=1\necho $X $HOME '$LITERAL' ${Y}", CodeKind::Shell), ["Y"]);
+        assert_eq!(names("echo {{ $labels.instance }} {{.metadata.name}}", CodeKind::Shell), Vec::<String>::new());
+        assert_eq!(names("gcloud config set project YOUR_PROJECT_ID --token=xxx", CodeKind::Shell), ["YOUR_PROJECT_ID", "XXX"]);
+        assert_eq!(names("jq '.items[] | .name' | awk '{print $1}'", CodeKind::Shell), Vec::<String>::new());
+        assert_eq!(names("cat <<EOF\nx\nEOF", CodeKind::Shell), Vec::<String>::new());
+        assert_eq!(names("for f in a b; do echo $f; done", CodeKind::Shell), Vec::<String>::new());
+    }
+}

@@ -1,0 +1,253 @@
+//! Reading the author's prose: role sections, severity words, plain text of inline Markdown,
+//! and the phrases that introduce example output.
+
+/// What a heading (or bold pseudo-heading) is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Symptoms,
+    Diagnosis,
+    Resolution,
+    Prevention,
+    Escalation,
+    Verification,
+    /// Overview, references, dashboards…: prose about the problem, no steps of their own.
+    Context,
+}
+
+/// The role of a heading, from its title (synonyms, not fixed titles).
+pub fn role(title: &str) -> Option<Role> {
+    let t = title.trim().trim_end_matches(':').trim().to_ascii_lowercase();
+    let t = t.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
+    let starts = |words: &[&str]| words.iter().any(|w| t == *w || t.starts_with(&format!("{w} ")) || t.starts_with(&format!("{w}:")));
+    if starts(&["symptom", "symptoms", "meaning", "impact", "signs", "summary", "description", "what this alert means", "alert"]) {
+        Some(Role::Symptoms)
+    } else if starts(&[
+        "diagnosis",
+        "diagnose",
+        "diagnostics",
+        "diagnostic steps",
+        "possible checks",
+        "checks",
+        "troubleshooting",
+        "troubleshoot",
+        "investigation",
+        "investigate",
+        "how to investigate",
+        "how to diagnose",
+        "how to troubleshoot",
+        "identify",
+        "identifying",
+        "root cause",
+        "possible causes",
+        "causes",
+        "debugging",
+        "analysis",
+    ]) {
+        Some(Role::Diagnosis)
+    } else if starts(&[
+        "resolution",
+        "resolve",
+        "resolving",
+        "solution",
+        "solutions",
+        "mitigation",
+        "mitigate",
+        "mitigations",
+        "remediation",
+        "remediate",
+        "fix",
+        "fixes",
+        "fixing",
+        "workaround",
+        "workarounds",
+        "recovery",
+        "recover",
+        "how to fix",
+        "how to resolve",
+        "resolution options",
+        "possible solutions",
+        "actions",
+        "steps to resolve",
+        "rollback",
+    ]) {
+        Some(Role::Resolution)
+    } else if starts(&["prevention", "prevent", "preventive measures", "follow-up", "follow up", "post-incident", "long-term fix"]) {
+        Some(Role::Prevention)
+    } else if starts(&["escalation", "escalate", "escalations", "who to contact", "contacts"]) {
+        Some(Role::Escalation)
+    } else if starts(&["verification", "verify", "validation", "validate", "confirm", "check resolution", "testing"]) {
+        Some(Role::Verification)
+    } else if starts(&[
+        "overview",
+        "background",
+        "context",
+        "references",
+        "reference",
+        "related",
+        "see also",
+        "dashboards",
+        "links",
+        "resources",
+        "notes",
+        "details",
+        "prerequisites",
+        "table of contents",
+        "contents",
+    ]) {
+        Some(Role::Context)
+    } else {
+        None
+    }
+}
+
+/// Splits a severity marker off a title: `🔴 CRITICAL: Users Cannot Log In` →
+/// (`Users Cannot Log In`, `critical`).
+pub fn split_severity(title: &str) -> (String, Option<String>) {
+    let mut severity: Option<String> = None;
+    let mut words: Vec<&str> = Vec::new();
+    for raw in title.split_whitespace() {
+        let w = raw.trim_matches(|c: char| matches!(c, '(' | ')' | '[' | ']' | ':' | '-' | ',' | '*' | '|'));
+        let emoji = match w {
+            "🔴" | "🔥" | "🚨" | "‼️" => Some("critical"),
+            "🟠" => Some("high"),
+            "🟡" | "⚠️" | "⚠" => Some("medium"),
+            "🟢" | "🔵" | "ℹ️" => Some("low"),
+            _ => None,
+        };
+        let upper = w.to_ascii_uppercase();
+        let word = match upper.as_str() {
+            "CRITICAL" | "HIGH" | "MEDIUM" | "LOW" | "WARNING" | "INFO" if w.chars().all(|c| c.is_ascii_uppercase()) => {
+                Some(upper.to_ascii_lowercase())
+            }
+            _ if is_priority(&upper) => Some(upper.replace('-', "").to_ascii_lowercase()),
+            _ => None,
+        };
+        match emoji.map(str::to_owned).or(word) {
+            Some(s) if severity.is_none() => severity = Some(s),
+            Some(_) => {}
+            None if !w.is_empty() => words.push(raw),
+            None => {}
+        }
+    }
+    let title = words.join(" ").trim_matches(|c: char| c == ':' || c == '-' || c == '–' || c.is_whitespace()).to_owned();
+    (title, severity)
+}
+
+fn is_priority(w: &str) -> bool {
+    let rest = w.strip_prefix("SEV").or_else(|| w.strip_prefix('P'));
+    match rest {
+        Some(r) => {
+            let r = r.trim_start_matches('-');
+            r.len() == 1 && r.as_bytes()[0].is_ascii_digit() && r.as_bytes()[0] <= b'5'
+        }
+        None => false,
+    }
+}
+
+/// Inline Markdown to plain text: emphasis, code marks and link targets dropped.
+pub fn plain_text(md: &str) -> String {
+    let mut out = String::with_capacity(md.len());
+    let mut chars = md.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' | '`' => {}
+            '_' if out.ends_with(' ') || out.is_empty() || chars.peek().is_none_or(|n| n.is_whitespace() || n.is_ascii_punctuation()) => {}
+            ']' if chars.peek() == Some(&'(') => {
+                // Skip `(url)`.
+                let mut depth = 0;
+                for n in chars.by_ref() {
+                    match n {
+                        '(' => depth += 1,
+                        ')' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            '[' => {}
+            '\n' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    let mut s = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    if let Some(rest) = s.strip_prefix("- ") {
+        s = rest.to_owned();
+    }
+    s
+}
+
+/// The first sentence of a paragraph, cut to a readable length.
+pub fn first_sentence(text: &str, max: usize) -> String {
+    let end = text.find(". ").map_or(text.len(), |i| i + 1);
+    let s = text[..end].trim();
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let cut: String = s.chars().take(max.saturating_sub(1)).collect();
+    format!("{}…", cut.trim_end())
+}
+
+/// "This will return…", "Example output:", "Output:" — the block after it is output.
+pub fn introduces_output(paragraph: &str) -> bool {
+    let p = paragraph.to_ascii_lowercase();
+    let p = p.trim();
+    [
+        "this will return",
+        "this returns",
+        "which returns",
+        "will return",
+        "should return",
+        "example output",
+        "sample output",
+        "expected output",
+        "output:",
+        "the output",
+        "output should",
+        "output will",
+        "you should see",
+        "should look like",
+        "will look like",
+        "will show",
+        "returns something like",
+        "response:",
+        "example response",
+        "result:",
+        "results in",
+    ]
+    .iter()
+    .any(|w| p.contains(w))
+        && !p.starts_with("run ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles() {
+        assert_eq!(role("Symptoms"), Some(Role::Symptoms));
+        assert_eq!(role("Possible checks"), Some(Role::Diagnosis));
+        assert_eq!(role("How to investigate:"), Some(Role::Diagnosis));
+        assert_eq!(role("Solutions"), Some(Role::Resolution));
+        assert_eq!(role("Users Cannot Log In"), None);
+        assert_eq!(role("Fixtures"), None);
+    }
+
+    #[test]
+    fn severity() {
+        assert_eq!(split_severity("🔴 Users Cannot Log In"), ("Users Cannot Log In".into(), Some("critical".into())));
+        assert_eq!(split_severity("CRITICAL: Database down"), ("Database down".into(), Some("critical".into())));
+        assert_eq!(split_severity("Slow queries (P2)"), ("Slow queries".into(), Some("p2".into())));
+        assert_eq!(split_severity("High CPU"), ("High CPU".into(), None));
+    }
+
+    #[test]
+    fn plain() {
+        assert_eq!(plain_text("Check **the** `queue` in [Grafana](https://g/x)."), "Check the queue in Grafana.");
+        assert!(introduces_output("This will return something like:"));
+    }
+}

@@ -1,0 +1,541 @@
+//! Risk classes: SQL by statement type (sqlparser, not a regex), HTTP by method, shell by
+//! command. When in doubt a step is classified as riskier, never as safer.
+
+use crate::model::Risk;
+use crate::shell;
+use sqlparser::ast::{Query, SetExpr, Statement};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Token, Tokenizer};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Classified {
+    pub risk: Risk,
+    pub reason: String,
+}
+
+fn classified(risk: Risk, reason: impl Into<String>) -> Classified {
+    Classified { risk, reason: reason.into() }
+}
+
+fn max(a: Classified, b: Classified) -> Classified {
+    if b.risk > a.risk { b } else { a }
+}
+
+/// Functions that change server state even inside a SELECT.
+const MUTATING_FUNCTIONS: &[(&str, Risk)] = &[
+    ("pg_terminate_backend", Risk::Destructive),
+    ("pg_drop_replication_slot", Risk::Destructive),
+    ("lo_unlink", Risk::Destructive),
+    ("pg_cancel_backend", Risk::Write),
+    ("pg_reload_conf", Risk::Write),
+    ("pg_switch_wal", Risk::Write),
+    ("pg_stat_reset", Risk::Write),
+    ("pg_stat_statements_reset", Risk::Write),
+    ("pg_create_restore_point", Risk::Write),
+    ("pg_rotate_logfile", Risk::Write),
+    ("setval", Risk::Write),
+    ("nextval", Risk::Write),
+    ("dblink_exec", Risk::Write),
+];
+
+/// Classifies SQL text. Placeholders must already be replaced by something parseable.
+pub fn classify_sql(sql: &str) -> Classified {
+    // psql meta-commands (`\x`, `\dt+`) are client-side and read-only.
+    let cleaned: String = sql.lines().filter(|l| !l.trim_start().starts_with('\\')).collect::<Vec<_>>().join("\n");
+    if cleaned.trim().is_empty() {
+        return classified(Risk::Read, "psql meta-command");
+    }
+    let by_functions = classify_functions(&cleaned);
+    match Parser::parse_sql(&PostgreSqlDialect {}, &cleaned) {
+        Ok(statements) if !statements.is_empty() => {
+            let mut out = classified(Risk::Read, "no statement");
+            for (i, s) in statements.iter().enumerate() {
+                let c = classify_statement(s);
+                out = if i == 0 { c } else { max(out, c) };
+            }
+            match by_functions {
+                Some(f) => max(out, f),
+                None => out,
+            }
+        }
+        _ => {
+            let by_keyword = classify_sql_keywords(&cleaned);
+            match by_functions {
+                Some(f) => max(by_keyword, f),
+                None => by_keyword,
+            }
+        }
+    }
+}
+
+fn classify_statement(s: &Statement) -> Classified {
+    use Statement as S;
+    match s {
+        S::Query(q) => classify_query(q),
+        S::Explain { analyze, statement, .. } => {
+            if *analyze {
+                // EXPLAIN ANALYZE executes the statement.
+                let inner = classify_statement(statement);
+                classified(inner.risk, format!("EXPLAIN ANALYZE of {}", inner.reason))
+            } else {
+                classified(Risk::Read, "EXPLAIN")
+            }
+        }
+        S::Insert(_) => classified(Risk::Write, "INSERT statement"),
+        S::Update(_) => classified(Risk::Write, "UPDATE statement"),
+        S::Merge(_) => classified(Risk::Write, "MERGE statement"),
+        S::Copy { .. } => classified(Risk::Write, "COPY statement"),
+        S::Delete(_) => classified(Risk::Destructive, "DELETE statement"),
+        S::Truncate(_) => classified(Risk::Destructive, "TRUNCATE statement"),
+        S::Drop { .. }
+        | S::DropFunction(_)
+        | S::DropDomain(_)
+        | S::DropProcedure { .. }
+        | S::DropPolicy(_)
+        | S::DropTrigger(_)
+        | S::DropExtension(_)
+        | S::DropSecret { .. } => classified(Risk::Destructive, "DROP statement"),
+        S::AlterTable(_)
+        | S::AlterIndex { .. }
+        | S::AlterView { .. }
+        | S::AlterRole { .. }
+        | S::AlterSchema(_)
+        | S::AlterType(_)
+        | S::AlterUser(_)
+        | S::AlterPolicy(_) => classified(Risk::Destructive, "ALTER statement"),
+        S::Kill { .. } => classified(Risk::Destructive, "KILL statement"),
+        S::ShowFunctions { .. }
+        | S::ShowVariable { .. }
+        | S::ShowStatus { .. }
+        | S::ShowVariables { .. }
+        | S::ShowCreate { .. }
+        | S::ShowColumns { .. }
+        | S::ShowDatabases { .. }
+        | S::ShowSchemas { .. }
+        | S::ShowTables { .. }
+        | S::ShowViews { .. }
+        | S::ShowCollation { .. }
+        | S::ExplainTable { .. }
+        | S::Pragma { .. } => classified(Risk::Read, "SHOW statement"),
+        S::Set(_) | S::StartTransaction { .. } | S::Commit { .. } | S::Rollback { .. } | S::Savepoint { .. } => {
+            classified(Risk::Read, "session or transaction control")
+        }
+        S::Declare { .. } | S::Fetch { .. } | S::Close { .. } | S::Discard { .. } => classified(Risk::Read, "cursor"),
+        other => {
+            let text = other.to_string();
+            let keyword: String = text.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+            classified(Risk::Write, format!("{} statement", keyword.to_ascii_uppercase()))
+        }
+    }
+}
+
+fn classify_query(q: &Query) -> Classified {
+    let mut out = classify_set_expr(&q.body);
+    if let Some(with) = &q.with {
+        for cte in &with.cte_tables {
+            let c = classify_query(&cte.query);
+            if c.risk > Risk::Read {
+                out = max(out, classified(c.risk, format!("{} in a WITH clause", c.reason)));
+            }
+        }
+    }
+    out
+}
+
+fn classify_set_expr(e: &SetExpr) -> Classified {
+    match e {
+        SetExpr::Insert(_) => classified(Risk::Write, "INSERT statement"),
+        SetExpr::Update(_) | SetExpr::Merge(_) => classified(Risk::Write, "UPDATE statement"),
+        SetExpr::Delete(_) => classified(Risk::Destructive, "DELETE statement"),
+        SetExpr::Query(q) => classify_query(q),
+        SetExpr::SetOperation { left, right, .. } => max(classify_set_expr(left), classify_set_expr(right)),
+        _ => classified(Risk::Read, "SELECT statement"),
+    }
+}
+
+fn classify_functions(sql: &str) -> Option<Classified> {
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize().ok()?;
+    let mut out: Option<Classified> = None;
+    let significant: Vec<&Token> = tokens.iter().filter(|t| !matches!(t, Token::Whitespace(_))).collect();
+    for pair in significant.windows(2) {
+        if let (Token::Word(w), Token::LParen) = (pair[0], pair[1]) {
+            let name = w.value.to_ascii_lowercase();
+            if let Some((_, risk)) = MUTATING_FUNCTIONS.iter().find(|(f, _)| *f == name) {
+                let c = classified(*risk, format!("calls {name}()"));
+                out = Some(match out {
+                    Some(prev) => max(prev, c),
+                    None => c,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Fallback when the SQL does not parse (dialect extensions, fragments): the leading keyword of
+/// each statement, from sqlparser's tokenizer so strings and comments are skipped.
+pub fn classify_sql_keywords(sql: &str) -> Classified {
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else {
+        return classified(Risk::Write, "SQL that could not be read; treated as a write");
+    };
+    let mut out = classified(Risk::Read, "SELECT statement");
+    let mut at_start = true;
+    let mut seen_any = false;
+    for t in &tokens {
+        match t {
+            Token::SemiColon => at_start = true,
+            Token::Whitespace(_) => {}
+            Token::Word(w) => {
+                let kw = w.value.to_ascii_uppercase();
+                let c = match kw.as_str() {
+                    "DELETE" | "DROP" | "TRUNCATE" | "ALTER" => Some(classified(Risk::Destructive, format!("{kw} statement"))),
+                    "INSERT" | "UPDATE" | "MERGE" | "CREATE" | "GRANT" | "REVOKE" | "VACUUM" | "REINDEX" | "CLUSTER" | "COPY" | "CALL"
+                    | "DO" | "REFRESH" | "LOCK" | "COMMENT" | "ANALYZE" => Some(classified(Risk::Write, format!("{kw} statement"))),
+                    _ => None,
+                };
+                // DML keywords inside a WITH are as risky as at the start.
+                if let Some(c) = c.filter(|c| {
+                    at_start || c.reason.starts_with("DELETE") || c.reason.starts_with("INSERT") || c.reason.starts_with("UPDATE")
+                }) {
+                    out = max(out, c);
+                }
+                if at_start
+                    && !matches!(kw.as_str(), "SELECT" | "WITH" | "SHOW" | "EXPLAIN" | "SET" | "BEGIN" | "COMMIT" | "VALUES" | "TABLE")
+                    && !seen_any
+                {
+                    seen_any = true;
+                }
+                at_start = false;
+            }
+            _ => at_start = false,
+        }
+    }
+    out
+}
+
+pub fn classify_http_method(method: &str) -> Classified {
+    match method.to_ascii_uppercase().as_str() {
+        "GET" | "HEAD" | "OPTIONS" => classified(Risk::Read, format!("HTTP {method}")),
+        "DELETE" => classified(Risk::Destructive, "HTTP DELETE"),
+        m => classified(Risk::Write, format!("HTTP {m}")),
+    }
+}
+
+/// Commands that only read, whatever their arguments say (`grep delete app.log` reads).
+const READERS: &[&str] = &[
+    "grep",
+    "egrep",
+    "zgrep",
+    "rg",
+    "cat",
+    "zcat",
+    "less",
+    "more",
+    "tail",
+    "head",
+    "ls",
+    "ll",
+    "echo",
+    "printf",
+    "jq",
+    "yq",
+    "awk",
+    "wc",
+    "sort",
+    "uniq",
+    "cut",
+    "ps",
+    "top",
+    "htop",
+    "df",
+    "du",
+    "free",
+    "uptime",
+    "date",
+    "dig",
+    "nslookup",
+    "host",
+    "ping",
+    "traceroute",
+    "mtr",
+    "netstat",
+    "ss",
+    "lsof",
+    "stat",
+    "file",
+    "which",
+    "whoami",
+    "id",
+    "hostname",
+    "uname",
+    "env",
+    "printenv",
+    "journalctl",
+    "dmesg",
+    "vmstat",
+    "iostat",
+    "sar",
+    "watch",
+    "tr",
+    "column",
+    "openssl",
+    "nc",
+    "telnet",
+    "diff",
+    "md5sum",
+    "sha256sum",
+    "base64",
+    "xargs",
+    "tee",
+];
+
+const DESTRUCTIVE_COMMANDS: &[&str] = &[
+    "rm", "rmdir", "kill", "pkill", "killall", "shred", "dd", "truncate", "reboot", "shutdown", "halt", "poweroff", "dropdb", "dropuser",
+    "wipefs", "fdisk", "parted", "mkfs", "unlink",
+];
+
+const DESTRUCTIVE_VERBS: &[&str] = &[
+    "delete",
+    "drop",
+    "destroy",
+    "rollback",
+    "roll-back",
+    "terminate",
+    "restart",
+    "reboot",
+    "purge",
+    "remove",
+    "rm",
+    "uninstall",
+    "evict",
+    "wipe",
+    "flushall",
+    "flushdb",
+    "del",
+    "kill",
+    "failover",
+    "switchover",
+    "undo",
+    "prune",
+    "reset",
+    "stop",
+    "truncate",
+    "force-delete",
+    "reinit",
+    "demote",
+];
+
+const WRITE_COMMANDS: &[&str] = &[
+    "mv",
+    "cp",
+    "chmod",
+    "chown",
+    "ln",
+    "mkdir",
+    "touch",
+    "install",
+    "rsync",
+    "scp",
+    "crontab",
+    "useradd",
+    "usermod",
+    "passwd",
+    "createdb",
+    "pg_restore",
+    "vacuumdb",
+    "reindexdb",
+    "pg_repack",
+];
+
+const WRITE_VERBS: &[&str] = &[
+    "apply",
+    "create",
+    "patch",
+    "scale",
+    "edit",
+    "label",
+    "annotate",
+    "cordon",
+    "uncordon",
+    "drain",
+    "set",
+    "update",
+    "upgrade",
+    "install",
+    "enable",
+    "disable",
+    "start",
+    "reload",
+    "resume",
+    "pause",
+    "promote",
+    "push",
+    "commit",
+    "put",
+    "post",
+    "insert",
+    "add",
+    "replace",
+    "rollout",
+    "taint",
+    "expire",
+    "reconfigure",
+    "rotate",
+    "resize",
+    "sync",
+    "import",
+    "restore",
+    "migrate",
+    "config",
+    "configure",
+    "write",
+    "mv",
+    "cp",
+    "exec",
+    "run",
+    "runner",
+];
+
+/// Classifies a shell command line (one command, possibly a pipeline).
+pub fn classify_shell(cmd: &str) -> Classified {
+    if let Some(req) = shell::parse_curl(cmd) {
+        return classify_http_method(&req.method);
+    }
+    let tokens = shell::tokenize(cmd);
+    let mut out = classified(Risk::Read, "read-only command");
+    for t in &tokens {
+        if let shell::Token::Op(op) = t {
+            if op.ends_with('>') || op.ends_with(">>") {
+                out = max(out, classified(Risk::Write, "redirects output to a file"));
+            }
+        }
+    }
+    // `> /dev/null` is not a write.
+    if cmd.contains(">/dev/null") || cmd.contains("> /dev/null") {
+        let redirects = tokens.iter().filter(|t| matches!(t, shell::Token::Op(op) if op.contains('>') && !op.contains('&'))).count();
+        let to_null = cmd.matches("/dev/null").count();
+        if redirects <= to_null && out.reason == "redirects output to a file" {
+            out = classified(Risk::Read, "read-only command");
+        }
+    }
+    for (words, _) in shell::simple_commands(&tokens) {
+        out = max(out, classify_simple_command(&words));
+    }
+    out
+}
+
+fn classify_simple_command(words: &[&str]) -> Classified {
+    let Some((at, name)) = shell::command_name(words) else {
+        return classified(Risk::Read, "assignment");
+    };
+    let base = name.rsplit('/').next().unwrap_or(name).to_ascii_lowercase();
+    let args = &words[at + 1..];
+    if base.starts_with("mkfs") || DESTRUCTIVE_COMMANDS.contains(&base.as_str()) {
+        return classified(Risk::Destructive, format!("`{base}` command"));
+    }
+    if base == "find" && args.iter().any(|a| *a == "-delete" || *a == "rm") {
+        return classified(Risk::Destructive, "`find -delete`");
+    }
+    if base == "sed" && args.iter().any(|a| a.starts_with("-i")) {
+        return classified(Risk::Write, "`sed -i` edits a file");
+    }
+    if matches!(base.as_str(), "psql" | "sqlite3" | "gitlab-psql" | "mysql") {
+        if let Some(sql) = args.windows(2).find(|w| w[0] == "-c" || w[0] == "--command" || w[0] == "-e").map(|w| w[1]) {
+            let c = classify_sql(sql);
+            return classified(c.risk, format!("{base} -c: {}", c.reason));
+        }
+        return classified(Risk::Read, format!("`{base}` session"));
+    }
+    if base == "redis-cli" {
+        for a in args.iter().filter(|a| !a.starts_with('-')) {
+            let v = a.to_ascii_lowercase();
+            if matches!(v.as_str(), "flushall" | "flushdb" | "del" | "unlink" | "shutdown") {
+                return classified(Risk::Destructive, format!("redis {}", v.to_ascii_uppercase()));
+            }
+            if matches!(v.as_str(), "set" | "config" | "expire" | "hset" | "lpush" | "rpush" | "sadd") {
+                return classified(Risk::Write, format!("redis {}", v.to_ascii_uppercase()));
+            }
+        }
+    }
+    if READERS.contains(&base.as_str()) {
+        return classified(Risk::Read, "read-only command");
+    }
+    if WRITE_COMMANDS.contains(&base.as_str()) {
+        return classified(Risk::Write, format!("`{base}` command"));
+    }
+    // Subcommands: the first few words that are not flags (`kubectl -n x delete pod y`).
+    let mut out = classified(Risk::Read, "read-only command");
+    for a in args.iter().filter(|a| !a.starts_with('-') && !a.contains('=') && !a.contains('/')).take(3) {
+        let v = a.to_ascii_lowercase();
+        let v = v.trim_end_matches(['!', ';']);
+        if DESTRUCTIVE_VERBS.contains(&v) || v.ends_with(":delete") || v.ends_with(":drop") {
+            return classified(Risk::Destructive, format!("`{base} {v}`"));
+        }
+        if WRITE_VERBS.contains(&v) {
+            out = max(out, classified(Risk::Write, format!("`{base} {v}`")));
+        }
+    }
+    for a in args {
+        let upper = a.to_ascii_uppercase();
+        if upper == "-XDELETE" || upper == "--REQUEST=DELETE" {
+            return classified(Risk::Destructive, "HTTP DELETE");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn sql(text: &str, risk: Risk) {
+        let c = classify_sql(text);
+        assert_eq!(c.risk, risk, "{text}: {}", c.reason);
+    }
+
+    #[test]
+    fn sql_statements() {
+        sql("SELECT * FROM login_attempts WHERE user_id = 'USER_ID'", Risk::Read);
+        sql("INSERT INTO t VALUES (1)", Risk::Write);
+        sql("UPDATE profiles SET locked = false", Risk::Write);
+        sql("DELETE FROM login_attempts WHERE user_id = 'USER_ID';", Risk::Destructive);
+        sql("DROP TABLE x", Risk::Destructive);
+        sql("TRUNCATE x", Risk::Destructive);
+        sql("ALTER TABLE x ADD COLUMN y int", Risk::Destructive);
+        sql("WITH d AS (DELETE FROM t RETURNING *) SELECT count(*) FROM d", Risk::Destructive);
+        sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity", Risk::Destructive);
+        sql("EXPLAIN SELECT 1", Risk::Read);
+        sql("EXPLAIN ANALYZE DELETE FROM t", Risk::Destructive);
+        sql("\\x\nSELECT 1;", Risk::Read);
+        sql("VACUUM ANALYZE invitations", Risk::Write);
+        sql("SELECT 1; DELETE FROM t", Risk::Destructive);
+        sql("SELECT 'DELETE FROM t'", Risk::Read);
+        // Not parseable by sqlparser: keyword fallback still sees the DELETE.
+        sql("DELETE FROM t WHERE x = ANY(%s) FROBNICATE", Risk::Destructive);
+    }
+
+    #[track_caller]
+    fn sh(text: &str, risk: Risk) {
+        let c = classify_shell(text);
+        assert_eq!(c.risk, risk, "{text}: {}", c.reason);
+    }
+
+    #[test]
+    fn shell_commands() {
+        sh("kubectl get pods -n prod", Risk::Read);
+        sh("kubectl -n prod delete pod web-1", Risk::Destructive);
+        sh("sudo systemctl restart nginx", Risk::Destructive);
+        sh("grep delete /var/log/app.log | wc -l", Risk::Read);
+        sh("rm -rf /tmp/cache", Risk::Destructive);
+        sh("kubectl scale deploy web --replicas=3", Risk::Write);
+        sh("echo hi > /tmp/out", Risk::Write);
+        sh("echo hi 2>/dev/null", Risk::Read);
+        sh("curl -XDELETE http://es:9200/index", Risk::Destructive);
+        sh("curl -s http://localhost/health | jq .status", Risk::Read);
+        sh("psql -c 'DELETE FROM t'", Risk::Destructive);
+        sh("helm rollback web 3", Risk::Destructive);
+        sh("pg_dump -Fc invites > backup.dump", Risk::Write);
+    }
+}

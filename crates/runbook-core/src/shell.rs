@@ -1,0 +1,459 @@
+//! Reading shell blocks as a person would: `$ ` prompts stripped, lines without a prompt kept as
+//! output, `\` continuations joined, comments set apart; then words split as the shell would and
+//! curl command lines turned into HTTP requests (executed natively later, never by curl).
+
+use crate::model::HttpRequest;
+
+/// One command (possibly continued over several lines) found in a shell block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandLine {
+    /// The command with its prompt removed; continuation lines are kept as written.
+    pub text: String,
+    /// `(offset in text, offset in block)` pieces.
+    pub pieces: Vec<(usize, usize)>,
+    /// Line index in the block where the command starts.
+    pub first_line: usize,
+}
+
+/// A shell block read line by line.
+#[derive(Debug, Default)]
+pub struct ShellBlock {
+    pub commands: Vec<CommandLine>,
+    /// Comment lines (`# …`), in order, with their line index.
+    pub comments: Vec<(usize, String)>,
+    /// Lines shown as output of a prompted command.
+    pub output: Vec<String>,
+    pub had_prompts: bool,
+}
+
+pub fn read_block(text: &str) -> ShellBlock {
+    let mut out = ShellBlock::default();
+    let lines: Vec<(usize, &str)> = line_offsets(text).collect();
+    out.had_prompts = lines.iter().any(|(_, l)| strip_prompt(l).is_some());
+    let mut i = 0;
+    while i < lines.len() {
+        let (offset, raw) = lines[i];
+        let line = raw.trim_end_matches('\r');
+        let (body, body_offset) = if out.had_prompts {
+            match strip_prompt(line) {
+                Some(rest) => (rest, offset + (line.len() - rest.len())),
+                None => {
+                    if !line.trim().is_empty() {
+                        out.output.push(line.to_owned());
+                    }
+                    i += 1;
+                    continue;
+                }
+            }
+        } else {
+            (line, offset)
+        };
+        let trimmed = body.trim_start();
+        if trimmed.is_empty() {
+            i += 1;
+            continue;
+        }
+        if trimmed.starts_with('#') {
+            out.comments.push((i, trimmed.trim_start_matches('#').trim().to_owned()));
+            i += 1;
+            continue;
+        }
+        let lead = body.len() - trimmed.len();
+        let mut cmd = CommandLine { text: String::new(), pieces: vec![(0, body_offset + lead)], first_line: i };
+        cmd.text.push_str(trimmed);
+        let mut open = continues(&cmd.text);
+        while open && i + 1 < lines.len() {
+            i += 1;
+            let (next_offset, next) = lines[i];
+            let next = next.trim_end_matches('\r');
+            cmd.text.push('\n');
+            cmd.pieces.push((cmd.text.len(), next_offset));
+            cmd.text.push_str(next);
+            open = continues(&cmd.text);
+        }
+        out.commands.push(cmd);
+        i += 1;
+    }
+    out
+}
+
+fn line_offsets(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut offset = 0;
+    text.split_inclusive('\n').map(move |l| {
+        let start = offset;
+        offset += l.len();
+        (start, l.strip_suffix('\n').unwrap_or(l))
+    })
+}
+
+/// Whether a command is continued on the next line: trailing `\`, a trailing pipe or `&&`,
+/// or an unclosed quote.
+fn continues(cmd: &str) -> bool {
+    let t = cmd.trim_end();
+    if t.ends_with('\\') || t.ends_with('|') || t.ends_with("&&") || t.ends_with("||") {
+        return true;
+    }
+    let mut single = false;
+    let mut double = false;
+    let mut escaped = false;
+    for c in cmd.chars() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' if !single => escaped = true,
+            '\'' if !double => single = !single,
+            '"' if !single => double = !double,
+            _ => {}
+        }
+    }
+    single || double
+}
+
+/// `$ cmd`, `user@host:~$ cmd`, `host:/dir# cmd`, `% cmd` → `cmd`.
+pub fn strip_prompt(line: &str) -> Option<&str> {
+    let t = line.trim_start();
+    for p in ["$ ", "% ", "> "] {
+        if let Some(rest) = t.strip_prefix(p) {
+            // `> ` is only a prompt when followed by something command-like.
+            if p != "> " || rest.starts_with(|c: char| c.is_ascii_lowercase()) {
+                return Some(rest);
+            }
+        }
+    }
+    if t == "$" {
+        return Some("");
+    }
+    let end = t.find(|c: char| c.is_whitespace())?;
+    let prefix = &t[..end];
+    let last = prefix.chars().last()?;
+    let is_prompt = matches!(last, '$' | '#' | '%' | '>')
+        && prefix.len() > 1
+        && (prefix.contains('@') || prefix.contains(':') || prefix.starts_with('[') || prefix.starts_with('('))
+        && !prefix.contains("://");
+    is_prompt.then(|| t[end..].trim_start())
+}
+
+/// A word of a shell command line, with its quotes removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Token {
+    Word(String),
+    /// `|`, `||`, `&&`, `;`, `&`, `>`, `>>`, `<`, `2>` …
+    Op(String),
+}
+
+/// Splits a command line into words and operators (POSIX quoting, `\`-newline as space).
+pub fn tokenize(cmd: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = cmd.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                in_word = true;
+                for c in chars.by_ref() {
+                    if c == '\'' {
+                        break;
+                    }
+                    word.push(c);
+                }
+            }
+            '"' => {
+                in_word = true;
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => match chars.peek() {
+                            Some(&n @ ('"' | '\\' | '$' | '`')) => {
+                                word.push(n);
+                                chars.next();
+                            }
+                            Some('\n') => {
+                                chars.next();
+                            }
+                            _ => word.push('\\'),
+                        },
+                        _ => word.push(c),
+                    }
+                }
+            }
+            '\\' => match chars.next() {
+                Some('\n') | None => {}
+                Some(n) => {
+                    in_word = true;
+                    word.push(n);
+                }
+            },
+            c if c.is_whitespace() => flush(&mut out, &mut word, &mut in_word),
+            '|' | '&' | ';' | '>' | '<' => {
+                // `2>` and `2>&1`: the fd digit belongs to the operator.
+                let mut op = String::new();
+                if matches!(c, '>' | '<') && in_word && word.chars().all(|d| d.is_ascii_digit()) && !word.is_empty() {
+                    op.push_str(&word);
+                    word.clear();
+                    in_word = false;
+                } else {
+                    flush(&mut out, &mut word, &mut in_word);
+                }
+                op.push(c);
+                while let Some(&n) = chars.peek() {
+                    if (n == c && matches!(c, '|' | '&' | '>')) || (c == '>' && n == '&') || (op.ends_with("&") && n.is_ascii_digit()) {
+                        op.push(n);
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                out.push(Token::Op(op));
+            }
+            '#' if !in_word => {
+                // A comment runs to the end of the line.
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            _ => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+    }
+    flush(&mut out, &mut word, &mut in_word);
+    out
+}
+
+fn flush(out: &mut Vec<Token>, word: &mut String, in_word: &mut bool) {
+    if *in_word {
+        out.push(Token::Word(std::mem::take(word)));
+        *in_word = false;
+    }
+}
+
+/// The simple commands of a pipeline/list: words between operators.
+pub fn simple_commands(tokens: &[Token]) -> Vec<(Vec<&str>, Option<&str>)> {
+    let mut out = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    let mut skip_next = false;
+    for t in tokens {
+        match t {
+            Token::Word(w) => {
+                if skip_next {
+                    skip_next = false;
+                } else {
+                    current.push(w);
+                }
+            }
+            Token::Op(op) if op.contains('>') || op.contains('<') => skip_next = !op.contains('&'),
+            Token::Op(op) => {
+                out.push((std::mem::take(&mut current), Some(op.as_str())));
+            }
+        }
+    }
+    if !current.is_empty() {
+        out.push((current, None));
+    }
+    out.retain(|(words, _)| !words.is_empty());
+    out
+}
+
+/// The command name after `sudo`, `env X=Y`, `time`, `nohup` and variable assignments.
+pub fn command_name<'a>(words: &[&'a str]) -> Option<(usize, &'a str)> {
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i];
+        let is_assignment =
+            w.split_once('=').is_some_and(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        if matches!(w, "sudo" | "env" | "time" | "nohup" | "exec" | "command" | "nice") || is_assignment || (w.starts_with('-') && i > 0) {
+            i += 1;
+            continue;
+        }
+        return Some((i, w));
+    }
+    None
+}
+
+/// Parses a curl command line (with an optional `| jq FILTER`) into a request.
+/// Returns `None` when the line does not start with curl.
+pub fn parse_curl(cmd: &str) -> Option<HttpRequest> {
+    let tokens = tokenize(cmd);
+    let commands = simple_commands(&tokens);
+    let (words, _) = commands.first()?;
+    let (at, name) = command_name(words)?;
+    if name != "curl" {
+        return None;
+    }
+    let mut req = HttpRequest {
+        method: String::new(),
+        url: String::new(),
+        headers: Vec::new(),
+        body: None,
+        basic_auth: None,
+        insecure: false,
+        follow_redirects: false,
+        max_time_ms: None,
+        jq: None,
+        ignored_flags: Vec::new(),
+    };
+    let args = &words[at + 1..];
+    let mut i = 0;
+    let mut get_with_data = false;
+    while i < args.len() {
+        let a = args[i];
+        let mut value = || {
+            i += 1;
+            args.get(i).map(|s| s.to_string())
+        };
+        match a {
+            "-X" | "--request" => req.method = value().unwrap_or_default().to_ascii_uppercase(),
+            "-H" | "--header" => {
+                if let Some(h) = value() {
+                    if let Some((k, v)) = h.split_once(':') {
+                        req.headers.push((k.trim().to_owned(), v.trim().to_owned()));
+                    }
+                }
+            }
+            "-d" | "--data" | "--data-raw" | "--data-binary" | "--data-ascii" | "--data-urlencode" | "--json" => {
+                let body = value().unwrap_or_default();
+                if a == "--json" {
+                    req.headers.push(("Content-Type".into(), "application/json".into()));
+                    req.headers.push(("Accept".into(), "application/json".into()));
+                }
+                req.body = Some(match req.body.take() {
+                    Some(prev) => format!("{prev}&{body}"),
+                    None => body,
+                });
+            }
+            "-u" | "--user" => req.basic_auth = value(),
+            "-k" | "--insecure" => req.insecure = true,
+            "-L" | "--location" => req.follow_redirects = true,
+            "-I" | "--head" => req.method = "HEAD".into(),
+            "-G" | "--get" => get_with_data = true,
+            "-m" | "--max-time" => {
+                req.max_time_ms = value().and_then(|v| v.parse::<f64>().ok()).map(|s| (s * 1000.0) as u64);
+            }
+            "-A" | "--user-agent" => {
+                if let Some(v) = value() {
+                    req.headers.push(("User-Agent".into(), v));
+                }
+            }
+            "-b" | "--cookie" => {
+                if let Some(v) = value() {
+                    req.headers.push(("Cookie".into(), v));
+                }
+            }
+            "--url" => req.url = value().unwrap_or_default(),
+            "-o" | "--output" | "-w" | "--write-out" | "--connect-timeout" | "--retry" | "-e" | "--referer" | "--cacert" | "--cert"
+            | "--key" | "-x" | "--proxy" | "--resolve" | "--unix-socket" => {
+                let v = value().unwrap_or_default();
+                req.ignored_flags.push(format!("{a} {v}"));
+            }
+            _ if a.starts_with("-X") && a.len() > 2 => req.method = a[2..].to_ascii_uppercase(),
+            _ if a.starts_with("-H") && a.len() > 2 => {
+                if let Some((k, v)) = a[2..].split_once(':') {
+                    req.headers.push((k.trim().to_owned(), v.trim().to_owned()));
+                }
+            }
+            _ if a.starts_with("--") => {
+                if let Some((flag, v)) = a.split_once('=') {
+                    match flag {
+                        "--request" => req.method = v.to_ascii_uppercase(),
+                        "--header" => {
+                            if let Some((k, val)) = v.split_once(':') {
+                                req.headers.push((k.trim().to_owned(), val.trim().to_owned()));
+                            }
+                        }
+                        "--data" | "--data-raw" => req.body = Some(v.to_owned()),
+                        _ => req.ignored_flags.push(a.to_owned()),
+                    }
+                } else {
+                    req.ignored_flags.push(a.to_owned());
+                }
+            }
+            _ if a.starts_with('-') && a.len() > 1 => {
+                // Bundled short flags such as `-sSfL`.
+                for f in a[1..].chars() {
+                    match f {
+                        'k' => req.insecure = true,
+                        'L' => req.follow_redirects = true,
+                        'I' => req.method = "HEAD".into(),
+                        'G' => get_with_data = true,
+                        _ => req.ignored_flags.push(format!("-{f}")),
+                    }
+                }
+            }
+            _ => {
+                if req.url.is_empty() {
+                    req.url = a.to_owned();
+                } else {
+                    req.ignored_flags.push(a.to_owned());
+                }
+            }
+        }
+        i += 1;
+    }
+    if get_with_data {
+        if let Some(body) = req.body.take() {
+            let sep = if req.url.contains('?') { '&' } else { '?' };
+            req.url = format!("{}{sep}{body}", req.url);
+        }
+    }
+    if req.method.is_empty() {
+        req.method = if req.body.is_some() { "POST".into() } else { "GET".into() };
+    }
+    if let Some((jq_words, _)) = commands.get(1) {
+        if jq_words.first() == Some(&"jq") {
+            let filter = jq_words[1..].iter().find(|w| !w.starts_with('-')).copied().unwrap_or(".");
+            req.jq = Some(filter.to_owned());
+        }
+    }
+    Some(req)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prompts_and_output() {
+        let b = read_block("$ kubectl get pods\nNAME   READY\nweb-1  1/1\nuser@host:~$ echo hi\nhi\n");
+        let cmds: Vec<_> = b.commands.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(cmds, ["kubectl get pods", "echo hi"]);
+        assert_eq!(b.output, ["NAME   READY", "web-1  1/1", "hi"]);
+    }
+
+    #[test]
+    fn continuations_join() {
+        let b = read_block("curl -s \\\n  -X POST https://x/y \\\n  -d '{\"a\":1}'\n# done\n");
+        assert_eq!(b.commands.len(), 1);
+        assert_eq!(b.comments, [(3, "done".to_owned())]);
+        let req = parse_curl(&b.commands[0].text).unwrap();
+        assert_eq!(req.method, "POST");
+        assert_eq!(req.url, "https://x/y");
+        assert_eq!(req.body.as_deref(), Some("{\"a\":1}"));
+    }
+
+    #[test]
+    fn curl_with_headers_and_jq() {
+        let req = parse_curl(r#"curl -sS -H "Authorization: Bearer $TOKEN" 'https://api/x?a=1' | jq '.items[] | .id'"#).unwrap();
+        assert_eq!(req.method, "GET");
+        assert_eq!(req.url, "https://api/x?a=1");
+        assert_eq!(req.headers, [("Authorization".to_owned(), "Bearer $TOKEN".to_owned())]);
+        assert_eq!(req.jq.as_deref(), Some(".items[] | .id"));
+        assert_eq!(req.ignored_flags, ["-s", "-S"]);
+        assert_eq!(parse_curl("curl -XDELETE http://h/i").unwrap().method, "DELETE");
+        assert!(parse_curl("kubectl get pods").is_none());
+    }
+
+    #[test]
+    fn tokens_and_commands() {
+        let t = tokenize("sudo rm -rf /tmp/x 2>/dev/null && echo 'a b' | wc -l");
+        let cmds = simple_commands(&t);
+        assert_eq!(cmds[0].0, ["sudo", "rm", "-rf", "/tmp/x"]);
+        assert_eq!(cmds[1].0, ["echo", "a b"]);
+        assert_eq!(command_name(&cmds[0].0), Some((1, "rm")));
+    }
+}

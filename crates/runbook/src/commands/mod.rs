@@ -1,0 +1,12 @@
+mod check;
+mod graph;
+
+use crate::cli::{Cli, Command};
+use anyhow::Result;
+
+pub fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Check(args) => check::run(&args, cli.color),
+        Command::Graph(args) => graph::run(&args, cli.color),
+    }
+}

@@ -1,0 +1,36 @@
+//! The `runbook` binary: subcommands, terminal output and exit codes.
+//!
+//! Exit codes: 0 success (warnings allowed), 1 the runbook has errors, 2 usage or I/O error.
+
+mod cli;
+mod commands;
+mod files;
+mod style;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+/// Exit codes shared by every subcommand.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const ERRORS: u8 = 1;
+    pub const USAGE: u8 = 2;
+}
+
+fn main() -> ExitCode {
+    let args = match cli::Cli::try_parse() {
+        Ok(args) => args,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match commands::run(args) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit::USAGE)
+        }
+    }
+}
