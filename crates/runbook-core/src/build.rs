@@ -212,7 +212,7 @@ impl Builder<'_> {
             message.truncate(i);
         }
         let message = message.lines().next().unwrap_or("invalid YAML").trim().to_owned();
-        self.diags.push(Diagnostic::error("invalid-yaml", span, format!("invalid {what}: {message}")).label(message));
+        self.diags.push(Diagnostic::error("invalid-yaml", span, format!("invalid {what}: {message}")));
     }
 
     fn walk(&mut self) {
@@ -256,14 +256,13 @@ impl Builder<'_> {
                         // Example output right after a step belongs to that step.
                         let is_output = intro.is_some_and(prose::introduces_output)
                             || (TEXT_LANGS.contains(&block.lang().as_str()) && matches!(prev, Prev::Code { .. }));
-                        if is_output {
-                            if let Some(last) = self.drafts.last_mut().filter(|d| d.section == node.section && d.expected_output.is_none())
+                        if is_output
+                            && let Some(last) = self.drafts.last_mut().filter(|d| d.section == node.section && d.expected_output.is_none())
                             {
                                 last.expected_output = Some(block.text.trim_end().to_owned());
                                 prev = Prev::Other;
                                 continue;
                             }
-                        }
                         let drafts = self.block_drafts(index, block, node.span, node.section, node.list);
                         self.drafts.extend(drafts);
                     }
@@ -605,8 +604,8 @@ impl Builder<'_> {
         let mut ids: Vec<String> = vec![String::new(); self.drafts.len()];
         let mut taken: HashMap<String, Span> = HashMap::new();
         for (i, d) in self.drafts.iter().enumerate() {
-            if let Some(a) = &d.annotation {
-                if let Some(id) = &a.spec.id {
+            if let Some(a) = &d.annotation
+                && let Some(id) = &a.spec.id {
                     let span = a.origin.spanned(id);
                     let value = id.value.trim().to_owned();
                     if value.is_empty() || value == "end" || value.starts_with('#') {
@@ -628,7 +627,6 @@ impl Builder<'_> {
                     taken.insert(value.clone(), span);
                     ids[i] = value;
                 }
-            }
         }
         let mut counters: HashMap<String, usize> = HashMap::new();
         for (i, d) in self.drafts.iter().enumerate() {
@@ -783,11 +781,10 @@ impl Builder<'_> {
     }
 
     fn check_param_spec(&mut self, spec: &annotation::ParamSpec, origin: &YamlOrigin) {
-        if let Some(p) = &spec.pattern {
-            if let Err(msg) = validate_pattern(&p.value) {
+        if let Some(p) = &spec.pattern
+            && let Err(msg) = validate_pattern(&p.value) {
                 self.diags.push(Diagnostic::error("invalid-pattern", origin.spanned(p), format!("invalid parameter pattern: {msg}")));
             }
-        }
         if let Some(s) = &spec.source {
             let v = s.value.as_str();
             let ok = v == "prompt"
@@ -1064,12 +1061,11 @@ impl Builder<'_> {
             }
         }
         for (i, d) in drafts.iter().enumerate() {
-            if let Some(a) = &d.annotation {
-                if let Some(r) = &a.spec.revert {
+            if let Some(a) = &d.annotation
+                && let Some(r) = &a.spec.revert {
                     let to = self.resolve_target(r, &a.origin, &index, ids, drafts);
                     graph.steps[i].revert = to;
                 }
-            }
         }
     }
 
@@ -1088,7 +1084,7 @@ impl Builder<'_> {
         }
         let span = origin.spanned(target);
         if let Some(anchor) = t.strip_prefix('#') {
-            let Some(h) = self.doc.headings.iter().position(|h| h.anchor == anchor) else {
+            let Some(h) = self.doc.heading_by_anchor(anchor) else {
                 let anchors = self.doc.headings.iter().map(|h| h.anchor.as_str());
                 let mut d = Diagnostic::error("unknown-branch-target", span, format!("no heading has the anchor `#{anchor}`"))
                     .label("unknown anchor");
@@ -1098,9 +1094,7 @@ impl Builder<'_> {
                 self.diags.push(d);
                 return None;
             };
-            let end = section_end(self.doc, h);
-            let start = self.doc.headings[h].span.start;
-            return match drafts.iter().position(|d| d.span.start >= start && d.span.start < end) {
+            return match infer::first_draft_in_section(self.doc, drafts, h) {
                 Some(i) => Some(ids[i].clone()),
                 None => {
                     self.diags.push(
@@ -1547,11 +1541,10 @@ pub(crate) fn problem_headings(doc: &Document) -> Vec<Option<usize>> {
     let roles: Vec<Option<prose::Role>> = doc.headings.iter().map(|h| prose::role(&h.title)).collect();
     let mut has_role_child = vec![false; n];
     for (i, h) in doc.headings.iter().enumerate() {
-        if roles[i].is_some() {
-            if let Some(p) = h.parent {
+        if roles[i].is_some()
+            && let Some(p) = h.parent {
                 has_role_child[p] = true;
             }
-        }
     }
     let mut out: Vec<Option<usize>> = vec![None; n];
     for i in 0..n {

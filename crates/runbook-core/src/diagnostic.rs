@@ -55,8 +55,21 @@ impl Diagnostic {
         let lines = source.lines_around(self.span);
         let snippet_text = &source.text[lines.range()];
         let first_line = source.line_col(lines.start).line;
-        let start = self.span.start.clamp(lines.start, lines.end) - lines.start;
-        let end = self.span.end.clamp(lines.start, lines.end) - lines.start;
+        // Spans must fall on character boundaries or the renderer cannot slice the line.
+        let floor = |mut i: usize| {
+            while !snippet_text.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        let ceil = |mut i: usize| {
+            while !snippet_text.is_char_boundary(i) {
+                i += 1;
+            }
+            i
+        };
+        let start = floor(self.span.start.clamp(lines.start, lines.end) - lines.start);
+        let end = ceil(self.span.end.clamp(lines.start, lines.end) - lines.start);
         let level = match self.severity {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,

@@ -17,6 +17,14 @@ pub struct Document {
     pub unclosed_front_matter: Option<Span>,
     pub headings: Vec<Heading>,
     pub nodes: Vec<Node>,
+    anchors: std::collections::HashMap<String, usize>,
+}
+
+impl Document {
+    /// The heading with this anchor (without `#`).
+    pub fn heading_by_anchor(&self, anchor: &str) -> Option<usize> {
+        self.anchors.get(anchor).copied()
+    }
 }
 
 #[derive(Debug)]
@@ -249,6 +257,7 @@ pub fn parse(text: &str) -> Document {
             _ => {}
         }
     }
+    doc.anchors = doc.headings.iter().enumerate().map(|(i, h)| (h.anchor.clone(), i)).collect();
     doc
 }
 

@@ -38,30 +38,23 @@ pub(crate) struct OptionRun {
 }
 
 /// The option a resolution draft belongs to: a key and its label.
-fn option_of(source: &Source, doc: &Document, problems: &[Option<usize>], d: &Draft) -> Option<(usize, String)> {
+fn option_of(source: &Source, doc: &Document, problems: &[Option<usize>], item_text: &HashMap<usize, crate::source::Span>, d: &Draft) -> Option<(usize, String)> {
     let section = d.section?;
     let heading = &doc.headings[section];
     let in_resolution = |h: usize| prose::role(&doc.headings[h].title) == Some(Role::Resolution);
     // `### 1. Delete data` (or any non-step heading) directly under a resolution heading.
-    if let Some(parent) = heading.parent {
-        if in_resolution(parent)
+    if let Some(parent) = heading.parent
+        && in_resolution(parent)
             && prose::role(&heading.title).is_none()
             && problems[section] != Some(section)
             && !crate::build::is_step_heading_sequential(&heading.title)
         {
             return Some((section * 2, option_label(&heading.title)));
         }
-    }
     // `1. **Account locked**: …` list items under a resolution heading.
     if in_resolution(section) || heading.parent.is_some_and(in_resolution) {
         let item = d.list.item?;
-        let start =
-            doc.nodes.iter().position(|n| matches!(n.kind, NodeKind::ItemStart) && n.list.item == Some(item) && n.list.depth == 1)?;
-        let para = doc.nodes[start + 1..]
-            .iter()
-            .take_while(|n| n.list.item == Some(item))
-            .find(|n| matches!(n.kind, NodeKind::Paragraph | NodeKind::Task { .. }))?;
-        let text = source.text[para.span.range()].trim_start();
+        let text = source.text[item_text.get(&item)?.range()].trim_start();
         if let Some(bold) = text.strip_prefix("**").and_then(|t| t.split_once("**")).map(|(b, _)| b) {
             return Some((usize::MAX / 2 + item, option_label(bold)));
         }
@@ -83,8 +76,15 @@ fn option_label(title: &str) -> String {
 
 /// Inserts a decision draft before each run of two or more resolution options.
 pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec<Draft>, problems: &[Option<usize>]) -> Vec<OptionRun> {
+    // The first paragraph of each top-level list item: where `**Option**:` labels are.
+    let mut item_text: HashMap<usize, crate::source::Span> = HashMap::new();
+    for n in &doc.nodes {
+        if let (Some(item), NodeKind::Paragraph | NodeKind::Task { .. }) = (n.list.item, &n.kind) {
+            item_text.entry(item).or_insert(n.span);
+        }
+    }
     let keys: Vec<Option<(usize, String)>> =
-        drafts.iter().map(|d| if d.annotation.is_some() { None } else { option_of(source, doc, problems, d) }).collect();
+        drafts.iter().map(|d| if d.annotation.is_some() { None } else { option_of(source, doc, problems, &item_text, d) }).collect();
     let problem_of = |d: &Draft| d.section.and_then(|s| problems[s]);
     // Find runs: consecutive drafts of one problem that all have an option key.
     let mut runs: Vec<(usize, usize)> = Vec::new();
@@ -109,53 +109,30 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
         }
     }
     let mut out = Vec::new();
-    // Insert from the back so earlier indices stay valid, then fix up.
     let mut shifted: Vec<(usize, usize)> = Vec::new();
     for (n, &(start, end)) in runs.iter().enumerate() {
         shifted.push((start + n, end + n));
     }
-    for (n, &(start, _)) in runs.iter().enumerate().rev() {
-        let first = &drafts[start];
-        let section = first
-            .section
-            .map(|s| doc.headings[s].parent.filter(|&p| prose::role(&doc.headings[p].title) == Some(Role::Resolution)).unwrap_or(s));
-        let decision = Draft {
-            kind: StepKind::Decision,
-            risk: Classified { risk: Risk::Read, reason: "decision".into() },
-            code: String::new(),
-            code_map: vec![(0, first.span.start)],
-            lang: None,
-            span: crate::source::Span::new(first.span.start, first.span.start),
-            section,
-            list: Default::default(),
-            title: "Which resolution applies?".into(),
-            expected_output: None,
-            http: None,
-            annotation: None,
-            condition: None,
-            node: first.node,
-        };
-        let _ = n;
-        drafts.insert(start, decision);
-    }
-    let mut all_keys: Vec<Option<(usize, String)>> = Vec::with_capacity(drafts.len());
-    {
-        let mut ki = keys.into_iter();
-        let decision_at: Vec<usize> = shifted.iter().map(|&(s, _)| s).collect();
-        for i in 0..drafts.len() {
-            if decision_at.contains(&i) {
-                all_keys.push(None);
-            } else {
-                all_keys.push(ki.next().flatten());
-            }
+    // Rebuild the list once with a decision draft before each run (inserting one by one
+    // would be quadratic on large files).
+    let old = std::mem::take(drafts);
+    let mut all_keys: Vec<Option<(usize, String)>> = Vec::with_capacity(old.len() + runs.len());
+    let mut run_starts = runs.iter().map(|&(s, _)| s).peekable();
+    for (i, (d, key)) in old.into_iter().zip(keys).enumerate() {
+        if run_starts.peek() == Some(&i) {
+            run_starts.next();
+            drafts.push(decision_before(doc, &d));
+            all_keys.push(None);
         }
+        drafts.push(d);
+        all_keys.push(key);
     }
     for &(start, end) in &shifted {
         // Options start after the decision draft.
         let mut options: Vec<(String, usize, usize)> = Vec::new();
         let mut last_key = None;
-        for j in start + 1..=end {
-            let Some((k, label)) = &all_keys[j] else {
+        for (j, key) in all_keys.iter().enumerate().take(end + 1).skip(start + 1) {
+            let Some((k, label)) = key else {
                 continue;
             };
             if last_key == Some(*k) {
@@ -168,10 +145,31 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
             }
         }
         let p = problem_of(&drafts[start + 1]);
-        let after = (end + 1..drafts.len()).find(|&j| problem_of(&drafts[j]) == p);
+        // A problem's drafts are contiguous: the next draft is either in it or not.
+        let after = drafts.get(end + 1).filter(|d| problem_of(d) == p).map(|_| end + 1);
         out.push(OptionRun { decision: start, options, after });
     }
     out
+}
+
+fn decision_before(doc: &Document, first: &Draft) -> Draft {
+    let section = first.section.map(|s| doc.headings[s].parent.filter(|&p| prose::role(&doc.headings[p].title) == Some(Role::Resolution)).unwrap_or(s));
+    Draft {
+        kind: StepKind::Decision,
+        risk: Classified { risk: Risk::Read, reason: "decision".into() },
+        code: String::new(),
+        code_map: vec![(0, first.span.start)],
+        lang: None,
+        span: crate::source::Span::new(first.span.start, first.span.start),
+        section,
+        list: Default::default(),
+        title: "Which resolution applies?".into(),
+        expected_output: None,
+        http: None,
+        annotation: None,
+        condition: None,
+        node: first.node,
+    }
 }
 
 /// Branches inferred for each draft (by index).
@@ -192,6 +190,18 @@ pub(crate) fn branches(
             next_override.insert(*last, run.after);
         }
     }
+    let mut prev_of: Vec<Option<usize>> = vec![None; drafts.len()];
+    for (p, n) in next_in_problem.iter().enumerate() {
+        if let Some(n) = *n {
+            prev_of[n] = Some(p);
+        }
+    }
+    let mut prev_of: Vec<Option<usize>> = vec![None; drafts.len()];
+    for (p, n) in next_in_problem.iter().enumerate() {
+        if let Some(n) = *n {
+            prev_of[n] = Some(p);
+        }
+    }
     // "If …" before a step: the step before it asks whether the condition holds.
     for i in 0..drafts.len() {
         let Some(cond) = &drafts[i].condition else {
@@ -200,7 +210,7 @@ pub(crate) fn branches(
         if drafts[i].annotation.is_some() {
             continue;
         }
-        let Some(prev) = (0..i).rev().find(|&p| next_in_problem[p] == Some(i)) else {
+        let Some(prev) = prev_of[i] else {
             continue;
         };
         if out.contains_key(&prev) || drafts[prev].annotation.is_some() || next_override.contains_key(&prev) {
@@ -231,14 +241,14 @@ pub(crate) fn branches(
         let Some(anchor) = node.links.iter().find_map(|l| l.strip_prefix('#')) else {
             continue;
         };
-        let Some(h) = doc.headings.iter().position(|h| h.anchor == anchor) else {
+        let Some(h) = doc.heading_by_anchor(anchor) else {
             continue;
         };
-        let (start, end) = (doc.headings[h].span.start, section_end(doc, h));
-        let Some(target) = drafts.iter().position(|d| d.span.start >= start && d.span.start < end) else {
+        let Some(target) = first_draft_in_section(doc, drafts, h) else {
             continue;
         };
-        let Some(prev) = drafts.iter().rposition(|d| d.span.end <= node.span.start) else {
+        // Drafts are in document order: the step before the sentence is a binary search away.
+        let Some(prev) = drafts.partition_point(|d| d.span.start < node.span.start).checked_sub(1) else {
             continue;
         };
         if drafts[prev].annotation.is_some() || out.contains_key(&prev) || target == prev {
@@ -252,6 +262,13 @@ pub(crate) fn branches(
         out.insert(prev, branches);
     }
     (out, next_override)
+}
+
+/// The first draft under heading `h` (drafts are in document order).
+pub(crate) fn first_draft_in_section(doc: &Document, drafts: &[Draft], h: usize) -> Option<usize> {
+    let (start, end) = (doc.headings[h].span.start, section_end(doc, h));
+    let i = drafts.partition_point(|d| d.span.start < start);
+    drafts.get(i).filter(|d| d.span.start < end).map(|_| i)
 }
 
 fn short_label(sentence: &str) -> String {

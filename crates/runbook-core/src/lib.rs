@@ -9,7 +9,7 @@ pub mod check;
 pub mod diagnostic;
 pub mod document;
 pub mod export;
-mod infer;
+pub(crate) mod infer;
 pub mod model;
 pub mod placeholder;
 pub mod prose;

@@ -405,11 +405,10 @@ pub fn classify_shell(cmd: &str) -> Classified {
     let tokens = shell::tokenize(cmd);
     let mut out = classified(Risk::Read, "read-only command");
     for t in &tokens {
-        if let shell::Token::Op(op) = t {
-            if op.ends_with('>') || op.ends_with(">>") {
+        if let shell::Token::Op(op) = t
+            && (op.ends_with('>') || op.ends_with(">>")) {
                 out = max(out, classified(Risk::Write, "redirects output to a file"));
             }
-        }
     }
     // `> /dev/null` is not a write.
     if cmd.contains(">/dev/null") || cmd.contains("> /dev/null") {

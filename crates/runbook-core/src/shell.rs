@@ -310,11 +310,10 @@ pub fn parse_curl(cmd: &str) -> Option<HttpRequest> {
         match a {
             "-X" | "--request" => req.method = value().unwrap_or_default().to_ascii_uppercase(),
             "-H" | "--header" => {
-                if let Some(h) = value() {
-                    if let Some((k, v)) = h.split_once(':') {
+                if let Some(h) = value()
+                    && let Some((k, v)) = h.split_once(':') {
                         req.headers.push((k.trim().to_owned(), v.trim().to_owned()));
                     }
-                }
             }
             "-d" | "--data" | "--data-raw" | "--data-binary" | "--data-ascii" | "--data-urlencode" | "--json" => {
                 let body = value().unwrap_or_default();
@@ -395,21 +394,19 @@ pub fn parse_curl(cmd: &str) -> Option<HttpRequest> {
         }
         i += 1;
     }
-    if get_with_data {
-        if let Some(body) = req.body.take() {
+    if get_with_data
+        && let Some(body) = req.body.take() {
             let sep = if req.url.contains('?') { '&' } else { '?' };
             req.url = format!("{}{sep}{body}", req.url);
         }
-    }
     if req.method.is_empty() {
         req.method = if req.body.is_some() { "POST".into() } else { "GET".into() };
     }
-    if let Some((jq_words, _)) = commands.get(1) {
-        if jq_words.first() == Some(&"jq") {
+    if let Some((jq_words, _)) = commands.get(1)
+        && jq_words.first() == Some(&"jq") {
             let filter = jq_words[1..].iter().find(|w| !w.starts_with('-')).copied().unwrap_or(".");
             req.jq = Some(filter.to_owned());
         }
-    }
     Some(req)
 }
 

@@ -1,0 +1,57 @@
+//! Shared helpers: run the real `runbook` binary from the repository root.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+}
+
+/// A `runbook` command run from the repository root, with colours off and a time limit so a
+/// hang fails the test instead of blocking CI.
+pub fn runbook(args: &[&str]) -> Output {
+    assert_cmd::Command::cargo_bin("runbook")
+        .expect("binary built")
+        .current_dir(repo_root())
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .args(args)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .expect("runbook runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The exit code; a crash (signal, panic exit 101) fails loudly.
+pub fn code(o: &Output) -> i32 {
+    let code = o.status.code().unwrap_or_else(|| panic!("killed by a signal: {o:?}"));
+    assert_ne!(code, 101, "panicked:\n{}", stderr(o));
+    code
+}
+
+/// Markdown files in a repository folder, sorted.
+pub fn markdown_files(dir: &str) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(repo_root().join(dir))
+        .expect("folder exists")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .map(|p| format!("{dir}/{}", p.file_name().unwrap_or_default().to_string_lossy()))
+        .collect();
+    out.sort();
+    out
+}
+
+pub fn snapshot_name(path: &str) -> String {
+    path.rsplit('/').next().unwrap_or(path).trim_end_matches(".md").to_owned()
+}
