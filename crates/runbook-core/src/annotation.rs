@@ -99,7 +99,8 @@ pub struct ParamSpec {
     pub default: Option<String>,
     /// Where the value comes from: `prompt` (default), `env:NAME`, `capture:NAME`, `secret`.
     pub source: Option<Spanned<String>>,
-    pub secret: bool,
+    /// Unset: secret when the name says so (`*TOKEN*`, `*PASSWORD*`…) or `source: secret`.
+    pub secret: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

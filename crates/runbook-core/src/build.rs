@@ -33,6 +33,8 @@ pub(crate) struct Draft {
     pub condition: Option<String>,
     /// Index of the node that produced the draft.
     pub node: usize,
+    /// The role of the section (or bold pseudo-heading) the draft is in.
+    pub role: Option<prose::Role>,
 }
 
 /// A parsed `yaml step` block and how to map its YAML positions back to the `.md` file.
@@ -41,6 +43,10 @@ pub(crate) struct Annotated {
     pub spec: StepAnnotation,
     pub origin: YamlOrigin,
     pub span: Span,
+    /// Where the annotation block itself is (a standalone step lives there).
+    pub node: usize,
+    pub section: Option<usize>,
+    pub list: ListContext,
 }
 
 /// Maps YAML positions (from serde-saphyr) to source offsets.
@@ -224,9 +230,9 @@ impl Builder<'_> {
             match &node.kind {
                 NodeKind::Code(block) if block.is_step_annotation() => {
                     if let Some(p) = pending.take() {
-                        self.standalone(p, index, node.section, node.list);
+                        self.standalone(p);
                     }
-                    let Some(annotated) = self.parse_annotation(block, node.span) else {
+                    let Some(annotated) = self.parse_annotation(block, node.span, index, node.section, node.list) else {
                         prev = Prev::Other;
                         continue;
                     };
@@ -243,26 +249,31 @@ impl Builder<'_> {
                 }
                 NodeKind::Code(block) => {
                     let intro = last_paragraph
+                        .filter(|&(p, _)| doc.nodes[p].section == node.section)
                         .filter(|&(p, _)| p + 1 == index || matches!(prev, Prev::Annotation))
                         .map(|(_, s)| &self.source.text[s.range()]);
                     let start = self.drafts.len();
-                    if let (Some(p), Prev::Annotation) = (pending.take(), &prev) {
+                    if let Some(p) = pending.take_if(|_| matches!(prev, Prev::Annotation)) {
                         let draft = self.block_draft_annotated(index, block, node.span, node.section, node.list, p);
                         self.drafts.extend(draft);
                     } else {
                         if let Some(p) = pending.take() {
-                            self.standalone(p, index, node.section, node.list);
+                            self.standalone(p);
                         }
                         // Example output right after a step belongs to that step.
-                        let is_output = intro.is_some_and(prose::introduces_output)
+                        let lang = block.lang();
+                        let runnable = (SQL_LANGS.contains(&lang.as_str()) || SHELL_LANGS.contains(&lang.as_str()) || lang.is_empty())
+                            && (looks_like_sql(&block.text)
+                                || (looks_like_shell(&block.text) && !block.text.lines().any(|l| shell::strip_prompt(l).is_some())));
+                        let is_output = (intro.is_some_and(prose::introduces_output) && !runnable)
                             || (TEXT_LANGS.contains(&block.lang().as_str()) && matches!(prev, Prev::Code { .. }));
                         if is_output
                             && let Some(last) = self.drafts.last_mut().filter(|d| d.section == node.section && d.expected_output.is_none())
-                            {
-                                last.expected_output = Some(block.text.trim_end().to_owned());
-                                prev = Prev::Other;
-                                continue;
-                            }
+                        {
+                            last.expected_output = Some(block.text.trim_end().to_owned());
+                            prev = Prev::Other;
+                            continue;
+                        }
                         let drafts = self.block_drafts(index, block, node.span, node.section, node.list);
                         self.drafts.extend(drafts);
                     }
@@ -289,10 +300,15 @@ impl Builder<'_> {
                 }
                 NodeKind::Task { .. } => {
                     if let Some(p) = pending.take() {
-                        self.standalone(p, index, node.section, node.list);
+                        self.standalone(p);
                     }
-                    let text = prose::plain_text(&self.source.text[node.span.range()]);
-                    let text = text.trim_start_matches("[ ]").trim_start_matches("[x]").trim_start_matches("[X]").trim().to_owned();
+                    let raw = self.source.text[node.span.range()].trim_start();
+                    let raw = raw
+                        .strip_prefix(['-', '*', '+'])
+                        .unwrap_or_else(|| raw.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start_matches(['.', ')']));
+                    let raw = raw.trim_start();
+                    let raw = ["[ ]", "[x]", "[X]"].iter().find_map(|m| raw.strip_prefix(m)).unwrap_or(raw);
+                    let text = prose::plain_text(raw.lines().next().unwrap_or(""));
                     if !text.is_empty() {
                         self.drafts.push(Draft {
                             kind: StepKind::Manual,
@@ -309,6 +325,7 @@ impl Builder<'_> {
                             annotation: None,
                             condition: None,
                             node: index,
+                            role: None,
                         });
                     }
                     last_paragraph = Some((index, node.span));
@@ -316,7 +333,7 @@ impl Builder<'_> {
                 }
                 NodeKind::Paragraph => {
                     if let Some(p) = pending.take() {
-                        self.standalone(p, index, node.section, node.list);
+                        self.standalone(p);
                     }
                     last_paragraph = Some((index, node.span));
                     prev = Prev::Other;
@@ -329,28 +346,131 @@ impl Builder<'_> {
                 }
                 NodeKind::Table => {
                     if let Some(p) = pending.take() {
-                        self.standalone(p, index, node.section, node.list);
+                        self.standalone(p);
                     }
                     prev = Prev::Other;
                 }
             }
         }
         if let Some(p) = pending.take() {
-            let (section, list) = doc.nodes.last().map_or((None, ListContext::default()), |n| (n.section, n.list));
-            self.standalone(p, doc.nodes.len(), section, list);
+            self.standalone(p);
+        }
+        let roles = node_roles(self.source, doc);
+        self.list_item_steps(&roles);
+        for d in &mut self.drafts {
+            d.role = roles.get(d.node).copied().flatten();
         }
     }
 
-    fn parse_annotation(&mut self, block: &CodeBlock, span: Span) -> Option<Annotated> {
+    /// List items of diagnosis, resolution and verification sections that hold no code block:
+    /// a command in inline code becomes a step of its kind, anything else a manual step.
+    fn list_item_steps(&mut self, roles: &[Option<prose::Role>]) {
+        use prose::Role;
+        let doc = self.doc;
+        // Code inside a list item: the item's text is its title (and its "If …" its condition);
+        // a checklist item holding code is that code, not a separate manual step.
+        let lead: HashMap<usize, (&str, usize)> = doc
+            .nodes
+            .iter()
+            .filter(|n| matches!(n.kind, NodeKind::ItemStart) && n.list.depth == 1)
+            .filter_map(|n| n.list.item.map(|i| (i, item_lead_text(&self.source.text, n.span))))
+            .collect();
+        let code_items: HashSet<usize> =
+            self.drafts.iter().filter(|d| d.kind != StepKind::Manual || d.annotation.is_some()).filter_map(|d| d.list.item).collect();
+        let mut task_titles: HashMap<usize, String> = HashMap::new();
+        self.drafts.retain(|d| {
+            let is_task = d.kind == StepKind::Manual && d.annotation.is_none() && d.risk.reason == "checklist item";
+            match d.list.item {
+                Some(item) if is_task && code_items.contains(&item) => {
+                    task_titles.entry(item).or_insert_with(|| d.title.clone());
+                    false
+                }
+                _ => true,
+            }
+        });
+        for d in &mut self.drafts {
+            let Some(item) = d.list.item else { continue };
+            if d.title.is_empty() {
+                if let Some(t) = task_titles.get(&item) {
+                    d.title = t.clone();
+                } else if let Some((text, _)) = lead.get(&item) {
+                    let raw = ["[ ]", "[x]", "[X]"].iter().find_map(|m| text.strip_prefix(m)).unwrap_or(text);
+                    d.title = prose::first_sentence(&prose::plain_text(raw), 120);
+                    if d.condition.is_none() {
+                        d.condition = infer::condition_sentence(raw);
+                    }
+                }
+            }
+        }
+        let with_drafts: HashSet<usize> = self.drafts.iter().filter_map(|d| d.list.item).collect();
+        let mut added = Vec::new();
+        for (index, node) in doc.nodes.iter().enumerate() {
+            if !matches!(node.kind, NodeKind::ItemStart) || node.list.depth != 1 {
+                continue;
+            }
+            let Some(item) = node.list.item else { continue };
+            if with_drafts.contains(&item)
+                || !matches!(roles.get(index).copied().flatten(), Some(Role::Diagnosis | Role::Resolution | Role::Verification))
+            {
+                continue;
+            }
+            let (text, text_start) = item_lead_text(&self.source.text, node.span);
+            let plain = prose::plain_text(text);
+            if plain.len() < 3 {
+                continue;
+            }
+            let title = prose::first_sentence(&plain, 120);
+            let mut found = false;
+            for (code, at) in inline_code(text) {
+                let kind = if looks_like_sql(code) {
+                    StepKind::Sql
+                } else if is_known_command(code) && code.contains(' ') {
+                    command_kind(code)
+                } else {
+                    continue;
+                };
+                let mut d = self.draft(kind, code.to_owned(), vec![(0, text_start + at)], None, node.span, node.section, node.list, index);
+                d.title = title.clone();
+                added.push(d);
+                found = true;
+            }
+            if !found {
+                // The whole item, nested bullets included, is what the operator reads.
+                let full: Vec<String> = self.source.text[node.span.range()]
+                    .lines()
+                    .map(|l| prose::plain_text(l.trim_start().trim_start_matches(['-', '*', '+']).trim_start()))
+                    .filter(|l| !l.is_empty())
+                    .collect();
+                let code = if full.len() > 1 { full.join("\n") } else { plain.clone() };
+                let mut d = self.draft(StepKind::Manual, code, vec![(0, text_start)], None, node.span, node.section, node.list, index);
+                d.title = title;
+                added.push(d);
+            }
+        }
+        if !added.is_empty() {
+            self.drafts.extend(added);
+            // Back into document order (stable: drafts of one block keep their order).
+            self.drafts.sort_by_key(|d| d.node);
+        }
+    }
+
+    fn parse_annotation(
+        &mut self,
+        block: &CodeBlock,
+        span: Span,
+        node: usize,
+        section: Option<usize>,
+        list: ListContext,
+    ) -> Option<Annotated> {
         let origin = YamlOrigin::new(&block.text, block.pieces.clone(), span.start);
-        if block.text.trim().is_empty() {
+        if block.text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
             self.diags.push(
                 Diagnostic::error("empty-annotation", span, "this `yaml step` block is empty").hint("give the step at least an `id`"),
             );
             return None;
         }
         match serde_saphyr::from_str::<StepAnnotation>(&block.text) {
-            Ok(spec) => Some(Annotated { spec, origin, span }),
+            Ok(spec) => Some(Annotated { spec, origin, span, node, section, list }),
             Err(e) => {
                 self.yaml_error(&e, &origin, &block.text, "step annotation");
                 None
@@ -422,7 +542,8 @@ impl Builder<'_> {
         Some(draft)
     }
 
-    fn standalone(&mut self, annotated: Annotated, index: usize, section: Option<usize>, list: ListContext) {
+    fn standalone(&mut self, annotated: Annotated) {
+        let (index, section, list) = (annotated.node, annotated.section, annotated.list);
         let spec = &annotated.spec;
         let kind = match (spec.kind, &spec.code, spec.branches.is_empty()) {
             (Some(k), _, _) => spec_kind(k),
@@ -482,6 +603,7 @@ impl Builder<'_> {
             annotation: None,
             condition: None,
             node,
+            role: None,
         }
     }
 
@@ -605,28 +727,29 @@ impl Builder<'_> {
         let mut taken: HashMap<String, Span> = HashMap::new();
         for (i, d) in self.drafts.iter().enumerate() {
             if let Some(a) = &d.annotation
-                && let Some(id) = &a.spec.id {
-                    let span = a.origin.spanned(id);
-                    let value = id.value.trim().to_owned();
-                    if value.is_empty() || value == "end" || value.starts_with('#') {
-                        self.diags.push(
-                            Diagnostic::error("invalid-step-id", span, format!("`{value}` cannot be a step id"))
-                                .hint("ids are words like `check-lockouts`; `end` and `#…` are reserved for branch targets"),
-                        );
-                        continue;
-                    }
-                    if let Some(first) = taken.get(&value) {
-                        let line = self.source.line_col(first.start).line;
-                        self.diags.push(
-                            Diagnostic::error("duplicate-step-id", span, format!("step id `{value}` is used twice"))
-                                .label("second use")
-                                .hint(format!("the first use is on line {line}; step ids must be unique within a runbook")),
-                        );
-                        continue;
-                    }
-                    taken.insert(value.clone(), span);
-                    ids[i] = value;
+                && let Some(id) = &a.spec.id
+            {
+                let span = a.origin.spanned(id);
+                let value = id.value.trim().to_owned();
+                if value.is_empty() || value == "end" || value.starts_with('#') {
+                    self.diags.push(
+                        Diagnostic::error("invalid-step-id", span, format!("`{value}` cannot be a step id"))
+                            .hint("ids are words like `check-lockouts`; `end` and `#…` are reserved for branch targets"),
+                    );
+                    continue;
                 }
+                if let Some(first) = taken.get(&value) {
+                    let line = self.source.line_col(first.start).line;
+                    self.diags.push(
+                        Diagnostic::error("duplicate-step-id", span, format!("step id `{value}` is used twice"))
+                            .label("second use")
+                            .hint(format!("the first use is on line {line}; step ids must be unique within a runbook")),
+                    );
+                    continue;
+                }
+                taken.insert(value.clone(), span);
+                ids[i] = value;
+            }
         }
         let mut counters: HashMap<String, usize> = HashMap::new();
         for (i, d) in self.drafts.iter().enumerate() {
@@ -695,8 +818,55 @@ impl Builder<'_> {
             });
         graph.parameters.extend(new_params);
 
+        // Parameters declared on a step (prompt, pattern, default, source) are the
+        // runbook's too, unless the front matter declared them first.
+        for d in &drafts {
+            let Some(a) = &d.annotation else { continue };
+            for (name, spec) in &a.spec.params.0 {
+                let p = declared_parameter(&name.value, spec, &secrets);
+                match graph.parameters.iter_mut().find(|q| q.name == name.value) {
+                    Some(q) if !q.declared => *q = p,
+                    Some(_) => {}
+                    None => graph.parameters.push(p),
+                }
+            }
+        }
+        self.check_capture_sources(&drafts, &captures);
         self.edges(&mut graph, &drafts, &ids, &problems, &runs);
         graph
+    }
+
+    /// `source: capture:NAME` must name a capture some step makes.
+    fn check_capture_sources(&mut self, drafts: &[Draft], captures: &HashSet<String>) {
+        let fm = self.doc.front_matter.as_ref().map(|fm| YamlOrigin::new(&fm.yaml, vec![(0, fm.yaml_start)], fm.span.start));
+        let mut specs: Vec<(Spanned<String>, YamlOrigin)> = Vec::new();
+        if let Some(origin) = &fm {
+            for (_, p) in &self.front.parameters.0 {
+                if let Some(src) = &p.source {
+                    specs.push((src.clone(), origin.clone()));
+                }
+            }
+        }
+        for d in drafts {
+            let Some(a) = &d.annotation else { continue };
+            for (_, p) in &a.spec.params.0 {
+                if let Some(src) = &p.source {
+                    specs.push((src.clone(), a.origin.clone()));
+                }
+            }
+        }
+        for (src, origin) in specs {
+            let Some(name) = src.value.strip_prefix("capture:") else { continue };
+            if captures.contains(name) {
+                continue;
+            }
+            let mut d = Diagnostic::error("unknown-capture", origin.spanned(&src), format!("no step captures `{name}`"));
+            d = match did_you_mean(name, captures.iter().map(String::as_str)) {
+                Some(m) => d.hint(format!("did you mean `capture:{m}`?")),
+                None => d.hint("add `capture: {NAME: expression}` to the step that produces the value"),
+            };
+            self.diags.push(d);
+        }
     }
 
     fn title(&self) -> String {
@@ -782,9 +952,10 @@ impl Builder<'_> {
 
     fn check_param_spec(&mut self, spec: &annotation::ParamSpec, origin: &YamlOrigin) {
         if let Some(p) = &spec.pattern
-            && let Err(msg) = validate_pattern(&p.value) {
-                self.diags.push(Diagnostic::error("invalid-pattern", origin.spanned(p), format!("invalid parameter pattern: {msg}")));
-            }
+            && let Err(msg) = validate_pattern(&p.value)
+        {
+            self.diags.push(Diagnostic::error("invalid-pattern", origin.spanned(p), format!("invalid parameter pattern: {msg}")));
+        }
         if let Some(s) = &spec.source {
             let v = s.value.as_str();
             let ok = v == "prompt"
@@ -948,6 +1119,13 @@ impl Builder<'_> {
                     format!("check `{name}` has a `value:` but no `warning:` or `critical:` threshold"),
                 ));
             }
+            if c.level == Some(annotation::Level::Pass) {
+                self.diags.push(Diagnostic::error(
+                    "invalid-check",
+                    a.span,
+                    format!("check `{name}` has `level: pass`; a failing check is `warning` or `critical`"),
+                ));
+            }
             step.checks.push(Check {
                 name,
                 that,
@@ -998,7 +1176,7 @@ impl Builder<'_> {
             }
             last_of.insert(problem_of(d), i);
         }
-        let (inferred, next_override) = infer::branches(self.source, doc, drafts, runs, &next_in_problem);
+        let (inferred, next_override) = infer::branches(self.source, doc, drafts, runs, &next_in_problem, problems);
         for (i, d) in drafts.iter().enumerate() {
             let from = ids[i].clone();
             let annotated = d.annotation.as_ref();
@@ -1021,7 +1199,7 @@ impl Builder<'_> {
             }
             if let Some(next) = annotated.and_then(|a| a.spec.next.as_ref().map(|n| (n, &a.origin))) {
                 let to = self.resolve_target(next.0, next.1, &index, ids, drafts);
-                if to.is_some() {
+                if to.is_some() || next.0.value.trim() == "end" {
                     graph.edges.push(Edge {
                         from,
                         to,
@@ -1062,10 +1240,11 @@ impl Builder<'_> {
         }
         for (i, d) in drafts.iter().enumerate() {
             if let Some(a) = &d.annotation
-                && let Some(r) = &a.spec.revert {
-                    let to = self.resolve_target(r, &a.origin, &index, ids, drafts);
-                    graph.steps[i].revert = to;
-                }
+                && let Some(r) = &a.spec.revert
+            {
+                let to = self.resolve_target(r, &a.origin, &index, ids, drafts);
+                graph.steps[i].revert = to;
+            }
         }
     }
 
@@ -1212,7 +1391,8 @@ fn validate_pattern(p: &str) -> Result<(), String> {
 
 fn declared_parameter(name: &str, spec: &annotation::ParamSpec, secrets: &HashSet<String>) -> Parameter {
     let source = spec.source.as_ref().map(|s| s.value.clone());
-    let secret = spec.secret || secrets.contains(name) || source.as_deref() == Some("secret") || is_secret_name(name);
+    // An explicit `secret: false` overrides the name (`RATE_LIMIT_KEY` may be public).
+    let secret = spec.secret.unwrap_or_else(|| secrets.contains(name) || source.as_deref() == Some("secret") || is_secret_name(name));
     Parameter {
         name: name.to_owned(),
         prompt: spec.prompt.clone(),
@@ -1535,6 +1715,113 @@ fn command_kind(cmd: &str) -> StepKind {
     StepKind::Shell
 }
 
+/// The role in force at each node: a bold pseudo-heading (`**Diagnosis**`) since the last
+/// heading, else the role of the heading the node is under (or of its ancestors up to the
+/// problem heading).
+fn node_roles(source: &Source, doc: &Document) -> Vec<Option<prose::Role>> {
+    let problems = problem_headings(doc);
+    let mut heading_role: Vec<Option<prose::Role>> = Vec::with_capacity(doc.headings.len());
+    for (i, h) in doc.headings.iter().enumerate() {
+        let own = prose::role(&h.title);
+        let inherited = match h.parent {
+            Some(p) if problems[i] != Some(i) => heading_role[p],
+            _ => None,
+        };
+        heading_role.push(own.or(inherited));
+    }
+    let mut out = Vec::with_capacity(doc.nodes.len());
+    let mut pseudo: Option<prose::Role> = None;
+    let mut section = None;
+    for node in &doc.nodes {
+        if node.section != section {
+            section = node.section;
+            pseudo = None;
+        }
+        if matches!(node.kind, NodeKind::Paragraph)
+            && node.list.depth == 0
+            && let Some(r) = pseudo_heading(&source.text[node.span.range()])
+        {
+            pseudo = Some(r);
+        }
+        out.push(pseudo.or(node.section.and_then(|s| heading_role[s])));
+    }
+    out
+}
+
+/// `**Diagnosis**`, `**Resolution:**`, `**How to investigate:** …`: a bold pseudo-heading.
+fn pseudo_heading(paragraph: &str) -> Option<prose::Role> {
+    let t = paragraph.trim_start();
+    let rest = t.strip_prefix("**").or_else(|| t.strip_prefix("__"))?;
+    let end = rest.find("**").or_else(|| rest.find("__"))?;
+    let inner = rest[..end].trim().trim_end_matches(':');
+    if inner.len() > 40 {
+        return None;
+    }
+    prose::role(inner)
+}
+
+/// The text of a list item up to its first nested block, without the list marker, and where
+/// that text starts in the source.
+pub(crate) fn item_lead_text(text: &str, span: Span) -> (&str, usize) {
+    let item = &text[span.range()];
+    let marker_end = {
+        let t = item.trim_start();
+        let lead = item.len() - t.len();
+        let after = if let Some(r) = t.strip_prefix(['-', '*', '+']) {
+            r
+        } else {
+            let digits = t.chars().take_while(|c| c.is_ascii_digit()).count();
+            t[digits..].strip_prefix(['.', ')']).unwrap_or(t)
+        };
+        let after_ws = after.trim_start_matches([' ', '\t']);
+        lead + (t.len() - after_ws.len())
+    };
+    let body = &item[marker_end..];
+    let mut end = body.len();
+    let mut offset = 0;
+    for line in body.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if offset > 0
+            && (line.trim().is_empty()
+                || trimmed.starts_with("```")
+                || trimmed.starts_with("~~~")
+                || trimmed.starts_with("- ")
+                || trimmed.starts_with("* ")
+                || trimmed.starts_with("+ ")
+                || trimmed.chars().next().is_some_and(|c| c.is_ascii_digit()) && trimmed.contains(". "))
+        {
+            end = offset;
+            break;
+        }
+        offset += line.len();
+    }
+    (&body[..end], span.start + marker_end)
+}
+
+/// Inline code spans (`` `x` ``) in a piece of Markdown, with their offsets.
+fn inline_code(text: &str) -> Vec<(&str, usize)> {
+    let mut out = Vec::new();
+    let mut rest = 0;
+    while let Some(open) = text[rest..].find('`') {
+        let start = rest + open;
+        let ticks = text[start..].chars().take_while(|&c| c == '`').count();
+        let fence = &text[start..start + ticks];
+        let body_start = start + ticks;
+        match text[body_start..].find(fence) {
+            Some(close) => {
+                let code = text[body_start..body_start + close].trim();
+                if !code.is_empty() {
+                    let lead = text[body_start..].len() - text[body_start..].trim_start().len();
+                    out.push((code, body_start + lead));
+                }
+                rest = body_start + close + ticks;
+            }
+            None => break,
+        }
+    }
+    out
+}
+
 /// For each heading: the heading of the problem it belongs to (`None`: the document itself).
 pub(crate) fn problem_headings(doc: &Document) -> Vec<Option<usize>> {
     let n = doc.headings.len();
@@ -1542,9 +1829,10 @@ pub(crate) fn problem_headings(doc: &Document) -> Vec<Option<usize>> {
     let mut has_role_child = vec![false; n];
     for (i, h) in doc.headings.iter().enumerate() {
         if roles[i].is_some()
-            && let Some(p) = h.parent {
-                has_role_child[p] = true;
-            }
+            && let Some(p) = h.parent
+        {
+            has_role_child[p] = true;
+        }
     }
     let mut out: Vec<Option<usize>> = vec![None; n];
     for i in 0..n {

@@ -38,23 +38,23 @@ pub(crate) struct OptionRun {
 }
 
 /// The option a resolution draft belongs to: a key and its label.
-fn option_of(source: &Source, doc: &Document, problems: &[Option<usize>], item_text: &HashMap<usize, crate::source::Span>, d: &Draft) -> Option<(usize, String)> {
+fn option_of(doc: &Document, problems: &[Option<usize>], item_text: &HashMap<usize, &str>, d: &Draft) -> Option<(usize, String)> {
     let section = d.section?;
     let heading = &doc.headings[section];
     let in_resolution = |h: usize| prose::role(&doc.headings[h].title) == Some(Role::Resolution);
     // `### 1. Delete data` (or any non-step heading) directly under a resolution heading.
     if let Some(parent) = heading.parent
         && in_resolution(parent)
-            && prose::role(&heading.title).is_none()
-            && problems[section] != Some(section)
-            && !crate::build::is_step_heading_sequential(&heading.title)
-        {
-            return Some((section * 2, option_label(&heading.title)));
-        }
-    // `1. **Account locked**: …` list items under a resolution heading.
-    if in_resolution(section) || heading.parent.is_some_and(in_resolution) {
+        && prose::role(&heading.title).is_none()
+        && problems[section] != Some(section)
+        && !crate::build::is_step_heading_sequential(&heading.title)
+    {
+        return Some((section * 2, option_label(&heading.title)));
+    }
+    // `1. **Account locked**: …` list items in a resolution section.
+    if d.role == Some(Role::Resolution) {
         let item = d.list.item?;
-        let text = source.text[item_text.get(&item)?.range()].trim_start();
+        let text = item_text.get(&item)?.trim_start();
         if let Some(bold) = text.strip_prefix("**").and_then(|t| t.split_once("**")).map(|(b, _)| b) {
             return Some((usize::MAX / 2 + item, option_label(bold)));
         }
@@ -76,15 +76,23 @@ fn option_label(title: &str) -> String {
 
 /// Inserts a decision draft before each run of two or more resolution options.
 pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec<Draft>, problems: &[Option<usize>]) -> Vec<OptionRun> {
-    // The first paragraph of each top-level list item: where `**Option**:` labels are.
-    let mut item_text: HashMap<usize, crate::source::Span> = HashMap::new();
+    // The lead text of each top-level list item: where `**Option**:` labels are.
+    let mut item_text: HashMap<usize, &str> = HashMap::new();
     for n in &doc.nodes {
-        if let (Some(item), NodeKind::Paragraph | NodeKind::Task { .. }) = (n.list.item, &n.kind) {
-            item_text.entry(item).or_insert(n.span);
+        if let (Some(item), NodeKind::ItemStart, 1) = (n.list.item, &n.kind, n.list.depth) {
+            item_text.entry(item).or_insert_with(|| crate::build::item_lead_text(&source.text, n.span).0);
         }
     }
-    let keys: Vec<Option<(usize, String)>> =
-        drafts.iter().map(|d| if d.annotation.is_some() { None } else { option_of(source, doc, problems, &item_text, d) }).collect();
+    let keys: Vec<Option<(usize, String)>> = drafts
+        .iter()
+        .map(|d| {
+            if d.annotation.as_ref().is_some_and(|a| !a.spec.branches.is_empty() || a.spec.next.is_some()) {
+                None
+            } else {
+                option_of(doc, problems, &item_text, d)
+            }
+        })
+        .collect();
     let problem_of = |d: &Draft| d.section.and_then(|s| problems[s]);
     // Find runs: consecutive drafts of one problem that all have an option key.
     let mut runs: Vec<(usize, usize)> = Vec::new();
@@ -153,7 +161,9 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
 }
 
 fn decision_before(doc: &Document, first: &Draft) -> Draft {
-    let section = first.section.map(|s| doc.headings[s].parent.filter(|&p| prose::role(&doc.headings[p].title) == Some(Role::Resolution)).unwrap_or(s));
+    let section = first
+        .section
+        .map(|s| doc.headings[s].parent.filter(|&p| prose::role(&doc.headings[p].title) == Some(Role::Resolution)).unwrap_or(s));
     Draft {
         kind: StepKind::Decision,
         risk: Classified { risk: Risk::Read, reason: "decision".into() },
@@ -169,6 +179,7 @@ fn decision_before(doc: &Document, first: &Draft) -> Draft {
         annotation: None,
         condition: None,
         node: first.node,
+        role: Some(Role::Resolution),
     }
 }
 
@@ -179,6 +190,7 @@ pub(crate) fn branches(
     drafts: &[Draft],
     runs: &[OptionRun],
     next_in_problem: &[Option<usize>],
+    problems: &[Option<usize>],
 ) -> (HashMap<usize, Vec<Branch>>, HashMap<usize, Option<usize>>) {
     let mut out: HashMap<usize, Vec<Branch>> = HashMap::new();
     let mut next_override: HashMap<usize, Option<usize>> = HashMap::new();
@@ -251,7 +263,12 @@ pub(crate) fn branches(
         let Some(prev) = drafts.partition_point(|d| d.span.start < node.span.start).checked_sub(1) else {
             continue;
         };
-        if drafts[prev].annotation.is_some() || out.contains_key(&prev) || target == prev {
+        let problem = |s: Option<usize>| s.and_then(|s| problems[s]);
+        if drafts[prev].annotation.is_some()
+            || out.contains_key(&prev)
+            || target == prev
+            || problem(drafts[prev].section) != problem(node.section)
+        {
             continue;
         }
         let next = next_override.get(&prev).copied().unwrap_or(next_in_problem[prev]);

@@ -108,15 +108,17 @@ pub fn find(code: &str, kind: CodeKind, assigned: &[String]) -> Vec<Placeholder>
     while i < b.len() {
         let c = b[i];
         // `{{ name }}`: our own template syntax, recognised everywhere, even in strings.
-        if c == b'{' && b.get(i + 1) == Some(&b'{')
-            && let Some(close) = code[i + 2..].find("}}") {
-                let inner = code[i + 2..i + 2 + close].trim();
-                if !inner.is_empty() && inner.bytes().all(is_ident) && is_ident_start(inner.as_bytes()[0]) {
-                    push(&mut out, inner.to_owned(), i, i + 2 + close + 2, PlaceholderStyle::Template);
-                }
-                i += 2 + close + 2;
-                continue;
+        if c == b'{'
+            && b.get(i + 1) == Some(&b'{')
+            && let Some(close) = code[i + 2..].find("}}")
+        {
+            let inner = code[i + 2..i + 2 + close].trim();
+            if !inner.is_empty() && inner.bytes().all(is_ident) && is_ident_start(inner.as_bytes()[0]) {
+                push(&mut out, inner.to_owned(), i, i + 2 + close + 2, PlaceholderStyle::Template);
             }
+            i += 2 + close + 2;
+            continue;
+        }
         match quote {
             Some(q) => {
                 if c == q {
@@ -127,11 +129,13 @@ pub fn find(code: &str, kind: CodeKind, assigned: &[String]) -> Vec<Placeholder>
                     i = shell_var(code, i, &is_assigned, &mut out);
                     continue;
                 }
-                if quote.is_some() && c != q
-                    && let Some(n) = bare_at(code, i, &mut x_count, &mut out) {
-                        i = n;
-                        continue;
-                    }
+                if quote.is_some()
+                    && c != q
+                    && let Some(n) = bare_at(code, i, &mut x_count, &mut out)
+                {
+                    i = n;
+                    continue;
+                }
                 i += 1;
             }
             None => match c {

@@ -18,7 +18,8 @@ pub enum Role {
 pub fn role(title: &str) -> Option<Role> {
     let t = title.trim().trim_end_matches(':').trim().to_ascii_lowercase();
     let t = t.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
-    let starts = |words: &[&str]| words.iter().any(|w| t == *w || t.starts_with(&format!("{w} ")) || t.starts_with(&format!("{w}:")));
+    let starts =
+        |words: &[&str]| words.iter().any(|w| t.strip_prefix(w).is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', ':'])));
     if starts(&["symptom", "symptoms", "meaning", "impact", "signs", "summary", "description", "what this alert means", "alert"]) {
         Some(Role::Symptoms)
     } else if starts(&[
@@ -205,18 +206,21 @@ pub fn introduces_output(paragraph: &str) -> bool {
         "sample output",
         "expected output",
         "output:",
-        "the output",
-        "output should",
-        "output will",
+        "output should look",
+        "output looks like",
         "you should see",
+        "you will see",
         "should look like",
         "will look like",
-        "will show",
         "returns something like",
         "response:",
         "example response",
         "result:",
-        "results in",
+        "result example",
+        "example result",
+        "the following log",
+        "log entry",
+        "log entries",
     ]
     .iter()
     .any(|w| p.contains(w))

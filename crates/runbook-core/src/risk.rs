@@ -406,9 +406,10 @@ pub fn classify_shell(cmd: &str) -> Classified {
     let mut out = classified(Risk::Read, "read-only command");
     for t in &tokens {
         if let shell::Token::Op(op) = t
-            && (op.ends_with('>') || op.ends_with(">>")) {
-                out = max(out, classified(Risk::Write, "redirects output to a file"));
-            }
+            && (op.ends_with('>') || op.ends_with(">>"))
+        {
+            out = max(out, classified(Risk::Write, "redirects output to a file"));
+        }
     }
     // `> /dev/null` is not a write.
     if cmd.contains(">/dev/null") || cmd.contains("> /dev/null") {
@@ -424,13 +425,101 @@ pub fn classify_shell(cmd: &str) -> Classified {
     out
 }
 
+/// Commands whose later words are subcommands (`gcloud --project p compute instances stop`).
+const SUBCOMMAND_TOOLS: &[&str] = &[
+    "kubectl",
+    "oc",
+    "gcloud",
+    "aws",
+    "az",
+    "helm",
+    "systemctl",
+    "service",
+    "docker",
+    "podman",
+    "gitlab-ctl",
+    "consul",
+    "vault",
+    "nomad",
+    "terraform",
+    "tf",
+    "patronictl",
+    "gitlab-patronictl",
+    "gitlab-rake",
+    "knife",
+    "ceph",
+    "rados",
+    "rbd",
+    "velero",
+    "argocd",
+    "supervisorctl",
+    "sv",
+    "etcdctl",
+    "crictl",
+    "virtctl",
+    "openstack",
+    "gsutil",
+    "git",
+    "apt",
+    "apt-get",
+    "yum",
+    "dnf",
+    "snap",
+    "rabbitmqctl",
+    "nodetool",
+    "istioctl",
+    "flux",
+    "glab",
+    "gh",
+];
+
+/// Destructive commands that become harmless with these flags.
+fn is_dry_run(args: &[&str]) -> bool {
+    args.iter().any(|a| a.starts_with("--dry-run") || *a == "--dryrun")
+}
+
 fn classify_simple_command(words: &[&str]) -> Classified {
     let Some((at, name)) = shell::command_name(words) else {
         return classified(Risk::Read, "assignment");
     };
     let base = name.rsplit('/').next().unwrap_or(name).to_ascii_lowercase();
     let args = &words[at + 1..];
-    if base.starts_with("mkfs") || DESTRUCTIVE_COMMANDS.contains(&base.as_str()) {
+    // Commands run elsewhere: `ssh host 'sudo rm x'`, `bash -c '…'`, `kubectl exec pod -- rm x`.
+    let mut nested = classified(Risk::Read, "read-only command");
+    if matches!(base.as_str(), "ssh" | "bash" | "sh" | "su" | "knife" | "sudo" | "watch" | "xargs" | "timeout" | "nice") {
+        for a in args.iter().filter(|a| a.contains(' ')) {
+            nested = max(nested, classify_shell(a));
+        }
+    }
+    if let Some(dash) = args.iter().position(|a| *a == "--")
+        && !args[dash + 1..].is_empty()
+    {
+        nested = max(nested, classify_simple_command(&args[dash + 1..]));
+    }
+    if matches!(base.as_str(), "xargs" | "watch" | "timeout" | "nice" | "nohup") {
+        let rest: Vec<&str> = args.iter().copied().skip_while(|a| a.starts_with('-') || a.parse::<f64>().is_ok()).collect();
+        if !rest.is_empty() {
+            nested = max(nested, classify_simple_command(&rest));
+        }
+    }
+    max(own_risk(&base, args), nested)
+}
+
+fn own_risk(base: &str, args: &[&str]) -> Classified {
+    if is_dry_run(args) {
+        return classified(Risk::Read, format!("`{base}` with --dry-run"));
+    }
+    if base == "kill" || base == "pkill" || base == "killall" {
+        // Signals that ask a process to report or reload are not destructive.
+        let signal = args.iter().find(|a| a.starts_with('-') && a.len() > 1).map(|a| a.trim_start_matches('-').to_ascii_uppercase());
+        return match signal.as_deref() {
+            Some("TTIN" | "TTOU" | "USR1" | "USR2" | "HUP" | "SIGHUP" | "SIGUSR1" | "SIGUSR2" | "CONT" | "0" | "L" | "WINCH") => {
+                classified(Risk::Write, format!("`{base}` sends a signal"))
+            }
+            _ => classified(Risk::Destructive, format!("`{base}` command")),
+        };
+    }
+    if base.starts_with("mkfs") || DESTRUCTIVE_COMMANDS.contains(&base) {
         return classified(Risk::Destructive, format!("`{base}` command"));
     }
     if base == "find" && args.iter().any(|a| *a == "-delete" || *a == "rm") {
@@ -439,7 +528,16 @@ fn classify_simple_command(words: &[&str]) -> Classified {
     if base == "sed" && args.iter().any(|a| a.starts_with("-i")) {
         return classified(Risk::Write, "`sed -i` edits a file");
     }
-    if matches!(base.as_str(), "psql" | "sqlite3" | "gitlab-psql" | "mysql") {
+    if base == "tee" && args.iter().any(|a| !a.starts_with('-')) {
+        return classified(Risk::Write, "`tee` writes a file");
+    }
+    if base == "pg_restore" && args.iter().any(|a| *a == "-c" || *a == "--clean") {
+        return classified(Risk::Destructive, "`pg_restore --clean` drops objects");
+    }
+    if base == "pg_dump" && args.iter().any(|a| *a == "-f" || a.starts_with("--file")) {
+        return classified(Risk::Write, "`pg_dump` writes a file");
+    }
+    if matches!(base, "psql" | "sqlite3" | "gitlab-psql" | "mysql") {
         if let Some(sql) = args.windows(2).find(|w| w[0] == "-c" || w[0] == "--command" || w[0] == "-e").map(|w| w[1]) {
             let c = classify_sql(sql);
             return classified(c.risk, format!("{base} -c: {}", c.reason));
@@ -457,22 +555,42 @@ fn classify_simple_command(words: &[&str]) -> Classified {
             }
         }
     }
-    if READERS.contains(&base.as_str()) {
+    if READERS.contains(&base) {
         return classified(Risk::Read, "read-only command");
     }
-    if WRITE_COMMANDS.contains(&base.as_str()) {
+    if WRITE_COMMANDS.contains(&base) {
         return classified(Risk::Write, format!("`{base}` command"));
     }
-    // Subcommands: the first few words that are not flags (`kubectl -n x delete pod y`).
+    // Subcommands: the words that are not flags (`kubectl -n x delete pod y`). Tools known to
+    // take subcommands are read in full; others only in their first words.
+    let words: Vec<&str> = args
+        .iter()
+        .copied()
+        .filter(|a| !a.starts_with('-') && !a.contains('=') && !a.contains('/') && !a.starts_with('$') && !a.starts_with('<'))
+        .collect();
+    let limit = if SUBCOMMAND_TOOLS.contains(&base) { 6 } else { 2 };
     let mut out = classified(Risk::Read, "read-only command");
-    for a in args.iter().filter(|a| !a.starts_with('-') && !a.contains('=') && !a.contains('/')).take(3) {
-        let v = a.to_ascii_lowercase();
-        let v = v.trim_end_matches(['!', ';']);
-        if DESTRUCTIVE_VERBS.contains(&v) || v.ends_with(":delete") || v.ends_with(":drop") {
-            return classified(Risk::Destructive, format!("`{base} {v}`"));
+    let mut path: Vec<&str> = Vec::new();
+    for a in words.iter().take(limit) {
+        let lower = a.to_ascii_lowercase();
+        let v = lower.trim_end_matches(['!', ';']);
+        // `db:migrate`, `gitlab:cleanup:delete`: the last part is the verb.
+        let verb = v.rsplit(':').next().unwrap_or(v);
+        path.push(a);
+        let what = format!("`{base} {}`", path.join(" "));
+        if base == "kubectl" || base == "oc" {
+            if v == "rollout" || v == "adm" {
+                continue;
+            }
+            if matches!(verb, "status" | "history") && path.len() >= 2 && path[path.len() - 2] == "rollout" {
+                return classified(Risk::Read, what);
+            }
         }
-        if WRITE_VERBS.contains(&v) {
-            out = max(out, classified(Risk::Write, format!("`{base} {v}`")));
+        if DESTRUCTIVE_VERBS.contains(&verb) {
+            return classified(Risk::Destructive, what);
+        }
+        if WRITE_VERBS.contains(&verb) {
+            out = max(out, classified(Risk::Write, what));
         }
     }
     for a in args {
@@ -536,5 +654,21 @@ mod tests {
         sh("psql -c 'DELETE FROM t'", Risk::Destructive);
         sh("helm rollback web 3", Risk::Destructive);
         sh("pg_dump -Fc invites > backup.dump", Risk::Write);
+        sh("pg_dump -Fc --file=backup.dump invites", Risk::Write);
+        sh("pg_restore --clean -d invites backup.dump", Risk::Destructive);
+        sh("kubectl -n <namespace> delete pod ingester-1", Risk::Destructive);
+        sh("kubectl get pod <pod> -n <namespace>", Risk::Read);
+        sh("ls /tmp\nkubectl delete pod x", Risk::Destructive);
+        sh("echo hi > f\nrm -rf /x", Risk::Destructive);
+        sh("knife ssh 'roles:web' 'sudo kill -9 1234'", Risk::Destructive);
+        sh("ssh db1 \"sudo mkdir -p /x && sudo chmod 700 /x\"", Risk::Write);
+        sh("gcloud --project p --zone z compute instances stop vm-1", Risk::Destructive);
+        sh("oc exec pod-1 -- rm -rf /data/x", Risk::Destructive);
+        sh("kubectl rollout status deploy/web", Risk::Read);
+        sh("kubectl rollout undo deploy/web", Risk::Destructive);
+        sh("kill -TTIN 1234", Risk::Write);
+        sh("kubectl delete pod x --dry-run=client", Risk::Read);
+        sh("gitlab-rake db:migrate", Risk::Write);
+        sh("df -h /var/log # there's space\nrm -rf /var/log/old", Risk::Destructive);
     }
 }

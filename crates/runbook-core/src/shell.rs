@@ -96,17 +96,25 @@ fn continues(cmd: &str) -> bool {
     let mut single = false;
     let mut double = false;
     let mut escaped = false;
+    let mut prev = ' ';
     for c in cmd.chars() {
         if escaped {
             escaped = false;
+            prev = c;
             continue;
         }
         match c {
             '\\' if !single => escaped = true,
             '\'' if !double => single = !single,
             '"' if !single => double = !double,
+            // An apostrophe in a trailing comment (`# there's space`) opens nothing.
+            '#' if !single && !double && prev.is_whitespace() => {
+                return false;
+            }
+            '\n' if !single && !double => {}
             _ => {}
         }
+        prev = c;
     }
     single || double
 }
@@ -186,7 +194,65 @@ pub fn tokenize(cmd: &str) -> Vec<Token> {
                     word.push(n);
                 }
             },
+            '\n' => {
+                flush(&mut out, &mut word, &mut in_word);
+                if !matches!(out.last(), Some(Token::Op(_)) | None) {
+                    out.push(Token::Op(";".into()));
+                }
+            }
             c if c.is_whitespace() => flush(&mut out, &mut word, &mut in_word),
+            '<' if is_angle_placeholder(&mut chars.clone()) => {
+                in_word = true;
+                word.push('<');
+                for c in chars.by_ref() {
+                    word.push(c);
+                    if c == '>' {
+                        break;
+                    }
+                }
+            }
+            '{' if chars.peek() == Some(&'{') => {
+                // `{{ name }}` is one word even with spaces inside.
+                in_word = true;
+                word.push('{');
+                let mut last = ' ';
+                for c in chars.by_ref() {
+                    word.push(c);
+                    if c == '}' && last == '}' {
+                        break;
+                    }
+                    last = c;
+                }
+            }
+            '$' if chars.peek() == Some(&'(') => {
+                // `$(…)` command substitution stays part of the word.
+                in_word = true;
+                word.push('$');
+                let mut depth = 0;
+                for c in chars.by_ref() {
+                    word.push(c);
+                    match c {
+                        '(' => depth += 1,
+                        ')' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            '`' => {
+                in_word = true;
+                word.push('`');
+                for c in chars.by_ref() {
+                    word.push(c);
+                    if c == '`' {
+                        break;
+                    }
+                }
+            }
             '|' | '&' | ';' | '>' | '<' => {
                 // `2>` and `2>&1`: the fd digit belongs to the operator.
                 let mut op = String::new();
@@ -209,9 +275,12 @@ pub fn tokenize(cmd: &str) -> Vec<Token> {
                 out.push(Token::Op(op));
             }
             '#' if !in_word => {
-                // A comment runs to the end of the line.
+                // A comment runs to the end of the line, which still ends the command.
                 for c in chars.by_ref() {
                     if c == '\n' {
+                        if !matches!(out.last(), Some(Token::Op(_)) | None) {
+                            out.push(Token::Op(";".into()));
+                        }
                         break;
                     }
                 }
@@ -224,6 +293,27 @@ pub fn tokenize(cmd: &str) -> Vec<Token> {
     }
     flush(&mut out, &mut word, &mut in_word);
     out
+}
+
+/// After a `<`: `name>` with no spaces is a placeholder, not a redirection.
+fn is_angle_placeholder(rest: &mut std::iter::Peekable<std::str::Chars<'_>>) -> bool {
+    let mut n = 0;
+    for c in rest.by_ref() {
+        match c {
+            '>' => return n > 0,
+            c if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' ') => {
+                if n == 0 && !c.is_ascii_alphabetic() {
+                    return false;
+                }
+                n += 1;
+                if n > 60 {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+    false
 }
 
 fn flush(out: &mut Vec<Token>, word: &mut String, in_word: &mut bool) {
@@ -311,9 +401,10 @@ pub fn parse_curl(cmd: &str) -> Option<HttpRequest> {
             "-X" | "--request" => req.method = value().unwrap_or_default().to_ascii_uppercase(),
             "-H" | "--header" => {
                 if let Some(h) = value()
-                    && let Some((k, v)) = h.split_once(':') {
-                        req.headers.push((k.trim().to_owned(), v.trim().to_owned()));
-                    }
+                    && let Some((k, v)) = h.split_once(':')
+                {
+                    req.headers.push((k.trim().to_owned(), v.trim().to_owned()));
+                }
             }
             "-d" | "--data" | "--data-raw" | "--data-binary" | "--data-ascii" | "--data-urlencode" | "--json" => {
                 let body = value().unwrap_or_default();
@@ -394,19 +485,19 @@ pub fn parse_curl(cmd: &str) -> Option<HttpRequest> {
         }
         i += 1;
     }
-    if get_with_data
-        && let Some(body) = req.body.take() {
-            let sep = if req.url.contains('?') { '&' } else { '?' };
-            req.url = format!("{}{sep}{body}", req.url);
-        }
+    if get_with_data && let Some(body) = req.body.take() {
+        let sep = if req.url.contains('?') { '&' } else { '?' };
+        req.url = format!("{}{sep}{body}", req.url);
+    }
     if req.method.is_empty() {
         req.method = if req.body.is_some() { "POST".into() } else { "GET".into() };
     }
     if let Some((jq_words, _)) = commands.get(1)
-        && jq_words.first() == Some(&"jq") {
-            let filter = jq_words[1..].iter().find(|w| !w.starts_with('-')).copied().unwrap_or(".");
-            req.jq = Some(filter.to_owned());
-        }
+        && jq_words.first() == Some(&"jq")
+    {
+        let filter = jq_words[1..].iter().find(|w| !w.starts_with('-')).copied().unwrap_or(".");
+        req.jq = Some(filter.to_owned());
+    }
     Some(req)
 }
 
