@@ -35,6 +35,7 @@ pub(crate) struct Draft {
     pub node: usize,
     /// The role of the section (or bold pseudo-heading) the draft is in.
     pub role: Option<prose::Role>,
+    pub placeholders: Vec<Placeholder>,
 }
 
 /// A parsed `yaml step` block and how to map its YAML positions back to the `.md` file.
@@ -278,7 +279,7 @@ impl Builder<'_> {
                         self.drafts.extend(drafts);
                     }
                     let end = self.drafts.len();
-                    let title = intro.map(|t| prose::first_sentence(&prose::plain_text(t), 120));
+                    let title = intro.map(prose::title_of);
                     let condition = intro.and_then(infer::condition_sentence);
                     for d in &mut self.drafts[start..end] {
                         if d.title.is_empty() {
@@ -326,6 +327,7 @@ impl Builder<'_> {
                             condition: None,
                             node: index,
                             role: None,
+                            placeholders: Vec::new(),
                         });
                     }
                     last_paragraph = Some((index, node.span));
@@ -582,13 +584,20 @@ impl Builder<'_> {
         list: ListContext,
         node: usize,
     ) -> Draft {
-        let risk = classify(kind, &code);
+        let placeholders = match kind {
+            StepKind::Sql => placeholder::find(&code, CodeKind::Sql, &[]),
+            StepKind::Shell | StepKind::Http => placeholder::find(&code, CodeKind::Shell, &[]),
+            _ => Vec::new(),
+        };
         let http = (kind == StepKind::Http).then(|| shell::parse_curl(&code)).flatten();
-        let risk = match &http {
-            Some(h) => risk::classify_http_method(&h.method),
-            None => risk,
+        let risk = match (&http, kind) {
+            (Some(h), _) => risk::classify_http_method(&h.method),
+            // sqlparser cannot read `<table>` or `:var`: classify with stand-ins.
+            (None, StepKind::Sql) if !placeholders.is_empty() => risk::classify_sql(&neutralize(&code, &placeholders)),
+            _ => classify(kind, &code),
         };
         Draft {
+            placeholders,
             kind,
             risk,
             code,
@@ -780,7 +789,7 @@ impl Builder<'_> {
             let (title, severity, span, id) = match problem {
                 Some(h) => {
                     let heading = &doc.headings[h];
-                    let (title, severity) = prose::split_severity(&heading.title);
+                    let (title, severity) = (heading.display.clone(), heading.severity.clone());
                     (title, severity, heading.span, heading.anchor.clone())
                 }
                 None => (graph.title.clone(), None, Span::new(0, 0), "main".to_owned()),
@@ -874,7 +883,7 @@ impl Builder<'_> {
             return t.clone();
         }
         if let Some(h) = self.doc.headings.iter().find(|h| h.level == 1).or(self.doc.headings.first()) {
-            return prose::split_severity(&h.title).0;
+            return h.display.clone();
         }
         let stem = self.source.name.rsplit('/').next().unwrap_or(&self.source.name);
         stem.trim_end_matches(".md").trim_end_matches(".markdown").to_owned()
@@ -998,15 +1007,15 @@ impl Builder<'_> {
     ) -> Step {
         let doc = self.doc;
         let (section, section_anchor) = match d.section {
-            Some(h) => (prose::split_severity(&doc.headings[h].title).0, doc.headings[h].anchor.clone()),
+            Some(h) => (doc.headings[h].display.clone(), doc.headings[h].anchor.clone()),
             None => (graph.title.clone(), String::new()),
         };
         let problem = entries.get(&d.section.and_then(|s| problems[s])).map(|&i| graph.entry_points[i].id.clone());
-        let code_kind = if d.kind == StepKind::Sql { CodeKind::Sql } else { CodeKind::Shell };
-        let placeholders = if matches!(d.kind, StepKind::Manual | StepKind::Decision) && d.annotation.is_none() {
-            Vec::new()
+        // Manual and decision steps written by an author may hold `{{ name }}` too.
+        let placeholders = if matches!(d.kind, StepKind::Manual | StepKind::Decision) && d.annotation.is_some() {
+            placeholder::find(&d.code, CodeKind::Shell, &[])
         } else {
-            placeholder::find(&d.code, code_kind, &[])
+            d.placeholders.clone()
         };
         let mut step = Step {
             id: id.to_owned(),
@@ -1034,11 +1043,6 @@ impl Builder<'_> {
             span: d.span,
             code_map: d.code_map.clone(),
         };
-        if d.kind == StepKind::Sql && !step.placeholders.is_empty() {
-            let c = risk::classify_sql(&neutralize(&step.code, &step.placeholders));
-            step.risk = c.risk;
-            step.risk_reason = Some(c.reason);
-        }
         for p in &step.placeholders {
             if !step.params.contains(&p.name) {
                 step.params.push(p.name.clone());
@@ -1449,8 +1453,9 @@ fn looks_like_sql(text: &str) -> bool {
     keyword && (first.contains(' ') || first.ends_with(';')) && !first.starts_with("WITH ") || (word == "WITH" && first.contains(" AS "))
 }
 
-/// Commands seen at the start of shell lines in runbooks.
-const KNOWN_COMMANDS: &[&str] = &[
+crate::word_set!(
+    /// Commands seen at the start of shell lines in runbooks.
+    KNOWN_COMMANDS = [
     "kubectl",
     "oc",
     "curl",
@@ -1646,7 +1651,7 @@ const KNOWN_COMMANDS: &[&str] = &[
     "gh",
     "glab",
     "cf",
-];
+]);
 
 fn first_command_word(line: &str) -> &str {
     let l = shell::strip_prompt(line).unwrap_or(line).trim_start();
@@ -1665,7 +1670,7 @@ fn first_command_word(line: &str) -> &str {
 fn is_known_command(line: &str) -> bool {
     let w = first_command_word(line);
     let base = w.rsplit('/').next().unwrap_or(w);
-    KNOWN_COMMANDS.contains(&base)
+    KNOWN_COMMANDS.contains(base)
         || w.starts_with("./")
         || w.starts_with("/usr/")
         || w.starts_with("/opt/")
@@ -1709,7 +1714,7 @@ fn command_kind(cmd: &str) -> StepKind {
     if sql_keyword && t.len() > word.len() && t[word.len()..].starts_with([' ', '\n', '(', ';']) {
         return StepKind::Sql;
     }
-    if shell::parse_curl(t).is_some() {
+    if t.contains("curl") && shell::parse_curl(t).is_some() {
         return StepKind::Http;
     }
     StepKind::Shell
@@ -1722,7 +1727,7 @@ fn node_roles(source: &Source, doc: &Document) -> Vec<Option<prose::Role>> {
     let problems = problem_headings(doc);
     let mut heading_role: Vec<Option<prose::Role>> = Vec::with_capacity(doc.headings.len());
     for (i, h) in doc.headings.iter().enumerate() {
-        let own = prose::role(&h.title);
+        let own = h.role;
         let inherited = match h.parent {
             Some(p) if problems[i] != Some(i) => heading_role[p],
             _ => None,
@@ -1825,7 +1830,7 @@ fn inline_code(text: &str) -> Vec<(&str, usize)> {
 /// For each heading: the heading of the problem it belongs to (`None`: the document itself).
 pub(crate) fn problem_headings(doc: &Document) -> Vec<Option<usize>> {
     let n = doc.headings.len();
-    let roles: Vec<Option<prose::Role>> = doc.headings.iter().map(|h| prose::role(&h.title)).collect();
+    let roles: Vec<Option<prose::Role>> = doc.headings.iter().map(|h| h.role).collect();
     let mut has_role_child = vec![false; n];
     for (i, h) in doc.headings.iter().enumerate() {
         if roles[i].is_some()
@@ -1874,20 +1879,11 @@ pub(crate) fn is_step_heading(title: &str) -> bool {
 }
 
 fn id_base(doc: &Document, problems: &[Option<usize>], section: Option<usize>) -> String {
-    let Some(h) = section else {
-        return "step".into();
-    };
+    let Some(h) = section else { return "step".into() };
     let heading = &doc.headings[h];
-    let own = crate::document::slug(&prose::split_severity(&heading.title).0);
-    let own = if own.is_empty() { heading.anchor.clone() } else { own };
     match problems[h] {
-        Some(p) if p != h => {
-            let problem = &doc.headings[p];
-            let problem_slug = crate::document::slug(&prose::split_severity(&problem.title).0);
-            let problem_slug = if problem_slug.is_empty() { problem.anchor.clone() } else { problem_slug };
-            format!("{problem_slug}-{own}")
-        }
-        _ => own,
+        Some(p) if p != h => format!("{}-{}", doc.headings[p].slug, heading.slug),
+        _ => heading.slug.clone(),
     }
 }
 

@@ -43,6 +43,13 @@ pub struct Heading {
     pub anchor: String,
     pub span: Span,
     pub parent: Option<usize>,
+    /// What the section is for (Symptoms, Diagnosis, …), if its title says.
+    pub role: Option<crate::prose::Role>,
+    /// The title without a severity marker, and that marker.
+    pub display: String,
+    pub severity: Option<String>,
+    /// Slug of `display`, for step ids.
+    pub slug: String,
 }
 
 /// Where a node sits in a list, if it does.
@@ -146,10 +153,17 @@ pub fn parse(text: &str) -> Document {
                         open_headings.pop();
                     }
                     let title = title.trim().to_owned();
-                    let anchor = anchors.insert(id.unwrap_or_else(|| slug(&title)));
+                    let title_slug = slug(&title);
+                    let anchor = anchors.insert(id.unwrap_or_else(|| title_slug.clone()));
                     let index = doc.headings.len();
+                    let (display, severity) = crate::prose::split_severity(&title);
+                    let display_slug = if severity.is_none() { title_slug } else { slug(&display) };
                     doc.headings.push(Heading {
                         level,
+                        role: crate::prose::role(&title),
+                        slug: if display_slug.is_empty() { anchor.trim_matches('-').to_owned() } else { display_slug },
+                        display,
+                        severity,
                         title,
                         anchor,
                         span: Span::new(start, trim_end_newline(text, range.end)),
@@ -237,7 +251,8 @@ pub fn parse(text: &str) -> Document {
                 doc.nodes.push(Node { kind: NodeKind::Table, span, section: current_section, list, links: Vec::new() });
             }
             Event::Start(Tag::Link { dest_url, .. }) => {
-                if let Some((_, links)) = paragraph.as_mut() {
+                // Only in-document links (`#anchor`) are read later; others cost nothing.
+                if let Some((_, links)) = paragraph.as_mut().filter(|_| dest_url.starts_with('#')) {
                     links.push(dest_url.to_string());
                 }
             }

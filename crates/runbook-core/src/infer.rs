@@ -20,6 +20,11 @@ pub(crate) struct Branch {
 
 /// "If the cluster state is not green, …" → the sentence, when a paragraph opens with a condition.
 pub(crate) fn condition_sentence(paragraph: &str) -> Option<String> {
+    // Cheap test on the raw start before converting the whole paragraph.
+    let start: String = paragraph.trim_start_matches(['*', '_', ' ', '-', '>']).chars().take(14).collect::<String>().to_ascii_lowercase();
+    if !["if", "when", "otherwise", "in case", "should", "only if", "in the event"].iter().any(|o| start.starts_with(o)) {
+        return None;
+    }
     let text = prose::plain_text(paragraph);
     let lower = text.to_ascii_lowercase();
     let opens = ["if ", "when ", "otherwise", "in case ", "should ", "only if ", "if,", "in the event "];
@@ -41,11 +46,11 @@ pub(crate) struct OptionRun {
 fn option_of(doc: &Document, problems: &[Option<usize>], item_text: &HashMap<usize, &str>, d: &Draft) -> Option<(usize, String)> {
     let section = d.section?;
     let heading = &doc.headings[section];
-    let in_resolution = |h: usize| prose::role(&doc.headings[h].title) == Some(Role::Resolution);
+    let in_resolution = |h: usize| doc.headings[h].role == Some(Role::Resolution);
     // `### 1. Delete data` (or any non-step heading) directly under a resolution heading.
     if let Some(parent) = heading.parent
         && in_resolution(parent)
-        && prose::role(&heading.title).is_none()
+        && heading.role.is_none()
         && problems[section] != Some(section)
         && !crate::build::is_step_heading_sequential(&heading.title)
     {
@@ -161,9 +166,7 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
 }
 
 fn decision_before(doc: &Document, first: &Draft) -> Draft {
-    let section = first
-        .section
-        .map(|s| doc.headings[s].parent.filter(|&p| prose::role(&doc.headings[p].title) == Some(Role::Resolution)).unwrap_or(s));
+    let section = first.section.map(|s| doc.headings[s].parent.filter(|&p| doc.headings[p].role == Some(Role::Resolution)).unwrap_or(s));
     Draft {
         kind: StepKind::Decision,
         risk: Classified { risk: Risk::Read, reason: "decision".into() },
@@ -180,6 +183,7 @@ fn decision_before(doc: &Document, first: &Draft) -> Draft {
         condition: None,
         node: first.node,
         role: Some(Role::Resolution),
+        placeholders: Vec::new(),
     }
 }
 
@@ -239,7 +243,7 @@ pub(crate) fn branches(
     }
     // "Skip to [Mitigation](#mitigation)": a labelled edge from the step before the sentence.
     for node in &doc.nodes {
-        if !matches!(node.kind, NodeKind::Paragraph) || node.links.is_empty() {
+        if !matches!(node.kind, NodeKind::Paragraph) || !node.links.iter().any(|l| l.starts_with('#')) {
             continue;
         }
         let text = prose::plain_text(&source.text[node.span.range()]);

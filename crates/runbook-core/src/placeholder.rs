@@ -10,8 +10,9 @@ pub enum CodeKind {
     Shell,
 }
 
-/// Quoted names that are placeholders even without an underscore.
-const QUOTED_WORDS: &[&str] = &[
+crate::word_set!(
+    /// Quoted names that are placeholders even without an underscore.
+    QUOTED_WORDS = [
     "EMAIL",
     "USERNAME",
     "USER",
@@ -36,10 +37,11 @@ const QUOTED_WORDS: &[&str] = &[
     "NAME",
     "PID",
     "CHANGEME",
-];
+]);
 
-/// Environment variables that are always set; `$HOME` is not a placeholder.
-const AMBIENT_VARS: &[&str] = &[
+crate::word_set!(
+    /// Environment variables that are always set; `$HOME` is not a placeholder.
+    AMBIENT_VARS = [
     "HOME",
     "PATH",
     "USER",
@@ -65,7 +67,7 @@ const AMBIENT_VARS: &[&str] = &[
     "FUNCNAME",
     "OSTYPE",
     "HOSTTYPE",
-];
+]);
 
 fn is_ident_start(c: u8) -> bool {
     c.is_ascii_alphabetic() || c == b'_'
@@ -86,7 +88,7 @@ fn is_upper_name(s: &str) -> bool {
     s.len() >= 2
         && s.as_bytes()[0].is_ascii_uppercase()
         && s.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
-        && (s.contains('_') || QUOTED_WORDS.contains(&s))
+        && (s.contains('_') || QUOTED_WORDS.contains(s))
 }
 
 /// Finds placeholders in `code`. `assigned` names variables set earlier (not placeholders).
@@ -266,7 +268,7 @@ fn shell_var(code: &str, i: usize, is_assigned: &dyn Fn(&str) -> bool, out: &mut
         (start, name_end, name_end)
     };
     let name = &code[name_start..name_end];
-    if !AMBIENT_VARS.contains(&name) && !is_assigned(name) {
+    if !AMBIENT_VARS.contains(name) && !is_assigned(name) {
         out.push(Placeholder { name: name.to_owned(), start: i, end, style: PlaceholderStyle::ShellVar });
     }
     end

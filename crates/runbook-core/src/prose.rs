@@ -192,6 +192,16 @@ pub fn first_sentence(text: &str, max: usize) -> String {
     format!("{}…", cut.trim_end())
 }
 
+/// A title from an introducing paragraph: its first sentence as plain text. Only the start of
+/// the paragraph is converted, which keeps long paragraphs cheap.
+pub fn title_of(paragraph: &str) -> String {
+    let mut end = paragraph.find(". ").map_or(paragraph.len(), |i| i + 1).min(400);
+    while !paragraph.is_char_boundary(end) {
+        end -= 1;
+    }
+    first_sentence(&plain_text(&paragraph[..end]), 120)
+}
+
 /// "This will return…", "Example output:", "Output:" — the block after it is output.
 pub fn introduces_output(paragraph: &str) -> bool {
     let p = paragraph.to_ascii_lowercase();

@@ -46,7 +46,9 @@ pub fn classify_sql(sql: &str) -> Classified {
     if cleaned.trim().is_empty() {
         return classified(Risk::Read, "psql meta-command");
     }
-    let by_functions = classify_functions(&cleaned);
+    // Tokenizing again is only worth it when a mutating function may be named.
+    let lower = cleaned.to_ascii_lowercase();
+    let by_functions = if MUTATING_FUNCTIONS.iter().any(|(f, _)| lower.contains(f)) { classify_functions(&cleaned) } else { None };
     match Parser::parse_sql(&PostgreSqlDialect {}, &cleaned) {
         Ok(statements) if !statements.is_empty() => {
             let mut out = classified(Risk::Read, "no statement");
@@ -222,8 +224,9 @@ pub fn classify_http_method(method: &str) -> Classified {
     }
 }
 
-/// Commands that only read, whatever their arguments say (`grep delete app.log` reads).
-const READERS: &[&str] = &[
+crate::word_set!(
+    /// Commands that only read, whatever their arguments say (`grep delete app.log` reads).
+    READERS = [
     "grep",
     "egrep",
     "zgrep",
@@ -288,119 +291,129 @@ const READERS: &[&str] = &[
     "base64",
     "xargs",
     "tee",
-];
+]);
 
-const DESTRUCTIVE_COMMANDS: &[&str] = &[
-    "rm", "rmdir", "kill", "pkill", "killall", "shred", "dd", "truncate", "reboot", "shutdown", "halt", "poweroff", "dropdb", "dropuser",
-    "wipefs", "fdisk", "parted", "mkfs", "unlink",
-];
+crate::word_set!(
+    DESTRUCTIVE_COMMANDS = [
+        "rm", "rmdir", "kill", "pkill", "killall", "shred", "dd", "truncate", "reboot", "shutdown", "halt", "poweroff", "dropdb",
+        "dropuser", "wipefs", "fdisk", "parted", "mkfs", "unlink",
+    ]
+);
 
-const DESTRUCTIVE_VERBS: &[&str] = &[
-    "delete",
-    "drop",
-    "destroy",
-    "rollback",
-    "roll-back",
-    "terminate",
-    "restart",
-    "reboot",
-    "purge",
-    "remove",
-    "rm",
-    "uninstall",
-    "evict",
-    "wipe",
-    "flushall",
-    "flushdb",
-    "del",
-    "kill",
-    "failover",
-    "switchover",
-    "undo",
-    "prune",
-    "reset",
-    "stop",
-    "truncate",
-    "force-delete",
-    "reinit",
-    "demote",
-];
+crate::word_set!(
+    DESTRUCTIVE_VERBS = [
+        "delete",
+        "drop",
+        "destroy",
+        "rollback",
+        "roll-back",
+        "terminate",
+        "restart",
+        "reboot",
+        "purge",
+        "remove",
+        "rm",
+        "uninstall",
+        "evict",
+        "wipe",
+        "flushall",
+        "flushdb",
+        "del",
+        "kill",
+        "failover",
+        "switchover",
+        "undo",
+        "prune",
+        "reset",
+        "stop",
+        "truncate",
+        "force-delete",
+        "reinit",
+        "demote",
+    ]
+);
 
-const WRITE_COMMANDS: &[&str] = &[
-    "mv",
-    "cp",
-    "chmod",
-    "chown",
-    "ln",
-    "mkdir",
-    "touch",
-    "install",
-    "rsync",
-    "scp",
-    "crontab",
-    "useradd",
-    "usermod",
-    "passwd",
-    "createdb",
-    "pg_restore",
-    "vacuumdb",
-    "reindexdb",
-    "pg_repack",
-];
+crate::word_set!(
+    WRITE_COMMANDS = [
+        "mv",
+        "cp",
+        "chmod",
+        "chown",
+        "ln",
+        "mkdir",
+        "touch",
+        "install",
+        "rsync",
+        "scp",
+        "crontab",
+        "useradd",
+        "usermod",
+        "passwd",
+        "createdb",
+        "pg_restore",
+        "vacuumdb",
+        "reindexdb",
+        "pg_repack",
+    ]
+);
 
-const WRITE_VERBS: &[&str] = &[
-    "apply",
-    "create",
-    "patch",
-    "scale",
-    "edit",
-    "label",
-    "annotate",
-    "cordon",
-    "uncordon",
-    "drain",
-    "set",
-    "update",
-    "upgrade",
-    "install",
-    "enable",
-    "disable",
-    "start",
-    "reload",
-    "resume",
-    "pause",
-    "promote",
-    "push",
-    "commit",
-    "put",
-    "post",
-    "insert",
-    "add",
-    "replace",
-    "rollout",
-    "taint",
-    "expire",
-    "reconfigure",
-    "rotate",
-    "resize",
-    "sync",
-    "import",
-    "restore",
-    "migrate",
-    "config",
-    "configure",
-    "write",
-    "mv",
-    "cp",
-    "exec",
-    "run",
-    "runner",
-];
+crate::word_set!(
+    WRITE_VERBS = [
+        "apply",
+        "create",
+        "patch",
+        "scale",
+        "edit",
+        "label",
+        "annotate",
+        "cordon",
+        "uncordon",
+        "drain",
+        "set",
+        "update",
+        "upgrade",
+        "install",
+        "enable",
+        "disable",
+        "start",
+        "reload",
+        "resume",
+        "pause",
+        "promote",
+        "push",
+        "commit",
+        "put",
+        "post",
+        "insert",
+        "add",
+        "replace",
+        "rollout",
+        "taint",
+        "expire",
+        "reconfigure",
+        "rotate",
+        "resize",
+        "sync",
+        "import",
+        "restore",
+        "migrate",
+        "config",
+        "configure",
+        "write",
+        "mv",
+        "cp",
+        "exec",
+        "run",
+        "runner",
+    ]
+);
 
 /// Classifies a shell command line (one command, possibly a pipeline).
 pub fn classify_shell(cmd: &str) -> Classified {
-    if let Some(req) = shell::parse_curl(cmd) {
-        return classify_http_method(&req.method);
+    if cmd.contains("curl") {
+        if let Some(req) = shell::parse_curl(cmd) {
+            return classify_http_method(&req.method);
+        }
     }
     let tokens = shell::tokenize(cmd);
     let mut out = classified(Risk::Read, "read-only command");
@@ -425,8 +438,9 @@ pub fn classify_shell(cmd: &str) -> Classified {
     out
 }
 
-/// Commands whose later words are subcommands (`gcloud --project p compute instances stop`).
-const SUBCOMMAND_TOOLS: &[&str] = &[
+crate::word_set!(
+    /// Commands whose later words are subcommands (`gcloud --project p compute instances stop`).
+    SUBCOMMAND_TOOLS = [
     "kubectl",
     "oc",
     "gcloud",
@@ -471,7 +485,7 @@ const SUBCOMMAND_TOOLS: &[&str] = &[
     "flux",
     "glab",
     "gh",
-];
+]);
 
 /// Destructive commands that become harmless with these flags.
 fn is_dry_run(args: &[&str]) -> bool {
@@ -519,7 +533,7 @@ fn own_risk(base: &str, args: &[&str]) -> Classified {
             _ => classified(Risk::Destructive, format!("`{base}` command")),
         };
     }
-    if base.starts_with("mkfs") || DESTRUCTIVE_COMMANDS.contains(&base) {
+    if base.starts_with("mkfs") || DESTRUCTIVE_COMMANDS.contains(base) {
         return classified(Risk::Destructive, format!("`{base}` command"));
     }
     if base == "find" && args.iter().any(|a| *a == "-delete" || *a == "rm") {
@@ -555,10 +569,10 @@ fn own_risk(base: &str, args: &[&str]) -> Classified {
             }
         }
     }
-    if READERS.contains(&base) {
+    if READERS.contains(base) {
         return classified(Risk::Read, "read-only command");
     }
-    if WRITE_COMMANDS.contains(&base) {
+    if WRITE_COMMANDS.contains(base) {
         return classified(Risk::Write, format!("`{base}` command"));
     }
     // Subcommands: the words that are not flags (`kubectl -n x delete pod y`). Tools known to
@@ -568,7 +582,7 @@ fn own_risk(base: &str, args: &[&str]) -> Classified {
         .copied()
         .filter(|a| !a.starts_with('-') && !a.contains('=') && !a.contains('/') && !a.starts_with('$') && !a.starts_with('<'))
         .collect();
-    let limit = if SUBCOMMAND_TOOLS.contains(&base) { 6 } else { 2 };
+    let limit = if SUBCOMMAND_TOOLS.contains(base) { 6 } else { 2 };
     let mut out = classified(Risk::Read, "read-only command");
     let mut path: Vec<&str> = Vec::new();
     for a in words.iter().take(limit) {
@@ -586,10 +600,10 @@ fn own_risk(base: &str, args: &[&str]) -> Classified {
                 return classified(Risk::Read, what);
             }
         }
-        if DESTRUCTIVE_VERBS.contains(&verb) {
+        if DESTRUCTIVE_VERBS.contains(verb) {
             return classified(Risk::Destructive, what);
         }
-        if WRITE_VERBS.contains(&verb) {
+        if WRITE_VERBS.contains(verb) {
             out = max(out, classified(Risk::Write, what));
         }
     }
