@@ -410,10 +410,10 @@ crate::word_set!(
 
 /// Classifies a shell command line (one command, possibly a pipeline).
 pub fn classify_shell(cmd: &str) -> Classified {
-    if cmd.contains("curl") {
-        if let Some(req) = shell::parse_curl(cmd) {
-            return classify_http_method(&req.method);
-        }
+    if cmd.contains("curl")
+        && let Some(req) = shell::parse_curl(cmd)
+    {
+        return classify_http_method(&req.method);
     }
     let tokens = shell::tokenize(cmd);
     let mut out = classified(Risk::Read, "read-only command");
