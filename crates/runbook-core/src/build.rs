@@ -944,7 +944,9 @@ impl Builder<'_> {
             }
             graph.parameters.push(declared_parameter(&name, &spec, secrets));
         }
-        for name in secrets {
+        // Front-matter order, not the set's: output must be stable.
+        let names: Vec<String> = self.front.secrets.0.iter().map(|(k, _)| k.value.clone()).collect();
+        for name in &names {
             if graph.parameter(name).is_none() {
                 graph.parameters.push(Parameter {
                     name: name.clone(),

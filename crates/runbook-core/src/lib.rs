@@ -16,6 +16,7 @@ pub mod prose;
 pub mod risk;
 pub mod shell;
 pub mod source;
+pub mod sqltext;
 pub mod words;
 
 pub use diagnostic::{Diagnostic, Severity};

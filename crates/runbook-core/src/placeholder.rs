@@ -131,6 +131,15 @@ pub fn find(code: &str, kind: CodeKind, assigned: &[String]) -> Vec<Placeholder>
                     i = shell_var(code, i, &is_assigned, &mut out);
                     continue;
                 }
+                // `'<pattern>'`: the author still means a placeholder inside quotes.
+                if quote.is_some()
+                    && c == b'<'
+                    && let Some((name, end)) = angle(code, i)
+                {
+                    push(&mut out, name, i, end, PlaceholderStyle::Angle);
+                    i = end;
+                    continue;
+                }
                 if quote.is_some()
                     && c != q
                     && let Some(n) = bare_at(code, i, &mut x_count, &mut out)

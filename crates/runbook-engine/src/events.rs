@@ -1,0 +1,66 @@
+//! Events of a run. Reporters (terminal, JSON lines, journal) consume the same events.
+
+use crate::result::StepRecord;
+use runbook_core::model::Step;
+use serde::Serialize;
+
+/// What is about to run, with parameter values (secrets masked).
+#[derive(Debug, Clone, Serialize)]
+pub struct Rendered {
+    /// The command, statement or request line as it runs (`$1` for bound SQL values).
+    pub command: String,
+    /// Bound or substituted values, by parameter name.
+    pub params: Vec<(String, String)>,
+    /// Where it runs: a connection name, URL or `bash`.
+    pub target: Option<String>,
+}
+
+pub const SECRET_MASK: &str = "••••••";
+
+#[derive(Debug)]
+pub enum Event<'a> {
+    SessionStarted {
+        runbook: &'a str,
+        entry: &'a str,
+        entry_title: &'a str,
+    },
+    StepStarted {
+        step: &'a Step,
+        index: usize,
+        rendered: &'a Rendered,
+    },
+    StepFinished {
+        step: &'a Step,
+        record: &'a StepRecord,
+    },
+    /// A step that did not run: refused, skipped or without a value.
+    StepSkipped {
+        step: &'a Step,
+        reason: &'a str,
+    },
+    Decision {
+        step: &'a Step,
+        chosen: &'a str,
+        suggested: Option<&'a str>,
+        target: Option<&'a str>,
+    },
+    SessionFinished {
+        status: &'a str,
+        message: &'a str,
+    },
+}
+
+pub trait EventSink {
+    fn event(&mut self, event: &Event<'_>);
+}
+
+/// Sends every event to several sinks.
+pub struct Fanout<'a>(pub Vec<&'a mut dyn EventSink>);
+
+impl EventSink for Fanout<'_> {
+    fn event(&mut self, event: &Event<'_>) {
+        for s in self.0.iter_mut() {
+            s.event(event);
+        }
+    }
+}

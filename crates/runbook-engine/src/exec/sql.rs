@@ -1,0 +1,412 @@
+//! SQL steps against PostgreSQL and SQLite (sqlx). Parameters are bound, never spliced; read
+//! steps run in a read-only transaction that is rolled back; rows are streamed, so a query that
+//! returns a million rows keeps only the first few in memory.
+
+use crate::bind::Dialect;
+use crate::result::{ErrorKind, SqlResult, StepError};
+use futures_util::TryStreamExt;
+use runbook_core::model::{Placeholder, Step};
+use serde_json::{Map, Value};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteRow};
+use sqlx::{AssertSqlSafe, Column, Either, Executor, Row, SqlSafeStr, Statement, TypeInfo, ValueRef};
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// An open database, by URL scheme.
+#[derive(Clone)]
+pub enum Database {
+    Postgres(sqlx::PgPool),
+    Sqlite(sqlx::SqlitePool),
+}
+
+impl Database {
+    /// Opens a pool lazily: nothing connects until the first step runs.
+    pub fn open(url: &str) -> Result<Database, StepError> {
+        let bad = |e: sqlx::Error| StepError::new(ErrorKind::Connection, format!("invalid database URL: {e}"));
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url).map_err(bad)?.application_name("runbook");
+            Ok(Database::Postgres(PgPoolOptions::new().max_connections(2).acquire_timeout(Duration::from_secs(10)).connect_lazy_with(opts)))
+        } else if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url).map_err(bad)?;
+            Ok(Database::Sqlite(
+                SqlitePoolOptions::new().max_connections(1).acquire_timeout(Duration::from_secs(10)).connect_lazy_with(opts),
+            ))
+        } else {
+            Err(StepError::new(
+                ErrorKind::Connection,
+                format!("unsupported database URL `{}`: use postgres://… or sqlite://…", redact_url(url)),
+            ))
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Database::Postgres(_) => Dialect::Postgres,
+            Database::Sqlite(_) => Dialect::Sqlite,
+        }
+    }
+}
+
+/// A URL with its password replaced, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// How a SQL step runs.
+pub struct SqlRun<'a> {
+    pub step: &'a Step,
+    pub values: &'a HashMap<String, String>,
+    pub read_only: bool,
+    pub max_rows: usize,
+    pub timeout: Duration,
+}
+
+/// One statement of a step with its own parameter numbering.
+struct Statement_ {
+    text: String,
+    names: Vec<String>,
+}
+
+fn statements(step: &Step, dialect: Dialect) -> Vec<Statement_> {
+    let mut out = Vec::new();
+    for range in runbook_core::sqltext::split_statements(&step.code) {
+        let code = &step.code[range.clone()];
+        // psql's `\x` and friends are client commands, not SQL.
+        let code: String = code.lines().filter(|l| !l.trim_start().starts_with('\\')).collect::<Vec<_>>().join("\n");
+        if code.trim().is_empty() {
+            continue;
+        }
+        let shift = range.start;
+        let placeholders: Vec<Placeholder> = step
+            .placeholders
+            .iter()
+            .filter(|p| p.start >= range.start && p.end <= range.end)
+            .map(|p| Placeholder { start: p.start - shift, end: p.end - shift, ..p.clone() })
+            .collect();
+        // Meta-command lines were removed above; only keep placeholders that still line up.
+        let fake = Step { code: step.code[range].to_owned(), placeholders, ..step.clone() };
+        let bound = crate::bind::bind_sql(&fake, dialect);
+        let text: String = bound.text.lines().filter(|l| !l.trim_start().starts_with('\\')).collect::<Vec<_>>().join("\n");
+        out.push(Statement_ { text, names: bound.names });
+    }
+    out
+}
+
+fn db_error(e: sqlx::Error, statement: &str) -> StepError {
+    match e {
+        sqlx::Error::Database(db) => {
+            let position = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().and_then(|p| match p.position() {
+                Some(sqlx::postgres::PgErrorPosition::Original(n)) => Some(n),
+                _ => None,
+            });
+            // Postgres counts characters from 1; turn it into a byte offset.
+            let position = position.and_then(|n| statement.char_indices().nth(n.saturating_sub(1)).map(|(i, _)| i));
+            StepError { kind: ErrorKind::Database, message: db.message().to_owned(), position, statement: Some(statement.to_owned()) }
+        }
+        sqlx::Error::PoolTimedOut => StepError::new(ErrorKind::Connection, "could not connect to the database within 10 s"),
+        sqlx::Error::Io(io) => StepError::new(ErrorKind::Connection, format!("cannot reach the database: {io}")),
+        sqlx::Error::Tls(t) => StepError::new(ErrorKind::Connection, format!("TLS error: {t}")),
+        other => StepError::new(ErrorKind::Database, other.to_string()),
+    }
+}
+
+fn missing(name: &str) -> StepError {
+    StepError::new(ErrorKind::Parameter, format!("no value for parameter {name}"))
+}
+
+pub async fn run(db: &Database, run: SqlRun<'_>) -> Result<SqlResult, StepError> {
+    let timeout = run.timeout;
+    let work = async {
+        match db {
+            Database::Postgres(pool) => run_pg(pool, &run).await,
+            Database::Sqlite(pool) => run_sqlite(pool, &run).await,
+        }
+    };
+    match tokio::time::timeout(timeout + Duration::from_millis(500), work).await {
+        Ok(r) => r,
+        Err(_) => Err(StepError::new(ErrorKind::Timeout, format!("the query did not finish within {} ms", timeout.as_millis()))),
+    }
+}
+
+/// Statements that cannot run inside a transaction block.
+fn needs_autocommit(text: &str) -> bool {
+    let upper = text.trim_start().to_ascii_uppercase();
+    upper.starts_with("VACUUM")
+        || upper.contains("CONCURRENTLY")
+        || upper.starts_with("CREATE DATABASE")
+        || upper.starts_with("DROP DATABASE")
+}
+
+async fn run_pg(pool: &sqlx::PgPool, run: &SqlRun<'_>) -> Result<SqlResult, StepError> {
+    let stmts = statements(run.step, Dialect::Postgres);
+    let mut conn = pool.acquire().await.map_err(|e| db_error(e, ""))?;
+    let autocommit = !run.read_only && stmts.iter().any(|s| needs_autocommit(&s.text));
+    let ms = run.timeout.as_millis();
+    if !autocommit {
+        conn.execute("BEGIN").await.map_err(|e| db_error(e, "BEGIN"))?;
+        if run.read_only {
+            conn.execute("SET TRANSACTION READ ONLY").await.map_err(|e| db_error(e, "SET TRANSACTION READ ONLY"))?;
+        }
+        conn.execute(AssertSqlSafe(format!("SET LOCAL statement_timeout = {ms}")))
+            .await
+            .map_err(|e| db_error(e, "SET LOCAL statement_timeout"))?;
+    } else {
+        conn.execute(AssertSqlSafe(format!("SET statement_timeout = {ms}"))).await.map_err(|e| db_error(e, "SET statement_timeout"))?;
+    }
+    let mut result = SqlResult::default();
+    let outcome = async {
+        for st in &stmts {
+            let values: Vec<&String> = st.names.iter().map(|n| run.values.get(n).ok_or_else(|| missing(n))).collect::<Result<_, _>>()?;
+            // Ask the server what type each parameter has, then cast the text value to it, so
+            // `user_id = $1` works for uuid and integer columns without splicing anything.
+            let text = if st.names.is_empty() {
+                st.text.clone()
+            } else {
+                let prepared =
+                    (&mut *conn).prepare(AssertSqlSafe(st.text.clone()).into_sql_str()).await.map_err(|e| db_error(e, &st.text))?;
+                let types: Vec<String> = match prepared.parameters() {
+                    Some(Either::Left(types)) => types.iter().map(|t| t.name().to_owned()).collect(),
+                    _ => Vec::new(),
+                };
+                with_casts(&st.text, &types)
+            };
+            let mut q = sqlx::query(AssertSqlSafe(text.clone()));
+            for v in &values {
+                q = q.bind(v.as_str());
+            }
+            result.columns.clear();
+            result.rows.clear();
+            result.row_count = 0;
+            result.truncated = false;
+            let mut stream = (&mut *conn).fetch_many(q);
+            while let Some(item) = stream.try_next().await.map_err(|e| db_error(e, &text))? {
+                match item {
+                    Either::Left(done) => {
+                        if result.columns.is_empty() {
+                            result.row_count += done.rows_affected();
+                        }
+                    }
+                    Either::Right(row) => {
+                        if result.columns.is_empty() {
+                            result.columns = row.columns().iter().map(|c| c.name().to_owned()).collect();
+                        }
+                        if result.rows.len() < run.max_rows {
+                            result.rows.push(pg_row(&row));
+                        } else {
+                            result.truncated = true;
+                        }
+                        // Counting the rest streams them through without keeping them.
+                        result.row_count += 1;
+                    }
+                }
+            }
+            drop(stream);
+            result.statements += 1;
+        }
+        Ok::<(), StepError>(())
+    }
+    .await;
+    if !autocommit {
+        let end = if outcome.is_ok() && !run.read_only { "COMMIT" } else { "ROLLBACK" };
+        conn.execute(end).await.map_err(|e| db_error(e, end))?;
+    }
+    outcome.map(|_| result)
+}
+
+/// `$1` → `CAST($1 AS uuid)` for parameters the server typed as something other than text.
+fn with_casts(text: &str, types: &[String]) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'$' && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            let end = text[i + 1..].find(|c: char| !c.is_ascii_digit()).map_or(b.len(), |e| i + 1 + e);
+            let n: usize = text[i + 1..end].parse().unwrap_or(0);
+            match types.get(n.wrapping_sub(1)).map(|t| t.to_ascii_lowercase()) {
+                Some(t)
+                    if !matches!(t.as_str(), "text" | "varchar" | "unknown" | "bpchar" | "name" | "")
+                        && t.chars().all(|c| c.is_ascii_alphanumeric() || "_[] ".contains(c)) =>
+                {
+                    out.push_str(&format!("CAST({} AS {t})", &text[i..end]));
+                }
+                _ => out.push_str(&text[i..end]),
+            }
+            i = end;
+        } else {
+            let c = text[i..].chars().next().unwrap_or(' ');
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+fn pg_row(row: &PgRow) -> Map<String, Value> {
+    let mut m = Map::new();
+    for (i, col) in row.columns().iter().enumerate() {
+        m.insert(col.name().to_owned(), pg_value(row, i, col.type_info().name()));
+    }
+    m
+}
+
+fn pg_value(row: &PgRow, i: usize, ty: &str) -> Value {
+    if row.try_get_raw(i).is_ok_and(|v| v.is_null()) {
+        return Value::Null;
+    }
+    macro_rules! get {
+        ($t:ty) => {
+            row.try_get::<$t, _>(i).ok()
+        };
+    }
+    let v: Option<Value> = match ty {
+        "BOOL" => get!(bool).map(Value::from),
+        "INT2" => get!(i16).map(Value::from),
+        "INT4" => get!(i32).map(Value::from),
+        "INT8" => get!(i64).map(Value::from),
+        "OID" => get!(sqlx::postgres::types::Oid).map(|o| Value::from(o.0)),
+        "FLOAT4" => get!(f32).map(|f| Value::from(f as f64)),
+        "FLOAT8" => get!(f64).map(Value::from),
+        "NUMERIC" => {
+            get!(sqlx::types::Decimal).map(|d| d.to_string().parse::<f64>().map(Value::from).unwrap_or_else(|_| Value::from(d.to_string())))
+        }
+        "UUID" => get!(sqlx::types::Uuid).map(|u| Value::from(u.to_string())),
+        "TIMESTAMPTZ" => get!(sqlx::types::chrono::DateTime<sqlx::types::chrono::Utc>).map(|t| Value::from(t.to_rfc3339())),
+        "TIMESTAMP" => get!(sqlx::types::chrono::NaiveDateTime).map(|t| Value::from(t.to_string())),
+        "DATE" => get!(sqlx::types::chrono::NaiveDate).map(|t| Value::from(t.to_string())),
+        "TIME" => get!(sqlx::types::chrono::NaiveTime).map(|t| Value::from(t.to_string())),
+        "INTERVAL" => get!(sqlx::postgres::types::PgInterval).map(|iv| Value::from(format_interval(&iv))),
+        "JSON" | "JSONB" => get!(sqlx::types::JsonValue),
+        "INET" | "CIDR" => get!(sqlx::types::ipnet::IpNet)
+            .map(|n| Value::from(if n.prefix_len() == n.max_prefix_len() { n.addr().to_string() } else { n.to_string() })),
+        "TEXT[]" | "VARCHAR[]" | "NAME[]" => get!(Vec<String>).map(Value::from),
+        "INT4[]" => get!(Vec<i32>).map(Value::from),
+        "INT8[]" => get!(Vec<i64>).map(Value::from),
+        "BYTEA" => get!(Vec<u8>).map(|b| Value::from(format!("\\x{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>()))),
+        _ => get!(String).map(Value::from),
+    };
+    v.unwrap_or_else(|| Value::from(format!("<{} value>", ty.to_ascii_lowercase())))
+}
+
+fn format_interval(iv: &sqlx::postgres::types::PgInterval) -> String {
+    let total = iv.microseconds / 1_000_000;
+    let (h, m, s) = (total / 3600, (total % 3600) / 60, total % 60);
+    let mut parts = Vec::new();
+    if iv.months != 0 {
+        parts.push(format!("{} mons", iv.months));
+    }
+    if iv.days != 0 {
+        parts.push(format!("{} days", iv.days));
+    }
+    parts.push(format!("{h:02}:{m:02}:{s:02}"));
+    parts.join(" ")
+}
+
+async fn run_sqlite(pool: &sqlx::SqlitePool, run: &SqlRun<'_>) -> Result<SqlResult, StepError> {
+    let stmts = statements(run.step, Dialect::Sqlite);
+    let mut conn = pool.acquire().await.map_err(|e| db_error(e, ""))?;
+    if run.read_only {
+        conn.execute("PRAGMA query_only = ON").await.map_err(|e| db_error(e, "PRAGMA query_only"))?;
+    }
+    let autocommit = stmts.iter().any(|s| needs_autocommit(&s.text));
+    if !autocommit {
+        conn.execute("BEGIN").await.map_err(|e| db_error(e, "BEGIN"))?;
+    }
+    let mut result = SqlResult::default();
+    let outcome = async {
+        for st in &stmts {
+            let mut q = sqlx::query(AssertSqlSafe(st.text.clone()));
+            for n in &st.names {
+                q = q.bind(run.values.get(n).ok_or_else(|| missing(n))?.clone());
+            }
+            result.columns.clear();
+            result.rows.clear();
+            result.row_count = 0;
+            result.truncated = false;
+            let mut stream = (&mut *conn).fetch_many(q);
+            while let Some(item) = stream.try_next().await.map_err(|e| db_error(e, &st.text))? {
+                match item {
+                    Either::Left(done) => {
+                        if result.columns.is_empty() {
+                            result.row_count += done.rows_affected();
+                        }
+                    }
+                    Either::Right(row) => {
+                        if result.columns.is_empty() {
+                            result.columns = row.columns().iter().map(|c| c.name().to_owned()).collect();
+                        }
+                        if result.rows.len() < run.max_rows {
+                            result.rows.push(sqlite_row(&row));
+                        } else {
+                            result.truncated = true;
+                        }
+                        result.row_count += 1;
+                    }
+                }
+            }
+            drop(stream);
+            result.statements += 1;
+        }
+        Ok::<(), StepError>(())
+    }
+    .await;
+    if !autocommit {
+        let end = if outcome.is_ok() && !run.read_only { "COMMIT" } else { "ROLLBACK" };
+        conn.execute(end).await.map_err(|e| db_error(e, end))?;
+    }
+    if run.read_only {
+        conn.execute("PRAGMA query_only = OFF").await.map_err(|e| db_error(e, "PRAGMA query_only"))?;
+    }
+    outcome.map(|_| result)
+}
+
+fn sqlite_row(row: &SqliteRow) -> Map<String, Value> {
+    let mut m = Map::new();
+    for (i, col) in row.columns().iter().enumerate() {
+        let raw = row.try_get_raw(i);
+        let ty = raw.as_ref().map(|r| r.type_info().name().to_owned()).unwrap_or_default();
+        let v = if raw.is_ok_and(|r| r.is_null()) {
+            Value::Null
+        } else {
+            match ty.as_str() {
+                "INTEGER" => row.try_get::<i64, _>(i).map(Value::from).unwrap_or(Value::Null),
+                "REAL" => row.try_get::<f64, _>(i).map(Value::from).unwrap_or(Value::Null),
+                "BOOLEAN" => row.try_get::<bool, _>(i).map(Value::from).unwrap_or(Value::Null),
+                "BLOB" => row.try_get::<Vec<u8>, _>(i).map(|b| Value::from(format!("<{} bytes>", b.len()))).unwrap_or(Value::Null),
+                _ => row.try_get::<String, _>(i).map(Value::from).unwrap_or(Value::Null),
+            }
+        };
+        m.insert(col.name().to_owned(), v);
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn casts_only_typed_parameters() {
+        assert_eq!(
+            with_casts("SELECT * FROM t WHERE id = $1 AND name = $2", &["uuid".into(), "text".into()]),
+            "SELECT * FROM t WHERE id = CAST($1 AS uuid) AND name = $2"
+        );
+        assert_eq!(with_casts("SELECT $1", &["int4; DROP".into()]), "SELECT $1");
+    }
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(redact_url("postgres://app:s3cret@db:5432/x"), "postgres://app:***@db:5432/x");
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}

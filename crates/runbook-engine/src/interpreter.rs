@@ -1,0 +1,471 @@
+//! The interpreter: walks the graph from an entry point, gates risky steps, resolves
+//! parameters, runs each step, evaluates checks, captures and branch conditions, and asks the
+//! operator where to go. A failed step never ends the session: it leads to the same menu.
+
+use crate::bind::{self, Dialect};
+use crate::events::{Event, EventSink, Rendered, SECRET_MASK};
+use crate::exec::{self, sql::Database};
+use crate::expr::Expressions;
+use crate::operator::{Action, Gate, Menu, MenuItem, Operator, Stop};
+use crate::params::{ParamError, ParamValues};
+use crate::result::{CheckResult, ErrorKind, ManualResult, Outcome, StepError, StepRecord};
+use runbook_core::annotation::{Direction, Level};
+use runbook_core::model::{ConfirmKind, EdgeKind, Graph, Risk, Step, StepKind};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// How a run is set up; built by the CLI from flags, environment and front matter.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Connection name → database URL.
+    pub databases: HashMap<String, String>,
+    /// Used by SQL steps without a target (and when a runbook declares no connections).
+    pub default_database: Option<String>,
+    /// Host → base URL, for HTTP steps.
+    pub targets: Vec<(String, String)>,
+    /// `--yes`: write steps run without asking.
+    pub allow_writes: bool,
+    /// `--allow-destructive`: destructive steps run without the typed confirmation.
+    pub allow_destructive: bool,
+    pub max_rows: usize,
+    pub default_timeout: Duration,
+    pub params: Vec<(String, String)>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            databases: HashMap::new(),
+            default_database: None,
+            targets: Vec::new(),
+            allow_writes: false,
+            allow_destructive: false,
+            max_rows: 20,
+            default_timeout: Duration::from_secs(30),
+            params: Vec::new(),
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunEnd {
+    /// The walk reached a step with no way on.
+    Finished,
+    Aborted,
+    /// The run needs an answer nobody gave (non-interactive runs).
+    NeedsAnswer {
+        step: String,
+        question: String,
+        options: Vec<String>,
+    },
+}
+
+pub struct Interpreter<'a> {
+    graph: &'a Graph,
+    config: Config,
+    ops: &'a mut dyn Operator,
+    sink: &'a mut dyn EventSink,
+    databases: HashMap<String, Database>,
+    params: ParamValues,
+    captures: Map<String, Value>,
+    /// Results by step id (the latest run of each).
+    results: HashMap<String, StepRecord>,
+    expressions: Expressions,
+}
+
+/// What to do after a step.
+enum Next {
+    Go(Option<usize>),
+    Again,
+    Back,
+    End(RunEnd),
+}
+
+impl<'a> Interpreter<'a> {
+    pub fn new(graph: &'a Graph, config: Config, ops: &'a mut dyn Operator, sink: &'a mut dyn EventSink) -> Result<Self, StepError> {
+        let mut params = ParamValues::new(config.params.clone());
+        params.load_secrets(graph)?;
+        Ok(Interpreter {
+            graph,
+            config,
+            ops,
+            sink,
+            databases: HashMap::new(),
+            params,
+            captures: Map::new(),
+            results: HashMap::new(),
+            expressions: Expressions::default(),
+        })
+    }
+
+    pub fn params(&self) -> &ParamValues {
+        &self.params
+    }
+
+    pub fn captures(&self) -> &Map<String, Value> {
+        &self.captures
+    }
+
+    /// Picks the entry point with the operator and walks from it.
+    pub async fn run(&mut self, entry: Option<usize>) -> RunEnd {
+        let entry = match entry {
+            Some(e) => e,
+            None => match self.ops.choose_entry(self.graph) {
+                Ok(e) => e,
+                Err(stop) => return self.stopped("start", stop),
+            },
+        };
+        let Some(ep) = self.graph.entry_points.get(entry) else {
+            return RunEnd::Aborted;
+        };
+        self.sink.event(&Event::SessionStarted { runbook: &self.graph.title, entry: &ep.id, entry_title: &ep.title });
+        let first = ep.first_step.as_deref().and_then(|id| self.graph.step_index(id));
+        let end = self.walk(first).await;
+        let (status, message) = match &end {
+            RunEnd::Finished => ("finished", String::new()),
+            RunEnd::Aborted => ("aborted", String::new()),
+            RunEnd::NeedsAnswer { step, question, .. } => ("needs-answer", format!("{step}: {question}")),
+        };
+        self.sink.event(&Event::SessionFinished { status, message: &message });
+        end
+    }
+
+    async fn walk(&mut self, mut current: Option<usize>) -> RunEnd {
+        let mut history: Vec<usize> = Vec::new();
+        let mut count = 0;
+        while let Some(i) = current {
+            count += 1;
+            let next = self.step(i, count).await;
+            current = match next {
+                Next::Go(n) => {
+                    history.push(i);
+                    n
+                }
+                Next::Again => Some(i),
+                Next::Back => Some(history.pop().unwrap_or(i)),
+                Next::End(end) => return end,
+            };
+        }
+        RunEnd::Finished
+    }
+
+    fn stopped(&self, step: &str, stop: Stop) -> RunEnd {
+        match stop {
+            Stop::Abort => RunEnd::Aborted,
+            Stop::NoAnswer { question, options } => RunEnd::NeedsAnswer { step: step.to_owned(), question, options },
+        }
+    }
+
+    /// Runs one step and decides where to go.
+    async fn step(&mut self, i: usize, index: usize) -> Next {
+        let graph = self.graph;
+        let step = &graph.steps[i];
+
+        // Parameters first: a step with an unresolved placeholder does not run.
+        if let Err(e) = self.params.resolve(graph, step, &self.captures, self.ops) {
+            return match e {
+                ParamError::Stop(stop) => Next::End(self.stopped(&step.id, stop)),
+                ParamError::Invalid(err) => {
+                    let record =
+                        StepRecord { step: step.id.clone(), outcome: Err(err), checks: Vec::new(), captures: Vec::new(), elapsed_ms: 0 };
+                    self.sink.event(&Event::StepFinished { step, record: &record });
+                    self.results.insert(step.id.clone(), record);
+                    self.after(i, false).await
+                }
+            };
+        }
+
+        let rendered = self.render(step);
+        self.sink.event(&Event::StepStarted { step, index, rendered: &rendered });
+
+        // Risk gates.
+        if let Some(gate) = self.gate(step) {
+            match self.ops.confirm(step, &gate) {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.sink.event(&Event::StepSkipped { step, reason: "not confirmed" });
+                    return self.after_refusal(i).await;
+                }
+                Err(Stop::NoAnswer { question, options }) => {
+                    self.sink.event(&Event::StepSkipped { step, reason: "needs a confirmation" });
+                    return Next::End(RunEnd::NeedsAnswer { step: step.id.clone(), question, options });
+                }
+                Err(Stop::Abort) => return Next::End(RunEnd::Aborted),
+            }
+        }
+
+        let started = Instant::now();
+        let outcome = match step.kind {
+            StepKind::Manual => match self.ops.manual(step) {
+                Ok(m) => Ok(Outcome::Manual(m)),
+                Err(stop) => return Next::End(self.stopped(&step.id, stop)),
+            },
+            StepKind::Decision => Ok(Outcome::Decision),
+            _ => self.execute(step).await,
+        };
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let ok = outcome.is_ok();
+        let (checks, captures) = match &outcome {
+            Ok(o) => self.evaluate(step, o),
+            Err(_) => (Vec::new(), Vec::new()),
+        };
+        for (k, v) in &captures {
+            self.captures.insert(k.clone(), v.clone());
+        }
+        let record = StepRecord { step: step.id.clone(), outcome, checks, captures, elapsed_ms };
+        self.sink.event(&Event::StepFinished { step, record: &record });
+        self.results.insert(step.id.clone(), record);
+        self.after(i, ok).await
+    }
+
+    fn gate(&self, step: &Step) -> Option<Gate> {
+        let word = match &step.confirm {
+            ConfirmKind::Word { word } => Some(word.clone()),
+            _ => None,
+        };
+        match step.risk {
+            Risk::Destructive if !self.config.allow_destructive => Some(Gate::Word(word.unwrap_or_else(|| step.id.clone()))),
+            Risk::Write if !self.config.allow_writes => Some(word.map_or(Gate::YesNo, Gate::Word)),
+            Risk::Read if step.confirm != ConfirmKind::None && !self.config.allow_writes => Some(word.map_or(Gate::YesNo, Gate::Word)),
+            _ => None,
+        }
+    }
+
+    /// What is about to run, for the operator and the journal; secrets masked.
+    fn render(&self, step: &Step) -> Rendered {
+        let show = |name: &str| -> (String, String) {
+            let v = if self.params.is_secret(name) { SECRET_MASK.to_owned() } else { self.params.get(name).cloned().unwrap_or_default() };
+            (name.to_owned(), v)
+        };
+        let params: Vec<(String, String)> = step.params.iter().map(|n| show(n)).collect();
+        match step.kind {
+            StepKind::Sql => {
+                let dialect = self
+                    .database_for(step)
+                    .map(|(_, url)| if url.starts_with("sqlite:") { Dialect::Sqlite } else { Dialect::Postgres })
+                    .unwrap_or(Dialect::Postgres);
+                let target = self.database_for(step).map(|(name, url)| format!("{name} ({})", exec::sql::redact_url(&url)));
+                Rendered { command: bind::bind_sql(step, dialect).text, params, target }
+            }
+            StepKind::Http => {
+                let command = match bind::bind_http(step, &self.masked_values()) {
+                    Ok(req) => format!("{} {}", req.method, bind::retarget(&req.url, &self.config.targets)),
+                    Err(e) => e,
+                };
+                Rendered { command, params, target: None }
+            }
+            StepKind::Shell => Rendered { command: bind::bind_shell(step).0, params, target: Some("bash".into()) },
+            _ => Rendered { command: step.code.clone(), params, target: None },
+        }
+    }
+
+    fn masked_values(&self) -> HashMap<String, String> {
+        self.params
+            .all()
+            .iter()
+            .map(|(k, v)| (k.clone(), if self.params.is_secret(k) { SECRET_MASK.to_owned() } else { v.clone() }))
+            .collect()
+    }
+
+    /// The connection a SQL step uses: its target, else the only/default database.
+    fn database_for(&self, step: &Step) -> Option<(String, String)> {
+        if let Some(t) = &step.target {
+            if let Some(url) = self.config.databases.get(t) {
+                return Some((t.clone(), url.clone()));
+            }
+        }
+        if let Some(url) = &self.config.default_database {
+            return Some((step.target.clone().unwrap_or_else(|| "default".into()), url.clone()));
+        }
+        if self.config.databases.len() == 1 {
+            return self.config.databases.iter().next().map(|(k, v)| (k.clone(), v.clone()));
+        }
+        None
+    }
+
+    fn timeout(&self, step: &Step) -> Duration {
+        step.timeout_ms.map(Duration::from_millis).unwrap_or(self.config.default_timeout)
+    }
+
+    async fn execute(&mut self, step: &Step) -> Result<Outcome, StepError> {
+        let timeout = self.timeout(step);
+        match step.kind {
+            StepKind::Sql => {
+                let Some((name, url)) = self.database_for(step) else {
+                    let what =
+                        step.target.as_deref().map_or("no database is configured".to_owned(), |t| format!("no URL for connection `{t}`"));
+                    return Err(StepError::new(ErrorKind::Connection, format!("{what}: pass --db [NAME=]URL or set DATABASE_URL")));
+                };
+                let db = match self.databases.get(&name) {
+                    Some(db) => db.clone(),
+                    None => {
+                        let db = Database::open(&url)?;
+                        self.databases.insert(name.clone(), db.clone());
+                        db
+                    }
+                };
+                let run = exec::sql::SqlRun {
+                    step,
+                    values: self.params.all(),
+                    read_only: step.risk == Risk::Read,
+                    max_rows: self.config.max_rows,
+                    timeout,
+                };
+                exec::sql::run(&db, run).await.map(Outcome::Sql)
+            }
+            StepKind::Http => {
+                let mut req = bind::bind_http(step, self.params.all()).map_err(|e| StepError::new(ErrorKind::Parameter, e))?;
+                req.url = bind::retarget(&req.url, &self.config.targets);
+                exec::http::run(&req, timeout).await.map(Outcome::Http)
+            }
+            StepKind::Shell => {
+                let (code, names) = bind::bind_shell(step);
+                let env: Vec<(String, String)> =
+                    names.iter().filter_map(|n| self.params.get(n).map(|v| (bind::env_name(n), v.clone()))).collect();
+                exec::shell::run(&code, &env, timeout).await.map(Outcome::Shell)
+            }
+            StepKind::Manual | StepKind::Decision => Ok(Outcome::Decision),
+        }
+    }
+
+    /// The expression context: the step's result, captures and public parameters.
+    fn context(&self, outcome: Option<&Outcome>) -> Map<String, Value> {
+        let mut ctx = outcome.map(Outcome::context).unwrap_or_default();
+        for (k, v) in &self.captures {
+            ctx.entry(k.clone()).or_insert(v.clone());
+        }
+        ctx.insert("captures".into(), Value::Object(self.captures.clone()));
+        ctx.insert("params".into(), Value::Object(self.params.public()));
+        ctx
+    }
+
+    fn evaluate(&self, step: &Step, outcome: &Outcome) -> (Vec<CheckResult>, Vec<(String, Value)>) {
+        let ctx = self.context(Some(outcome));
+        let mut checks = Vec::new();
+        for c in &step.checks {
+            if let Some(that) = &c.that {
+                let (level, actual) = match self.expressions.eval_bool(that, &ctx) {
+                    Ok(true) => (Level::Pass, Value::Bool(true)),
+                    Ok(false) => (c.level, Value::Bool(false)),
+                    Err(e) => (c.level, Value::String(e)),
+                };
+                checks.push(CheckResult { name: c.name.clone(), level, actual, expected: that.clone() });
+            }
+            if let Some(value) = &c.value {
+                let actual = self.expressions.eval(value, &ctx).unwrap_or_else(Value::String);
+                let n = actual.as_f64().or_else(|| actual.as_str().and_then(|s| s.parse().ok()));
+                let reached = |t: Option<f64>| match (n, t) {
+                    (Some(n), Some(t)) => match c.direction {
+                        Direction::Above => n >= t,
+                        Direction::Below => n <= t,
+                    },
+                    _ => false,
+                };
+                let level = if n.is_none() {
+                    Level::Critical
+                } else if reached(c.critical) {
+                    Level::Critical
+                } else if reached(c.warning) {
+                    Level::Warning
+                } else {
+                    Level::Pass
+                };
+                let op = if c.direction == Direction::Above { "≥" } else { "≤" };
+                let mut expected = Vec::new();
+                if let Some(w) = c.warning {
+                    expected.push(format!("warning {op} {w}"));
+                }
+                if let Some(cr) = c.critical {
+                    expected.push(format!("critical {op} {cr}"));
+                }
+                checks.push(CheckResult { name: c.name.clone(), level, actual, expected: expected.join(", ") });
+            }
+        }
+        let mut captures = Vec::new();
+        for cap in &step.captures {
+            let v = self.expressions.eval(&cap.expr, &ctx).unwrap_or(Value::Null);
+            captures.push((cap.name.clone(), v));
+        }
+        (checks, captures)
+    }
+
+    /// After a step: evaluate branch conditions, suggest one, ask the operator.
+    async fn after(&mut self, i: usize, ok: bool) -> Next {
+        let graph = self.graph;
+        let step = &graph.steps[i];
+        let edges: Vec<(usize, &runbook_core::Edge)> = graph.edges.iter().enumerate().filter(|(_, e)| e.from == step.id).collect();
+        let branches: Vec<(usize, &runbook_core::Edge)> = edges.iter().copied().filter(|(_, e)| e.kind == EdgeKind::Branch).collect();
+        let sequence = edges.iter().find(|(_, e)| e.kind == EdgeKind::Sequence).map(|(_, e)| e);
+        let next_of = |to: &Option<String>| to.as_deref().and_then(|t| graph.step_index(t));
+
+        if ok && branches.is_empty() {
+            return Next::Go(sequence.and_then(|e| next_of(&e.to)));
+        }
+        let ctx = self.context(self.results.get(&step.id).and_then(|r| r.outcome.as_ref().ok()));
+        let mut items: Vec<MenuItem> = Vec::new();
+        let mut suggested = None;
+        for (ei, e) in &branches {
+            let detail = e.when.clone().map(|w| format!("when {w}")).or_else(|| e.judgement.clone());
+            if ok && suggested.is_none() {
+                if let Some(w) = &e.when {
+                    if self.expressions.eval_bool(w, &ctx).unwrap_or(false) {
+                        suggested = Some(items.len());
+                    }
+                }
+            }
+            items.push(MenuItem { label: e.label.clone().unwrap_or_else(|| "continue".into()), action: Action::Branch(*ei), detail });
+        }
+        if !ok {
+            items.insert(0, MenuItem { label: "Retry this step".into(), action: Action::Retry, detail: None });
+            suggested = Some(0);
+            items.push(MenuItem { label: "Skip this step".into(), action: Action::Skip, detail: None });
+        } else {
+            items.push(MenuItem { label: "Run this step again".into(), action: Action::Retry, detail: None });
+        }
+        items.push(MenuItem { label: "Back to the previous step".into(), action: Action::Back, detail: None });
+        items.push(MenuItem { label: "Abort".into(), action: Action::Abort, detail: None });
+        let prompt = if ok { format!("{}: which way?", step.id) } else { format!("{} failed: what now?", step.id) };
+        let menu = Menu { items, suggested, prompt };
+        let choice = match self.ops.decide(step, &menu) {
+            Ok(c) if c < menu.items.len() => c,
+            Ok(_) => return Next::End(RunEnd::Aborted),
+            Err(stop) => return Next::End(self.stopped(&step.id, stop)),
+        };
+        let item = &menu.items[choice];
+        let suggested_label = menu.suggested.map(|s| menu.items[s].label.as_str());
+        let (next, target) = match &item.action {
+            Action::Branch(ei) => {
+                let to = graph.edges[*ei].to.clone();
+                (Next::Go(next_of(&to)), to)
+            }
+            Action::Continue | Action::Skip => {
+                let to = sequence.and_then(|e| e.to.clone());
+                (Next::Go(next_of(&to)), to)
+            }
+            Action::Retry => (Next::Again, Some(step.id.clone())),
+            Action::Back => (Next::Back, None),
+            Action::Abort => (Next::End(RunEnd::Aborted), None),
+        };
+        self.sink.event(&Event::Decision { step, chosen: &item.label, suggested: suggested_label, target: target.as_deref() });
+        next
+    }
+
+    /// A gate was refused: skip, retry, go back or abort.
+    async fn after_refusal(&mut self, i: usize) -> Next {
+        let record = StepRecord {
+            step: self.graph.steps[i].id.clone(),
+            outcome: Err(StepError::new(ErrorKind::Refused, "the operator did not confirm this step")),
+            checks: Vec::new(),
+            captures: Vec::new(),
+            elapsed_ms: 0,
+        };
+        self.results.insert(record.step.clone(), record);
+        self.after(i, false).await
+    }
+
+    pub fn manual_done() -> ManualResult {
+        ManualResult { done: true, note: None }
+    }
+}

@@ -1,0 +1,14 @@
+//! `runbook-engine`: walks a step graph, runs each step with a live executor (SQL, HTTP, shell,
+//! manual), evaluates checks and branch conditions, and asks an [`operator::Operator`] what to
+//! do next. Results are data ([`result`]); reporters consume [`events`].
+
+pub mod bind;
+pub mod events;
+pub mod exec;
+pub mod expr;
+pub mod interpreter;
+pub mod operator;
+pub mod params;
+pub mod result;
+
+pub use interpreter::{Config, Interpreter, RunEnd};

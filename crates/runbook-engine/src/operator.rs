@@ -1,0 +1,74 @@
+//! The operator: the person (or the answers file) who picks entry points and branches, fills
+//! parameters and confirms risky steps. The engine asks; implementations answer.
+
+use crate::result::ManualResult;
+use runbook_core::model::{Graph, Parameter, Step};
+
+/// Why the operator did not answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// Nobody can answer (no terminal, no answer in the file): the run stops here.
+    NoAnswer { question: String, options: Vec<String> },
+    /// The operator chose to abort.
+    Abort,
+}
+
+pub type Answer<T> = Result<T, Stop>;
+
+/// What a mutating step needs before it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gate {
+    /// A yes/no question (write steps, `confirm: true`).
+    YesNo,
+    /// The operator types this word (destructive steps).
+    Word(String),
+}
+
+/// One line of the menu shown after a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MenuItem {
+    pub label: String,
+    pub action: Action,
+    /// For branches: the author's condition or sentence, shown as help.
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Follow the edge with this index in `graph.edges`.
+    Branch(usize),
+    /// Go on to the next step (after a manual step or a failure).
+    Continue,
+    Retry,
+    Skip,
+    Back,
+    Abort,
+}
+
+#[derive(Debug, Clone)]
+pub struct Menu {
+    pub items: Vec<MenuItem>,
+    /// Index into `items` of the branch whose condition holds.
+    pub suggested: Option<usize>,
+    /// Why the menu is shown (a failure message, or "choose a branch").
+    pub prompt: String,
+}
+
+/// A parameter the engine needs a value for.
+#[derive(Debug, Clone)]
+pub struct ParamRequest<'a> {
+    pub param: &'a Parameter,
+    pub step: &'a Step,
+    /// Offered value (a default or an earlier capture).
+    pub default: Option<String>,
+    /// Why the last value was refused, when asking again.
+    pub problem: Option<String>,
+}
+
+pub trait Operator {
+    fn choose_entry(&mut self, graph: &Graph) -> Answer<usize>;
+    fn param(&mut self, request: &ParamRequest<'_>) -> Answer<String>;
+    fn confirm(&mut self, step: &Step, gate: &Gate) -> Answer<bool>;
+    fn decide(&mut self, step: &Step, menu: &Menu) -> Answer<usize>;
+    fn manual(&mut self, step: &Step) -> Answer<ManualResult>;
+}

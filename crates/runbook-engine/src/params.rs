@@ -1,0 +1,173 @@
+//! Parameter values: given on the command line or in an answers file, taken from an earlier
+//! capture, the environment or a secret file, or asked of the operator, and checked against the
+//! parameter's pattern. Secret values are remembered as secret so no reporter prints them.
+
+use crate::operator::{Operator, ParamRequest, Stop};
+use crate::result::{ErrorKind, StepError};
+use runbook_core::model::{Graph, Parameter, Step};
+use serde_json::{Map, Value};
+use std::collections::{HashMap, HashSet};
+
+#[derive(Debug, Default, Clone)]
+pub struct ParamValues {
+    values: HashMap<String, String>,
+    secret: HashSet<String>,
+}
+
+/// Why a parameter has no value.
+#[derive(Debug)]
+pub enum ParamError {
+    Stop(Stop),
+    Invalid(StepError),
+}
+
+impl ParamValues {
+    pub fn new(given: impl IntoIterator<Item = (String, String)>) -> Self {
+        ParamValues { values: given.into_iter().collect(), secret: HashSet::new() }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&String> {
+        self.values.get(name)
+    }
+
+    pub fn all(&self) -> &HashMap<String, String> {
+        &self.values
+    }
+
+    pub fn is_secret(&self, name: &str) -> bool {
+        self.secret.contains(name)
+    }
+
+    pub fn secret_values(&self) -> Vec<&str> {
+        self.secret.iter().filter_map(|n| self.values.get(n)).map(String::as_str).filter(|v| !v.is_empty()).collect()
+    }
+
+    /// Non-secret values, for expressions (`params.USER_ID`).
+    pub fn public(&self) -> Map<String, Value> {
+        self.values.iter().filter(|(k, _)| !self.secret.contains(*k)).map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect()
+    }
+
+    pub fn set(&mut self, name: &str, value: String) {
+        self.values.insert(name.to_owned(), value);
+    }
+
+    /// Marks every parameter the graph says is secret, and loads declared secrets from the
+    /// environment or their file.
+    pub fn load_secrets(&mut self, graph: &Graph) -> Result<(), StepError> {
+        for p in &graph.parameters {
+            if p.secret {
+                self.secret.insert(p.name.clone());
+            }
+        }
+        for s in &graph.secrets {
+            self.secret.insert(s.name.clone());
+            if self.values.contains_key(&s.name) {
+                continue;
+            }
+            if let Some(v) = s.env.as_deref().and_then(|e| std::env::var(e).ok()).filter(|v| !v.is_empty()) {
+                self.values.insert(s.name.clone(), v);
+            } else if let Some(path) = &s.file {
+                let v = std::fs::read_to_string(path)
+                    .map_err(|e| StepError::new(ErrorKind::Parameter, format!("cannot read secret {} from {path}: {e}", s.name)))?;
+                self.values.insert(s.name.clone(), v.trim_end_matches(['\n', '\r']).to_owned());
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes sure every parameter of `step` has a valid value.
+    pub fn resolve(&mut self, graph: &Graph, step: &Step, captures: &Map<String, Value>, ops: &mut dyn Operator) -> Result<(), ParamError> {
+        for name in &step.params {
+            if self.values.contains_key(name) {
+                continue;
+            }
+            let fallback;
+            let param = match graph.parameter(name) {
+                Some(p) => p,
+                None => {
+                    fallback = Parameter {
+                        name: name.clone(),
+                        prompt: None,
+                        pattern: None,
+                        default: None,
+                        source: None,
+                        secret: false,
+                        declared: false,
+                    };
+                    &fallback
+                }
+            };
+            if param.secret {
+                self.secret.insert(name.clone());
+            }
+            let mut offered = param.default.clone();
+            match param.source.as_deref() {
+                Some(src) if src.starts_with("capture:") => {
+                    if let Some(v) = captures.get(&src["capture:".len()..]) {
+                        let v = value_text(v);
+                        self.check(param, &v).map_err(ParamError::Invalid)?;
+                        self.values.insert(name.clone(), v);
+                        continue;
+                    }
+                }
+                Some(src) if src.starts_with("env:") => {
+                    if let Ok(v) = std::env::var(&src["env:".len()..]) {
+                        self.check(param, &v).map_err(ParamError::Invalid)?;
+                        self.values.insert(name.clone(), v);
+                        continue;
+                    }
+                }
+                Some(src) if src.starts_with("file:") => {
+                    if let Ok(v) = std::fs::read_to_string(&src["file:".len()..]) {
+                        self.values.insert(name.clone(), v.trim_end_matches(['\n', '\r']).to_owned());
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+            // A capture with the parameter's own name is a good default.
+            if offered.is_none() {
+                offered = captures.get(name).map(value_text);
+            }
+            let mut problem = None;
+            loop {
+                let request = ParamRequest { param, step, default: offered.clone(), problem: problem.clone() };
+                let value = match ops.param(&request) {
+                    Ok(v) => v,
+                    // Without anyone to ask, a default is the answer.
+                    Err(Stop::NoAnswer { .. }) if offered.is_some() => offered.clone().unwrap_or_default(),
+                    Err(stop) => return Err(ParamError::Stop(stop)),
+                };
+                match self.check(param, &value) {
+                    Ok(()) => {
+                        self.values.insert(name.clone(), value);
+                        break;
+                    }
+                    Err(e) if problem.is_none() || problem.as_deref() != Some(e.message.as_str()) => problem = Some(e.message),
+                    Err(e) => return Err(ParamError::Invalid(e)),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check(&self, param: &Parameter, value: &str) -> Result<(), StepError> {
+        let Some(pattern) = &param.pattern else { return Ok(()) };
+        let re = regex::Regex::new(&format!("^(?:{pattern})$"))
+            .map_err(|e| StepError::new(ErrorKind::Parameter, format!("the pattern of {} is invalid: {e}", param.name)))?;
+        if re.is_match(value) {
+            Ok(())
+        } else {
+            let shown = if param.secret { crate::events::SECRET_MASK.to_owned() } else { format!("`{value}`") };
+            Err(StepError::new(ErrorKind::Parameter, format!("{shown} does not match the pattern of {}: {pattern}", param.name)))
+        }
+    }
+}
+
+/// A captured value as parameter text: strings as they are, everything else as JSON.
+pub fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
