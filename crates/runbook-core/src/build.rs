@@ -337,7 +337,10 @@ impl Builder<'_> {
                     if let Some(p) = pending.take() {
                         self.standalone(p);
                     }
-                    last_paragraph = Some((index, node.span));
+                    // `**Diagnosis**` alone is a heading, not an introduction.
+                    if !is_bold_only(&self.source.text[node.span.range()]) {
+                        last_paragraph = Some((index, node.span));
+                    }
                     prev = Prev::Other;
                 }
                 NodeKind::ItemStart => {
@@ -432,7 +435,9 @@ impl Builder<'_> {
                     continue;
                 };
                 let mut d = self.draft(kind, code.to_owned(), vec![(0, text_start + at)], None, node.span, node.section, node.list, index);
-                d.title = title.clone();
+                // The item's words before the command: "Raise the limit for now".
+                let before = text[..at.min(text.len())].trim_end_matches(['`', ' ', ':']);
+                d.title = if before.len() > 3 { prose::first_sentence(&prose::plain_text(before), 120) } else { title.clone() };
                 added.push(d);
                 found = true;
             }
@@ -688,6 +693,7 @@ impl Builder<'_> {
             return vec![d];
         }
         let n = groups.len();
+        let group_first_lines: Vec<usize> = groups.iter().map(|(_, lines)| lines.first().map_or(0, |l| l.first_line)).collect();
         groups
             .into_iter()
             .enumerate()
@@ -710,6 +716,14 @@ impl Builder<'_> {
                 let mut d = self.draft(kind, code, map, lang_opt.clone(), step_span, section, list, index);
                 if gi + 1 == n {
                     d.expected_output = output.clone();
+                }
+                // In a split block, the `# comment` just above a command is its title.
+                if n > 1 {
+                    let first = lines.first().map_or(0, |l| l.first_line);
+                    let floor = if gi == 0 { 0 } else { group_first_lines[gi - 1] };
+                    if let Some((_, c)) = sb.comments.iter().rev().find(|(line, _)| *line < first && *line >= floor) {
+                        d.title = c.clone();
+                    }
                 }
                 d
             })
@@ -765,7 +779,7 @@ impl Builder<'_> {
             if !ids[i].is_empty() {
                 continue;
             }
-            let base = id_base(doc, &problems, d.section);
+            let base = id_base(doc, &problems, d.section, d.role);
             let n = counters.entry(base.clone()).or_insert(0);
             loop {
                 *n += 1;
@@ -1755,6 +1769,13 @@ fn node_roles(source: &Source, doc: &Document) -> Vec<Option<prose::Role>> {
     out
 }
 
+/// A paragraph that is only bold text: `**Diagnosis**`, `**Resolution:**`.
+fn is_bold_only(paragraph: &str) -> bool {
+    let t = paragraph.trim().trim_end_matches(':');
+    (t.starts_with("**") && t.ends_with("**") && t[2..t.len().saturating_sub(2)].find("**").is_none() && t.len() > 4)
+        || (t.starts_with("__") && t.ends_with("__") && t.len() > 4)
+}
+
 /// `**Diagnosis**`, `**Resolution:**`, `**How to investigate:** …`: a bold pseudo-heading.
 fn pseudo_heading(paragraph: &str) -> Option<prose::Role> {
     let t = paragraph.trim_start();
@@ -1880,12 +1901,16 @@ pub(crate) fn is_step_heading(title: &str) -> bool {
     }
 }
 
-fn id_base(doc: &Document, problems: &[Option<usize>], section: Option<usize>) -> String {
+fn id_base(doc: &Document, problems: &[Option<usize>], section: Option<usize>, role: Option<prose::Role>) -> String {
     let Some(h) = section else { return "step".into() };
     let heading = &doc.headings[h];
     match problems[h] {
         Some(p) if p != h => format!("{}-{}", doc.headings[p].slug, heading.slug),
-        _ => heading.slug.clone(),
+        // A bold pseudo-heading (`**Diagnosis**`) under the problem heading names the role.
+        _ => match role.filter(|_| heading.role.is_none()) {
+            Some(r) => format!("{}-{}", heading.slug, r.as_str()),
+            None => heading.slug.clone(),
+        },
     }
 }
 

@@ -157,7 +157,7 @@ pub fn parse(text: &str) -> Document {
                     let anchor = anchors.insert(id.unwrap_or_else(|| title_slug.clone()));
                     let index = doc.headings.len();
                     let (display, severity) = crate::prose::split_severity(&title);
-                    let display_slug = if severity.is_none() { title_slug } else { slug(&display) };
+                    let display_slug = id_slug(if severity.is_none() { &title_slug } else { &display });
                     doc.headings.push(Heading {
                         level,
                         role: crate::prose::role(&title),
@@ -336,6 +336,20 @@ fn split_front_matter(text: &str, doc: &mut Document) -> usize {
     }
     doc.unclosed_front_matter = Some(Span::new(0, 3));
     0
+}
+
+/// A slug for step ids: `2. Solutions` → `solutions`, `🔍 Troubleshooting:` → `troubleshooting`.
+fn id_slug(text: &str) -> String {
+    let s = slug(text);
+    let s = s.trim_start_matches(|c: char| c.is_ascii_digit() || c == '-');
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c == '-' && out.ends_with('-') {
+            continue;
+        }
+        out.push(c);
+    }
+    out.trim_matches('-').to_owned()
 }
 
 /// GitHub's heading anchors: lower-case, punctuation dropped, spaces to `-`.

@@ -218,28 +218,68 @@ pub(crate) fn branches(
             prev_of[n] = Some(p);
         }
     }
-    // "If …" before a step: the step before it asks whether the condition holds.
-    for i in 0..drafts.len() {
-        let Some(cond) = &drafts[i].condition else {
-            continue;
-        };
-        if drafts[i].annotation.is_some() {
+    // "If …" before a step: the step before it asks whether the condition holds. Consecutive
+    // conditions ("If A …", "If B …", "Otherwise …") are alternatives of one decision; an
+    // alternative is the steps of its list item, or the one step after its sentence.
+    let mut i = 0;
+    while i < drafts.len() {
+        if drafts[i].condition.is_none() || drafts[i].annotation.is_some() {
+            i += 1;
             continue;
         }
-        let Some(prev) = prev_of[i] else {
+        let problem = |d: &Draft| d.section.and_then(|s| problems[s]);
+        let mut alternatives: Vec<(usize, usize)> = Vec::new();
+        let mut j = i;
+        while j < drafts.len()
+            && drafts[j].condition.is_some()
+            && drafts[j].annotation.is_none()
+            && problem(&drafts[j]) == problem(&drafts[i])
+        {
+            let start = j;
+            // Steps of the same list item belong to this alternative.
+            while j + 1 < drafts.len()
+                && drafts[j + 1].list.item.is_some()
+                && drafts[j + 1].list.item == drafts[start].list.item
+                && drafts[j + 1].condition == drafts[start].condition
+            {
+                j += 1;
+            }
+            alternatives.push((start, j));
+            j += 1;
+            if alternatives.len() == 1 && drafts.get(j).is_some_and(|d| d.condition.is_none()) {
+                break;
+            }
+        }
+        let (first, _) = alternatives[0];
+        let last = alternatives.last().map_or(first, |a| a.1);
+        let after = next_override.get(&last).copied().unwrap_or(next_in_problem[last]);
+        let Some(prev) = prev_of[first] else {
+            i = last + 1;
             continue;
         };
         if out.contains_key(&prev) || drafts[prev].annotation.is_some() || next_override.contains_key(&prev) {
+            i = last + 1;
             continue;
         }
-        let otherwise = next_override.get(&i).copied().unwrap_or(next_in_problem[i]);
-        out.insert(
-            prev,
-            vec![
-                Branch { to: Some(i), label: short_label(cond), judgement: Some(cond.clone()) },
-                Branch { to: otherwise, label: "Otherwise".into(), judgement: Some(format!("Not the case: {cond}")) },
-            ],
-        );
+        let mut branches = Vec::new();
+        let mut has_otherwise = false;
+        for &(a, b) in &alternatives {
+            let cond = drafts[a].condition.clone().unwrap_or_default();
+            has_otherwise |= cond.to_ascii_lowercase().starts_with("otherwise");
+            branches.push(Branch { to: Some(a), label: short_label(&cond), judgement: Some(cond) });
+            if alternatives.len() > 1 {
+                // Each alternative ends where the group ends.
+                next_override.insert(b, after);
+            }
+        }
+        if !has_otherwise {
+            let label = if alternatives.len() > 1 { "None of these" } else { "Otherwise" };
+            let judgement = drafts[first].condition.as_deref().map(|c| format!("Not the case: {c}"));
+            let skip_to = if alternatives.len() > 1 { after } else { next_override.get(&first).copied().unwrap_or(next_in_problem[first]) };
+            branches.push(Branch { to: skip_to, label: label.into(), judgement });
+        }
+        out.insert(prev, branches);
+        i = last + 1;
     }
     // "Skip to [Mitigation](#mitigation)": a labelled edge from the step before the sentence.
     for node in &doc.nodes {

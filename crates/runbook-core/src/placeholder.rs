@@ -104,6 +104,10 @@ pub fn find(code: &str, kind: CodeKind, assigned: &[String]) -> Vec<Placeholder>
         out.push(Placeholder { name, start, end, style });
     };
 
+    // Go templates (`{{ $labels.x }}`, `{{.metadata.name}}…{{end}}`) are not ours: when the
+    // code uses them, no `{{ … }}` is a placeholder.
+    let go_template =
+        code.contains("{{.") || code.contains("{{ .") || code.contains("{{$") || code.contains("{{ $") || code.contains("{{-");
     let mut i = 0;
     let mut quote: Option<u8> = None;
     let mut x_count = 0;
@@ -115,7 +119,12 @@ pub fn find(code: &str, kind: CodeKind, assigned: &[String]) -> Vec<Placeholder>
             && let Some(close) = code[i + 2..].find("}}")
         {
             let inner = code[i + 2..i + 2 + close].trim();
-            if !inner.is_empty() && inner.bytes().all(is_ident) && is_ident_start(inner.as_bytes()[0]) {
+            if !inner.is_empty()
+                && !go_template
+                && inner.bytes().all(is_ident)
+                && is_ident_start(inner.as_bytes()[0])
+                && !matches!(inner, "end" | "else" | "if" | "range" | "with" | "define" | "template" | "block")
+            {
                 push(&mut out, inner.to_owned(), i, i + 2 + close + 2, PlaceholderStyle::Template);
             }
             i += 2 + close + 2;
@@ -130,6 +139,19 @@ pub fn find(code: &str, kind: CodeKind, assigned: &[String]) -> Vec<Placeholder>
                 } else if q == b'"' && kind == CodeKind::Shell && c == b'$' {
                     i = shell_var(code, i, &is_assigned, &mut out);
                     continue;
+                }
+                // `'{"id": "DELIVERY_ID"}'`: a quoted upper-case name inside a single-quoted
+                // string (JSON bodies). The quotes stay: only the name is replaced.
+                if q == b'\''
+                    && c == b'"'
+                    && let Some(close) = code[i + 1..].find(['"', '\'']).map(|e| i + 1 + e).filter(|&e| b[e] == b'"')
+                {
+                    let inner = &code[i + 1..close];
+                    if is_upper_name(inner) {
+                        push(&mut out, inner.to_owned(), i + 1, close, PlaceholderStyle::Bare);
+                        i = close + 1;
+                        continue;
+                    }
                 }
                 // `'<pattern>'`: the author still means a placeholder inside quotes.
                 if quote.is_some()
@@ -387,6 +409,11 @@ mod tests {
         assert_eq!(names("curl -H \"Authorization: Bearer $TOKEN\" https://[host]/x", CodeKind::Shell), ["TOKEN", "HOST"]);
         assert_eq!(names("X=1\necho $X $HOME '$LITERAL' ${Y}", CodeKind::Shell), ["Y"]);
         assert_eq!(names("echo {{ $labels.instance }} {{.metadata.name}}", CodeKind::Shell), Vec::<String>::new());
+        assert_eq!(
+            names("kubectl get pods -o go-template='{{range .items}}{{.metadata.name}}{{end}}'", CodeKind::Shell),
+            Vec::<String>::new()
+        );
+        assert_eq!(names("curl -d '{\"delivery_id\": \"DELIVERY_ID\", \"force\": true}' x", CodeKind::Shell), ["DELIVERY_ID"]);
         assert_eq!(names("gcloud config set project YOUR_PROJECT_ID --token=xxx", CodeKind::Shell), ["YOUR_PROJECT_ID", "XXX"]);
         assert_eq!(names("jq '.items[] | .name' | awk '{print $1}'", CodeKind::Shell), Vec::<String>::new());
         assert_eq!(names("cat <<EOF\nx\nEOF", CodeKind::Shell), Vec::<String>::new());

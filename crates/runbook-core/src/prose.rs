@@ -14,6 +14,20 @@ pub enum Role {
     Context,
 }
 
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Symptoms => "symptoms",
+            Role::Diagnosis => "diagnosis",
+            Role::Resolution => "resolution",
+            Role::Prevention => "prevention",
+            Role::Escalation => "escalation",
+            Role::Verification => "verification",
+            Role::Context => "notes",
+        }
+    }
+}
+
 /// The role of a heading, from its title (synonyms, not fixed titles).
 pub fn role(title: &str) -> Option<Role> {
     let t = title.trim().trim_end_matches(':').trim().to_ascii_lowercase();
@@ -199,7 +213,7 @@ pub fn title_of(paragraph: &str) -> String {
     while !paragraph.is_char_boundary(end) {
         end -= 1;
     }
-    first_sentence(&plain_text(&paragraph[..end]), 120)
+    first_sentence(&plain_text(&paragraph[..end]), 120).trim_end_matches(':').trim_end().to_owned()
 }
 
 /// "This will return…", "Example output:", "Output:" — the block after it is output.

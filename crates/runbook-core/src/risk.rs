@@ -577,11 +577,43 @@ fn own_risk(base: &str, args: &[&str]) -> Classified {
     }
     // Subcommands: the words that are not flags (`kubectl -n x delete pod y`). Tools known to
     // take subcommands are read in full; others only in their first words.
-    let words: Vec<&str> = args
-        .iter()
-        .copied()
-        .filter(|a| !a.starts_with('-') && !a.contains('=') && !a.contains('/') && !a.starts_with('$') && !a.starts_with('<'))
-        .collect();
+    // Values of common flags (`--context prod`, `-n shop`) are not subcommands.
+    let mut words: Vec<&str> = Vec::new();
+    let mut skip = false;
+    for a in args {
+        if skip {
+            skip = false;
+            continue;
+        }
+        if matches!(
+            *a,
+            "-n" | "--namespace"
+                | "--context"
+                | "--cluster"
+                | "--kubeconfig"
+                | "-l"
+                | "--selector"
+                | "-o"
+                | "--output"
+                | "-c"
+                | "--container"
+                | "--project"
+                | "--zone"
+                | "--region"
+                | "--profile"
+                | "-p"
+                | "-h"
+                | "--host"
+                | "--port"
+                | "-a"
+        ) {
+            skip = true;
+            continue;
+        }
+        if !a.starts_with('-') && !a.contains('=') && !a.contains('/') && !a.starts_with('$') && !a.starts_with('<') {
+            words.push(a);
+        }
+    }
     let limit = if SUBCOMMAND_TOOLS.contains(base) { 6 } else { 2 };
     let mut out = classified(Risk::Read, "read-only command");
     let mut path: Vec<&str> = Vec::new();
@@ -590,6 +622,9 @@ fn own_risk(base: &str, args: &[&str]) -> Classified {
         let v = lower.trim_end_matches(['!', ';']);
         // `db:migrate`, `gitlab:cleanup:delete`: the last part is the verb.
         let verb = v.rsplit(':').next().unwrap_or(v);
+        // `terminate-instances`, `delete-bucket`: the verb is the first part.
+        let verb =
+            if DESTRUCTIVE_VERBS.contains(verb) || WRITE_VERBS.contains(verb) { verb } else { verb.split('-').next().unwrap_or(verb) };
         path.push(a);
         let what = format!("`{base} {}`", path.join(" "));
         if base == "kubectl" || base == "oc" {
@@ -683,6 +718,9 @@ mod tests {
         sh("kill -TTIN 1234", Risk::Write);
         sh("kubectl delete pod x --dry-run=client", Risk::Read);
         sh("gitlab-rake db:migrate", Risk::Write);
+        sh("redis-cli -p 26379 sentinel failover sessions", Risk::Destructive);
+        sh("aws ec2 terminate-instances --instance-ids i-0a1b", Risk::Destructive);
+        assert_eq!(classify_shell("kubectl --context search -n prod delete pod x").reason, "`kubectl delete`");
         sh("df -h /var/log # there's space\nrm -rf /var/log/old", Risk::Destructive);
     }
 }

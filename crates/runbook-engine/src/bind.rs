@@ -140,17 +140,17 @@ pub fn bind_http(step: &Step, values: &HashMap<String, String>) -> Result<HttpRe
                 *v = v.replace(literal, value);
             }
         }
-        if let Some(body) = req.body.as_mut() {
-            if body.contains(literal) {
-                let looks_json = body.trim_start().starts_with(['{', '[']);
-                let v = if looks_json {
-                    let quoted = serde_json::to_string(value).unwrap_or_default();
-                    quoted[1..quoted.len() - 1].to_owned()
-                } else {
-                    utf8_percent_encode(value, URL_VALUE).to_string()
-                };
-                *body = body.replace(literal, &v);
-            }
+        if let Some(body) = req.body.as_mut()
+            && body.contains(literal)
+        {
+            let looks_json = body.trim_start().starts_with(['{', '[']);
+            let v = if looks_json {
+                let quoted = serde_json::to_string(value).unwrap_or_default();
+                quoted[1..quoted.len() - 1].to_owned()
+            } else {
+                utf8_percent_encode(value, URL_VALUE).to_string()
+            };
+            *body = body.replace(literal, &v);
         }
         if let Some(auth) = req.basic_auth.as_mut() {
             *auth = auth.replace(literal, value);

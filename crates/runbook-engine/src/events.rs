@@ -29,6 +29,10 @@ pub enum Event<'a> {
         index: usize,
         rendered: &'a Rendered,
     },
+    /// The step passed its gates and is running now (reporters may show a spinner).
+    Executing {
+        step: &'a Step,
+    },
     StepFinished {
         step: &'a Step,
         record: &'a StepRecord,

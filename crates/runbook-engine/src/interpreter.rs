@@ -48,6 +48,8 @@ impl Default for Config {
     }
 }
 
+const MAX_STEPS: usize = 5000;
+
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunEnd {
@@ -137,6 +139,12 @@ impl<'a> Interpreter<'a> {
         let mut count = 0;
         while let Some(i) = current {
             count += 1;
+            // A guard against answers that loop forever (`retry` answered every time).
+            if count > MAX_STEPS {
+                let message = format!("stopped after {MAX_STEPS} steps: the walk seems to loop");
+                self.sink.event(&Event::StepSkipped { step: &self.graph.steps[i], reason: &message });
+                return RunEnd::Aborted;
+            }
             let next = self.step(i, count).await;
             current = match next {
                 Next::Go(n) => {
@@ -203,7 +211,10 @@ impl<'a> Interpreter<'a> {
                 Err(stop) => return Next::End(self.stopped(&step.id, stop)),
             },
             StepKind::Decision => Ok(Outcome::Decision),
-            _ => self.execute(step).await,
+            _ => {
+                self.sink.event(&Event::Executing { step });
+                self.execute(step).await
+            }
         };
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let ok = outcome.is_ok();
@@ -215,7 +226,8 @@ impl<'a> Interpreter<'a> {
             self.captures.insert(k.clone(), v.clone());
         }
         let record = StepRecord { step: step.id.clone(), outcome, checks, captures, elapsed_ms };
-        self.sink.event(&Event::StepFinished { step, record: &record });
+        let secrets = self.params.secret_values().into_iter().map(str::to_owned).collect::<Vec<_>>();
+        self.sink.event(&Event::StepFinished { step, record: &record.redacted(&secrets) });
         self.results.insert(step.id.clone(), record);
         self.after(i, ok).await
     }
@@ -271,10 +283,10 @@ impl<'a> Interpreter<'a> {
 
     /// The connection a SQL step uses: its target, else the only/default database.
     fn database_for(&self, step: &Step) -> Option<(String, String)> {
-        if let Some(t) = &step.target {
-            if let Some(url) = self.config.databases.get(t) {
-                return Some((t.clone(), url.clone()));
-            }
+        if let Some(t) = &step.target
+            && let Some(url) = self.config.databases.get(t)
+        {
+            return Some((t.clone(), url.clone()));
         }
         if let Some(url) = &self.config.default_database {
             return Some((step.target.clone().unwrap_or_else(|| "default".into()), url.clone()));
@@ -363,9 +375,8 @@ impl<'a> Interpreter<'a> {
                     },
                     _ => false,
                 };
-                let level = if n.is_none() {
-                    Level::Critical
-                } else if reached(c.critical) {
+                // A value that is not a number cannot pass a threshold.
+                let level = if n.is_none() || reached(c.critical) {
                     Level::Critical
                 } else if reached(c.warning) {
                     Level::Warning
@@ -408,12 +419,12 @@ impl<'a> Interpreter<'a> {
         let mut suggested = None;
         for (ei, e) in &branches {
             let detail = e.when.clone().map(|w| format!("when {w}")).or_else(|| e.judgement.clone());
-            if ok && suggested.is_none() {
-                if let Some(w) = &e.when {
-                    if self.expressions.eval_bool(w, &ctx).unwrap_or(false) {
-                        suggested = Some(items.len());
-                    }
-                }
+            if ok
+                && suggested.is_none()
+                && let Some(w) = &e.when
+                && self.expressions.eval_bool(w, &ctx).unwrap_or(false)
+            {
+                suggested = Some(items.len());
             }
             items.push(MenuItem { label: e.label.clone().unwrap_or_else(|| "continue".into()), action: Action::Branch(*ei), detail });
         }

@@ -164,6 +164,19 @@ impl ParamValues {
     }
 }
 
+/// A parameter's pattern, matched against the whole value.
+pub struct Pattern(regex::Regex);
+
+impl Pattern {
+    pub fn new(pattern: &str) -> Result<Pattern, String> {
+        regex::Regex::new(&format!("^(?:{pattern})$")).map(Pattern).map_err(|e| e.to_string())
+    }
+
+    pub fn is_match(&self, v: &str) -> bool {
+        self.0.is_match(v)
+    }
+}
+
 /// A captured value as parameter text: strings as they are, everything else as JSON.
 pub fn value_text(v: &Value) -> String {
     match v {

@@ -145,3 +145,59 @@ impl Outcome {
         m
     }
 }
+
+/// Replaces every secret value inside a string with the mask.
+pub fn redact_text(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_owned();
+    for s in secrets.iter().filter(|s| s.len() >= 3) {
+        if out.contains(s.as_str()) {
+            out = out.replace(s.as_str(), crate::events::SECRET_MASK);
+        }
+    }
+    out
+}
+
+fn redact_value(v: &Value, secrets: &[String]) -> Value {
+    match v {
+        Value::String(s) => Value::String(redact_text(s, secrets)),
+        Value::Array(a) => Value::Array(a.iter().map(|x| redact_value(x, secrets)).collect()),
+        Value::Object(o) => Value::Object(o.iter().map(|(k, x)| (k.clone(), redact_value(x, secrets))).collect()),
+        other => other.clone(),
+    }
+}
+
+impl StepRecord {
+    /// A copy safe to show or store: secret values masked wherever they appear.
+    pub fn redacted(&self, secrets: &[String]) -> StepRecord {
+        if secrets.is_empty() {
+            return self.clone();
+        }
+        let r = |s: &str| redact_text(s, secrets);
+        let v = |x: &Value| redact_value(x, secrets);
+        let outcome = match &self.outcome {
+            Ok(Outcome::Sql(s)) => Ok(Outcome::Sql(SqlResult {
+                rows: s.rows.iter().map(|row| row.iter().map(|(k, x)| (k.clone(), v(x))).collect()).collect(),
+                ..s.clone()
+            })),
+            Ok(Outcome::Http(h)) => Ok(Outcome::Http(HttpResult {
+                url: r(&h.url),
+                headers: h.headers.iter().map(|(k, x)| (k.clone(), r(x))).collect(),
+                body: r(&h.body),
+                json: h.json.as_ref().map(v),
+                filtered: h.filtered.as_ref().map(v),
+                ..h.clone()
+            })),
+            Ok(Outcome::Shell(s)) => Ok(Outcome::Shell(ShellResult { stdout: r(&s.stdout), stderr: r(&s.stderr), ..s.clone() })),
+            Ok(Outcome::Manual(m)) => Ok(Outcome::Manual(ManualResult { note: m.note.as_deref().map(r), ..m.clone() })),
+            Ok(Outcome::Decision) => Ok(Outcome::Decision),
+            Err(e) => Err(StepError { message: r(&e.message), statement: e.statement.as_deref().map(r), ..e.clone() }),
+        };
+        StepRecord {
+            step: self.step.clone(),
+            outcome,
+            checks: self.checks.iter().map(|c| CheckResult { actual: v(&c.actual), ..c.clone() }).collect(),
+            captures: self.captures.iter().map(|(k, x)| (k.clone(), v(x))).collect(),
+            elapsed_ms: self.elapsed_ms,
+        }
+    }
+}

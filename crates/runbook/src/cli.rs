@@ -30,6 +30,83 @@ pub enum Command {
     Check(CheckArgs),
     /// Print a runbook's step graph as JSON (a stable contract), Graphviz dot or Mermaid.
     Graph(GraphArgs),
+    /// Run a runbook against real systems: pick a problem, run each diagnosis step, see the
+    /// results and choose the resolution.
+    ///
+    /// Read steps run in read-only transactions; write steps ask for confirmation and
+    /// destructive steps for a typed word. Exit status: 0 finished, 1 aborted or failed to
+    /// start, 2 usage error, 3 stopped at a question nobody answered (non-interactive runs).
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The runbook file.
+    pub file: PathBuf,
+
+    /// Start at this entry point (its id or title) instead of choosing from a list.
+    #[arg(long, short)]
+    pub entry: Option<String>,
+
+    /// Database for SQL steps: `URL` for the default, `NAME=URL` for a named connection
+    /// (postgres://… or sqlite://…). Defaults: DATABASE_URL, then the libpq PG* variables.
+    #[arg(long = "db", value_name = "[NAME=]URL")]
+    pub databases: Vec<String>,
+
+    /// Use an environment from the front matter (its connection URLs and host targets).
+    #[arg(long = "env", value_name = "NAME")]
+    pub environment: Option<String>,
+
+    /// Send HTTP steps written for HOST to another base URL, e.g.
+    /// `--target app.example.com=http://127.0.0.1:8080`.
+    #[arg(long = "target", value_name = "HOST=URL")]
+    pub targets: Vec<String>,
+
+    /// A parameter value (repeatable). Parameters named like secrets stay out of the output.
+    #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+
+    /// Answers for a non-interactive run (YAML: entry, params, decisions, confirm, manual).
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+
+    /// Run write steps without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Run destructive steps without the typed confirmation.
+    #[arg(long)]
+    pub allow_destructive: bool,
+
+    /// Take the suggested branch at a decision nobody answered (non-interactive runs).
+    #[arg(long)]
+    pub follow_suggestions: bool,
+
+    /// Output: `terminal` (default) or `json` (one event per line, for other tools).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Terminal)]
+    pub output: OutputFormat,
+
+    /// Rows shown per SQL result (the total is always counted).
+    #[arg(long, default_value_t = 20)]
+    pub max_rows: usize,
+
+    /// Default step timeout in seconds (a step's `timeout:` wins).
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+
+    /// Log engine details to stderr (-v, -vv) or set RUST_LOG.
+    #[arg(long, short, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Write logs to this file instead of stderr.
+    #[arg(long, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OutputFormat {
+    Terminal,
+    Json,
 }
 
 #[derive(Debug, Args)]

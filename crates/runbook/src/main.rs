@@ -2,10 +2,13 @@
 //!
 //! Exit codes: 0 success (warnings allowed), 1 the runbook has errors, 2 usage or I/O error.
 
+mod answers;
 mod cli;
 mod commands;
 mod files;
+mod report;
 mod style;
+mod terminal;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -15,6 +18,8 @@ pub mod exit {
     pub const OK: u8 = 0;
     pub const ERRORS: u8 = 1;
     pub const USAGE: u8 = 2;
+    /// A run stopped at a question nobody answered.
+    pub const NEEDS_ANSWER: u8 = 3;
 }
 
 fn main() -> ExitCode {

@@ -1,5 +1,6 @@
 mod check;
 mod graph;
+mod run;
 
 use crate::cli::{Cli, Command};
 use anyhow::Result;
@@ -8,5 +9,6 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Check(args) => check::run(&args, cli.color),
         Command::Graph(args) => graph::run(&args, cli.color),
+        Command::Run(args) => run::run(&args, cli.color),
     }
 }

@@ -1,0 +1,190 @@
+//! `--answers FILE`: the operator's answers written down, for automation and tests. Anything
+//! the file does not answer goes to the terminal when there is one, and otherwise stops the run
+//! at that question with exit code 3.
+
+use anyhow::{Context, Result};
+use runbook_core::model::{Graph, Step};
+use runbook_engine::operator::{Action, Answer, Gate, Menu, Operator, ParamRequest, Stop};
+use runbook_engine::result::ManualResult;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::path::Path;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Answers {
+    /// Entry point id or title.
+    pub entry: Option<String>,
+    pub params: HashMap<String, String>,
+    /// Step id → branch label, target step id, or `retry` / `skip` / `back` / `abort`; a list
+    /// answers successive visits.
+    pub decisions: HashMap<String, OneOrMany>,
+    /// Step id → `true` (yes), `false` (no), or the confirmation word.
+    pub confirm: HashMap<String, ConfirmAnswer>,
+    /// Step id → `done`, `skip`, or `{done: bool, note: text}`.
+    pub manual: HashMap<String, ManualAnswer>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum ConfirmAnswer {
+    Yes(bool),
+    Word(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum ManualAnswer {
+    Word(String),
+    Full { done: bool, note: Option<String> },
+}
+
+impl Answers {
+    pub fn load(path: &Path) -> Result<Answers> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read answers file `{}`", path.display()))?;
+        serde_saphyr::from_str::<Option<Answers>>(&text).map(Option::unwrap_or_default).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: {}",
+                path.display(),
+                e.render_with_options(serde_saphyr::render_options! { snippets: serde_saphyr::SnippetMode::Off })
+            )
+        })
+    }
+}
+
+/// Answers from the file first, then the fallback (a terminal operator or nobody).
+pub struct AnswersOperator {
+    answers: Answers,
+    visits: HashMap<String, usize>,
+    fallback: Option<Box<dyn Operator>>,
+    follow_suggestions: bool,
+}
+
+impl AnswersOperator {
+    pub fn new(answers: Answers, fallback: Option<Box<dyn Operator>>, follow_suggestions: bool) -> Self {
+        AnswersOperator { answers, visits: HashMap::new(), fallback, follow_suggestions }
+    }
+
+    fn no_answer<T>(question: String, options: Vec<String>) -> Answer<T> {
+        Err(Stop::NoAnswer { question, options })
+    }
+}
+
+pub fn find_entry(graph: &Graph, wanted: &str) -> Option<usize> {
+    let w = wanted.trim();
+    graph
+        .entry_points
+        .iter()
+        .position(|e| e.id == w || e.id.trim_matches('-') == w)
+        .or_else(|| graph.entry_points.iter().position(|e| e.title.eq_ignore_ascii_case(w)))
+}
+
+impl Operator for AnswersOperator {
+    fn choose_entry(&mut self, graph: &Graph) -> Answer<usize> {
+        if let Some(e) = self.answers.entry.clone() {
+            return find_entry(graph, &e).ok_or_else(|| Stop::NoAnswer {
+                question: format!("no entry point `{e}`"),
+                options: graph.entry_points.iter().map(|e| e.id.clone()).collect(),
+            });
+        }
+        if graph.entry_points.len() == 1 {
+            return Ok(0);
+        }
+        match self.fallback.as_mut() {
+            Some(f) => f.choose_entry(graph),
+            None => Self::no_answer("which problem? (--entry ID)".into(), graph.entry_points.iter().map(|e| e.id.clone()).collect()),
+        }
+    }
+
+    fn param(&mut self, request: &ParamRequest<'_>) -> Answer<String> {
+        if let Some(v) = self.answers.params.get(&request.param.name) {
+            return Ok(v.clone());
+        }
+        match self.fallback.as_mut() {
+            Some(f) => f.param(request),
+            None => {
+                Self::no_answer(format!("a value for parameter {} (--param {}=VALUE)", request.param.name, request.param.name), Vec::new())
+            }
+        }
+    }
+
+    fn confirm(&mut self, step: &Step, gate: &Gate) -> Answer<bool> {
+        if let Some(a) = self.answers.confirm.get(&step.id) {
+            return Ok(match (a, gate) {
+                (ConfirmAnswer::Yes(b), Gate::YesNo) => *b,
+                (ConfirmAnswer::Word(w), Gate::Word(expected)) => w == expected,
+                (ConfirmAnswer::Word(w), Gate::YesNo) => matches!(w.as_str(), "yes" | "y"),
+                (ConfirmAnswer::Yes(_), Gate::Word(_)) => false,
+            });
+        }
+        match self.fallback.as_mut() {
+            Some(f) => f.confirm(step, gate),
+            None => {
+                let (q, how) = match gate {
+                    Gate::YesNo => (
+                        format!("{} is a {} step and needs confirmation", step.id, step.risk.as_str()),
+                        "--yes, or `confirm: {id: true}` in --answers".to_owned(),
+                    ),
+                    Gate::Word(w) => (
+                        format!("{} is a {} step; type `{w}` to run it", step.id, step.risk.as_str()),
+                        format!("--allow-destructive, or `confirm: {{{}: {w}}}` in --answers", step.id),
+                    ),
+                };
+                Self::no_answer(q, vec![how])
+            }
+        }
+    }
+
+    fn decide(&mut self, step: &Step, menu: &Menu) -> Answer<usize> {
+        let visit = self.visits.entry(step.id.clone()).or_insert(0);
+        *visit += 1;
+        let answer = match self.answers.decisions.get(&step.id) {
+            Some(OneOrMany::One(a)) => Some(a.clone()),
+            Some(OneOrMany::Many(list)) => list.get(*visit - 1).cloned(),
+            None => None,
+        };
+        if let Some(a) = answer {
+            let a_lower = a.to_ascii_lowercase();
+            let found = menu.items.iter().position(|item| match &item.action {
+                Action::Retry => a_lower == "retry",
+                Action::Skip => a_lower == "skip",
+                Action::Back => a_lower == "back",
+                Action::Abort => a_lower == "abort",
+                Action::Continue => a_lower == "continue",
+                Action::Branch(_) => item.label.eq_ignore_ascii_case(&a),
+            });
+            return found.ok_or_else(|| Stop::NoAnswer {
+                question: format!("the answer `{a}` for {} is not one of its options", step.id),
+                options: menu.items.iter().map(|i| i.label.clone()).collect(),
+            });
+        }
+        // Only a branch whose condition held is followed; a failure's "retry" is not.
+        if let Some(s) = menu.suggested.filter(|&s| self.follow_suggestions && matches!(menu.items[s].action, Action::Branch(_))) {
+            return Ok(s);
+        }
+        match self.fallback.as_mut() {
+            Some(f) => f.decide(step, menu),
+            None => Self::no_answer(menu.prompt.clone(), menu.items.iter().map(|i| i.label.clone()).collect()),
+        }
+    }
+
+    fn manual(&mut self, step: &Step) -> Answer<ManualResult> {
+        if let Some(a) = self.answers.manual.get(&step.id) {
+            return Ok(match a {
+                ManualAnswer::Word(w) => ManualResult { done: !matches!(w.as_str(), "skip" | "skipped" | "no"), note: None },
+                ManualAnswer::Full { done, note } => ManualResult { done: *done, note: note.clone() },
+            });
+        }
+        match self.fallback.as_mut() {
+            Some(f) => f.manual(step),
+            None => Self::no_answer(format!("manual step {}: done or skip?", step.id), vec!["done".into(), "skip".into()]),
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! The interactive operator: dialoguer prompts on the terminal (stderr), so stdout keeps only
+//! results.
+
+use console::Term;
+use dialoguer::theme::ColorfulTheme;
+use dialoguer::{Confirm, Input, Password, Select};
+use runbook_core::model::{Graph, Step};
+use runbook_engine::operator::{Answer, Gate, Menu, Operator, ParamRequest, Stop};
+use runbook_engine::params::Pattern;
+use runbook_engine::result::ManualResult;
+
+pub struct TerminalOperator {
+    term: Term,
+    theme: ColorfulTheme,
+}
+
+impl TerminalOperator {
+    pub fn new() -> Self {
+        TerminalOperator { term: Term::stderr(), theme: ColorfulTheme::default() }
+    }
+}
+
+/// A prompt that failed (Ctrl-C, closed terminal) ends the run as an abort.
+fn io<T>(r: dialoguer::Result<T>) -> Answer<T> {
+    r.map_err(|_| Stop::Abort)
+}
+
+impl Operator for TerminalOperator {
+    fn choose_entry(&mut self, graph: &Graph) -> Answer<usize> {
+        let items: Vec<String> = graph
+            .entry_points
+            .iter()
+            .map(|e| match &e.severity {
+                Some(s) => format!("[{}] {}", s.to_ascii_uppercase(), e.title),
+                None => e.title.clone(),
+            })
+            .collect();
+        io(Select::with_theme(&self.theme)
+            .with_prompt("Which problem are you working on?")
+            .items(&items)
+            .default(0)
+            .interact_on(&self.term))
+    }
+
+    fn param(&mut self, request: &ParamRequest<'_>) -> Answer<String> {
+        let p = request.param;
+        if let Some(problem) = &request.problem {
+            let _ = self.term.write_line(&format!("  {problem}"));
+        }
+        let prompt = p.prompt.clone().unwrap_or_else(|| format!("Value for {}", p.name));
+        if p.secret {
+            return io(Password::with_theme(&self.theme).with_prompt(prompt).allow_empty_password(false).interact_on(&self.term));
+        }
+        let pattern = p.pattern.as_deref().and_then(|pat| Pattern::new(pat).ok());
+        let mut input = Input::<String>::with_theme(&self.theme).with_prompt(prompt);
+        if let Some(d) = &request.default {
+            input = input.default(d.clone());
+        }
+        if let Some(re) = pattern {
+            let pat = p.pattern.clone().unwrap_or_default();
+            input = input.validate_with(move |v: &String| if re.is_match(v) { Ok(()) } else { Err(format!("must match {pat}")) });
+        }
+        io(input.interact_text_on(&self.term))
+    }
+
+    fn confirm(&mut self, step: &Step, gate: &Gate) -> Answer<bool> {
+        match gate {
+            Gate::YesNo => io(Confirm::with_theme(&self.theme)
+                .with_prompt(format!("Run {} step `{}`?", step.risk.as_str(), step.id))
+                .default(false)
+                .interact_on(&self.term)),
+            Gate::Word(word) => {
+                let typed: String = io(Input::<String>::with_theme(&self.theme)
+                    .with_prompt(format!("`{}` is {}. Type {word} to run it (anything else skips)", step.id, step.risk.as_str()))
+                    .allow_empty(true)
+                    .interact_text_on(&self.term))?;
+                Ok(typed.trim() == word)
+            }
+        }
+    }
+
+    fn decide(&mut self, _step: &Step, menu: &Menu) -> Answer<usize> {
+        let items: Vec<String> = menu
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let mark = if menu.suggested == Some(i) { "  (suggested)" } else { "" };
+                match &item.detail {
+                    Some(d) => format!("{}{mark}  — {d}", item.label),
+                    None => format!("{}{mark}", item.label),
+                }
+            })
+            .collect();
+        io(Select::with_theme(&self.theme)
+            .with_prompt(menu.prompt.clone())
+            .items(&items)
+            .default(menu.suggested.unwrap_or(0))
+            .interact_on(&self.term))
+    }
+
+    fn manual(&mut self, step: &Step) -> Answer<ManualResult> {
+        let choice = io(Select::with_theme(&self.theme)
+            .with_prompt(format!("{}: done?", step.id))
+            .items(["Done", "Skip", "Done, with a note"])
+            .default(0)
+            .interact_on(&self.term))?;
+        let note = if choice == 2 {
+            Some(io(Input::<String>::with_theme(&self.theme).with_prompt("Note").allow_empty(true).interact_text_on(&self.term))?)
+        } else {
+            None
+        };
+        Ok(ManualResult { done: choice != 1, note })
+    }
+}
