@@ -128,7 +128,7 @@ impl<'a> Interpreter<'a> {
         let (status, message) = match &end {
             RunEnd::Finished => ("finished", String::new()),
             RunEnd::Aborted => ("aborted", String::new()),
-            RunEnd::NeedsAnswer { step, question, .. } => ("needs-answer", format!("{step}: {question}")),
+            RunEnd::NeedsAnswer { question, .. } => ("needs-answer", question.clone()),
         };
         self.sink.event(&Event::SessionFinished { status, message: &message });
         end

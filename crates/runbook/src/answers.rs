@@ -171,7 +171,10 @@ impl Operator for AnswersOperator {
         }
         match self.fallback.as_mut() {
             Some(f) => f.decide(step, menu),
-            None => Self::no_answer(menu.prompt.clone(), menu.items.iter().map(|i| i.label.clone()).collect()),
+            None => Self::no_answer(
+                menu.prompt.clone(),
+                menu.items.iter().enumerate().map(|(i, item)| if menu.suggested == Some(i) { format!("{} (suggested)", item.label) } else { item.label.clone() }).collect(),
+            ),
         }
     }
 

@@ -37,6 +37,8 @@ pub fn run(args: &RunArgs, color: ColorChoice) -> Result<u8> {
             let ids: Vec<&str> = graph.entry_points.iter().map(|e| e.id.as_str()).collect();
             format!("no entry point `{e}`; the runbook has: {}", ids.join(", "))
         })?),
+        // One problem: nothing to choose.
+        None if graph.entry_points.len() == 1 => Some(0),
         None => None,
     };
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
