@@ -1,6 +1,8 @@
 //! Shared helpers: run the real `runbook` binary from the repository root.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
+
+pub mod servers;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -13,15 +15,26 @@ pub fn repo_root() -> PathBuf {
 /// A `runbook` command run from the repository root, with colours off and a time limit so a
 /// hang fails the test instead of blocking CI.
 pub fn runbook(args: &[&str]) -> Output {
-    assert_cmd::Command::cargo_bin("runbook")
-        .expect("binary built")
-        .current_dir(repo_root())
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_LOG")
-        .args(args)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .expect("runbook runs")
+    runbook_with(args, &[])
+}
+
+/// Like [`runbook`], with extra environment variables. `DATABASE_URL` and the `PG*` variables
+/// of the calling shell are removed so tests see only what they set.
+pub fn runbook_with(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = assert_cmd::Command::cargo_bin("runbook").expect("binary built");
+    cmd.current_dir(repo_root()).env("NO_COLOR", "1").env_remove("RUST_LOG");
+    for v in ["DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD", "CLINIC_DATABASE_URL", "INVITES_DATABASE_URL"] {
+        cmd.env_remove(v);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.args(args).timeout(Duration::from_secs(90)).output().expect("runbook runs")
+}
+
+/// The JSON events of a `--output json` run.
+pub fn events(o: &Output) -> Vec<serde_json::Value> {
+    stdout(o).lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).expect("an event per line")).collect()
 }
 
 pub fn stdout(o: &Output) -> String {

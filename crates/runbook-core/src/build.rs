@@ -806,7 +806,11 @@ impl Builder<'_> {
                     let (title, severity) = (heading.display.clone(), heading.severity.clone());
                     // The slug without severity marks (`users-cannot-log-in`), unless another
                     // entry point already has it; then the unique anchor.
-                    let id = if heading.slug.is_empty() || graph.entry_points.iter().any(|e| e.id == heading.slug) { heading.anchor.clone() } else { heading.slug.clone() };
+                    let id = if heading.slug.is_empty() || graph.entry_points.iter().any(|e| e.id == heading.slug) {
+                        heading.anchor.clone()
+                    } else {
+                        heading.slug.clone()
+                    };
                     (title, severity, heading.span, id)
                 }
                 None => (graph.title.clone(), None, Span::new(0, 0), "main".to_owned()),

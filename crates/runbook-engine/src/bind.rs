@@ -16,7 +16,7 @@ pub enum Dialect {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BoundSql {
     pub text: String,
-    /// Parameter names in bind order (`$1` is `names[0]`).
+    /// Parameter names in bind order (`$1` is `names[0]`); a name used twice appears twice.
     pub names: Vec<String>,
 }
 
@@ -29,13 +29,10 @@ pub fn bind_sql(step: &Step, dialect: Dialect) -> BoundSql {
             continue;
         }
         text.push_str(&step.code[at..p.start]);
-        let n = match names.iter().position(|n| n == &p.name) {
-            Some(i) => i + 1,
-            None => {
-                names.push(p.name.clone());
-                names.len()
-            }
-        };
+        // Each occurrence is its own parameter: the server infers a type per position, so
+        // `'login:' || $1` (text) and `user_id = $2` (uuid) can carry the same value.
+        names.push(p.name.clone());
+        let n = names.len();
         match dialect {
             Dialect::Postgres => text.push_str(&format!("${n}")),
             Dialect::Sqlite => text.push_str(&format!("?{n}")),
@@ -193,9 +190,9 @@ mod tests {
     fn sql_placeholders_become_parameters() {
         let s = step("DELETE FROM login_attempts WHERE user_id = 'USER_ID' AND ip = <ip> OR u2 = 'USER_ID';", runbook_core::StepKind::Sql);
         let b = bind_sql(&s, Dialect::Postgres);
-        assert_eq!(b.text, "DELETE FROM login_attempts WHERE user_id = $1 AND ip = $2 OR u2 = $1;");
-        assert_eq!(b.names, ["USER_ID", "IP"]);
-        assert_eq!(bind_sql(&s, Dialect::Sqlite).text, "DELETE FROM login_attempts WHERE user_id = ?1 AND ip = ?2 OR u2 = ?1;");
+        assert_eq!(b.text, "DELETE FROM login_attempts WHERE user_id = $1 AND ip = $2 OR u2 = $3;");
+        assert_eq!(b.names, ["USER_ID", "IP", "USER_ID"]);
+        assert_eq!(bind_sql(&s, Dialect::Sqlite).text, "DELETE FROM login_attempts WHERE user_id = ?1 AND ip = ?2 OR u2 = ?3;");
     }
 
     #[test]

@@ -428,6 +428,14 @@ impl<'a> Interpreter<'a> {
             }
             items.push(MenuItem { label: e.label.clone().unwrap_or_else(|| "continue".into()), action: Action::Branch(*ei), detail });
         }
+        // No condition held: the one branch without a condition is the "otherwise".
+        if ok && suggested.is_none() {
+            let unconditional: Vec<usize> =
+                branches.iter().enumerate().filter(|(_, (_, e))| e.when.is_none() && e.judgement.is_none()).map(|(k, _)| k).collect();
+            if unconditional.len() == 1 && branches.iter().any(|(_, e)| e.when.is_some()) {
+                suggested = Some(unconditional[0]);
+            }
+        }
         if !ok {
             items.insert(0, MenuItem { label: "Retry this step".into(), action: Action::Retry, detail: None });
             suggested = Some(0);

@@ -103,7 +103,8 @@ impl ParamValues {
             let mut offered = param.default.clone();
             match param.source.as_deref() {
                 Some(src) if src.starts_with("capture:") => {
-                    if let Some(v) = captures.get(&src["capture:".len()..]) {
+                    // A capture that found nothing (`null`) is no value: ask instead.
+                    if let Some(v) = captures.get(&src["capture:".len()..]).filter(|v| !v.is_null()) {
                         let v = value_text(v);
                         self.check(param, &v).map_err(ParamError::Invalid)?;
                         self.values.insert(name.clone(), v);
@@ -127,7 +128,7 @@ impl ParamValues {
             }
             // A capture with the parameter's own name is a good default.
             if offered.is_none() {
-                offered = captures.get(name).map(value_text);
+                offered = captures.get(name).filter(|v| !v.is_null()).map(value_text);
             }
             let mut problem = None;
             loop {

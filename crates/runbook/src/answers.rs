@@ -77,8 +77,12 @@ impl AnswersOperator {
     }
 }
 
+/// An entry point by id, title or 1-based number (as listed by the picker).
 pub fn find_entry(graph: &Graph, wanted: &str) -> Option<usize> {
     let w = wanted.trim();
+    if let Ok(n) = w.parse::<usize>() {
+        return (n >= 1 && n <= graph.entry_points.len()).then(|| n - 1);
+    }
     graph
         .entry_points
         .iter()
@@ -173,7 +177,11 @@ impl Operator for AnswersOperator {
             Some(f) => f.decide(step, menu),
             None => Self::no_answer(
                 menu.prompt.clone(),
-                menu.items.iter().enumerate().map(|(i, item)| if menu.suggested == Some(i) { format!("{} (suggested)", item.label) } else { item.label.clone() }).collect(),
+                menu.items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| if menu.suggested == Some(i) { format!("{} (suggested)", item.label) } else { item.label.clone() })
+                    .collect(),
             ),
         }
     }

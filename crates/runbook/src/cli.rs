@@ -44,7 +44,7 @@ pub struct RunArgs {
     /// The runbook file.
     pub file: PathBuf,
 
-    /// Start at this entry point (its id or title) instead of choosing from a list.
+    /// Start at this entry point (its id, title or number) instead of choosing from a list.
     #[arg(long, short)]
     pub entry: Option<String>,
 

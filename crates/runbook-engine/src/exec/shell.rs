@@ -49,9 +49,33 @@ pub async fn run(code: &str, env: &[(String, String)], timeout: Duration) -> Res
         Err(_) => {
             if let Some(pid) = pid {
                 // Kill the process group; `kill_on_drop` only reaches bash itself.
-                let _ = std::process::Command::new("kill").arg("-KILL").arg(format!("-{pid}")).status();
+                let _ = std::process::Command::new("kill").args(["-s", "KILL", "--", &format!("-{pid}")]).status();
             }
             Err(StepError::new(ErrorKind::Timeout, format!("the command did not finish within {} s and was killed", timeout.as_secs_f32())))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn timeout_kills_only_the_step() {
+        // A bystander in another process group must survive the step's timeout.
+        let mut bystander = std::process::Command::new("sleep").arg("30").spawn().expect("sleep runs");
+        let err = run("sleep 5 | cat", &[], Duration::from_millis(300)).await.expect_err("times out");
+        assert!(matches!(err.kind, ErrorKind::Timeout));
+        assert!(bystander.try_wait().expect("status").is_none(), "the bystander was killed");
+        let _ = bystander.kill();
+        let _ = bystander.wait();
+    }
+
+    #[tokio::test]
+    async fn values_arrive_as_environment_not_code() {
+        let env = vec![("RUNBOOK_PARAM_X".to_owned(), "$(echo pwned); `id`".to_owned())];
+        let r = run("printf '%s' \"${RUNBOOK_PARAM_X}\"", &env, Duration::from_secs(5)).await.expect("runs");
+        assert_eq!(r.stdout, "$(echo pwned); `id`");
+        assert_eq!(r.exit_code, 0);
     }
 }

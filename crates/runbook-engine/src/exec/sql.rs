@@ -168,24 +168,21 @@ async fn run_pg(pool: &sqlx::PgPool, run: &SqlRun<'_>) -> Result<SqlResult, Step
     let outcome = async {
         for st in &stmts {
             let values: Vec<&String> = st.names.iter().map(|n| run.values.get(n).ok_or_else(|| missing(n))).collect::<Result<_, _>>()?;
-            // Ask the server what type each parameter has, then cast the text value to it, so
-            // `user_id = $1` works for uuid and integer columns without splicing anything.
-            let text = if st.names.is_empty() {
-                st.text.clone()
-            } else {
-                let prepared =
-                    (&mut *conn).prepare(AssertSqlSafe(st.text.clone()).into_sql_str()).await.map_err(|e| db_error(e, &st.text))?;
-                let types: Vec<String> = match prepared.parameters() {
-                    Some(Either::Left(types)) => types.iter().map(|t| t.name().to_owned()).collect(),
-                    _ => Vec::new(),
-                };
-                with_casts(&st.text, &types)
+            // Preparing first tells the result columns (even for zero rows) and what type each
+            // parameter has; the text value is then cast to it, so `user_id = $1` works for
+            // uuid and integer columns without splicing anything.
+            let prepared = (&mut *conn).prepare(AssertSqlSafe(st.text.clone()).into_sql_str()).await.map_err(|e| db_error(e, &st.text))?;
+            let types: Vec<String> = match prepared.parameters() {
+                Some(Either::Left(types)) => types.iter().map(|t| t.name().to_owned()).collect(),
+                _ => Vec::new(),
             };
+            let columns: Vec<String> = prepared.columns().iter().map(|c| c.name().to_owned()).collect();
+            let text = if st.names.is_empty() { st.text.clone() } else { with_casts(&st.text, &types) };
             let mut q = sqlx::query(AssertSqlSafe(text.clone()));
             for v in &values {
                 q = q.bind(v.as_str());
             }
-            result.columns.clear();
+            result.columns = columns;
             result.rows.clear();
             result.row_count = 0;
             result.truncated = false;
@@ -198,9 +195,6 @@ async fn run_pg(pool: &sqlx::PgPool, run: &SqlRun<'_>) -> Result<SqlResult, Step
                         }
                     }
                     Either::Right(row) => {
-                        if result.columns.is_empty() {
-                            result.columns = row.columns().iter().map(|c| c.name().to_owned()).collect();
-                        }
                         if result.rows.len() < run.max_rows {
                             result.rows.push(pg_row(&row));
                         } else {
@@ -325,11 +319,15 @@ async fn run_sqlite(pool: &sqlx::SqlitePool, run: &SqlRun<'_>) -> Result<SqlResu
     let mut result = SqlResult::default();
     let outcome = async {
         for st in &stmts {
+            let columns: Vec<String> = match (&mut *conn).prepare(AssertSqlSafe(st.text.clone()).into_sql_str()).await {
+                Ok(p) => p.columns().iter().map(|c| c.name().to_owned()).collect(),
+                Err(e) => return Err(db_error(e, &st.text)),
+            };
             let mut q = sqlx::query(AssertSqlSafe(st.text.clone()));
             for n in &st.names {
                 q = q.bind(run.values.get(n).ok_or_else(|| missing(n))?.clone());
             }
-            result.columns.clear();
+            result.columns = columns;
             result.rows.clear();
             result.row_count = 0;
             result.truncated = false;
@@ -342,9 +340,6 @@ async fn run_sqlite(pool: &sqlx::SqlitePool, run: &SqlRun<'_>) -> Result<SqlResu
                         }
                     }
                     Either::Right(row) => {
-                        if result.columns.is_empty() {
-                            result.columns = row.columns().iter().map(|c| c.name().to_owned()).collect();
-                        }
                         if result.rows.len() < run.max_rows {
                             result.rows.push(sqlite_row(&row));
                         } else {

@@ -96,22 +96,27 @@ fn config(args: &RunArgs, graph: &Graph) -> Result<Config> {
         })?),
         None => None,
     };
-    // Named connections: --db NAME=URL, then the environment, then the variable named by
-    // `env:`, then the front matter's `url`.
+    // `--db NAME=URL` names a connection; a bare `--db URL` is the default for every database
+    // connection the flags do not name.
+    let mut named: Vec<(String, String)> = Vec::new();
+    for db in &args.databases {
+        match db.split_once('=') {
+            Some((name, url)) if !name.contains("://") && !name.is_empty() => named.push((name.to_owned(), url.to_owned())),
+            _ => config.default_database = Some(db.clone()),
+        }
+    }
+    // Each connection: the flag naming it, the bare --db, the environment block, the variable
+    // named by `env:`, then the front matter's `url`.
     for c in graph.connections.iter().filter(|c| c.kind != "http") {
+        let from_flag = named.iter().rev().find(|(k, _)| k == &c.name).map(|(_, v)| v.clone());
         let from_env_block = environment.and_then(|e| e.connections.iter().find(|(k, _)| k == &c.name)).map(|(_, v)| v.clone());
         let from_var = c.env.as_deref().and_then(|v| std::env::var(v).ok()).filter(|v| !v.is_empty());
-        if let Some(url) = from_env_block.or(from_var).or_else(|| c.url.clone()) {
+        if let Some(url) = from_flag.or_else(|| config.default_database.clone()).or(from_env_block).or(from_var).or_else(|| c.url.clone()) {
             config.databases.insert(c.name.clone(), url);
         }
     }
-    for db in &args.databases {
-        match db.split_once('=') {
-            Some((name, url)) if !name.contains("://") && !name.is_empty() => {
-                config.databases.insert(name.to_owned(), url.to_owned());
-            }
-            _ => config.default_database = Some(db.clone()),
-        }
+    for (name, url) in named {
+        config.databases.entry(name).or_insert(url);
     }
     if config.default_database.is_none() && config.databases.is_empty() {
         config.default_database = std::env::var("DATABASE_URL").ok().filter(|v| !v.is_empty()).or_else(|| {
