@@ -219,7 +219,7 @@ impl<'a> Interpreter<'a> {
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let ok = outcome.is_ok();
         let (checks, captures) = match &outcome {
-            Ok(o) => self.evaluate(step, o),
+            Ok(o) => self.evaluate(step, o, elapsed_ms),
             Err(_) => (Vec::new(), Vec::new()),
         };
         for (k, v) in &captures {
@@ -348,13 +348,18 @@ impl<'a> Interpreter<'a> {
         for (k, v) in &self.captures {
             ctx.entry(k.clone()).or_insert(v.clone());
         }
+        let public = self.params.public();
+        for (k, v) in &public {
+            ctx.entry(k.clone()).or_insert(v.clone());
+        }
         ctx.insert("captures".into(), Value::Object(self.captures.clone()));
-        ctx.insert("params".into(), Value::Object(self.params.public()));
+        ctx.insert("params".into(), Value::Object(public));
         ctx
     }
 
-    fn evaluate(&self, step: &Step, outcome: &Outcome) -> (Vec<CheckResult>, Vec<(String, Value)>) {
-        let ctx = self.context(Some(outcome));
+    fn evaluate(&self, step: &Step, outcome: &Outcome, elapsed_ms: u64) -> (Vec<CheckResult>, Vec<(String, Value)>) {
+        let mut ctx = self.context(Some(outcome));
+        ctx.entry("elapsed_ms").or_insert(elapsed_ms.into());
         let mut checks = Vec::new();
         for c in &step.checks {
             if let Some(that) = &c.that {
