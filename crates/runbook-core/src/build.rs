@@ -596,6 +596,11 @@ impl Builder<'_> {
         };
         let http = (kind == StepKind::Http).then(|| shell::parse_curl(&code)).flatten();
         let risk = match (&http, kind) {
+            // A line bash runs (`curl -o file …`) is as risky as its method and what else it does.
+            (Some(h), _) if h.shell_reason.is_some() => {
+                let (a, b) = (risk::classify_http_method(&h.method), risk::classify_shell(&code));
+                if b.risk > a.risk { b } else { a }
+            }
             (Some(h), _) => risk::classify_http_method(&h.method),
             // sqlparser cannot read `<table>` or `:var`: classify with stand-ins.
             (None, StepKind::Sql) if !placeholders.is_empty() => risk::classify_sql(&neutralize(&code, &placeholders)),
@@ -657,6 +662,19 @@ impl Builder<'_> {
             return Vec::new();
         }
         let output = (!sb.output.is_empty()).then(|| sb.output.join("\n"));
+        // Loops, conditionals and functions span lines: such a block runs as one script.
+        let compound = sb.commands.iter().any(|c| {
+            let first = c.text.split_whitespace().next().unwrap_or("");
+            matches!(first, "for" | "while" | "until" | "if" | "case" | "function" | "do" | "done" | "then" | "fi" | "esac" | "{" | "}")
+                || c.text.contains("() {")
+        });
+        if compound {
+            let lead = text.len() - text.trim_start().len();
+            let mut d = self.draft(StepKind::Shell, text.trim_start().to_owned(), Vec::new(), lang_opt, span, section, list, index);
+            d.code_map = shift_map(block, lead);
+            d.expected_output = output;
+            return vec![d];
+        }
         // Group commands: runs of shell, each curl alone, each SQL statement alone.
         let mut groups: Vec<(StepKind, Vec<&shell::CommandLine>)> = Vec::new();
         let mut i = 0;

@@ -197,6 +197,9 @@ pub struct HttpRequest {
     pub jq: Option<String>,
     /// Flags understood as presentation only (`-s`, `-v`, `-w …`) or not supported.
     pub ignored_flags: Vec<String>,
+    /// Why this request cannot be sent natively (`-o FILE`, a proxy, a URL built by the
+    /// shell, a longer pipeline): the line then runs through bash as the author wrote it.
+    pub shell_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

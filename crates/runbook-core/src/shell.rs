@@ -387,6 +387,7 @@ pub fn parse_curl(cmd: &str) -> Option<HttpRequest> {
         max_time_ms: None,
         jq: None,
         ignored_flags: Vec::new(),
+        shell_reason: None,
     };
     let args = &words[at + 1..];
     let mut i = 0;
@@ -436,10 +437,17 @@ pub fn parse_curl(cmd: &str) -> Option<HttpRequest> {
                 }
             }
             "--url" => req.url = value().unwrap_or_default(),
-            "-o" | "--output" | "-w" | "--write-out" | "--connect-timeout" | "--retry" | "-e" | "--referer" | "--cacert" | "--cert"
-            | "--key" | "-x" | "--proxy" | "--resolve" | "--unix-socket" => {
+            // Presentation only: the response is shown anyway.
+            "-w" | "--write-out" | "--connect-timeout" | "--retry" | "-e" | "--referer" => {
                 let v = value().unwrap_or_default();
                 req.ignored_flags.push(format!("{a} {v}"));
+            }
+            // What a native request cannot do (write a file, go through a proxy or socket,
+            // present a client certificate): the line stays a shell step and curl runs it.
+            "-o" | "--output" | "-O" | "--remote-name" | "-x" | "--proxy" | "--socks5" | "--socks5-hostname" | "--unix-socket"
+            | "--cert" | "--key" | "--cacert" | "--resolve" | "-K" | "--config" | "-T" | "--upload-file" | "-F" | "--form" => {
+                let v = if matches!(a, "-O" | "--remote-name") { String::new() } else { value().unwrap_or_default() };
+                req.shell_reason.get_or_insert(format!("`{a} {v}` needs curl itself").replace("  ", " "));
             }
             _ if a.starts_with("-X") && a.len() > 2 => req.method = a[2..].to_ascii_uppercase(),
             _ if a.starts_with("-H") && a.len() > 2 => {
@@ -492,11 +500,29 @@ pub fn parse_curl(cmd: &str) -> Option<HttpRequest> {
     if req.method.is_empty() {
         req.method = if req.body.is_some() { "POST".into() } else { "GET".into() };
     }
-    if let Some((jq_words, _)) = commands.get(1)
-        && jq_words.first() == Some(&"jq")
-    {
+    // Not a request at all (`curl AND "x"` in a log query), or a download run by an
+    // interpreter (`curl … | bash`): a shell step.
+    let placeholder_url = (req.url.starts_with('<') && req.url.ends_with('>')) || req.url.starts_with('$') || req.url.starts_with("{{");
+    if req.url.is_empty() || !(req.url.contains('/') || req.url.contains('.') || placeholder_url) {
+        return None;
+    }
+    if commands.iter().skip(1).any(|(w, _)| {
+        command_name(w).is_some_and(|(_, n)| matches!(n, "bash" | "sh" | "zsh" | "python" | "python3" | "perl" | "ruby" | "node"))
+    }) {
+        return None;
+    }
+    if req.url.contains("$(") || req.url.contains('`') {
+        req.shell_reason.get_or_insert("the URL is built by the shell".into());
+    }
+    // `curl … | jq FILTER` runs natively; a longer pipeline or list runs through bash.
+    if let Some((jq_words, _)) = commands.get(1).filter(|(w, _)| w.first() == Some(&"jq")).filter(|_| commands[0].1 == Some("|")) {
         let filter = jq_words[1..].iter().find(|w| !w.starts_with('-')).copied().unwrap_or(".");
         req.jq = Some(filter.to_owned());
+        req.ignored_flags.extend(jq_words[1..].iter().filter(|w| w.starts_with('-')).map(|w| format!("jq {w}")));
+    }
+    let native_len = if req.jq.is_some() { 2 } else { 1 };
+    if commands.len() > native_len || commands.first().is_some_and(|(_, op)| op.is_some_and(|o| o != "|")) {
+        req.shell_reason.get_or_insert("the command line goes on after the request".into());
     }
     Some(req)
 }

@@ -261,6 +261,10 @@ impl<'a> Interpreter<'a> {
                 let target = self.database_for(step).map(|(name, url)| format!("{name} ({})", exec::sql::redact_url(&url)));
                 Rendered { command: bind::bind_sql(step, dialect).text, params, target }
             }
+            StepKind::Http if step.http.as_ref().is_some_and(|h| h.shell_reason.is_some()) => {
+                let reason = step.http.as_ref().and_then(|h| h.shell_reason.clone()).unwrap_or_default();
+                Rendered { command: bind::bind_shell(step).0, params, target: Some(format!("bash ({reason})")) }
+            }
             StepKind::Http => {
                 let command = match bind::bind_http(step, &self.masked_values()) {
                     Ok(req) => format!("{} {}", req.method, bind::retarget(&req.url, &self.config.targets)),
@@ -326,6 +330,14 @@ impl<'a> Interpreter<'a> {
                     timeout,
                 };
                 exec::sql::run(&db, run).await.map(Outcome::Sql)
+            }
+            // A curl line that needs curl itself (`-o file`, a proxy, a longer pipeline) runs
+            // through bash as written, with values passed as environment variables.
+            StepKind::Http if step.http.as_ref().is_some_and(|h| h.shell_reason.is_some()) => {
+                let (code, names) = bind::bind_shell(step);
+                let env: Vec<(String, String)> =
+                    names.iter().filter_map(|n| self.params.get(n).map(|v| (bind::env_name(n), v.clone()))).collect();
+                exec::shell::run(&code, &env, timeout).await.map(Outcome::Shell)
             }
             StepKind::Http => {
                 let mut req = bind::bind_http(step, self.params.all()).map_err(|e| StepError::new(ErrorKind::Parameter, e))?;
