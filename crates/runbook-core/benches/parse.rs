@@ -46,6 +46,15 @@ fn bench(c: &mut Criterion) {
             n
         })
     });
+    group.bench_function("runbook document pass (pulldown-cmark with offsets + blocks)", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            for (_, text) in &files {
+                n += black_box(runbook_core::document::parse(text)).nodes.len();
+            }
+            n
+        })
+    });
     group.bench_function("runbook compile (parse + build + check)", |b| {
         b.iter(|| {
             let mut steps = 0usize;

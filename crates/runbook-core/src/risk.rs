@@ -652,27 +652,25 @@ fn own_risk(base: &str, args: &[&str]) -> Classified {
         let verb =
             if DESTRUCTIVE_VERBS.contains(verb) || WRITE_VERBS.contains(verb) { verb } else { verb.split('-').next().unwrap_or(verb) };
         path.push(a);
-        let what = format!("`{base} {}`", path.join(" "));
+        // The reason is only spelled out for a verb that decides the risk.
+        let what = |path: &[&str]| format!("`{base} {}`", path.join(" "));
         if base == "kubectl" || base == "oc" {
             if v == "rollout" || v == "adm" {
                 continue;
             }
             if matches!(verb, "status" | "history") && path.len() >= 2 && path[path.len() - 2] == "rollout" {
-                return classified(Risk::Read, what);
+                return classified(Risk::Read, what(&path));
             }
         }
         if DESTRUCTIVE_VERBS.contains(verb) {
-            return classified(Risk::Destructive, what);
+            return classified(Risk::Destructive, what(&path));
         }
-        if WRITE_VERBS.contains(verb) {
-            out = max(out, classified(Risk::Write, what));
+        if out.risk < Risk::Write && WRITE_VERBS.contains(verb) {
+            out = classified(Risk::Write, what(&path));
         }
     }
-    for a in args {
-        let upper = a.to_ascii_uppercase();
-        if upper == "-XDELETE" || upper == "--REQUEST=DELETE" {
-            return classified(Risk::Destructive, "HTTP DELETE");
-        }
+    if args.iter().any(|a| a.eq_ignore_ascii_case("-XDELETE") || a.eq_ignore_ascii_case("--request=DELETE")) {
+        return classified(Risk::Destructive, "HTTP DELETE");
     }
     out
 }
