@@ -10,11 +10,24 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+fn pg_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("runbook-pg-{}", std::process::id()))
+}
+
+/// Connections to the database of `url` the server has logged (`log_connections = on`).
+/// Counting per database keeps tests that run at the same time out of each other's counts.
+pub fn postgres_connections_logged(url: &str) -> usize {
+    let name = url.rsplit('/').next().unwrap_or_default();
+    let needle = format!("database={name} ");
+    let log = std::fs::read_to_string(pg_dir().join("server.log")).unwrap_or_default();
+    log.lines().filter(|l| l.contains("connection authorized") && (l.contains(&needle) || l.ends_with(&format!("database={name}")))).count()
+}
+
 /// The cluster's base URL (database `runbook_test` holds schema and seed).
 pub fn postgres() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("runbook-pg-{}", std::process::id()));
+        let dir = pg_dir();
         let out = Command::new("bash")
             .arg(repo_root().join("scripts/pg-test-server"))
             .arg("start")

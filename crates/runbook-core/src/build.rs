@@ -1083,6 +1083,7 @@ impl Builder<'_> {
             annotated: d.annotation.is_some(),
             span: d.span,
             code_map: d.code_map.clone(),
+            local_params: Vec::new(),
         };
         for p in &step.placeholders {
             if !step.params.contains(&p.name) {
@@ -1141,6 +1142,7 @@ impl Builder<'_> {
         let mut local: HashSet<String> = HashSet::new();
         for (name, p) in &spec.params.0 {
             self.check_param_spec(p, &a.origin);
+            step.local_params.push(declared_parameter(&name.value, p, secrets));
             local.insert(name.value.clone());
             if !step.params.contains(&name.value) {
                 step.params.push(name.value.clone());

@@ -124,6 +124,9 @@ pub struct Step {
     /// `(offset in code, offset in source)` pieces, to point diagnostics into the code.
     #[serde(skip)]
     pub code_map: Vec<(usize, usize)>,
+    /// Parameter specs from this step's annotation; for this step they win over the runbook's.
+    #[serde(skip)]
+    pub local_params: Vec<Parameter>,
 }
 
 impl Step {

@@ -4,7 +4,7 @@
 
 use crate::bind::{self, Dialect};
 use crate::events::{Event, EventSink, Rendered, SECRET_MASK};
-use crate::exec::{self, sql::Database};
+use crate::exec::{self, Executor, Request};
 use crate::expr::Expressions;
 use crate::operator::{Action, Gate, Menu, MenuItem, Operator, Stop};
 use crate::params::{ParamError, ParamValues};
@@ -31,6 +31,8 @@ pub struct Config {
     pub max_rows: usize,
     pub default_timeout: Duration,
     pub params: Vec<(String, String)>,
+    /// A rehearsal: secrets nobody gave stand in as a mask (nothing will use them).
+    pub rehearsal: bool,
 }
 
 impl Default for Config {
@@ -44,6 +46,7 @@ impl Default for Config {
             max_rows: 20,
             default_timeout: Duration::from_secs(30),
             params: Vec::new(),
+            rehearsal: false,
         }
     }
 }
@@ -69,12 +72,14 @@ pub struct Interpreter<'a> {
     config: Config,
     ops: &'a mut dyn Operator,
     sink: &'a mut dyn EventSink,
-    databases: HashMap<String, Database>,
+    executor: &'a mut dyn Executor,
     params: ParamValues,
     captures: Map<String, Value>,
     /// Results by step id (the latest run of each).
     results: HashMap<String, StepRecord>,
     expressions: Expressions,
+    /// A question raised inside an executor call that ends the walk.
+    pending_stop: Option<Stop>,
 }
 
 /// What to do after a step.
@@ -86,19 +91,29 @@ enum Next {
 }
 
 impl<'a> Interpreter<'a> {
-    pub fn new(graph: &'a Graph, config: Config, ops: &'a mut dyn Operator, sink: &'a mut dyn EventSink) -> Result<Self, StepError> {
+    pub fn new(
+        graph: &'a Graph,
+        config: Config,
+        executor: &'a mut dyn Executor,
+        ops: &'a mut dyn Operator,
+        sink: &'a mut dyn EventSink,
+    ) -> Result<Self, StepError> {
         let mut params = ParamValues::new(config.params.clone());
         params.load_secrets(graph)?;
+        if config.rehearsal {
+            params.stand_in_for_secrets(graph);
+        }
         Ok(Interpreter {
             graph,
             config,
             ops,
             sink,
-            databases: HashMap::new(),
+            executor,
             params,
             captures: Map::new(),
             results: HashMap::new(),
             expressions: Expressions::default(),
+            pending_stop: None,
         })
     }
 
@@ -217,6 +232,9 @@ impl<'a> Interpreter<'a> {
             }
         };
         let elapsed_ms = started.elapsed().as_millis() as u64;
+        if let Some(stop) = self.pending_stop.take() {
+            return Next::End(self.stopped(&step.id, stop));
+        }
         let ok = outcome.is_ok();
         let (checks, captures) = match &outcome {
             Ok(o) => self.evaluate(step, o, elapsed_ms),
@@ -305,52 +323,55 @@ impl<'a> Interpreter<'a> {
         step.timeout_ms.map(Duration::from_millis).unwrap_or(self.config.default_timeout)
     }
 
+    /// Builds what the step runs (values bound) and hands it to the executor. Which
+    /// executor that is (live or rehearsal) is decided once, when the interpreter is made.
     async fn execute(&mut self, step: &Step) -> Result<Outcome, StepError> {
         let timeout = self.timeout(step);
-        match step.kind {
+        let shell = |this: &Self| {
+            let (code, names) = bind::bind_shell(step);
+            let env: Vec<(String, String)> =
+                names.iter().filter_map(|n| this.params.get(n).map(|v| (bind::env_name(n), v.clone()))).collect();
+            Request::Shell { code, env, timeout }
+        };
+        let request = match step.kind {
             StepKind::Sql => {
-                let Some((name, url)) = self.database_for(step) else {
+                let Some((connection, url)) = self.database_for(step) else {
                     let what =
                         step.target.as_deref().map_or("no database is configured".to_owned(), |t| format!("no URL for connection `{t}`"));
                     return Err(StepError::new(ErrorKind::Connection, format!("{what}: pass --db [NAME=]URL or set DATABASE_URL")));
                 };
-                let db = match self.databases.get(&name) {
-                    Some(db) => db.clone(),
-                    None => {
-                        let db = Database::open(&url)?;
-                        self.databases.insert(name.clone(), db.clone());
-                        db
-                    }
-                };
-                let run = exec::sql::SqlRun {
-                    step,
-                    values: self.params.all(),
+                Request::Sql {
+                    connection,
+                    url,
+                    values: self.params.all().clone(),
                     read_only: step.risk == Risk::Read,
                     max_rows: self.config.max_rows,
                     timeout,
-                };
-                exec::sql::run(&db, run).await.map(Outcome::Sql)
+                }
             }
             // A curl line that needs curl itself (`-o file`, a proxy, a longer pipeline) runs
             // through bash as written, with values passed as environment variables.
-            StepKind::Http if step.http.as_ref().is_some_and(|h| h.shell_reason.is_some()) => {
-                let (code, names) = bind::bind_shell(step);
-                let env: Vec<(String, String)> =
-                    names.iter().filter_map(|n| self.params.get(n).map(|v| (bind::env_name(n), v.clone()))).collect();
-                exec::shell::run(&code, &env, timeout).await.map(Outcome::Shell)
-            }
+            StepKind::Http if step.http.as_ref().is_some_and(|h| h.shell_reason.is_some()) => shell(self),
             StepKind::Http => {
                 let mut req = bind::bind_http(step, self.params.all()).map_err(|e| StepError::new(ErrorKind::Parameter, e))?;
                 req.url = bind::retarget(&req.url, &self.config.targets);
-                exec::http::run(&req, timeout).await.map(Outcome::Http)
+                Request::Http { request: req, timeout }
             }
-            StepKind::Shell => {
-                let (code, names) = bind::bind_shell(step);
-                let env: Vec<(String, String)> =
-                    names.iter().filter_map(|n| self.params.get(n).map(|v| (bind::env_name(n), v.clone()))).collect();
-                exec::shell::run(&code, &env, timeout).await.map(Outcome::Shell)
-            }
-            StepKind::Manual | StepKind::Decision => Ok(Outcome::Decision),
+            StepKind::Shell => shell(self),
+            StepKind::Manual | StepKind::Decision => return Ok(Outcome::Decision),
+        };
+        let result = self.executor.execute(step, request).await;
+        match result {
+            // The rehearsal has no recorded outcome for this step: the operator tells it.
+            Err(e) if e.kind == ErrorKind::NoFixture => match self.ops.rehearsal_outcome(step) {
+                Ok(outcome) => outcome,
+                Err(stop) => {
+                    // Nobody can say what happened: the walk stops here.
+                    self.pending_stop = Some(stop);
+                    Err(e)
+                }
+            },
+            other => other,
         }
     }
 

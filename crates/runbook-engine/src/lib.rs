@@ -2,6 +2,7 @@
 //! manual), evaluates checks and branch conditions, and asks an [`operator::Operator`] what to
 //! do next. Results are data ([`result`]); reporters consume [`events`].
 
+pub mod answers;
 pub mod bind;
 pub mod events;
 pub mod exec;
@@ -9,6 +10,7 @@ pub mod expr;
 pub mod interpreter;
 pub mod operator;
 pub mod params;
+pub mod rehearse;
 pub mod result;
 
 pub use interpreter::{Config, Interpreter, RunEnd};

@@ -71,4 +71,13 @@ pub trait Operator {
     fn confirm(&mut self, step: &Step, gate: &Gate) -> Answer<bool>;
     fn decide(&mut self, step: &Step, menu: &Menu) -> Answer<usize>;
     fn manual(&mut self, step: &Step) -> Answer<ManualResult>;
+
+    /// In a rehearsal, the outcome of a step no fixture describes: the operator says whether
+    /// it worked and may type a short result.
+    fn rehearsal_outcome(&mut self, step: &Step) -> Answer<Result<crate::result::Outcome, crate::result::StepError>> {
+        Err(Stop::NoAnswer {
+            question: format!("no fixture describes the outcome of {}", step.id),
+            options: vec!["add it to the scenario".into()],
+        })
+    }
 }

@@ -75,28 +75,43 @@ impl ParamValues {
         Ok(())
     }
 
+    /// In a rehearsal, secrets without a value get the mask: nothing will send them.
+    pub fn stand_in_for_secrets(&mut self, graph: &Graph) {
+        for p in graph.parameters.iter().filter(|p| p.secret) {
+            self.secret.insert(p.name.clone());
+            self.values.entry(p.name.clone()).or_insert_with(|| crate::events::SECRET_MASK.to_owned());
+        }
+    }
+
     /// Makes sure every parameter of `step` has a valid value.
     pub fn resolve(&mut self, graph: &Graph, step: &Step, captures: &Map<String, Value>, ops: &mut dyn Operator) -> Result<(), ParamError> {
         for name in &step.params {
             if self.values.contains_key(name) {
                 continue;
             }
-            let fallback;
-            let param = match graph.parameter(name) {
-                Some(p) => p,
-                None => {
-                    fallback = Parameter {
-                        name: name.clone(),
-                        prompt: None,
-                        pattern: None,
-                        default: None,
-                        source: None,
-                        secret: false,
-                        declared: false,
-                    };
-                    &fallback
-                }
+            // The step's own spec wins, field by field, over the runbook's.
+            let global = graph.parameter(name).cloned().unwrap_or(Parameter {
+                name: name.clone(),
+                prompt: None,
+                pattern: None,
+                default: None,
+                source: None,
+                secret: false,
+                declared: false,
+            });
+            let merged = match step.local_params.iter().find(|p| &p.name == name) {
+                Some(l) => Parameter {
+                    name: name.clone(),
+                    prompt: l.prompt.clone().or(global.prompt),
+                    pattern: l.pattern.clone().or(global.pattern),
+                    default: l.default.clone().or(global.default),
+                    source: l.source.clone().or(global.source),
+                    secret: l.secret || global.secret,
+                    declared: true,
+                },
+                None => global,
             };
+            let param = &merged;
             if param.secret {
                 self.secret.insert(name.clone());
             }
@@ -128,7 +143,7 @@ impl ParamValues {
             }
             // A capture with the parameter's own name is a good default.
             if offered.is_none() {
-                offered = captures.get(name).filter(|v| !v.is_null()).map(value_text);
+                offered = captures.get(name).or_else(|| captures.get(&name.to_ascii_lowercase())).filter(|v| !v.is_null()).map(value_text);
             }
             let mut problem = None;
             loop {

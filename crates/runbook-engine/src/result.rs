@@ -78,6 +78,8 @@ pub enum ErrorKind {
     Parameter,
     Refused,
     Unsupported,
+    /// A rehearsal has no recorded outcome for the step.
+    NoFixture,
 }
 
 impl StepError {

@@ -37,6 +37,12 @@ pub enum Command {
     /// destructive steps for a typed word. Exit status: 0 finished, 1 aborted or failed to
     /// start, 2 usage error, 3 stopped at a question nobody answered (non-interactive runs).
     Run(RunArgs),
+    /// Rehearse a runbook: the same guided walk as `run`, with results from scenario fixtures
+    /// (or from you) instead of real systems. Nothing runs and nothing is contacted.
+    ///
+    /// Exit status: 0 every scenario followed its path, 1 a scenario strayed or the runbook has
+    /// errors, 2 usage error, 3 stopped at a question nobody answered.
+    Rehearse(RehearseArgs),
 }
 
 #[derive(Debug, Args)]
@@ -48,23 +54,8 @@ pub struct RunArgs {
     #[arg(long, short)]
     pub entry: Option<String>,
 
-    /// Database for SQL steps: `URL` for the default, `NAME=URL` for a named connection
-    /// (postgres://… or sqlite://…). Defaults: DATABASE_URL, then the libpq PG* variables.
-    #[arg(long = "db", value_name = "[NAME=]URL")]
-    pub databases: Vec<String>,
-
-    /// Use an environment from the front matter (its connection URLs and host targets).
-    #[arg(long = "env", value_name = "NAME")]
-    pub environment: Option<String>,
-
-    /// Send HTTP steps written for HOST to another base URL, e.g.
-    /// `--target app.example.com=http://127.0.0.1:8080`.
-    #[arg(long = "target", value_name = "HOST=URL")]
-    pub targets: Vec<String>,
-
-    /// A parameter value (repeatable). Parameters named like secrets stay out of the output.
-    #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
-    pub params: Vec<String>,
+    #[command(flatten)]
+    pub systems: SystemArgs,
 
     /// Answers for a non-interactive run (YAML: entry, params, decisions, confirm, manual).
     #[arg(long, value_name = "FILE")]
@@ -86,6 +77,10 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Terminal)]
     pub output: OutputFormat,
 
+    /// Write what this run saw as a rehearsal scenario in DIR (secrets redacted).
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
+
     /// Rows shown per SQL result (the total is always counted).
     #[arg(long, default_value_t = 20)]
     pub max_rows: usize,
@@ -101,6 +96,62 @@ pub struct RunArgs {
     /// Write logs to this file instead of stderr.
     #[arg(long, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+}
+
+/// Where the systems are: databases, environment, HTTP targets, parameter values.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SystemArgs {
+    /// Database for SQL steps: `URL` for the default, `NAME=URL` for a named connection
+    /// (postgres://… or sqlite://…). Defaults: DATABASE_URL, then the libpq PG* variables.
+    #[arg(long = "db", value_name = "[NAME=]URL")]
+    pub databases: Vec<String>,
+
+    /// Use an environment from the front matter (its connection URLs and host targets).
+    #[arg(long = "env", value_name = "NAME")]
+    pub environment: Option<String>,
+
+    /// Send HTTP steps written for HOST to another base URL, e.g.
+    /// `--target app.example.com=http://127.0.0.1:8080`.
+    #[arg(long = "target", value_name = "HOST=URL")]
+    pub targets: Vec<String>,
+
+    /// A parameter value (repeatable). Parameters named like secrets stay out of the output.
+    #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RehearseArgs {
+    /// The runbook file.
+    pub file: PathBuf,
+
+    /// A scenario file: step outcomes, answers and the path it expects.
+    #[arg(long, value_name = "FILE", conflicts_with = "scenarios")]
+    pub scenario: Option<PathBuf>,
+
+    /// Run every scenario (*.yaml) in DIR without prompts.
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+
+    /// With --scenarios: report which steps and branches the scenarios exercised and which
+    /// never were. Exit 1 when a scenario does not follow its expected path.
+    #[arg(long, requires = "scenarios")]
+    pub coverage: bool,
+
+    /// Start at this entry point (its id, title or number).
+    #[arg(long, short)]
+    pub entry: Option<String>,
+
+    #[command(flatten)]
+    pub systems: SystemArgs,
+
+    /// Output: `terminal` (default) or `json`.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Terminal)]
+    pub output: OutputFormat,
+
+    /// Rows shown per SQL result.
+    #[arg(long, default_value_t = 20)]
+    pub max_rows: usize,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

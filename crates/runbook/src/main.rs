@@ -2,10 +2,10 @@
 //!
 //! Exit codes: 0 success (warnings allowed), 1 the runbook has errors, 2 usage or I/O error.
 
-mod answers;
 mod cli;
 mod commands;
 mod files;
+mod record;
 mod report;
 mod style;
 mod terminal;

@@ -18,6 +18,7 @@ pub struct TerminalReporter {
     spinner: Option<Spinner>,
     spin: bool,
     width: usize,
+    rehearsal: bool,
 }
 
 /// A spinner that appears only when a step runs longer than 200 ms.
@@ -56,11 +57,11 @@ impl Spinner {
 }
 
 impl TerminalReporter {
-    pub fn new(color: bool, spin: bool) -> Self {
+    pub fn new(color: bool, spin: bool, rehearsal: bool) -> Self {
         console::set_colors_enabled(color);
         console::set_colors_enabled_stderr(color);
         let width = console::Term::stdout().size_checked().map_or(100, |(_, w)| w as usize).clamp(40, 200);
-        TerminalReporter { out: std::io::stdout(), spinner: None, spin, width }
+        TerminalReporter { out: std::io::stdout(), spinner: None, spin, width, rehearsal }
     }
 
     fn line(&mut self, s: impl AsRef<str>) {
@@ -167,6 +168,12 @@ impl EventSink for TerminalReporter {
         match event {
             Event::SessionStarted { runbook, entry_title, .. } => {
                 self.line(format!("{} {} — {}", style("━━").cyan(), style(entry_title).bold(), runbook));
+                if self.rehearsal {
+                    self.line(format!(
+                        "{}",
+                        style("   REHEARSAL: nothing runs and nothing is contacted; results come from the scenario or from you").yellow()
+                    ));
+                }
             }
             Event::StepStarted { step, index, rendered } => {
                 let risk = match step.risk {
@@ -189,6 +196,9 @@ impl EventSink for TerminalReporter {
                 }
                 if let Some(t) = &rendered.target {
                     self.line(format!("  {}", style(format!("on {t}")).dim()));
+                }
+                if self.rehearsal && step.is_mutating() {
+                    self.line(format!("  {}", style(format!("would {} — not run in a rehearsal", step.risk.as_str())).yellow()));
                 }
                 for (k, v) in &rendered.params {
                     self.line(format!("  {}", style(format!("{k} = {v}")).dim()));

@@ -99,6 +99,24 @@ impl Operator for TerminalOperator {
             .interact_on(&self.term))
     }
 
+    fn rehearsal_outcome(&mut self, step: &Step) -> Answer<Result<runbook_engine::result::Outcome, runbook_engine::result::StepError>> {
+        use runbook_engine::result::{ErrorKind, Outcome, ShellResult, StepError};
+        let choice = io(Select::with_theme(&self.theme)
+            .with_prompt(format!("{}: no fixture says what happened. What did?", step.id))
+            .items(["It worked (no output)", "It worked, and printed…", "It failed…"])
+            .default(0)
+            .interact_on(&self.term))?;
+        let text = if choice == 0 {
+            String::new()
+        } else {
+            io(Input::<String>::with_theme(&self.theme).with_prompt("Result").allow_empty(true).interact_text_on(&self.term))?
+        };
+        Ok(match choice {
+            2 => Err(StepError::new(ErrorKind::Shell, if text.is_empty() { "failed (rehearsal)".to_owned() } else { text })),
+            _ => Ok(Outcome::Shell(ShellResult { exit_code: 0, stdout: text, stderr: String::new() })),
+        })
+    }
+
     fn manual(&mut self, step: &Step) -> Answer<ManualResult> {
         let choice = io(Select::with_theme(&self.theme)
             .with_prompt(format!("{}: done?", step.id))

@@ -3,3 +3,63 @@
 pub mod http;
 pub mod shell;
 pub mod sql;
+
+use crate::result::{ErrorKind, Outcome, StepError};
+use runbook_core::model::{HttpRequest, Step};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+/// What a step runs, values already bound.
+#[derive(Debug, Clone)]
+pub enum Request {
+    Sql { connection: String, url: String, values: HashMap<String, String>, read_only: bool, max_rows: usize, timeout: Duration },
+    Http { request: HttpRequest, timeout: Duration },
+    Shell { code: String, env: Vec<(String, String)>, timeout: Duration },
+}
+
+pub type StepFuture<'a> = Pin<Box<dyn Future<Output = Result<Outcome, StepError>> + 'a>>;
+
+/// Runs requests. `Live` reaches real systems; a rehearsal executor answers from fixtures and
+/// has no way to reach anything.
+pub trait Executor {
+    fn execute<'a>(&'a mut self, step: &'a Step, request: Request) -> StepFuture<'a>;
+}
+
+/// The live executors: sqlx pools (opened lazily, one per connection), reqwest, bash.
+#[derive(Default)]
+pub struct Live {
+    databases: HashMap<String, sql::Database>,
+}
+
+impl Executor for Live {
+    fn execute<'a>(&'a mut self, step: &'a Step, request: Request) -> StepFuture<'a> {
+        Box::pin(async move {
+            match request {
+                Request::Sql { connection, url, values, read_only, max_rows, timeout } => {
+                    let db = match self.databases.get(&connection) {
+                        Some(db) => db.clone(),
+                        None => {
+                            let db = sql::Database::open(&url)?;
+                            self.databases.insert(connection, db.clone());
+                            db
+                        }
+                    };
+                    sql::run(&db, sql::SqlRun { step, values: &values, read_only, max_rows, timeout }).await.map(Outcome::Sql)
+                }
+                Request::Http { request, timeout } => http::run(&request, timeout).await.map(Outcome::Http),
+                Request::Shell { code, env, timeout } => shell::run(&code, &env, timeout).await.map(Outcome::Shell),
+            }
+        })
+    }
+}
+
+/// An executor that refuses everything; for graphs with only manual steps and for tests.
+pub struct Nothing;
+
+impl Executor for Nothing {
+    fn execute<'a>(&'a mut self, _step: &'a Step, _request: Request) -> StepFuture<'a> {
+        Box::pin(async { Err(StepError::new(ErrorKind::Unsupported, "nothing can run here")) })
+    }
+}

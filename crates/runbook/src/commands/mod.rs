@@ -1,5 +1,6 @@
 mod check;
 mod graph;
+mod rehearse;
 mod run;
 
 use crate::cli::{Cli, Command};
@@ -10,5 +11,6 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Check(args) => check::run(&args, cli.color),
         Command::Graph(args) => graph::run(&args, cli.color),
         Command::Run(args) => run::run(&args, cli.color),
+        Command::Rehearse(args) => rehearse::run(&args, cli.color),
     }
 }

@@ -1,38 +1,72 @@
-use crate::answers::{Answers, AnswersOperator, find_entry};
-use crate::cli::{ColorChoice, OutputFormat, RunArgs};
+use crate::cli::{ColorChoice, OutputFormat, RunArgs, SystemArgs};
+use crate::record::Recorder;
 use crate::report::{JsonReporter, TerminalReporter};
 use crate::terminal::TerminalOperator;
 use crate::{exit, files, style};
-use anyhow::{Context, Result, bail};
-use runbook_core::Graph;
-use runbook_engine::events::EventSink;
+use anyhow::{Context, Result};
+use runbook_core::{Compiled, Graph};
+use runbook_engine::answers::{Answers, AnswersOperator, find_entry};
+use runbook_engine::events::{EventSink, Fanout};
+use runbook_engine::exec::Executor;
 use runbook_engine::operator::Operator;
 use runbook_engine::{Config, Interpreter, RunEnd};
 use std::io::IsTerminal;
+use std::path::Path;
 use std::time::Duration;
 
 pub fn run(args: &RunArgs, color: ColorChoice) -> Result<u8> {
-    let _log = setup_tracing(args)?;
-    let compiled = files::compile(&args.file)?;
+    setup_tracing(args.verbose, args.log_file.as_deref())?;
+    let compiled = match load(&args.file, color)? {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let graph = &compiled.graph;
+    let mut config = config(&args.systems, graph)?;
+    config.allow_writes = args.yes;
+    config.allow_destructive = args.allow_destructive;
+    config.max_rows = args.max_rows.max(1);
+    config.default_timeout = Duration::from_secs(args.timeout.max(1));
+    let answers = match &args.answers {
+        Some(path) => Answers::load(path).map_err(anyhow::Error::msg)?,
+        None => Answers::default(),
+    };
+    let entry = entry(graph, args.entry.as_deref().or(answers.entry.as_deref()))?;
+    let mut reporter = reporter(args.output, color, false);
+    let mut recorder = args.record.as_ref().map(|dir| Recorder::new(dir, &args.file));
+    let mut sinks: Vec<&mut dyn EventSink> = vec![reporter.as_mut()];
+    if let Some(r) = recorder.as_mut() {
+        sinks.push(r);
+    }
+    let mut sink = Fanout(sinks);
+    let mut live = runbook_engine::exec::Live::default();
+    let end = walk(graph, config, &mut live, answers, args.answers.is_some(), args.follow_suggestions, entry, &mut sink)?;
+    drop(sink);
+    if let Some(r) = recorder {
+        let path = r.write(graph)?;
+        eprintln!("recorded the run as {}", path.display());
+    }
+    Ok(exit_code(&end))
+}
+
+/// Reads and compiles a runbook; errors are printed and become exit code 1.
+pub(crate) fn load(file: &Path, color: ColorChoice) -> Result<Result<Compiled, u8>> {
+    let compiled = files::compile(file)?;
     if compiled.has_errors() {
         let c = style::stderr_color(color);
         for d in compiled.diagnostics.iter().filter(|d| d.is_error()) {
             eprintln!("{}", d.render(&compiled.source, c));
         }
-        eprintln!("error: `{}` has errors; fix them (see `runbook check`) before running it", args.file.display());
-        return Ok(exit::ERRORS);
+        eprintln!("error: `{}` has errors; fix them (see `runbook check`) first", file.display());
+        return Ok(Err(exit::ERRORS));
     }
-    let graph = &compiled.graph;
-    if graph.entry_points.is_empty() {
-        bail!("`{}` has no steps to run", args.file.display());
+    if compiled.graph.entry_points.is_empty() {
+        anyhow::bail!("`{}` has no steps", file.display());
     }
-    let config = config(args, graph)?;
-    let answers = match &args.answers {
-        Some(path) => Answers::load(path)?,
-        None => Answers::default(),
-    };
-    let entry_wanted = args.entry.clone().or_else(|| answers.entry.clone());
-    let entry = match &entry_wanted {
+    Ok(Ok(compiled))
+}
+
+pub(crate) fn entry(graph: &Graph, wanted: Option<&str>) -> Result<Option<usize>> {
+    Ok(match wanted {
         Some(e) => Some(find_entry(graph, e).with_context(|| {
             let ids: Vec<&str> = graph.entry_points.iter().map(|e| e.id.as_str()).collect();
             format!("no entry point `{e}`; the runbook has: {}", ids.join(", "))
@@ -40,27 +74,48 @@ pub fn run(args: &RunArgs, color: ColorChoice) -> Result<u8> {
         // One problem: nothing to choose.
         None if graph.entry_points.len() == 1 => Some(0),
         None => None,
-    };
-    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    let fallback: Option<Box<dyn Operator>> = if interactive { Some(Box::new(TerminalOperator::new())) } else { None };
-    let mut operator: Box<dyn Operator> = if args.answers.is_none() && interactive && !args.follow_suggestions {
-        Box::new(TerminalOperator::new())
-    } else {
-        Box::new(AnswersOperator::new(answers, fallback, args.follow_suggestions))
-    };
-    let mut reporter: Box<dyn EventSink> = match args.output {
+    })
+}
+
+pub(crate) fn reporter(output: OutputFormat, color: ColorChoice, rehearsal: bool) -> Box<dyn EventSink> {
+    match output {
         OutputFormat::Json => Box::new(JsonReporter::new()),
         OutputFormat::Terminal => {
             let color = style::use_color(color, std::io::stdout().is_terminal());
-            Box::new(TerminalReporter::new(color, std::io::stderr().is_terminal()))
+            Box::new(TerminalReporter::new(color, std::io::stderr().is_terminal() && !rehearsal, rehearsal))
         }
+    }
+}
+
+/// One walk: the terminal answers when there is one and no answers were given; otherwise the
+/// answers (with the terminal, if any, for what they leave open).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn walk(
+    graph: &Graph,
+    config: Config,
+    executor: &mut dyn Executor,
+    answers: Answers,
+    answers_given: bool,
+    follow_suggestions: bool,
+    entry: Option<usize>,
+    sink: &mut dyn EventSink,
+) -> Result<RunEnd> {
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let fallback: Option<Box<dyn Operator>> = if interactive { Some(Box::new(TerminalOperator::new())) } else { None };
+    let mut operator: Box<dyn Operator> = if !answers_given && interactive && !follow_suggestions {
+        Box::new(TerminalOperator::new())
+    } else {
+        Box::new(AnswersOperator::new(answers, fallback, follow_suggestions))
     };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
-    let end = runtime.block_on(async {
-        let mut interp = Interpreter::new(graph, config, operator.as_mut(), reporter.as_mut()).map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok::<RunEnd, anyhow::Error>(interp.run(entry).await)
-    })?;
-    Ok(match end {
+    runtime.block_on(async {
+        let mut interp = Interpreter::new(graph, config, executor, operator.as_mut(), sink).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(interp.run(entry).await)
+    })
+}
+
+pub(crate) fn exit_code(end: &RunEnd) -> u8 {
+    match end {
         RunEnd::Finished => exit::OK,
         RunEnd::Aborted => exit::ERRORS,
         RunEnd::NeedsAnswer { step, question, options } => {
@@ -74,18 +129,12 @@ pub fn run(args: &RunArgs, color: ColorChoice) -> Result<u8> {
             eprintln!("answer it with --answers FILE (or run in a terminal)");
             exit::NEEDS_ANSWER
         }
-    })
+    }
 }
 
 /// Connections, targets and parameters from flags, the environment and the front matter.
-fn config(args: &RunArgs, graph: &Graph) -> Result<Config> {
-    let mut config = Config {
-        allow_writes: args.yes,
-        allow_destructive: args.allow_destructive,
-        max_rows: args.max_rows.max(1),
-        default_timeout: Duration::from_secs(args.timeout.max(1)),
-        ..Config::default()
-    };
+pub(crate) fn config(args: &SystemArgs, graph: &Graph) -> Result<Config> {
+    let mut config = Config::default();
     let environment = match &args.environment {
         Some(name) => Some(graph.environments.iter().find(|e| &e.name == name).with_context(|| {
             let names: Vec<&str> = graph.environments.iter().map(|e| e.name.as_str()).collect();
@@ -143,16 +192,16 @@ fn config(args: &RunArgs, graph: &Graph) -> Result<Config> {
 }
 
 /// `-v`/`RUST_LOG` tracing to stderr or `--log-file`, never mixed into stdout.
-fn setup_tracing(args: &RunArgs) -> Result<Option<()>> {
+pub(crate) fn setup_tracing(verbose: u8, log_file: Option<&Path>) -> Result<()> {
     use tracing_subscriber::EnvFilter;
-    let default = match args.verbose {
+    let default = match verbose {
         0 => "warn",
         1 => "info,sqlx=warn",
         _ => "debug,sqlx=info",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
-    match &args.log_file {
+    match log_file {
         Some(path) => {
             let file = std::fs::OpenOptions::new()
                 .create(true)
@@ -165,5 +214,5 @@ fn setup_tracing(args: &RunArgs) -> Result<Option<()>> {
             let _ = builder.with_ansi(std::io::stderr().is_terminal()).with_writer(std::io::stderr).try_init();
         }
     }
-    Ok(Some(()))
+    Ok(())
 }

@@ -2,60 +2,66 @@
 //! the file does not answer goes to the terminal when there is one, and otherwise stops the run
 //! at that question with exit code 3.
 
-use anyhow::{Context, Result};
+use crate::operator::{Action, Answer, Gate, Menu, Operator, ParamRequest, Stop};
+use crate::result::ManualResult;
 use runbook_core::model::{Graph, Step};
-use runbook_engine::operator::{Action, Answer, Gate, Menu, Operator, ParamRequest, Stop};
-use runbook_engine::result::ManualResult;
-use serde::Deserialize;
-use std::collections::HashMap;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Answers {
     /// Entry point id or title.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub entry: Option<String>,
-    pub params: HashMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, String>,
     /// Step id → branch label, target step id, or `retry` / `skip` / `back` / `abort`; a list
     /// answers successive visits.
-    pub decisions: HashMap<String, OneOrMany>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub decisions: BTreeMap<String, OneOrMany>,
     /// Step id → `true` (yes), `false` (no), or the confirmation word.
-    pub confirm: HashMap<String, ConfirmAnswer>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub confirm: BTreeMap<String, ConfirmAnswer>,
     /// Step id → `done`, `skip`, or `{done: bool, note: text}`.
-    pub manual: HashMap<String, ManualAnswer>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub manual: BTreeMap<String, ManualAnswer>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum OneOrMany {
     One(String),
     Many(Vec<String>),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum ConfirmAnswer {
     Yes(bool),
     Word(String),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum ManualAnswer {
     Word(String),
     Full { done: bool, note: Option<String> },
 }
 
+/// Reads a YAML file into `T`, with the parser's message and position on failure.
+pub fn load_yaml<T: serde::de::DeserializeOwned + Default>(path: &Path) -> Result<T, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    serde_saphyr::from_str::<Option<T>>(&text).map(Option::unwrap_or_default).map_err(|e| {
+        let msg = e.render_with_options(serde_saphyr::render_options! { snippets: serde_saphyr::SnippetMode::Off });
+        format!("{}: {msg}", path.display())
+    })
+}
+
 impl Answers {
-    pub fn load(path: &Path) -> Result<Answers> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read answers file `{}`", path.display()))?;
-        serde_saphyr::from_str::<Option<Answers>>(&text).map(Option::unwrap_or_default).map_err(|e| {
-            anyhow::anyhow!(
-                "{}: {}",
-                path.display(),
-                e.render_with_options(serde_saphyr::render_options! { snippets: serde_saphyr::SnippetMode::Off })
-            )
-        })
+    pub fn load(path: &Path) -> Result<Answers, String> {
+        load_yaml(path)
     }
 }
 
@@ -156,13 +162,16 @@ impl Operator for AnswersOperator {
         };
         if let Some(a) = answer {
             let a_lower = a.to_ascii_lowercase();
-            let found = menu.items.iter().position(|item| match &item.action {
-                Action::Retry => a_lower == "retry",
-                Action::Skip => a_lower == "skip",
-                Action::Back => a_lower == "back",
-                Action::Abort => a_lower == "abort",
-                Action::Continue => a_lower == "continue",
-                Action::Branch(_) => item.label.eq_ignore_ascii_case(&a),
+            let found = menu.items.iter().position(|item| {
+                item.label.eq_ignore_ascii_case(&a)
+                    || match &item.action {
+                        Action::Retry => a_lower == "retry",
+                        Action::Skip => a_lower == "skip",
+                        Action::Back => a_lower == "back",
+                        Action::Abort => a_lower == "abort",
+                        Action::Continue => a_lower == "continue",
+                        Action::Branch(_) => item.label.eq_ignore_ascii_case(&a),
+                    }
             });
             return found.ok_or_else(|| Stop::NoAnswer {
                 question: format!("the answer `{a}` for {} is not one of its options", step.id),
