@@ -327,7 +327,13 @@ fn pseudo_terminal_picks_a_branch_with_arrow_keys() {
         args.push("--target".into());
         args.push(t);
     }
-    let out = std::process::Command::new("python3").args(&args).current_dir(repo_root()).env("CLINIC_METRICS_TOKEN", "t").output().unwrap();
+    let out = std::process::Command::new("python3")
+        .args(&args)
+        .current_dir(repo_root())
+        .env("CLINIC_METRICS_TOKEN", "t")
+        .env("XDG_STATE_HOME", state_dir())
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("Account Locked  (suggested)"), "{text}");

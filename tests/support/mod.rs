@@ -22,7 +22,7 @@ pub fn runbook(args: &[&str]) -> Output {
 /// of the calling shell are removed so tests see only what they set.
 pub fn runbook_with(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = assert_cmd::Command::cargo_bin("runbook").expect("binary built");
-    cmd.current_dir(repo_root()).env("NO_COLOR", "1").env_remove("RUST_LOG");
+    cmd.current_dir(repo_root()).env("NO_COLOR", "1").env_remove("RUST_LOG").env("XDG_STATE_HOME", state_dir());
     for v in ["DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD", "CLINIC_DATABASE_URL", "INVITES_DATABASE_URL"] {
         cmd.env_remove(v);
     }
@@ -30,6 +30,11 @@ pub fn runbook_with(args: &[&str], env: &[(&str, &str)]) -> Output {
         cmd.env(k, v);
     }
     cmd.args(args).timeout(Duration::from_secs(90)).output().expect("runbook runs")
+}
+
+/// Where journals of tests go unless a test names its own: never the user's state directory.
+pub fn state_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("runbook-test-state-{}", std::process::id()))
 }
 
 /// The JSON events of a `--output json` run.

@@ -53,6 +53,30 @@ impl Default for Config {
 
 const MAX_STEPS: usize = 5000;
 
+/// Credentials typed into a runbook's own headers (not from a secret) are masked too.
+fn mask_auth(name: &str, value: &str) -> String {
+    let n = name.to_ascii_lowercase();
+    if (n == "authorization" || n.contains("token") || n.contains("api-key") || n.contains("apikey") || n == "cookie")
+        && !value.contains(SECRET_MASK)
+    {
+        match value.split_once(' ') {
+            Some((scheme, _)) if scheme.len() < 12 => format!("{scheme} {SECRET_MASK}"),
+            _ => SECRET_MASK.to_owned(),
+        }
+    } else {
+        value.to_owned()
+    }
+}
+
+/// Where a resumed session continues.
+#[derive(Debug)]
+pub struct ResumePoint {
+    pub step: usize,
+    /// The recorded result to decide on; `None` runs the step.
+    pub decide: Option<StepRecord>,
+    pub captures: Map<String, Value>,
+}
+
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunEnd {
@@ -147,6 +171,47 @@ impl<'a> Interpreter<'a> {
         };
         self.sink.event(&Event::SessionFinished { status, message: &message });
         end
+    }
+
+    /// Continues an interrupted session: at `point.step`, either running it (it had not
+    /// finished, or its result is too old to decide on) or going straight to its decision with
+    /// the recorded result.
+    pub async fn resume(&mut self, entry: usize, point: ResumePoint) -> RunEnd {
+        let Some(ep) = self.graph.entry_points.get(entry) else {
+            return RunEnd::Aborted;
+        };
+        for (k, v) in point.captures {
+            self.captures.insert(k, v);
+        }
+        self.sink.event(&Event::SessionStarted { runbook: &self.graph.title, entry: &ep.id, entry_title: &ep.title });
+        let first = match point.decide {
+            Some(record) => {
+                let ok = record.outcome.is_ok();
+                self.results.insert(record.step.clone(), record);
+                match self.after(point.step, ok).await {
+                    Next::Go(n) => n,
+                    Next::Again => Some(point.step),
+                    Next::Back => Some(point.step),
+                    Next::End(end) => {
+                        self.finish(&end);
+                        return end;
+                    }
+                }
+            }
+            None => Some(point.step),
+        };
+        let end = self.walk(first).await;
+        self.finish(&end);
+        end
+    }
+
+    fn finish(&mut self, end: &RunEnd) {
+        let (status, message) = match end {
+            RunEnd::Finished => ("finished", String::new()),
+            RunEnd::Aborted => ("aborted", String::new()),
+            RunEnd::NeedsAnswer { question, .. } => ("needs-answer", question.clone()),
+        };
+        self.sink.event(&Event::SessionFinished { status, message: &message });
     }
 
     async fn walk(&mut self, mut current: Option<usize>) -> RunEnd {
@@ -284,8 +349,21 @@ impl<'a> Interpreter<'a> {
                 Rendered { command: bind::bind_shell(step).0, params, target: Some(format!("bash ({reason})")) }
             }
             StepKind::Http => {
+                // The request as it will go out: method, URL after targets, headers and body,
+                // with secret values masked (the masked values are bound here, not the real ones).
                 let command = match bind::bind_http(step, &self.masked_values()) {
-                    Ok(req) => format!("{} {}", req.method, bind::retarget(&req.url, &self.config.targets)),
+                    Ok(req) => {
+                        let mut lines = vec![format!("{} {}", req.method, bind::retarget(&req.url, &self.config.targets))];
+                        lines.extend(req.headers.iter().map(|(k, v)| format!("{k}: {}", mask_auth(k, v))));
+                        if let Some(user) = &req.basic_auth {
+                            lines.push(format!("(basic auth as {})", user.split(':').next().unwrap_or(user)));
+                        }
+                        if let Some(body) = &req.body {
+                            lines.push(String::new());
+                            lines.push(body.clone());
+                        }
+                        lines.join("\n")
+                    }
                     Err(e) => e,
                 };
                 Rendered { command, params, target: None }
@@ -329,8 +407,19 @@ impl<'a> Interpreter<'a> {
         let timeout = self.timeout(step);
         let shell = |this: &Self| {
             let (code, names) = bind::bind_shell(step);
-            let env: Vec<(String, String)> =
+            let mut env: Vec<(String, String)> =
                 names.iter().filter_map(|n| this.params.get(n).map(|v| (bind::env_name(n), v.clone()))).collect();
+            // Parameters the annotation declares but the code reads itself (`${WAIT:-0}`) are
+            // exported under their own names.
+            for n in step.params.iter().filter(|n| {
+                !names.contains(n)
+                    && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && !n.starts_with(|c: char| c.is_ascii_digit())
+            }) {
+                if let Some(v) = this.params.get(n) {
+                    env.push((n.clone(), v.clone()));
+                }
+            }
             Request::Shell { code, env, timeout }
         };
         let request = match step.kind {

@@ -8,9 +8,11 @@ pub mod events;
 pub mod exec;
 pub mod expr;
 pub mod interpreter;
+pub mod journal;
 pub mod operator;
 pub mod params;
 pub mod rehearse;
 pub mod result;
+pub mod transcript;
 
-pub use interpreter::{Config, Interpreter, RunEnd};
+pub use interpreter::{Config, Interpreter, ResumePoint, RunEnd};

@@ -43,6 +43,13 @@ pub enum Command {
     /// Exit status: 0 every scenario followed its path, 1 a scenario strayed or the runbook has
     /// errors, 2 usage error, 3 stopped at a question nobody answered.
     Rehearse(RehearseArgs),
+    /// List recorded sessions: id, runbook, entry point, start, state.
+    Sessions(SessionsArgs),
+    /// Continue an interrupted session from its last completed step.
+    Resume(ResumeArgs),
+    /// A session as an incident timeline (Markdown, HTML, JSON); `transcript verify ID` checks
+    /// that no event was changed or removed.
+    Transcript(TranscriptArgs),
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +87,10 @@ pub struct RunArgs {
     /// Write what this run saw as a rehearsal scenario in DIR (secrets redacted).
     #[arg(long, value_name = "DIR")]
     pub record: Option<PathBuf>,
+
+    /// Where session journals go (default: $XDG_STATE_HOME/runbook/sessions).
+    #[arg(long, value_name = "DIR")]
+    pub journal_dir: Option<PathBuf>,
 
     /// Rows shown per SQL result (the total is always counted).
     #[arg(long, default_value_t = 20)]
@@ -152,6 +163,77 @@ pub struct RehearseArgs {
     /// Rows shown per SQL result.
     #[arg(long, default_value_t = 20)]
     pub max_rows: usize,
+
+    /// Where session journals go (default: $XDG_STATE_HOME/runbook/sessions).
+    #[arg(long, value_name = "DIR")]
+    pub journal_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    /// Where session journals are (default: $XDG_STATE_HOME/runbook/sessions).
+    #[arg(long, value_name = "DIR")]
+    pub journal_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// The session id (or a unique prefix), as `runbook sessions` lists it.
+    pub id: String,
+
+    #[arg(long, value_name = "DIR")]
+    pub journal_dir: Option<PathBuf>,
+
+    /// Diagnosis results older than this are run again before a decision uses them
+    /// (e.g. 15m, 90s).
+    #[arg(long, default_value = "15m", value_name = "DURATION")]
+    pub fresh_for: String,
+
+    #[command(flatten)]
+    pub systems: SystemArgs,
+
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    #[arg(long)]
+    pub allow_destructive: bool,
+
+    #[arg(long)]
+    pub follow_suggestions: bool,
+
+    #[arg(long, value_enum, default_value_t = OutputFormat::Terminal)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct TranscriptArgs {
+    /// A session id, or `verify` followed by a session id to check its hash chain.
+    #[arg(value_name = "ID|verify")]
+    pub id: String,
+
+    /// With `verify`: the session id.
+    #[arg(value_name = "ID")]
+    pub verify_id: Option<String>,
+
+    #[arg(long, value_enum, default_value_t = TranscriptFormat::Md)]
+    pub format: TranscriptFormat,
+
+    /// Write to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    #[arg(long, value_name = "DIR")]
+    pub journal_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum TranscriptFormat {
+    Md,
+    Html,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

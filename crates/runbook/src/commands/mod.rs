@@ -2,6 +2,7 @@ mod check;
 mod graph;
 mod rehearse;
 mod run;
+mod session;
 
 use crate::cli::{Cli, Command};
 use anyhow::Result;
@@ -12,5 +13,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Graph(args) => graph::run(&args, cli.color),
         Command::Run(args) => run::run(&args, cli.color),
         Command::Rehearse(args) => rehearse::run(&args, cli.color),
+        Command::Sessions(args) => session::list(&args),
+        Command::Resume(args) => session::resume(&args, cli.color),
+        Command::Transcript(args) => session::transcript(&args),
     }
 }

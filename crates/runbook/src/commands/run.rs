@@ -33,7 +33,8 @@ pub fn run(args: &RunArgs, color: ColorChoice) -> Result<u8> {
     let entry = entry(graph, args.entry.as_deref().or(answers.entry.as_deref()))?;
     let mut reporter = reporter(args.output, color, false);
     let mut recorder = args.record.as_ref().map(|dir| Recorder::new(dir, &args.file));
-    let mut sinks: Vec<&mut dyn EventSink> = vec![reporter.as_mut()];
+    let mut journal = super::session::start_journal(args.journal_dir.as_deref(), &args.file, "run", args.systems.environment.as_deref())?;
+    let mut sinks: Vec<&mut dyn EventSink> = vec![reporter.as_mut(), &mut journal];
     if let Some(r) = recorder.as_mut() {
         sinks.push(r);
     }
@@ -41,6 +42,9 @@ pub fn run(args: &RunArgs, color: ColorChoice) -> Result<u8> {
     let mut live = runbook_engine::exec::Live::default();
     let end = walk(graph, config, &mut live, answers, args.answers.is_some(), args.follow_suggestions, entry, &mut sink)?;
     drop(sink);
+    if let Some(e) = &journal.error {
+        eprintln!("warning: the journal could not be written completely: {e}");
+    }
     if let Some(r) = recorder {
         let path = r.write(graph)?;
         eprintln!("recorded the run as {}", path.display());
@@ -87,6 +91,12 @@ pub(crate) fn reporter(output: OutputFormat, color: ColorChoice, rehearsal: bool
     }
 }
 
+/// Where a walk starts: an entry point (or the picker), or a resumed session.
+pub(crate) enum Start {
+    Entry(Option<usize>),
+    Resume(usize, Box<runbook_engine::ResumePoint>),
+}
+
 /// One walk: the terminal answers when there is one and no answers were given; otherwise the
 /// answers (with the terminal, if any, for what they leave open).
 #[allow(clippy::too_many_arguments)]
@@ -100,6 +110,20 @@ pub(crate) fn walk(
     entry: Option<usize>,
     sink: &mut dyn EventSink,
 ) -> Result<RunEnd> {
+    walk_with(graph, config, executor, answers, answers_given, follow_suggestions, Start::Entry(entry), sink)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn walk_with(
+    graph: &Graph,
+    config: Config,
+    executor: &mut dyn Executor,
+    answers: Answers,
+    answers_given: bool,
+    follow_suggestions: bool,
+    start: Start,
+    sink: &mut dyn EventSink,
+) -> Result<RunEnd> {
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let fallback: Option<Box<dyn Operator>> = if interactive { Some(Box::new(TerminalOperator::new())) } else { None };
     let mut operator: Box<dyn Operator> = if !answers_given && interactive && !follow_suggestions {
@@ -110,7 +134,10 @@ pub(crate) fn walk(
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let mut interp = Interpreter::new(graph, config, executor, operator.as_mut(), sink).map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(interp.run(entry).await)
+        Ok(match start {
+            Start::Entry(entry) => interp.run(entry).await,
+            Start::Resume(entry, point) => interp.resume(entry, *point).await,
+        })
     })
 }
 
