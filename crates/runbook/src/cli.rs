@@ -47,6 +47,9 @@ pub enum Command {
     Sessions(SessionsArgs),
     /// Continue an interrupted session from its last completed step.
     Resume(ResumeArgs),
+    /// Render runbooks (and session transcripts) as a static HTML site: an index, a page per
+    /// runbook with its prose, a card per step and the step graph drawn as SVG.
+    Render(RenderArgs),
     /// A session as an incident timeline (Markdown, HTML, JSON); `transcript verify ID` checks
     /// that no event was changed or removed.
     Transcript(TranscriptArgs),
@@ -224,6 +227,24 @@ pub struct TranscriptArgs {
     /// Write to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    #[arg(long, value_name = "DIR")]
+    pub journal_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Runbook files or directories (searched for *.md).
+    #[arg(required = true, value_name = "FILE|DIR")]
+    pub paths: Vec<PathBuf>,
+
+    /// The output directory (created).
+    #[arg(long, short, value_name = "DIR")]
+    pub output: PathBuf,
+
+    /// Also render every session journal in the journal directory as a transcript page.
+    #[arg(long)]
+    pub transcripts: bool,
 
     #[arg(long, value_name = "DIR")]
     pub journal_dir: Option<PathBuf>,

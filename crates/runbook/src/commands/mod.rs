@@ -1,6 +1,7 @@
 mod check;
 mod graph;
 mod rehearse;
+mod render;
 mod run;
 mod session;
 
@@ -16,5 +17,6 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Sessions(args) => session::list(&args),
         Command::Resume(args) => session::resume(&args, cli.color),
         Command::Transcript(args) => session::transcript(&args),
+        Command::Render(args) => render::run(&args),
     }
 }

@@ -1,0 +1,216 @@
+//! `runbook-html`: runbooks (and session transcripts) as a static site. Prose is rendered by
+//! pulldown-cmark; every step gets a card next to the block it came from; the step graph is
+//! inline SVG ([`svg`]). Templates are files under `templates/`, compiled in.
+
+pub mod svg;
+
+use minijinja::Environment;
+use pulldown_cmark::{CodeBlockKind, Event, Tag, TagEnd};
+use runbook_core::Compiled;
+use runbook_core::model::{ConfirmKind, Step};
+use serde_json::{Value, json};
+
+const STYLE: &str = include_str!("../templates/style.css");
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    let templates: [(&str, &str); 4] = [
+        ("base.html.j2", include_str!("../templates/base.html.j2")),
+        ("runbook.html.j2", include_str!("../templates/runbook.html.j2")),
+        ("index.html.j2", include_str!("../templates/index.html.j2")),
+        ("card.html.j2", include_str!("../templates/card.html.j2")),
+    ];
+    for (name, src) in templates {
+        // The templates ship with the binary; a broken one is a bug the tests catch.
+        if let Err(e) = env.add_template(name, src) {
+            panic!("template {name} does not compile: {e}");
+        }
+    }
+    env
+}
+
+/// One runbook's page.
+pub struct Page {
+    pub file_name: String,
+    pub html: String,
+}
+
+/// What the index lists for a runbook.
+#[derive(serde::Serialize)]
+pub struct Listing {
+    pub file_name: String,
+    pub title: String,
+    pub problems: Vec<(String, String, Option<String>)>,
+    pub steps: usize,
+    pub errors: usize,
+}
+
+pub fn card_context(step: &Step, compiled: &Compiled) -> Value {
+    let g = &compiled.graph;
+    let branches: Vec<Value> = g
+        .edges
+        .iter()
+        .filter(|e| e.from == step.id)
+        .map(|e| json!({"label": e.label, "to": e.to, "when": e.when, "judgement": e.judgement, "branch": e.kind == runbook_core::EdgeKind::Branch}))
+        .collect();
+    let params: Vec<Value> = step
+        .params
+        .iter()
+        .map(|p| {
+            let spec = g.parameter(p);
+            json!({"name": p, "prompt": spec.and_then(|s| s.prompt.clone()), "secret": spec.is_some_and(|s| s.secret), "pattern": spec.and_then(|s| s.pattern.clone())})
+        })
+        .collect();
+    let confirm = match &step.confirm {
+        ConfirmKind::None => None,
+        ConfirmKind::Yes => Some("asks yes/no".to_owned()),
+        ConfirmKind::Word { word } => Some(format!("type {word}")),
+    };
+    json!({
+        "id": step.id, "kind": step.kind.as_str(), "risk": step.risk.as_str(), "risk_reason": step.risk_reason, "title": step.title,
+        "target": step.target, "timeout_ms": step.timeout_ms, "params": params, "checks": step.checks, "captures": step.captures,
+        "branches": branches, "confirm": confirm, "revert": step.revert, "line": step.line, "annotated": step.annotated,
+        "http": step.http.as_ref().map(|h| format!("{} {}", h.method, h.url)),
+        "code": if matches!(step.kind, runbook_core::StepKind::Decision) { String::new() } else { step.code.clone() },
+    })
+}
+
+/// Where the front matter ends (the prose starts), if there is front matter.
+fn doc_front(compiled: &Compiled) -> Option<usize> {
+    let text = &compiled.source.text;
+    let rest = text.strip_prefix("---")?;
+    rest.find("\n---").map(|i| (i + 3 + 4).min(text.len()))
+}
+
+/// The prose with step cards after the blocks they came from, and anchors on headings.
+fn body(compiled: &Compiled, env: &Environment<'_>) -> String {
+    let text = &compiled.source.text;
+    // Front matter is metadata, not prose.
+    let start = match (&doc_front(compiled), text.strip_prefix("---")) {
+        (Some(end), Some(_)) => *end,
+        _ => 0,
+    };
+    let g = &compiled.graph;
+    let mut steps_by_pos: Vec<(usize, &Step)> = g.steps.iter().map(|s| (s.span.start, s)).collect();
+    steps_by_pos.sort_by_key(|(p, _)| *p);
+    let card = env.get_template("card.html.j2").ok();
+    let render_card =
+        |s: &Step| card.as_ref().and_then(|t| t.render(minijinja::value::Serde(card_context(s, compiled))).ok()).unwrap_or_default();
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut pending: Vec<Event> = Vec::new();
+    let mut next_step = 0;
+    let mut heading_ix = 0;
+    let mut in_annotation = false;
+    let parser = pulldown_cmark::Parser::new_ext(&text[start..], runbook_core::document::markdown_options()).into_offset_iter();
+    let doc = runbook_core::document::parse(text);
+    let flush_cards_before = |pos: usize, next_step: &mut usize, out: &mut String| {
+        while *next_step < steps_by_pos.len() && steps_by_pos[*next_step].0 < pos {
+            out.push_str(&render_card(steps_by_pos[*next_step].1));
+            *next_step += 1;
+        }
+    };
+    for (event, range) in parser {
+        let range = (range.start + start)..(range.end + start);
+        match &event {
+            Event::Start(Tag::Heading { .. }) => {
+                // Cards of the previous section go before the next heading.
+                flush_cards_before(range.start, &mut next_step, &mut out);
+                pending.push(event);
+            }
+            Event::End(TagEnd::Heading(level)) => {
+                let anchor = doc.headings.get(heading_ix).map(|h| h.anchor.clone()).unwrap_or_default();
+                heading_ix += 1;
+                let entry = g.entry_points.iter().find(|e| doc.headings.get(heading_ix - 1).is_some_and(|h| h.span.start == e.span.start));
+                let mut inner = String::new();
+                pulldown_cmark::html::push_html(&mut inner, pending.drain(1..));
+                pending.clear();
+                let n = *level as usize;
+                let id_attr = match entry {
+                    Some(e) => format!(r#" id="{}"><a id="entry-{}"></a"#, svg::escape(&anchor), svg::escape(&e.id)),
+                    None => format!(r#" id="{}""#, svg::escape(&anchor)),
+                };
+                out.push_str(&format!("<h{n}{id_attr}>{inner}<a class=\"anchor\" href=\"#{}\">#</a></h{n}>\n", svg::escape(&anchor)));
+            }
+            _ if !pending.is_empty() => pending.push(event),
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info)))
+                if info.split_whitespace().next().is_some_and(|w| w == "yaml" || w == "yml")
+                    && info.split_whitespace().any(|w| w == "step") =>
+            {
+                in_annotation = true;
+                out.push_str("<details class=\"annotation\"><summary>step annotation</summary><pre><code class=\"language-yaml\">");
+            }
+            Event::End(TagEnd::CodeBlock) if in_annotation => {
+                in_annotation = false;
+                out.push_str("</code></pre></details>\n");
+                flush_cards_before(range.end, &mut next_step, &mut out);
+            }
+            Event::Text(t) if in_annotation => out.push_str(&svg::escape(t)),
+            Event::End(TagEnd::CodeBlock) => {
+                pulldown_cmark::html::push_html(&mut out, std::iter::once(event.clone()));
+                // An annotation right after the block may still follow: cards wait for it
+                // unless the next thing is not an annotation (handled at the next flush).
+                let rest = &text[range.end..];
+                let next_is_annotation = rest.trim_start().starts_with("```yaml step") || rest.trim_start().starts_with("```yml step");
+                if !next_is_annotation {
+                    flush_cards_before(range.end, &mut next_step, &mut out);
+                }
+            }
+            _ => pulldown_cmark::html::push_html(&mut out, std::iter::once(event.clone())),
+        }
+    }
+    flush_cards_before(usize::MAX, &mut next_step, &mut out);
+    out
+}
+
+pub fn runbook_page(compiled: &Compiled, file_name: &str, source_name: &str) -> Result<Page, String> {
+    let env = environment();
+    let g = &compiled.graph;
+    let tpl = env.get_template("runbook.html.j2").map_err(|e| e.to_string())?;
+    let entries: Vec<Value> =
+        g.entry_points.iter().map(|e| json!({"id": e.id, "title": e.title, "severity": e.severity, "first": e.first_step})).collect();
+    let diagnostics: Vec<Value> = compiled
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let at = compiled.source.line_col(d.span.start);
+            json!({"severity": d.severity, "message": d.message, "line": at.line, "col": at.col})
+        })
+        .collect();
+    let html = tpl
+        .render(minijinja::value::Serde(json!({
+            "title": g.title,
+            "source": source_name,
+            "style": STYLE,
+            "svg": svg::render(g),
+            "body": body(compiled, &env),
+            "entries": entries,
+            "steps": g.steps.len(),
+            "diagnostics": diagnostics,
+        })))
+        .map_err(|e| e.to_string())?;
+    Ok(Page { file_name: file_name.to_owned(), html })
+}
+
+pub fn index_page(listings: &[Listing], transcripts: &[(String, String)]) -> Result<String, String> {
+    let env = environment();
+    let tpl = env.get_template("index.html.j2").map_err(|e| e.to_string())?;
+    tpl.render(minijinja::value::Serde(json!({"style": STYLE, "runbooks": listings, "transcripts": transcripts})))
+        .map_err(|e| e.to_string())
+}
+
+pub fn listing(compiled: &Compiled, file_name: &str) -> Listing {
+    let g = &compiled.graph;
+    Listing {
+        file_name: file_name.to_owned(),
+        title: g.title.clone(),
+        problems: g.entry_points.iter().map(|e| (e.id.clone(), e.title.clone(), e.severity.clone())).collect(),
+        steps: g.steps.len(),
+        errors: compiled.diagnostics.iter().filter(|d| d.is_error()).count(),
+    }
+}
+
+/// The stylesheet shared by runbook pages and transcripts.
+pub fn style() -> &'static str {
+    STYLE
+}

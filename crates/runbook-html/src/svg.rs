@@ -1,0 +1,250 @@
+//! The step graph as inline SVG: a layered flowchart computed here (no JavaScript, no external
+//! layout engine). Each entry point gets its own band, top to bottom; inside a band, steps sit
+//! on layers by their longest distance from the entry point, ordered to keep edges short;
+//! nodes link to their step cards.
+
+use runbook_core::model::{EdgeKind, Graph, Risk, StepKind};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+const W: f64 = 188.0;
+const H: f64 = 46.0;
+const GAP_X: f64 = 36.0;
+const GAP_Y: f64 = 54.0;
+const BAND_GAP: f64 = 40.0;
+const MARGIN: f64 = 16.0;
+
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n { s.to_owned() } else { format!("{}…", s.chars().take(n - 1).collect::<String>()) }
+}
+
+struct Placed {
+    x: f64,
+    y: f64,
+}
+
+/// The whole graph as one `<svg>` element.
+pub fn render(graph: &Graph) -> String {
+    let n = graph.steps.len();
+    let index: HashMap<&str, usize> = graph.steps.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
+    let mut succ: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for e in &graph.edges {
+        if let (Some(&a), Some(&b)) = (index.get(e.from.as_str()), e.to.as_deref().and_then(|t| index.get(t))) {
+            succ[a].push(b);
+        }
+    }
+    // Which band (entry point) each step is drawn in: the first entry that reaches it.
+    let mut band_of: Vec<Option<usize>> = vec![None; n];
+    let mut layer: Vec<usize> = vec![0; n];
+    for (b, ep) in graph.entry_points.iter().enumerate() {
+        let Some(&start) = ep.first_step.as_deref().and_then(|f| index.get(f)) else { continue };
+        // Longest path layering over a DFS order that ignores back edges.
+        let order = topo_from(start, &succ, &band_of);
+        for &v in &order {
+            band_of[v] = Some(b);
+        }
+        let pos: HashMap<usize, usize> = order.iter().enumerate().map(|(i, &v)| (v, i)).collect();
+        for &v in &order {
+            for &w in &succ[v] {
+                if pos.get(&w).is_some_and(|&pw| pw > pos[&v]) && band_of[w] == Some(b) {
+                    layer[w] = layer[w].max(layer[v] + 1);
+                }
+            }
+        }
+    }
+    // Steps no entry reaches get a band of their own at the end.
+    let orphan_band = graph.entry_points.len();
+    for b in band_of.iter_mut().filter(|b| b.is_none()) {
+        *b = Some(orphan_band);
+    }
+    let bands = orphan_band + 1;
+    let mut placed: Vec<Placed> = (0..n).map(|_| Placed { x: 0.0, y: 0.0 }).collect();
+    let mut y0 = MARGIN;
+    let mut width: f64 = 400.0;
+    let mut band_tops: Vec<(usize, f64)> = Vec::new();
+    for b in 0..bands {
+        let members: Vec<usize> = (0..n).filter(|&v| band_of[v] == Some(b)).collect();
+        if members.is_empty() {
+            continue;
+        }
+        band_tops.push((b, y0));
+        let depth = members.iter().map(|&v| layer[v]).max().unwrap_or(0) + 1;
+        let mut layers: Vec<Vec<usize>> = vec![Vec::new(); depth];
+        for &v in &members {
+            layers[layer[v]].push(v);
+        }
+        // Barycenter ordering: each layer sorted by the mean position of its predecessors.
+        let mut slot: Vec<f64> = vec![0.0; n];
+        for l in &layers {
+            for (i, &v) in l.iter().enumerate() {
+                slot[v] = i as f64;
+            }
+        }
+        for d in 1..depth {
+            let mut keyed: Vec<(f64, usize)> = layers[d]
+                .iter()
+                .map(|&v| {
+                    let preds: Vec<f64> = layers[d - 1].iter().filter(|&&u| succ[u].contains(&v)).map(|&u| slot[u]).collect();
+                    let key = if preds.is_empty() { slot[v] } else { preds.iter().sum::<f64>() / preds.len() as f64 };
+                    (key, v)
+                })
+                .collect();
+            keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            layers[d] = keyed.into_iter().map(|(_, v)| v).collect();
+            for (i, &v) in layers[d].iter().enumerate() {
+                slot[v] = i as f64;
+            }
+        }
+        let widest = layers.iter().map(Vec::len).max().unwrap_or(1) as f64;
+        let band_w = widest * (W + GAP_X) - GAP_X;
+        width = width.max(band_w + 2.0 * MARGIN);
+        let label_h = 26.0;
+        for (d, l) in layers.iter().enumerate() {
+            let row_w = l.len() as f64 * (W + GAP_X) - GAP_X;
+            let x0 = MARGIN + (band_w - row_w) / 2.0;
+            for (i, &v) in l.iter().enumerate() {
+                placed[v] = Placed { x: x0 + i as f64 * (W + GAP_X), y: y0 + label_h + d as f64 * (H + GAP_Y) };
+            }
+        }
+        y0 += label_h + depth as f64 * (H + GAP_Y) - GAP_Y + BAND_GAP;
+    }
+    let height = y0 - BAND_GAP + MARGIN;
+
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r##"<svg class="graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0} {height:.0}" width="{width:.0}" height="{height:.0}" role="img" aria-label="Step graph of {}"><defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead"/></marker></defs>"##,
+        escape(&graph.title)
+    );
+    for (b, top) in &band_tops {
+        let title = match graph.entry_points.get(*b) {
+            Some(ep) => {
+                let sev = ep.severity.as_deref().map(|s| format!(" [{}]", s.to_ascii_uppercase())).unwrap_or_default();
+                format!(
+                    r##"<a href="#entry-{}"><text class="band" x="{MARGIN}" y="{:.0}">{}{}</text></a>"##,
+                    escape(&ep.id),
+                    top + 14.0,
+                    escape(&clip(&ep.title, 80)),
+                    escape(&sev)
+                )
+            }
+            None => format!(r#"<text class="band" x="{MARGIN}" y="{:.0}">Steps no entry point reaches</text>"#, top + 14.0),
+        };
+        svg.push_str(&title);
+    }
+    // Edges first, so nodes draw over them.
+    for e in &graph.edges {
+        let (Some(&a), to) = (index.get(e.from.as_str()), e.to.as_deref().and_then(|t| index.get(t)).copied()) else { continue };
+        let (ax, ay) = (placed[a].x + W / 2.0, placed[a].y + H);
+        let (bx, by) = match to {
+            Some(b) => (placed[b].x + W / 2.0, placed[b].y),
+            None => (ax, ay + GAP_Y * 0.6),
+        };
+        let class = match (e.kind, e.when.is_some(), to.is_none()) {
+            (_, _, true) => "edge end",
+            (EdgeKind::Branch, true, _) => "edge branch",
+            (EdgeKind::Branch, false, _) => "edge judgement",
+            _ => "edge",
+        };
+        let path = if to.is_some_and(|b| placed[b].y <= placed[a].y) {
+            // A loop back up: leave to the right, come back in from the right.
+            let r = placed[a].x.max(placed[to.unwrap_or(a)].x) + W + 14.0;
+            format!(
+                "M{:.1},{:.1} C{r:.1},{:.1} {r:.1},{:.1} {:.1},{:.1}",
+                placed[a].x + W,
+                placed[a].y + H / 2.0,
+                placed[a].y + H / 2.0,
+                by + H / 2.0,
+                bx + W / 2.0,
+                by + H / 2.0
+            )
+        } else {
+            let my = (ay + by) / 2.0;
+            format!("M{ax:.1},{ay:.1} C{ax:.1},{my:.1} {bx:.1},{my:.1} {bx:.1},{by:.1}")
+        };
+        let _ = write!(svg, r#"<path class="{class}" d="{path}" marker-end="url(#arrow)"/>"#);
+        if to.is_none() {
+            let _ = write!(svg, r#"<circle class="end" cx="{bx:.1}" cy="{:.1}" r="5"/>"#, by + 5.0);
+        }
+        if let Some(label) = &e.label {
+            // Near the target, so labels of edges leaving one node do not sit on each other;
+            // an edge that ends the walk is labelled beside its end mark.
+            let (lx, ly) = match to {
+                Some(_) => (ax + 0.72 * (bx - ax), ay + 0.72 * (by - ay) - 3.0),
+                None => (bx + 10.0 + 60.0, by + 9.0),
+            };
+            let text = escape(&clip(label, 28));
+            let _ = write!(
+                svg,
+                r#"<text class="edge-label" x="{lx:.1}" y="{ly:.1}" text-anchor="middle"><title>{}</title>{text}</text>"#,
+                escape(label)
+            );
+        }
+    }
+    for (i, s) in graph.steps.iter().enumerate() {
+        let p = &placed[i];
+        let risk = match s.risk {
+            Risk::Read => "read",
+            Risk::Write => "write",
+            Risk::Destructive => "destructive",
+        };
+        let shape = match s.kind {
+            StepKind::Decision => format!(
+                r#"<polygon points="{:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1}"/>"#,
+                p.x + 12.0,
+                p.y,
+                p.x + W - 12.0,
+                p.y,
+                p.x + W,
+                p.y + H / 2.0,
+                p.x + W - 12.0,
+                p.y + H,
+                p.x + 12.0,
+                p.y + H,
+                p.x,
+                p.y + H / 2.0
+            ),
+            StepKind::Manual => format!(r#"<rect x="{:.1}" y="{:.1}" width="{W}" height="{H}" rx="16"/>"#, p.x, p.y),
+            _ => format!(r#"<rect x="{:.1}" y="{:.1}" width="{W}" height="{H}" rx="4"/>"#, p.x, p.y),
+        };
+        let _ = write!(
+            svg,
+            r##"<a href="#step-{id}" class="node-link"><g class="node {kind} {risk}" data-step="{id}"><title>{title}</title>{shape}<text x="{tx:.1}" y="{ty:.1}" class="node-id">{idc}</text><text x="{tx:.1}" y="{ty2:.1}" class="node-meta">{kind} · {risk}</text></g></a>"##,
+            id = escape(&s.id),
+            kind = s.kind.as_str(),
+            title = escape(&s.title),
+            tx = p.x + 10.0,
+            ty = p.y + 19.0,
+            ty2 = p.y + 36.0,
+            idc = escape(&clip(&s.id, 26)),
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Nodes reachable from `start` (not yet in another band), in DFS post-order reversed.
+fn topo_from(start: usize, succ: &[Vec<usize>], band_of: &[Option<usize>]) -> Vec<usize> {
+    let mut seen = vec![false; succ.len()];
+    let mut post = Vec::new();
+    let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+    seen[start] = true;
+    while let Some(&mut (v, ref mut i)) = stack.last_mut() {
+        if let Some(&w) = succ[v].get(*i) {
+            *i += 1;
+            if !seen[w] && band_of[w].is_none() {
+                seen[w] = true;
+                stack.push((w, 0));
+            }
+        } else {
+            post.push(v);
+            stack.pop();
+        }
+    }
+    post.reverse();
+    post
+}

@@ -1,0 +1,55 @@
+//! `runbook render`: runbooks (and transcripts) to a static site in one directory.
+
+use crate::cli::RenderArgs;
+use crate::{exit, files};
+use anyhow::{Context, Result};
+use runbook_engine::journal;
+use std::collections::HashSet;
+
+pub fn run(args: &RenderArgs) -> Result<u8> {
+    let paths = files::collect(&args.paths)?;
+    std::fs::create_dir_all(&args.output).with_context(|| format!("cannot create `{}`", args.output.display()))?;
+    let mut listings = Vec::new();
+    let mut used: HashSet<String> = HashSet::new();
+    for path in &paths {
+        let compiled = files::compile(path)?;
+        // Page names from the file stem; files with the same stem get a number.
+        let stem = path.file_stem().map_or_else(|| "runbook".to_owned(), |s| s.to_string_lossy().into_owned());
+        let mut name = format!("{stem}.html");
+        let mut n = 2;
+        while !used.insert(name.clone()) {
+            name = format!("{stem}-{n}.html");
+            n += 1;
+        }
+        let page = runbook_html::runbook_page(&compiled, &name, &path.display().to_string()).map_err(anyhow::Error::msg)?;
+        std::fs::write(args.output.join(&page.file_name), page.html).with_context(|| format!("cannot write `{}`", page.file_name))?;
+        listings.push(runbook_html::listing(&compiled, &name));
+    }
+    let mut transcripts = Vec::new();
+    if args.transcripts {
+        let dir = args.journal_dir.clone().unwrap_or_else(journal::default_dir);
+        let mut journals: Vec<_> = std::fs::read_dir(&dir)
+            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "jsonl")).collect())
+            .unwrap_or_default();
+        journals.sort();
+        std::fs::create_dir_all(args.output.join("sessions"))?;
+        for j in journals {
+            let events = journal::read(&j)?;
+            let id = j.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let html = runbook_engine::transcript::html(&events).map_err(anyhow::Error::msg)?;
+            let file = format!("sessions/{id}.html");
+            std::fs::write(args.output.join(&file), html)?;
+            let t = runbook_engine::transcript::timeline(&events);
+            transcripts.push((file, format!("{id} — {} ({})", t["title"].as_str().unwrap_or(""), t["status"].as_str().unwrap_or(""))));
+        }
+    }
+    let index = runbook_html::index_page(&listings, &transcripts).map_err(anyhow::Error::msg)?;
+    std::fs::write(args.output.join("index.html"), index)?;
+    eprintln!(
+        "rendered {} runbook(s){} into {}",
+        listings.len(),
+        if transcripts.is_empty() { String::new() } else { format!(" and {} transcript(s)", transcripts.len()) },
+        args.output.display()
+    );
+    Ok(exit::OK)
+}
