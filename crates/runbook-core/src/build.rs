@@ -636,6 +636,28 @@ impl Builder<'_> {
         }
         let lang_opt = Some(lang.clone()).filter(|l| !l.is_empty());
         let map_block = |pieces: &[(usize, usize)]| pieces.iter().map(|&(c, b)| (c, block.source_offset(b))).collect::<Vec<_>>();
+        // `db=# SELECT …` with output lines: the prompted statements are the step.
+        if (lang.is_empty() || SQL_LANGS.contains(&lang.as_str()) || TEXT_LANGS.contains(&lang.as_str()))
+            && text.lines().any(|l| psql_prompt(l).is_some())
+        {
+            let sb = shell::read_block(text);
+            if !sb.commands.is_empty() {
+                let mut code = String::new();
+                let mut map = Vec::new();
+                for c in &sb.commands {
+                    if !code.is_empty() {
+                        code.push('\n');
+                    }
+                    for &(o, b) in &c.pieces {
+                        map.push((code.len() + o, block.source_offset(b)));
+                    }
+                    code.push_str(&c.text);
+                }
+                let mut d = self.draft(StepKind::Sql, code, map, lang_opt, span, section, list, index);
+                d.expected_output = (!sb.output.is_empty()).then(|| sb.output.join("\n"));
+                return vec![d];
+            }
+        }
         if SQL_LANGS.contains(&lang.as_str()) || (lang.is_empty() && looks_like_sql(text)) {
             let lead = text.len() - text.trim_start().len();
             let code = text.trim_start().to_owned();
@@ -649,6 +671,12 @@ impl Builder<'_> {
             || (TEXT_LANGS.contains(&lang.as_str())
                 && text.lines().any(|l| shell::strip_prompt(l).is_some() && looks_like_shell(shell::strip_prompt(l).unwrap_or(""))));
         if !shellish {
+            // A PromQL/LogQL query: the operator runs it in Prometheus or Grafana.
+            if matches!(lang.as_str(), "promql" | "logql" | "metricsql") {
+                let mut d = self.draft(StepKind::Manual, text.trim().to_owned(), shift_map(block, 0), lang_opt, span, section, list, index);
+                d.risk = Classified { risk: Risk::Read, reason: format!("run the {lang} query in your metrics UI") };
+                return vec![d];
+            }
             if lang.is_empty() && text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
                 return vec![self.comment_draft(text, block, span, section, list, index)];
             }
@@ -1695,6 +1723,14 @@ crate::word_set!(
     "glab",
     "cf",
 ]);
+
+/// `dbname=# ` / `dbname=> ` at the start of a line.
+fn psql_prompt(line: &str) -> Option<&str> {
+    let t = line.trim_start();
+    let end = t.find(['#', '>'])?;
+    (end > 1 && t[..end].ends_with('=') && t[..end - 1].chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)))
+        .then(|| t[end + 1..].trim_start())
+}
 
 fn first_command_word(line: &str) -> &str {
     let l = shell::strip_prompt(line).unwrap_or(line).trim_start();

@@ -57,6 +57,11 @@ pub fn role(title: &str) -> Option<Role> {
         "causes",
         "debugging",
         "analysis",
+        "data gathering",
+        "gathering data",
+        "pre-checks",
+        "pre checks",
+        "cause",
     ]) {
         Some(Role::Diagnosis)
     } else if starts(&[
@@ -84,13 +89,26 @@ pub fn role(title: &str) -> Option<Role> {
         "actions",
         "steps to resolve",
         "rollback",
+        "possible fixes",
+        "recommended actions",
+        "remedy",
     ]) {
         Some(Role::Resolution)
     } else if starts(&["prevention", "prevent", "preventive measures", "follow-up", "follow up", "post-incident", "long-term fix"]) {
         Some(Role::Prevention)
     } else if starts(&["escalation", "escalate", "escalations", "who to contact", "contacts"]) {
         Some(Role::Escalation)
-    } else if starts(&["verification", "verify", "validation", "validate", "confirm", "check resolution", "testing"]) {
+    } else if starts(&[
+        "verification",
+        "verify",
+        "validation",
+        "validate",
+        "confirm",
+        "check resolution",
+        "testing",
+        "post checks",
+        "post-checks",
+    ]) {
         Some(Role::Verification)
     } else if starts(&[
         "overview",
@@ -131,7 +149,10 @@ pub fn split_severity(title: &str) -> (String, Option<String>) {
         };
         let upper = w.to_ascii_uppercase();
         let word = match upper.as_str() {
-            "CRITICAL" | "HIGH" | "MEDIUM" | "LOW" | "WARNING" | "INFO" if w.chars().all(|c| c.is_ascii_uppercase()) => {
+            // Upper case anywhere, or any case when marked as a label: `(Critical)`, `High:`.
+            "CRITICAL" | "HIGH" | "MEDIUM" | "LOW" | "WARNING" | "INFO"
+                if w.chars().all(|c| c.is_ascii_uppercase()) || raw.starts_with(['(', '[']) || (raw.ends_with(':') && words.is_empty()) =>
+            {
                 Some(upper.to_ascii_lowercase())
             }
             _ if is_priority(&upper) => Some(upper.replace('-', "").to_ascii_lowercase()),
@@ -144,7 +165,7 @@ pub fn split_severity(title: &str) -> (String, Option<String>) {
             None => {}
         }
     }
-    let title = words.join(" ").trim_matches(|c: char| c == ':' || c == '-' || c == '–' || c.is_whitespace()).to_owned();
+    let title = words.join(" ").trim_matches(|c: char| c == ':' || c == '-' || c == '–' || c == '—' || c.is_whitespace()).to_owned();
     (title, severity)
 }
 
@@ -271,6 +292,9 @@ mod tests {
         assert_eq!(split_severity("CRITICAL: Database down"), ("Database down".into(), Some("critical".into())));
         assert_eq!(split_severity("Slow queries (P2)"), ("Slow queries".into(), Some("p2".into())));
         assert_eq!(split_severity("High CPU"), ("High CPU".into(), None));
+        assert_eq!(split_severity("Disk full (Critical)"), ("Disk full".into(), Some("critical".into())));
+        assert_eq!(split_severity("High: queue backlog"), ("queue backlog".into(), Some("high".into())));
+        assert_eq!(split_severity("Payments down — SEV2"), ("Payments down".into(), Some("sev2".into())));
     }
 
     #[test]

@@ -136,11 +136,29 @@ pub fn strip_prompt(line: &str) -> Option<&str> {
     let end = t.find(|c: char| c.is_whitespace())?;
     let prefix = &t[..end];
     let last = prefix.chars().last()?;
+    // psql and pgbouncer: `dbname=# `, `dbname=> `.
+    if (prefix.ends_with("=#") || prefix.ends_with("=>"))
+        && prefix.len() > 2
+        && prefix[..prefix.len() - 2].chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+    {
+        return Some(t[end..].trim_start());
+    }
     let is_prompt = matches!(last, '$' | '#' | '%' | '>')
         && prefix.len() > 1
         && (prefix.contains('@') || prefix.contains(':') || prefix.starts_with('[') || prefix.starts_with('('))
         && !prefix.contains("://");
-    is_prompt.then(|| t[end..].trim_start())
+    if is_prompt {
+        return Some(t[end..].trim_start());
+    }
+    // `patroni-01-db-gstg $ cmd`, `chef-repo % cmd`: a host name, then the prompt sign.
+    let mut parts = t.splitn(3, ' ');
+    if let (Some(host), Some(sign), Some(rest)) = (parts.next(), parts.next(), parts.next()) {
+        let hostlike = host.len() > 2 && host.contains(['-', '.']) && host.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c));
+        if hostlike && matches!(sign, "$" | "%") && !rest.is_empty() {
+            return Some(rest.trim_start());
+        }
+    }
+    None
 }
 
 /// A word of a shell command line, with its quotes removed.
@@ -537,6 +555,15 @@ mod tests {
         let cmds: Vec<_> = b.commands.iter().map(|c| c.text.as_str()).collect();
         assert_eq!(cmds, ["kubectl get pods", "echo hi"]);
         assert_eq!(b.output, ["NAME   READY", "web-1  1/1", "hi"]);
+    }
+
+    #[test]
+    fn other_prompts() {
+        assert_eq!(strip_prompt("gitlabhq_production=# SELECT 1;"), Some("SELECT 1;"));
+        assert_eq!(strip_prompt("pgbouncer=# SHOW POOLS;"), Some("SHOW POOLS;"));
+        assert_eq!(strip_prompt("patroni-01-db-gstg $ gitlab-patronictl list"), Some("gitlab-patronictl list"));
+        assert_eq!(strip_prompt("a = b"), None);
+        assert_eq!(strip_prompt("total $ 5"), None);
     }
 
     #[test]
