@@ -1500,26 +1500,7 @@ pub fn is_secret_name(name: &str) -> bool {
 fn looks_like_sql(text: &str) -> bool {
     let first = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with("--")).unwrap_or("");
     let word = first.split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("").to_ascii_uppercase();
-    let keyword = matches!(
-        word.as_str(),
-        "SELECT"
-            | "WITH"
-            | "INSERT"
-            | "UPDATE"
-            | "DELETE"
-            | "ALTER"
-            | "CREATE"
-            | "DROP"
-            | "TRUNCATE"
-            | "VACUUM"
-            | "ANALYZE"
-            | "EXPLAIN"
-            | "REINDEX"
-            | "GRANT"
-            | "REVOKE"
-            | "BEGIN"
-            | "COMMIT"
-    );
+    let keyword = is_sql_keyword(&word) || matches!(word.as_str(), "BEGIN" | "COMMIT");
     // `select` in lower case at the start of a line is still SQL; `update` alone may be prose.
     keyword && (first.contains(' ') || first.ends_with(';')) && !first.starts_with("WITH ") || (word == "WITH" && first.contains(" AS "))
 }
@@ -1767,12 +1748,10 @@ fn looks_like_shell(text: &str) -> bool {
     }
 }
 
-/// The kind of one command line inside a shell block.
-fn command_kind(cmd: &str) -> StepKind {
-    let t = cmd.trim_start();
-    let word: String = t.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
-    let sql_keyword = matches!(
-        word.as_str(),
+/// Words that start an SQL statement worth running as a step (upper case).
+fn is_sql_keyword(word: &str) -> bool {
+    matches!(
+        word,
         "SELECT"
             | "WITH"
             | "INSERT"
@@ -1788,8 +1767,14 @@ fn command_kind(cmd: &str) -> StepKind {
             | "REINDEX"
             | "GRANT"
             | "REVOKE"
-            | "SHOW"
-    );
+    )
+}
+
+/// The kind of one command line inside a shell block.
+fn command_kind(cmd: &str) -> StepKind {
+    let t = cmd.trim_start();
+    let word: String = t.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    let sql_keyword = is_sql_keyword(&word) || word == "SHOW";
     if sql_keyword && t.len() > word.len() && t[word.len()..].starts_with([' ', '\n', '(', ';']) {
         return StepKind::Sql;
     }
