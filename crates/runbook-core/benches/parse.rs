@@ -46,6 +46,18 @@ fn bench(c: &mut Criterion) {
             n
         })
     });
+    group.bench_function("pulldown-cmark events with offsets (into_offset_iter)", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            for (_, text) in &files {
+                for (event, range) in pulldown_cmark::Parser::new_ext(text, runbook_core::document::markdown_options()).into_offset_iter() {
+                    black_box((&event, &range));
+                    n += 1;
+                }
+            }
+            n
+        })
+    });
     group.bench_function("runbook document pass (pulldown-cmark with offsets + blocks)", |b| {
         b.iter(|| {
             let mut n = 0usize;

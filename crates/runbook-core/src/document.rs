@@ -356,10 +356,13 @@ fn id_slug(text: &str) -> String {
 pub fn slug(title: &str) -> String {
     let mut out = String::with_capacity(title.len());
     for c in title.trim().chars() {
-        if c.is_alphanumeric() || c == '_' || c == '-' {
-            out.extend(c.to_lowercase());
-        } else if c == ' ' {
-            out.push('-');
+        match c {
+            // ASCII first: headings are mostly ASCII and `to_lowercase` is slow.
+            'A'..='Z' => out.push(c.to_ascii_lowercase()),
+            'a'..='z' | '0'..='9' | '_' | '-' => out.push(c),
+            ' ' => out.push('-'),
+            c if !c.is_ascii() && c.is_alphanumeric() => out.extend(c.to_lowercase()),
+            _ => {}
         }
     }
     out
