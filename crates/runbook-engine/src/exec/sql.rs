@@ -182,31 +182,8 @@ async fn run_pg(pool: &sqlx::PgPool, run: &SqlRun<'_>) -> Result<SqlResult, Step
             for v in &values {
                 q = q.bind(v.as_str());
             }
-            result.columns = columns;
-            result.rows.clear();
-            result.row_count = 0;
-            result.truncated = false;
-            let mut stream = (&mut *conn).fetch_many(q);
-            while let Some(item) = stream.try_next().await.map_err(|e| db_error(e, &text))? {
-                match item {
-                    Either::Left(done) => {
-                        if result.columns.is_empty() {
-                            result.row_count += done.rows_affected();
-                        }
-                    }
-                    Either::Right(row) => {
-                        if result.rows.len() < run.max_rows {
-                            result.rows.push(pg_row(&row));
-                        } else {
-                            result.truncated = true;
-                        }
-                        // Counting the rest streams them through without keeping them.
-                        result.row_count += 1;
-                    }
-                }
-            }
-            drop(stream);
-            result.statements += 1;
+            let stream = (&mut *conn).fetch_many(q);
+            drain(stream, &text, columns, run.max_rows, pg_row, |d| d.rows_affected(), &mut result).await?;
         }
         Ok::<(), StepError>(())
     }
@@ -216,6 +193,39 @@ async fn run_pg(pool: &sqlx::PgPool, run: &SqlRun<'_>) -> Result<SqlResult, Step
         conn.execute(end).await.map_err(|e| db_error(e, end))?;
     }
     outcome.map(|_| result)
+}
+
+/// Reads one statement's results: the first `max_rows` rows converted and kept, every row
+/// counted (streamed through, never held), or the rows a write affected.
+async fn drain<Q, R>(
+    mut stream: futures_util::stream::BoxStream<'_, Result<Either<Q, R>, sqlx::Error>>,
+    text: &str,
+    columns: Vec<String>,
+    max_rows: usize,
+    convert: fn(&R) -> Map<String, Value>,
+    affected: fn(&Q) -> u64,
+    result: &mut SqlResult,
+) -> Result<(), StepError> {
+    result.columns = columns;
+    result.rows.clear();
+    result.row_count = 0;
+    result.truncated = false;
+    while let Some(item) = stream.try_next().await.map_err(|e| db_error(e, text))? {
+        match item {
+            Either::Left(done) if result.columns.is_empty() => result.row_count += affected(&done),
+            Either::Left(_) => {}
+            Either::Right(row) => {
+                if result.rows.len() < max_rows {
+                    result.rows.push(convert(&row));
+                } else {
+                    result.truncated = true;
+                }
+                result.row_count += 1;
+            }
+        }
+    }
+    result.statements += 1;
+    Ok(())
 }
 
 /// `$1` → `CAST($1 AS uuid)` for parameters the server typed as something other than text.
@@ -327,30 +337,8 @@ async fn run_sqlite(pool: &sqlx::SqlitePool, run: &SqlRun<'_>) -> Result<SqlResu
             for n in &st.names {
                 q = q.bind(run.values.get(n).ok_or_else(|| missing(n))?.clone());
             }
-            result.columns = columns;
-            result.rows.clear();
-            result.row_count = 0;
-            result.truncated = false;
-            let mut stream = (&mut *conn).fetch_many(q);
-            while let Some(item) = stream.try_next().await.map_err(|e| db_error(e, &st.text))? {
-                match item {
-                    Either::Left(done) => {
-                        if result.columns.is_empty() {
-                            result.row_count += done.rows_affected();
-                        }
-                    }
-                    Either::Right(row) => {
-                        if result.rows.len() < run.max_rows {
-                            result.rows.push(sqlite_row(&row));
-                        } else {
-                            result.truncated = true;
-                        }
-                        result.row_count += 1;
-                    }
-                }
-            }
-            drop(stream);
-            result.statements += 1;
+            let stream = (&mut *conn).fetch_many(q);
+            drain(stream, &st.text, columns, run.max_rows, sqlite_row, |d| d.rows_affected(), &mut result).await?;
         }
         Ok::<(), StepError>(())
     }
