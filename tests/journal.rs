@@ -170,10 +170,7 @@ fn no_secret_reaches_any_file_the_tool_writes() {
     let md = work.path().join("leaky.md");
     std::fs::write(&md, "# Leaky\n\n## Show the token\n\n```bash\necho \"token is $API_TOKEN\"\n```\n\n```bash\ncurl -s https://clinic.example.com/api/metrics -H \"Authorization: Bearer $API_TOKEN\" | jq '.http'\n```\n").unwrap();
     let mut targets = Vec::new();
-    for t in http.targets() {
-        targets.push("--target".to_owned());
-        targets.push(t);
-    }
+    targets.extend(http.target_args());
     let j = journals.to_str().unwrap();
     let mut args: Vec<String> = [
         "run",
@@ -269,10 +266,7 @@ fn stale_diagnosis_runs_again_before_the_decision() {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    for t in http.targets() {
-        args.push("--target".into());
-        args.push(t);
-    }
+    args.extend(http.target_args());
     // No answers: the run stops at the first decision, after login-health and login-user.
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = runbook_with(&refs, &[("CLINIC_METRICS_TOKEN", "t")]);
@@ -287,10 +281,7 @@ fn stale_diagnosis_runs_again_before_the_decision() {
                 .iter()
                 .map(|s| s.to_string())
                 .collect();
-        for t in http.targets() {
-            args.push("--target".into());
-            args.push(t);
-        }
+        args.extend(http.target_args());
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         runbook_with(&refs, &[("CLINIC_METRICS_TOKEN", "t")])
     };

@@ -11,10 +11,7 @@ use support::*;
 fn rehearse_all(runbook: &str, dir: &str, db: &str, http: &HttpServer) -> std::process::Output {
     let mut args =
         vec!["rehearse".to_owned(), runbook.to_owned(), "--scenarios".into(), dir.into(), "--coverage".into(), "--db".into(), db.into()];
-    for t in http.targets() {
-        args.push("--target".into());
-        args.push(t);
-    }
+    args.extend(http.target_args());
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     runbook_with(&refs, &[])
 }
@@ -92,10 +89,7 @@ fn a_recorded_live_run_replays_on_the_same_path() {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    for t in http.targets() {
-        args.push("--target".into());
-        args.push(t);
-    }
+    args.extend(http.target_args());
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let live = runbook_with(&refs, &[("CLINIC_METRICS_TOKEN", "secret-metrics-token")]);
     assert_eq!(code(&live), 0, "{}", stderr(&live));

@@ -20,10 +20,7 @@ fn answers(dir: &tempfile::TempDir, yaml: &str) -> String {
 /// `runbook run FILE` with the database and every runbook host pointed at the test servers.
 fn run(file: &str, db: &str, http: &HttpServer, extra: &[&str]) -> std::process::Output {
     let mut args: Vec<String> = vec!["run".into(), file.into(), "--db".into(), db.into(), "--output".into(), "json".into()];
-    for t in http.targets() {
-        args.push("--target".into());
-        args.push(t);
-    }
+    args.extend(http.target_args());
     args.extend(extra.iter().map(|s| s.to_string()));
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     runbook_with(&refs, &[("CLINIC_METRICS_TOKEN", "metrics-token-for-tests"), ("MAILER_API_TOKEN", "mailer-token-for-tests")])
@@ -323,10 +320,7 @@ fn pseudo_terminal_picks_a_branch_with_arrow_keys() {
         "--db".into(),
         db.clone(),
     ];
-    for t in http.targets() {
-        args.push("--target".into());
-        args.push(t);
-    }
+    args.extend(http.target_args());
     let out = std::process::Command::new("python3")
         .args(&args)
         .current_dir(repo_root())

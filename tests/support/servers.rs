@@ -93,6 +93,11 @@ impl HttpServer {
         ["clinic.example.com", "invites.example.com", "api.mailer.example.com"].iter().map(|h| format!("{h}={}", self.base())).collect()
     }
 
+    /// The same as `--target HOST=URL` arguments, ready to extend a command line.
+    pub fn target_args(&self) -> Vec<String> {
+        self.targets().into_iter().flat_map(|t| ["--target".to_owned(), t]).collect()
+    }
+
     fn call(&self, method: &str, path: &str, body: &str) -> String {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
         s.set_read_timeout(Some(Duration::from_secs(5))).ok();

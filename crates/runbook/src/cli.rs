@@ -67,21 +67,8 @@ pub struct RunArgs {
     #[command(flatten)]
     pub systems: SystemArgs,
 
-    /// Answers for a non-interactive run (YAML: entry, params, decisions, confirm, manual).
-    #[arg(long, value_name = "FILE")]
-    pub answers: Option<PathBuf>,
-
-    /// Run write steps without asking.
-    #[arg(long, short = 'y')]
-    pub yes: bool,
-
-    /// Run destructive steps without the typed confirmation.
-    #[arg(long)]
-    pub allow_destructive: bool,
-
-    /// Take the suggested branch at a decision nobody answered (non-interactive runs).
-    #[arg(long)]
-    pub follow_suggestions: bool,
+    #[command(flatten)]
+    pub operator: OperatorArgs,
 
     /// Output: `terminal` (default) or `json` (one event per line, for other tools).
     #[arg(long, value_enum, default_value_t = OutputFormat::Terminal)]
@@ -110,6 +97,26 @@ pub struct RunArgs {
     /// Write logs to this file instead of stderr.
     #[arg(long, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+}
+
+/// What the operator decided in advance: answers and permissions (for `run` and `resume`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct OperatorArgs {
+    /// Answers for a non-interactive run (YAML: entry, params, decisions, confirm, manual).
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+
+    /// Run write steps without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Run destructive steps without the typed confirmation.
+    #[arg(long)]
+    pub allow_destructive: bool,
+
+    /// Take the suggested branch at a decision nobody answered (non-interactive runs).
+    #[arg(long)]
+    pub follow_suggestions: bool,
 }
 
 /// Where the systems are: databases, environment, HTTP targets, parameter values.
@@ -195,17 +202,8 @@ pub struct ResumeArgs {
     #[command(flatten)]
     pub systems: SystemArgs,
 
-    #[arg(long, value_name = "FILE")]
-    pub answers: Option<PathBuf>,
-
-    #[arg(long, short = 'y')]
-    pub yes: bool,
-
-    #[arg(long)]
-    pub allow_destructive: bool,
-
-    #[arg(long)]
-    pub follow_suggestions: bool,
+    #[command(flatten)]
+    pub operator: OperatorArgs,
 
     #[arg(long, value_enum, default_value_t = OutputFormat::Terminal)]
     pub output: OutputFormat,

@@ -22,11 +22,11 @@ pub fn run(args: &RunArgs, color: ColorChoice) -> Result<u8> {
     };
     let graph = &compiled.graph;
     let mut config = config(&args.systems, graph)?;
-    config.allow_writes = args.yes;
-    config.allow_destructive = args.allow_destructive;
+    config.allow_writes = args.operator.yes;
+    config.allow_destructive = args.operator.allow_destructive;
     config.max_rows = args.max_rows.max(1);
     config.default_timeout = Duration::from_secs(args.timeout.max(1));
-    let answers = match &args.answers {
+    let answers = match &args.operator.answers {
         Some(path) => Answers::load(path).map_err(anyhow::Error::msg)?,
         None => Answers::default(),
     };
@@ -40,7 +40,7 @@ pub fn run(args: &RunArgs, color: ColorChoice) -> Result<u8> {
     }
     let mut sink = Fanout(sinks);
     let mut live = runbook_engine::exec::Live::default();
-    let end = walk(graph, config, &mut live, answers, args.answers.is_some(), args.follow_suggestions, entry, &mut sink)?;
+    let end = walk(graph, config, &mut live, answers, args.operator.answers.is_some(), args.operator.follow_suggestions, entry, &mut sink)?;
     drop(sink);
     if let Some(e) = &journal.error {
         eprintln!("warning: the journal could not be written completely: {e}");

@@ -317,15 +317,15 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
     eprintln!("resuming session {}: {note}", header["id"].as_str().unwrap_or(""));
 
     let mut cfg = config(&args.systems, graph)?;
-    cfg.allow_writes = args.yes;
-    cfg.allow_destructive = args.allow_destructive;
+    cfg.allow_writes = args.operator.yes;
+    cfg.allow_destructive = args.operator.allow_destructive;
     // Values given now win over the recorded ones.
     for p in params.into_iter().rev() {
         if !cfg.params.iter().any(|(k, _)| k == &p.0) {
             cfg.params.push(p);
         }
     }
-    let answers = match &args.answers {
+    let answers = match &args.operator.answers {
         Some(p) => Answers::load(p).map_err(anyhow::Error::msg)?,
         None => Answers::default(),
     };
@@ -340,8 +340,8 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
         cfg,
         &mut live,
         answers,
-        args.answers.is_some(),
-        args.follow_suggestions,
+        args.operator.answers.is_some(),
+        args.operator.follow_suggestions,
         Start::Resume(entry, Box::new(point)),
         &mut sink,
     )?;
