@@ -113,3 +113,15 @@ fn templates_are_not_parameters() {
         assert_eq!(s["params"].as_array().unwrap().len(), 0, "{s}");
     }
 }
+
+#[test]
+fn unknown_commands_are_writes_and_substituted_headers_run_through_bash() {
+    let v = graph("fixtures/infer/unknown-commands.md");
+    let defrag = step(&v, |s| s["code"].as_str().unwrap().contains("etcdctl defrag"));
+    assert_eq!(defrag["risk"], "write");
+    assert!(defrag["risk_reason"].as_str().unwrap().contains("not known to be read-only"), "{defrag}");
+    let curl = step(&v, |s| s["kind"] == "http");
+    assert_eq!(curl["http"]["shell_reason"], "a header or the body is built by the shell");
+    let filler = step(&v, |s| s["code"] == "./drain.sh etcd-2");
+    assert_eq!(filler["title"], "Mitigation");
+}

@@ -78,6 +78,27 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // Where the time goes: the SQL steps alone, classified (sqlparser, as the design requires)
+    // and just parsed, next to pulldown-cmark over all the bytes.
+    let sql: Vec<String> = files
+        .iter()
+        .flat_map(|(name, text)| runbook_core::compile(runbook_core::Source::new(name.clone(), text.clone())).graph.steps)
+        .filter(|s| s.kind == runbook_core::StepKind::Sql)
+        .map(|s| runbook_core::build::neutralize(&s.code, &s.placeholders))
+        .collect();
+    let mut group = c.benchmark_group("corpus-sql-steps");
+    group.throughput(Throughput::Bytes(bytes as u64));
+    group.bench_function(format!("sqlparser parse_sql of the {} sql steps", sql.len()), |b| {
+        b.iter(|| {
+            let dialect = sqlparser::dialect::PostgreSqlDialect {};
+            sql.iter().filter(|s| sqlparser::parser::Parser::parse_sql(&dialect, s).is_ok()).count()
+        })
+    });
+    group.bench_function(format!("classify_sql of the {} sql steps", sql.len()), |b| {
+        b.iter(|| sql.iter().map(|s| black_box(runbook_core::risk::classify_sql(s)).risk as usize).sum::<usize>())
+    });
+    group.finish();
 }
 
 criterion_group!(benches, bench);

@@ -682,7 +682,52 @@ impl Builder<'_> {
             }
             return Vec::new();
         }
-        let sb = shell::read_block(text);
+        let session = matches!(lang.as_str(), "console" | "shell-session" | "shellsession" | "terminal" | "bash-session" | "sh-session");
+        let mut sb = if session { shell::read_session(text, &|w| is_known_command(w)) } else { shell::read_block(text) };
+        // Loops, conditionals and functions span lines: such a block runs as one script.
+        let compound = sb.commands.iter().any(|c| {
+            let first = c.text.split_whitespace().next().unwrap_or("");
+            matches!(first, "for" | "while" | "until" | "if" | "case" | "function" | "do" | "done" | "then" | "fi" | "esac" | "{" | "}")
+                || c.text.contains("() {")
+        });
+        // Without prompts, log lines, settings, tables and queries pasted into a shell block are
+        // output: from the first such line on, only a known command is a command again.
+        let mut split_output = false;
+        if !sb.had_prompts && !compound {
+            let (mut in_output, mut in_sql) = (false, false);
+            let mut output = Vec::new();
+            sb.commands.retain(|c| {
+                // An SQL statement runs over lines (`WHERE …`) until its `;`.
+                let continues_sql = in_sql;
+                let is_sql = continues_sql || command_kind(&c.text) == StepKind::Sql;
+                in_sql = is_sql && !c.text.trim_end().ends_with(';');
+                in_output = if is_sql {
+                    false
+                } else if in_output {
+                    !is_known_command(&c.text)
+                } else {
+                    is_output_line(&c.text)
+                };
+                if in_output {
+                    output.push(c.text.clone());
+                }
+                !in_output
+            });
+            if !output.is_empty() {
+                split_output = true;
+                if sb.commands.is_empty() {
+                    // A metrics query: the operator runs it in Prometheus or Grafana.
+                    if output.iter().any(|l| is_query_expression(l)) {
+                        let mut d =
+                            self.draft(StepKind::Manual, text.trim().to_owned(), shift_map(block, 0), lang_opt, span, section, list, index);
+                        d.risk = Classified { risk: Risk::Read, reason: "run the query in your metrics UI".into() };
+                        return vec![d];
+                    }
+                    return Vec::new();
+                }
+                sb.output.splice(0..0, output);
+            }
+        }
         if sb.commands.is_empty() {
             if !sb.comments.is_empty() {
                 return vec![self.comment_draft(text, block, span, section, list, index)];
@@ -690,12 +735,6 @@ impl Builder<'_> {
             return Vec::new();
         }
         let output = (!sb.output.is_empty()).then(|| sb.output.join("\n"));
-        // Loops, conditionals and functions span lines: such a block runs as one script.
-        let compound = sb.commands.iter().any(|c| {
-            let first = c.text.split_whitespace().next().unwrap_or("");
-            matches!(first, "for" | "while" | "until" | "if" | "case" | "function" | "do" | "done" | "then" | "fi" | "esac" | "{" | "}")
-                || c.text.contains("() {")
-        });
         if compound {
             let lead = text.len() - text.trim_start().len();
             let mut d = self.draft(StepKind::Shell, text.trim_start().to_owned(), Vec::new(), lang_opt, span, section, list, index);
@@ -731,7 +770,7 @@ impl Builder<'_> {
             i += 1;
         }
         // A plain shell block without prompts keeps its text whole (comments included).
-        if groups.len() == 1 && groups[0].0 == StepKind::Shell && !sb.had_prompts {
+        if groups.len() == 1 && groups[0].0 == StepKind::Shell && !sb.had_prompts && !split_output {
             let lead = text.len() - text.trim_start().len();
             let mut d = self.draft(StepKind::Shell, text.trim_start().to_owned(), Vec::new(), lang_opt, span, section, list, index);
             d.code_map = shift_map(block, lead);
@@ -1738,6 +1777,43 @@ fn is_known_command(line: &str) -> bool {
         || w.starts_with("/bin/")
         || w.starts_with("/sbin/")
         || w.starts_with("$(")
+}
+
+/// A line of a prompt-less shell block that cannot be a command: a log line (`I0428 02:23…`,
+/// `2024-05-01T…`), a setting (`interval = 30s`, `Status: Running`), a table header or message
+/// (`NAME  READY`, `Failed calling webhook`), prose (`--analyze-only that…`), a query (`rate(x[5m])`).
+fn is_output_line(cmd: &str) -> bool {
+    let line = cmd.lines().next().unwrap_or("").trim();
+    if is_known_command(line) || command_kind(line) == StepKind::Sql {
+        return false;
+    }
+    let mut words = line.split_whitespace();
+    let (Some(first), second) = (words.next(), words.next()) else {
+        return false;
+    };
+    let b = first.as_bytes();
+    // `notAfter=Aug  6 13:11:20 2025 GMT`: what would run after the "assignment" is a number.
+    let command = first_command_word(line);
+    let glog = b.len() == 5 && matches!(b[0], b'I' | b'W' | b'E' | b'F') && b[1..].iter().all(u8::is_ascii_digit);
+    b[0].is_ascii_digit()
+        || command.starts_with(|c: char| c.is_ascii_digit())
+        || glog
+        || matches!(second, Some("=" | ":" | "|"))
+        || (first.len() > 1 && first.ends_with(':') && !first.contains('/'))
+        || (b[0].is_ascii_uppercase() && !first.contains(['=', '/', '$']))
+        || (b[0] == b'-' && !first.contains('='))
+        || is_query_expression(first)
+}
+
+/// `rate(x[5m])`, `histogram_quantile(0.99, …`, `up{job="api"}`: PromQL, not shell.
+fn is_query_expression(text: &str) -> bool {
+    let first = text.split_whitespace().next().unwrap_or("");
+    let call = first.find('(').is_some_and(|i| i > 0 && first[..i].chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        && !first.ends_with("()");
+    let selector = first.find('{').is_some_and(|i| i > 0 && first[..i].chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'));
+    // A bare metric name on its own line: `node_filesystem_free_bytes`.
+    let metric = text.trim() == first && first.contains('_') && first.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
+    call || selector || (metric && !is_known_command(first))
 }
 
 fn looks_like_shell(text: &str) -> bool {

@@ -224,17 +224,80 @@ pub fn first_sentence(text: &str, max: usize) -> String {
         return s.to_owned();
     }
     let cut: String = s.chars().take(max.saturating_sub(1)).collect();
-    format!("{}…", cut.trim_end())
+    // Cut at a word boundary when there is one in the second half.
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > cut.len() / 2 => &cut[..i],
+        _ => cut.as_str(),
+    };
+    format!("{}…", cut.trim_end().trim_end_matches([',', ';', ':']))
 }
 
-/// A title from an introducing paragraph: its first sentence as plain text. Only the start of
-/// the paragraph is converted, which keeps long paragraphs cheap.
+/// A title from an introducing paragraph: the sentence that leads into the block (the last
+/// one when the paragraph ends with `:`, else the first), as plain text, without a dangling
+/// "via"/"with" and never a filler like "or" or "For example". Only part of a long paragraph is
+/// converted, which keeps it cheap.
 pub fn title_of(paragraph: &str) -> String {
-    let mut end = paragraph.find(". ").map_or(paragraph.len(), |i| i + 1).min(400);
-    while !paragraph.is_char_boundary(end) {
-        end -= 1;
+    let p = paragraph.trim_end();
+    let sentence = if p.ends_with(':') {
+        let mut start = p.len().saturating_sub(400);
+        while !p.is_char_boundary(start) {
+            start += 1;
+        }
+        let tail = plain_text(&p[start..]);
+        match tail.rfind(". ") {
+            Some(i) => tail[i + 2..].to_owned(),
+            None => tail,
+        }
+    } else {
+        let mut end = p.find(". ").map_or(p.len(), |i| i + 1).min(400);
+        while !p.is_char_boundary(end) {
+            end -= 1;
+        }
+        plain_text(&p[..end])
+    };
+    let title = first_sentence(&sentence, 100);
+    let mut title = title.trim_end_matches(':').trim_end();
+    // "Check pod logs via" (the command follows): the preposition dangles without it.
+    while let Some((head, last)) = title.rsplit_once(' ')
+        && head.contains(' ')
+        && matches!(
+            last.to_ascii_lowercase().as_str(),
+            "via"
+                | "with"
+                | "using"
+                | "in"
+                | "of"
+                | "by"
+                | "from"
+                | "to"
+                | "on"
+                | "at"
+                | "for"
+                | "or"
+                | "and"
+                | "the"
+                | "a"
+                | "an"
+                | "into"
+        )
+    {
+        title = head.trim_end_matches(',').trim_end();
     }
-    first_sentence(&plain_text(&paragraph[..end]), 120).trim_end_matches(':').trim_end().to_owned()
+    let filler = matches!(
+        title.to_ascii_lowercase().trim_end_matches(['.', ',']),
+        "or" | "and"
+            | "then"
+            | "also"
+            | "e.g"
+            | "eg"
+            | "example"
+            | "for example"
+            | "for instance"
+            | "alternatively"
+            | "or alternatively"
+            | "otherwise"
+    );
+    if filler { String::new() } else { title.to_owned() }
 }
 
 /// "This will return…", "Example output:", "Output:" — the block after it is output.

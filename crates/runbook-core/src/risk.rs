@@ -313,6 +313,7 @@ crate::word_set!(
         "purge",
         "remove",
         "rm",
+        "rmi",
         "uninstall",
         "evict",
         "wipe",
@@ -494,6 +495,25 @@ crate::word_set!(
     "flux",
     "glab",
     "gh",
+    "gitlab-rails",
+    "ocm",
+    "pip",
+    "pip3",
+    "gem",
+    "npm",
+    "bundle",
+    "perf",
+    "wal-g",
+    "pgbackrest",
+    "mc",
+    "s3cmd",
+    "rclone",
+    "eksctl",
+    "doctl",
+    "minikube",
+    "kind",
+    "sentry-cli",
+    "docker-machine",
 ]);
 
 /// Destructive commands that become harmless with these flags.
@@ -507,9 +527,86 @@ fn classify_simple_command(words: &[&str]) -> Classified {
     };
     let base = name.rsplit('/').next().unwrap_or(name).to_ascii_lowercase();
     let args = &words[at + 1..];
-    // Commands run elsewhere: `ssh host 'sudo rm x'`, `bash -c '…'`, `kubectl exec pod -- rm x`.
+    if SHELL_SYNTAX.contains(&base) {
+        return classified(Risk::Read, "shell syntax");
+    }
+    // Commands run elsewhere or by another program: `ssh host sudo rm x`, `bash -c '…'`,
+    // `kubectl exec pod -- rm x`, `xargs rm`. The inner command decides.
+    match base.as_str() {
+        "ssh" => {
+            // Options may follow the host (`ssh host -D 5000`); the command starts at the
+            // second word that is neither an option nor an option's value.
+            const VALUE_FLAGS: &[&str] =
+                &["-b", "-c", "-D", "-E", "-e", "-F", "-I", "-i", "-J", "-L", "-l", "-m", "-O", "-o", "-p", "-Q", "-R", "-S", "-W", "-w"];
+            let (mut i, mut host_seen) = (0, false);
+            while let Some(a) = args.get(i) {
+                if a.starts_with('-') {
+                    i += if VALUE_FLAGS.contains(a) { 2 } else { 1 };
+                } else if !host_seen {
+                    host_seen = true;
+                    i += 1;
+                } else {
+                    return classify_words(&args[i..]);
+                }
+            }
+            return classified(Risk::Read, "opens an `ssh` session");
+        }
+        "knife" => {
+            // `knife ssh QUERY COMMAND`: the query selects hosts, the command runs on them.
+            if let Some(i) = args.iter().position(|a| *a == "ssh") {
+                let rest = after_options(&args[i + 1..], &["-C", "-a", "-x", "-i", "-p", "-P", "-m", "--attribute", "--ssh-user"]);
+                if let Some(command) = rest.get(1) {
+                    return classify_words(std::slice::from_ref(command));
+                }
+            }
+        }
+        "bash" | "sh" | "zsh" | "dash" | "su" => {
+            if let Some(w) = args.windows(2).find(|w| w[0] == "-c") {
+                return classify_words(&[w[1]]);
+            }
+            if base != "su" && args.iter().any(|a| !a.starts_with('-')) {
+                return classified(Risk::Write, format!("`{base}` runs a script"));
+            }
+            return classified(Risk::Read, format!("opens a `{base}` shell"));
+        }
+        "xargs" | "watch" | "timeout" | "flock" | "stdbuf" | "ionice" | "chroot" | "nsenter" | "unbuffer" | "strace" | "envdir" => {
+            let value_flags: &[&str] = match base.as_str() {
+                "xargs" => &["-I", "-n", "-P", "-L", "-d", "-E", "-s", "-a", "--max-args", "--max-procs", "--delimiter"],
+                "watch" => &["-n", "--interval", "-d"],
+                "timeout" => &["-s", "-k", "--signal", "--kill-after"],
+                "strace" => &["-e", "-o", "-p", "-s"],
+                "ionice" => &["-c", "-n"],
+                "nsenter" => &["-t", "--target"],
+                _ => &[],
+            };
+            let mut rest = after_options(args, value_flags);
+            // `timeout 10 cmd`, `flock /tmp/lock cmd`, `chroot /host cmd`: one operand first.
+            if matches!(base.as_str(), "timeout" | "flock" | "chroot" | "envdir") && !rest.is_empty() {
+                rest = &rest[1..];
+            }
+            if !rest.is_empty() {
+                return classify_words(rest);
+            }
+            return classified(Risk::Read, format!("`{base}` without a command"));
+        }
+        "kubectl" | "oc" | "docker" | "podman" | "crictl" | "nerdctl" => {
+            // `kubectl exec pod -- df -h`: what runs in the container decides, not `exec`.
+            if let Some(dash) = args.iter().position(|a| *a == "--")
+                && args[..dash].iter().any(|a| matches!(*a, "exec" | "rsh" | "run" | "debug"))
+                && !args[dash + 1..].is_empty()
+            {
+                let inner = classify_words(&args[dash + 1..]);
+                return if args[..dash].iter().any(|a| matches!(*a, "run" | "debug")) {
+                    max(inner, own_risk(&base, &args[..dash]))
+                } else {
+                    inner
+                };
+            }
+        }
+        _ => {}
+    }
     let mut nested = classified(Risk::Read, "read-only command");
-    if matches!(base.as_str(), "ssh" | "bash" | "sh" | "su" | "knife" | "sudo" | "watch" | "xargs" | "timeout" | "nice") {
+    if matches!(base.as_str(), "sudo" | "knife") {
         for a in args.iter().filter(|a| a.contains(' ')) {
             nested = max(nested, classify_shell(a));
         }
@@ -519,14 +616,74 @@ fn classify_simple_command(words: &[&str]) -> Classified {
     {
         nested = max(nested, classify_simple_command(&args[dash + 1..]));
     }
-    if matches!(base.as_str(), "xargs" | "watch" | "timeout" | "nice" | "nohup") {
-        let rest: Vec<&str> = args.iter().copied().skip_while(|a| a.starts_with('-') || a.parse::<f64>().is_ok()).collect();
-        if !rest.is_empty() {
-            nested = max(nested, classify_simple_command(&rest));
-        }
-    }
     max(own_risk(&base, args), nested)
 }
+
+/// A command given as words, or as one quoted string (`watch 'kubectl get pods'`).
+fn classify_words(words: &[&str]) -> Classified {
+    match words {
+        [one] if one.contains([' ', ';', '|', '&', '\n']) => classify_shell(one),
+        _ => classify_simple_command(words),
+    }
+}
+
+/// The words after a command's options; `value_flags` take the next word as their value.
+fn after_options<'a, 'b>(args: &'a [&'b str], value_flags: &[&str]) -> &'a [&'b str] {
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        if *a == "--" {
+            return &args[i + 1..];
+        }
+        if !a.starts_with('-') || *a == "-" {
+            break;
+        }
+        i += if value_flags.contains(a) { 2 } else { 1 };
+    }
+    args.get(i..).unwrap_or(&[])
+}
+
+crate::word_set!(
+    /// Shell keywords and builtins that run nothing by themselves.
+    SHELL_SYNTAX = [
+        "for", "case", "esac", "done", "fi", "in", "}", ")", ";;", "function", "select", "cd", "pwd", "export", "set", "unset", "alias",
+        "true", "false", "test", "[", "[[", "sleep", "wait", "exit", "return", "read", "local", "declare", "typeset", "shift", "trap",
+        "clear", "history", "man", "type", "hash", "umask", "ulimit", "break", "continue", "let", "pushd", "popd", "dirs", "jobs", "fg",
+        "bg", "help", "#",
+    ]
+);
+
+crate::word_set!(
+    /// Subcommands that only look (`kubectl get`, `patronictl list`, `aws ec2 describe-instances`).
+    READ_VERBS = [
+        "get", "describe", "list", "ls", "show", "status", "logs", "log", "top", "version", "health", "healthcheck", "check", "info",
+        "inspect", "explain", "view", "diff", "history", "cat", "tail", "query", "search", "find", "ps", "images", "stats", "events",
+        "endpoints", "whoami", "can-i", "auth", "current-context", "get-contexts", "api-resources", "api-versions", "cluster-info",
+        "plan", "validate", "verify", "lint", "dump", "df", "du", "tree", "members", "topology", "show-config", "lookup", "ping",
+        "metrics", "summary", "report", "monitor", "tpstats", "cfstats", "ring", "is-active", "is-enabled", "is-failed", "list-units",
+        "list-timers", "console", "help", "whereis", "shortlog", "blame", "grep", "output", "state", "graph", "tasks", "members",
+        "read", "alarm", "quorum_status", "mon_status", "osd", "pg", "count", "keys", "scan", "slowlog", "head", "stat", "watch",
+        "proxy-status", "proxy-config", "analyze", "wait", "tail-logs", "backup-list", "port-forward", "rsh", "debug", "exec",
+        "dbconsole", "query_range", "catalog", "fsck", "rev-list", "rev-parse", "cat-file", "ls-tree", "ls-files", "count-objects",
+        "ssh", "freeze", "outdated", "stat", "record-info", "services", "nodes",
+    ]
+);
+
+crate::word_set!(
+    /// Commands that only read, though they look like something else or take a mode flag.
+    READERS_MORE = [
+        "lsblk", "blkid", "findmnt", "getent", "nproc", "lscpu", "lsmod", "lspci", "lsusb", "mpstat", "pidstat", "iotop", "iftop",
+        "nethogs", "ltrace", "nmap", "ncat", "pg_isready", "pg_controldata", "pg_lsclusters", "pg_config", "pg_top", "pg_activity",
+        "curl", "tree", "realpath", "readlink", "basename", "dirname", "seq", "strings", "hexdump", "xxd", "od", "bzcat", "xzcat",
+        "zless", "zmore", "last", "w", "who", "getenforce", "sestatus", "timedatectl", "hostnamectl", "loginctl", "systemd-analyze",
+        "ethtool", "iperf", "iperf3", "arp", "route", "nstat", "conntrack", "numastat", "smartctl", "nvidia-smi", "sensors",
+        "lsof", "fuser", "pstree", "pgrep", "time", "tput", "jo", "gron", "bc", "expr", "python-json", "vegeta", "ab", "hey", "k6",
+        "mtr", "tracepath", "whois", "getfacl", "namei", "id", "groups", "locale", "ldd", "objdump", "readelf", "file", "cmp",
+        "comm", "join", "paste", "fold", "fmt", "nl", "rev", "tac", "shuf", "split", "csplit", "expand", "unexpand", "sum",
+        "cksum", "sha1sum", "sha512sum", "b2sum", "iconv", "envsubst", "yes", "kubectx", "kubens", "stern", "k9s", "promtool",
+        "amtool", "logcli", "jsonnet", "jb", "yamllint", "shellcheck", "dstat", "atop", "glances", "btop", "ioping", "fio-plot",
+        "wireshark", "tshark", "pidof", "role", "slowlog", "dbsize", "info",
+    ]
+);
 
 fn own_risk(base: &str, args: &[&str]) -> Classified {
     if is_dry_run(args) {
@@ -582,20 +739,27 @@ fn own_risk(base: &str, args: &[&str]) -> Classified {
             let c = classify_sql(sql);
             return classified(c.risk, format!("{base} -c: {}", c.reason));
         }
+        if args.iter().any(|a| matches!(*a, "-f" | "--file") || a.starts_with("--file=")) {
+            return classified(Risk::Write, format!("`{base} -f` runs a SQL file nobody has read here"));
+        }
         return classified(Risk::Read, format!("`{base}` session"));
     }
     if base == "redis-cli" {
         for a in args.iter().filter(|a| !a.starts_with('-')) {
             let v = a.to_ascii_lowercase();
-            if matches!(v.as_str(), "flushall" | "flushdb" | "del" | "unlink" | "shutdown") {
+            if matches!(v.as_str(), "flushall" | "flushdb" | "del" | "unlink" | "shutdown" | "failover") {
                 return classified(Risk::Destructive, format!("redis {}", v.to_ascii_uppercase()));
             }
-            if matches!(v.as_str(), "set" | "config" | "expire" | "hset" | "lpush" | "rpush" | "sadd") {
+            if matches!(v.as_str(), "set" | "config" | "expire" | "hset" | "lpush" | "rpush" | "sadd" | "debug") {
                 return classified(Risk::Write, format!("redis {}", v.to_ascii_uppercase()));
             }
         }
+        return classified(Risk::Read, "redis read command");
     }
-    if READERS.contains(base) {
+    if let Some(c) = mode_dependent(base, args) {
+        return c;
+    }
+    if READERS.contains(base) || READERS_MORE.contains(base) {
         return classified(Risk::Read, "read-only command");
     }
     if WRITE_COMMANDS.contains(base) {
@@ -672,7 +836,123 @@ fn own_risk(base: &str, args: &[&str]) -> Classified {
     if args.iter().any(|a| a.eq_ignore_ascii_case("-XDELETE") || a.eq_ignore_ascii_case("--request=DELETE")) {
         return classified(Risk::Destructive, "HTTP DELETE");
     }
-    out
+    if out.risk > Risk::Read {
+        return out;
+    }
+    // Nothing says this command only reads: when in doubt, riskier. A tool with subcommands
+    // reads when one of its first words is a read verb (`etcdctl endpoint status`); any other
+    // command is unknown (`etcdctl defrag`, `./drain.sh`, `consul maint -enable`).
+    let is_read_verb = |w: &&str| {
+        let v = w.to_ascii_lowercase();
+        let v = v.rsplit(':').next().unwrap_or(&v);
+        READ_VERBS.contains(v) || v.split(['-', '_']).next().is_some_and(|first| READ_VERBS.contains(first))
+    };
+    if SUBCOMMAND_TOOLS.contains(base) && (words.is_empty() || words.iter().take(limit).any(is_read_verb)) {
+        return out;
+    }
+    // Tools that take their action as a flag: `kafka-topics.sh --describe`, `… --delete`.
+    let flag_verbs: Vec<&str> = args.iter().filter_map(|a| a.strip_prefix("--")).map(|f| f.split('=').next().unwrap_or(f)).collect();
+    if let Some(f) = flag_verbs.iter().find(|f| DESTRUCTIVE_VERBS.contains(f)) {
+        return classified(Risk::Destructive, format!("`{base} --{f}`"));
+    }
+    if let Some(f) = flag_verbs.iter().find(|f| WRITE_VERBS.contains(f) || matches!(**f, "alter" | "execute" | "reset-offsets")) {
+        return classified(Risk::Write, format!("`{base} --{f}`"));
+    }
+    if flag_verbs.iter().any(|f| READ_VERBS.contains(f)) {
+        return out;
+    }
+    if args.iter().any(|a| matches!(*a, "--help" | "-h" | "-help" | "--version" | "-V" | "help" | "version")) {
+        return classified(Risk::Read, "help or version");
+    }
+    let what = match words.first() {
+        Some(sub) if SUBCOMMAND_TOOLS.contains(base) => format!("`{base} {sub}`"),
+        _ => format!("`{base}`"),
+    };
+    classified(Risk::Write, format!("{what} is not known to be read-only"))
+}
+
+/// Commands whose risk depends on a flag or an operand: `sysctl -w`, `iptables -F`, `sed -i`.
+fn mode_dependent(base: &str, args: &[&str]) -> Option<Classified> {
+    let has = |f: &[&str]| args.iter().any(|a| f.contains(a));
+    let short_flag = |c: char| args.iter().any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains(c));
+    let write = |why: &str| Some(classified(Risk::Write, why.to_owned()));
+    let read = || Some(classified(Risk::Read, "read-only command"));
+    match base {
+        "sysctl" => {
+            if short_flag('w') || args.iter().any(|a| a.contains('=')) {
+                write("`sysctl -w` changes a kernel setting")
+            } else {
+                read()
+            }
+        }
+        "iptables" | "ip6tables" | "nft" => {
+            if short_flag('L') || short_flag('S') || has(&["--list", "list", "--list-rules"]) {
+                read()
+            } else {
+                write("changes firewall rules")
+            }
+        }
+        "ip" => {
+            if has(&["add", "del", "delete", "set", "flush", "change", "replace", "append"]) {
+                write("`ip` changes network settings")
+            } else {
+                read()
+            }
+        }
+        "mount" => {
+            if args.iter().all(|a| a.starts_with('-') && !a.starts_with("-o")) {
+                read()
+            } else {
+                write("`mount` mounts a filesystem")
+            }
+        }
+        "find" => {
+            if let Some(i) = args.iter().position(|a| matches!(*a, "-exec" | "-execdir" | "-ok")) {
+                let end = args[i + 1..].iter().position(|a| matches!(*a, ";" | "\\;" | "+")).map_or(args.len(), |e| i + 1 + e);
+                let inner = classify_simple_command(&args[i + 1..end]);
+                return Some(if inner.risk > Risk::Read {
+                    classified(inner.risk, format!("`find -exec` {}", inner.reason))
+                } else {
+                    inner
+                });
+            }
+            read()
+        }
+        "sed" => {
+            if args.iter().any(|a| a.starts_with("-i") || a.starts_with("--in-place")) {
+                write("`sed -i` edits a file in place")
+            } else {
+                read()
+            }
+        }
+        // Redis commands typed at a `redis-cli` prompt.
+        "config" if args.first().is_some_and(|a| a.eq_ignore_ascii_case("get")) => read(),
+        "tar" => {
+            if short_flag('t') || has(&["--list"]) {
+                read()
+            } else {
+                write("`tar` writes files")
+            }
+        }
+        "wget" => {
+            if has(&["--spider", "-O-", "-qO-", "-O -"]) || args.windows(2).any(|w| w[0] == "-O" && w[1] == "-") {
+                read()
+            } else {
+                write("`wget` downloads a file")
+            }
+        }
+        "tcpdump" => {
+            if short_flag('w') {
+                write("`tcpdump -w` writes a file")
+            } else {
+                read()
+            }
+        }
+        "vi" | "vim" | "nano" | "emacs" | "ed" | "visudo" | "crontab" if !has(&["-l"]) => write("edits a file"),
+        "crontab" => read(),
+        "sort" if has(&["-o"]) => write("`sort -o` writes a file"),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -750,5 +1030,45 @@ mod tests {
         sh("aws ec2 terminate-instances --instance-ids i-0a1b", Risk::Destructive);
         assert_eq!(classify_shell("kubectl --context search -n prod delete pod x").reason, "`kubectl delete`");
         sh("df -h /var/log # there's space\nrm -rf /var/log/old", Risk::Destructive);
+    }
+
+    #[test]
+    fn unknown_commands_are_not_read() {
+        // When in doubt, riskier: nothing says these only read.
+        sh("etcdctl defrag", Risk::Write);
+        sh("consul maint -enable -service=db-replica", Risk::Write);
+        sh("./drain_haproxy.sh fe-01", Risk::Write);
+        sh("iptables -F", Risk::Write);
+        sh("sysctl -w vm.swappiness=10", Risk::Write);
+        sh("psql -f fix.sql", Risk::Write);
+        sh("bash repair.sh", Risk::Write);
+        // Wrappers and remote commands: the inner command decides.
+        sh("sudo -u postgres touch /var/lib/x", Risk::Write);
+        sh("ssh db1 sudo rm /var/tmp/x", Risk::Destructive);
+        sh("ssh -i key.pem db1", Risk::Read);
+        sh("podman images -q | xargs podman rmi", Risk::Destructive);
+        sh("ls | xargs -I {} kubectl delete pod {}", Risk::Destructive);
+        sh("for p in a b; do kubectl delete pod $p; done", Risk::Destructive);
+        sh("watch -n 5 'kubectl get pods'", Risk::Read);
+        sh("timeout 10 kubectl get pods", Risk::Read);
+        sh("oc exec pod-1 -- df -h", Risk::Read);
+        sh("kubectl exec -it pod-1 -- bash", Risk::Read);
+        sh("find /var/log -name '*.gz' -exec rm {} \\;", Risk::Destructive);
+        sh("find /var/log -name '*.gz'", Risk::Read);
+        sh("knife ssh 'role:db AND env:prod' 'sudo gitlab-ctl status'", Risk::Read);
+        // Known readers stay read.
+        sh("etcdctl endpoint status --cluster -w table", Risk::Read);
+        sh("patronictl list", Risk::Read);
+        sh("aws ec2 describe-instances", Risk::Read);
+        sh("sysctl -a | grep swappiness", Risk::Read);
+        sh("iptables -nvL", Risk::Read);
+        sh("lsblk", Risk::Read);
+        sh("cd /var/log && ls", Risk::Read);
+        sh("export PGHOST=db1", Risk::Read);
+        sh("redis-cli info replication", Risk::Read);
+        sh("systemctl status nginx", Risk::Read);
+        sh("kafka-consumer-groups.sh --bootstrap-server k:9092 --describe --group billing", Risk::Read);
+        sh("kafka-consumer-groups.sh --bootstrap-server k:9092 --reset-offsets --group billing", Risk::Write);
+        sh("kafka-topics.sh --bootstrap-server k:9092 --delete --topic t", Risk::Destructive);
     }
 }

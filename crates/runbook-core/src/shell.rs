@@ -27,8 +27,21 @@ pub struct ShellBlock {
 }
 
 pub fn read_block(text: &str) -> ShellBlock {
+    read_session(text, &|_| false)
+}
+
+/// Reads a terminal session (`console` blocks): there `# systemctl reboot` is root's prompt,
+/// not a comment, when `is_command` knows the word after it.
+pub fn read_session(text: &str, is_command: &dyn Fn(&str) -> bool) -> ShellBlock {
     let mut out = ShellBlock::default();
     let lines: Vec<(usize, &str)> = line_offsets(text).collect();
+    fn root_or_prompt<'a>(line: &'a str, is_command: &dyn Fn(&str) -> bool) -> Option<&'a str> {
+        strip_prompt(line).or_else(|| {
+            let rest = line.trim_start().strip_prefix("# ")?;
+            is_command(rest.split_whitespace().next()?).then_some(rest)
+        })
+    }
+    let strip_prompt = |line| root_or_prompt(line, is_command);
     out.had_prompts = lines.iter().any(|(_, l)| strip_prompt(l).is_some());
     let mut i = 0;
     while i < lines.len() {
@@ -147,15 +160,22 @@ pub fn strip_prompt(line: &str) -> Option<&str> {
         && prefix.len() > 1
         && (prefix.contains('@') || prefix.contains(':') || prefix.starts_with('[') || prefix.starts_with('('))
         && !prefix.contains("://");
-    if is_prompt {
+    // `sh-5.1# cmd`, `bash-4.4$ cmd`: a shell's own prompt (in `oc debug` sessions).
+    let shell_version = matches!(last, '$' | '#')
+        && prefix[..prefix.len() - 1].split_once('-').is_some_and(|(sh, v)| {
+            matches!(sh, "sh" | "bash" | "zsh" | "ksh") && !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == '.')
+        });
+    if is_prompt || shell_version {
         return Some(t[end..].trim_start());
     }
-    // `patroni-01-db-gstg $ cmd`, `chef-repo % cmd`: a host name, then the prompt sign.
-    let mut parts = t.splitn(3, ' ');
-    if let (Some(host), Some(sign), Some(rest)) = (parts.next(), parts.next(), parts.next()) {
-        let hostlike = host.len() > 2 && host.contains(['-', '.']) && host.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c));
-        if hostlike && matches!(sign, "$" | "%") && !rest.is_empty() {
-            return Some(rest.trim_start());
+    // `patroni-01-db-gstg $ cmd`, `workstation     $ cmd`: a host name, then the prompt sign.
+    let host = prefix;
+    let after = t[end..].trim_start();
+    if let Some(rest) = after.strip_prefix("$ ").or_else(|| after.strip_prefix("% ")) {
+        let hostlike = host.len() > 2 && host.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-._".contains(c));
+        let rest = rest.trim_start();
+        if hostlike && rest.starts_with(|c: char| c.is_ascii_lowercase() || "./~".contains(c)) {
+            return Some(rest);
         }
     }
     None
@@ -355,7 +375,10 @@ pub fn simple_commands(tokens: &[Token]) -> Vec<(Vec<&str>, Option<&str>)> {
                     current.push(w);
                 }
             }
-            Token::Op(op) if op.contains('>') || op.contains('<') => skip_next = !op.contains('&'),
+            // `> file` and `>& file` name a file; `2>&1` is complete by itself.
+            Token::Op(op) if op.contains('>') || op.contains('<') => {
+                skip_next = !(op.contains('&') && op.ends_with(|c: char| c.is_ascii_digit()));
+            }
             Token::Op(op) => {
                 out.push((std::mem::take(&mut current), Some(op.as_str())));
             }
@@ -368,15 +391,33 @@ pub fn simple_commands(tokens: &[Token]) -> Vec<(Vec<&str>, Option<&str>)> {
     out
 }
 
-/// The command name after `sudo`, `env X=Y`, `time`, `nohup` and variable assignments.
+/// The command name after `sudo -u USER`, `env X=Y`, `time`, `nohup`, shell keywords (`do`,
+/// `then`) and variable assignments.
 pub fn command_name<'a>(words: &[&'a str]) -> Option<(usize, &'a str)> {
     let mut i = 0;
+    // The wrapper whose options are being skipped, so `sudo -u postgres psql` finds `psql`.
+    let mut wrapper = "";
     while i < words.len() {
         let w = words[i];
         let is_assignment =
             w.split_once('=').is_some_and(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-        if matches!(w, "sudo" | "env" | "time" | "nohup" | "exec" | "command" | "nice") || is_assignment || (w.starts_with('-') && i > 0) {
+        if matches!(w, "sudo" | "env" | "time" | "nohup" | "exec" | "command" | "nice" | "doas") {
+            wrapper = w;
             i += 1;
+            continue;
+        }
+        if matches!(w, "do" | "then" | "else" | "elif" | "if" | "while" | "until" | "!" | "{" | "(") || is_assignment {
+            i += 1;
+            continue;
+        }
+        if w.starts_with('-') && i > 0 {
+            let takes_value = match wrapper {
+                "sudo" | "doas" => matches!(w, "-u" | "-g" | "-U" | "-C" | "-D" | "-h" | "-p" | "-r" | "-t" | "-T"),
+                "env" => matches!(w, "-u" | "-C" | "-S"),
+                "nice" => w == "-n",
+                _ => false,
+            };
+            i += if takes_value { 2 } else { 1 };
             continue;
         }
         return Some((i, w));
@@ -529,8 +570,13 @@ pub fn parse_curl(cmd: &str) -> Option<HttpRequest> {
     }) {
         return None;
     }
-    if req.url.contains("$(") || req.url.contains('`') {
+    let substituted = |v: &str| v.contains("$(") || v.contains('`');
+    if substituted(&req.url) {
         req.shell_reason.get_or_insert("the URL is built by the shell".into());
+    }
+    // `-H "Authorization: Bearer $(oc whoami -t)"`: only the shell can fill that in.
+    if req.headers.iter().any(|(_, v)| substituted(v)) || req.body.as_deref().is_some_and(substituted) {
+        req.shell_reason.get_or_insert("a header or the body is built by the shell".into());
     }
     // `curl … | jq FILTER` runs natively; a longer pipeline or list runs through bash.
     if let Some((jq_words, _)) = commands.get(1).filter(|(w, _)| w.first() == Some(&"jq")).filter(|_| commands[0].1 == Some("|")) {
@@ -548,6 +594,18 @@ pub fn parse_curl(cmd: &str) -> Option<HttpRequest> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shell_and_host_prompts() {
+        assert_eq!(strip_prompt("sh-5.1# cat /etc/hosts"), Some("cat /etc/hosts"));
+        assert_eq!(strip_prompt("bash-4.4$ ls"), Some("ls"));
+        assert_eq!(strip_prompt("workstation        $ knife ssh x"), Some("knife ssh x"));
+        assert_eq!(strip_prompt("patroni-01-db-gstg $ sudo gitlab-ctl status"), Some("sudo gitlab-ctl status"));
+        assert_eq!(strip_prompt("The total $ 5 was"), None);
+        let b = read_session("# systemctl reboot\n# a comment\n", &|w| w == "systemctl");
+        assert_eq!(b.commands.len(), 1);
+        assert_eq!(b.commands[0].text, "systemctl reboot");
+    }
 
     #[test]
     fn prompts_and_output() {
@@ -587,6 +645,8 @@ mod tests {
         assert_eq!(req.ignored_flags, ["-s", "-S"]);
         assert_eq!(parse_curl("curl -XDELETE http://h/i").unwrap().method, "DELETE");
         assert!(parse_curl("kubectl get pods").is_none());
+        let req = parse_curl(r#"curl -k -H "Authorization: Bearer $(oc whoami -t)" https://prom/api/v1/targets"#).unwrap();
+        assert_eq!(req.shell_reason.as_deref(), Some("a header or the body is built by the shell"));
     }
 
     #[test]
