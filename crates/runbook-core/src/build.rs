@@ -425,6 +425,8 @@ impl Builder<'_> {
                 continue;
             }
             let title = prose::first_sentence(&plain, 120);
+            // "If the pod is in CrashLoopBackOff, run `kubectl delete pod …`": an alternative.
+            let condition = infer::condition_sentence(text);
             let mut found = false;
             for (code, at) in inline_code(text) {
                 let kind = if looks_like_sql(code) {
@@ -438,6 +440,8 @@ impl Builder<'_> {
                 // The item's words before the command: "Raise the limit for now".
                 let before = text[..at.min(text.len())].trim_end_matches(['`', ' ', ':']);
                 d.title = if before.len() > 3 { prose::first_sentence(&prose::plain_text(before), 120) } else { title.clone() };
+                // The condition is the words before the command, not the command itself.
+                d.condition = condition.as_ref().and_then(|_| infer::condition_sentence(before)).or_else(|| condition.clone());
                 added.push(d);
                 found = true;
             }
@@ -451,6 +455,7 @@ impl Builder<'_> {
                 let code = if full.len() > 1 { full.join("\n") } else { plain.clone() };
                 let mut d = self.draft(StepKind::Manual, code, vec![(0, text_start)], None, node.span, node.section, node.list, index);
                 d.title = title;
+                d.condition = condition;
                 added.push(d);
             }
         }

@@ -212,12 +212,6 @@ pub(crate) fn branches(
             prev_of[n] = Some(p);
         }
     }
-    let mut prev_of: Vec<Option<usize>> = vec![None; drafts.len()];
-    for (p, n) in next_in_problem.iter().enumerate() {
-        if let Some(n) = *n {
-            prev_of[n] = Some(p);
-        }
-    }
     // "If …" before a step: the step before it asks whether the condition holds. Consecutive
     // conditions ("If A …", "If B …", "Otherwise …") are alternatives of one decision; an
     // alternative is the steps of its list item, or the one step after its sentence.
