@@ -408,14 +408,41 @@ impl Builder<'_> {
             }
         }
         let with_drafts: HashSet<usize> = self.drafts.iter().filter_map(|d| d.list.item).collect();
+        // Numbered lists outside role sections, each as (first item, how many of its items hold a
+        // command): a list with two or more is a procedure, all of whose items are steps.
+        let mut procedure_of: HashMap<usize, usize> = HashMap::new();
+        let mut commands_in: HashMap<usize, usize> = HashMap::new();
+        let mut current: Option<(usize, Option<usize>, u64)> = None;
+        for (index, node) in doc.nodes.iter().enumerate() {
+            let (Some(item), Some(number), NodeKind::ItemStart, 1) = (node.list.item, node.list.number, &node.kind, node.list.depth) else {
+                continue;
+            };
+            if roles.get(index).copied().flatten().is_some() {
+                continue;
+            }
+            let first = match current {
+                Some((first, section, last)) if section == node.section && number == last + 1 => first,
+                _ => item,
+            };
+            current = Some((first, node.section, number));
+            procedure_of.insert(item, first);
+            let (text, _) = item_lead_text(&self.source.text, node.span);
+            if with_drafts.contains(&item) || inline_code(text).iter().any(|(c, _)| is_step_code(c)) {
+                *commands_in.entry(first).or_default() += 1;
+            }
+        }
         let mut added = Vec::new();
         for (index, node) in doc.nodes.iter().enumerate() {
             if !matches!(node.kind, NodeKind::ItemStart) || node.list.depth != 1 {
                 continue;
             }
             let Some(item) = node.list.item else { continue };
-            if with_drafts.contains(&item)
-                || !matches!(roles.get(index).copied().flatten(), Some(Role::Diagnosis | Role::Resolution | Role::Verification))
+            let role = roles.get(index).copied().flatten();
+            // A numbered procedure outside any role section (`1. Stop the service: `…``) is
+            // steps too, but only its items that hold a command.
+            let commands = procedure_of.get(&item).and_then(|first| commands_in.get(first)).copied().unwrap_or(0);
+            let procedure = role.is_none() && commands >= 1;
+            if with_drafts.contains(&item) || !(procedure || matches!(role, Some(Role::Diagnosis | Role::Resolution | Role::Verification)))
             {
                 continue;
             }
@@ -429,13 +456,10 @@ impl Builder<'_> {
             let condition = infer::condition_sentence(text);
             let mut found = false;
             for (code, at) in inline_code(text) {
-                let kind = if looks_like_sql(code) {
-                    StepKind::Sql
-                } else if is_known_command(code) && code.contains(' ') {
-                    command_kind(code)
-                } else {
+                if !is_step_code(code) {
                     continue;
-                };
+                }
+                let kind = if looks_like_sql(code) { StepKind::Sql } else { command_kind(code) };
                 let mut d = self.draft(kind, code.to_owned(), vec![(0, text_start + at)], None, node.span, node.section, node.list, index);
                 // The item's words before the command: "Raise the limit for now".
                 let before = text[..at.min(text.len())].trim_end_matches(['`', ' ', ':']);
@@ -445,7 +469,8 @@ impl Builder<'_> {
                 added.push(d);
                 found = true;
             }
-            if !found {
+            // In a procedure with a single command, the other items are prose around it.
+            if !found && !(procedure && commands < 2) {
                 // The whole item, nested bullets included, is what the operator reads.
                 let full: Vec<String> = self.source.text[node.span.range()]
                     .lines()
@@ -883,6 +908,7 @@ impl Builder<'_> {
         }
 
         // Entry points, in order of their first step.
+        let body_severity = body_severities(self.source, doc);
         let mut entry_index: HashMap<Option<usize>, usize> = HashMap::new();
         for (i, d) in self.drafts.iter().enumerate() {
             let problem = d.section.and_then(|s| problems[s]);
@@ -893,7 +919,8 @@ impl Builder<'_> {
             let (title, severity, span, id) = match problem {
                 Some(h) => {
                     let heading = &doc.headings[h];
-                    let (title, severity) = (heading.display.clone(), heading.severity.clone());
+                    let severity = heading.severity.clone().or_else(|| body_severity.get(&h).cloned());
+                    let title = heading.display.clone();
                     // The slug without severity marks (`users-cannot-log-in`), unless another
                     // entry point already has it; then the unique anchor.
                     let id = if heading.slug.is_empty() || graph.entry_points.iter().any(|e| e.id == heading.slug) {
@@ -1757,18 +1784,12 @@ fn psql_prompt(line: &str) -> Option<&str> {
         .then(|| t[end + 1..].trim_start())
 }
 
+/// The command a line runs, after its prompt, `sudo -u USER`, `env` and assignments.
 fn first_command_word(line: &str) -> &str {
     let l = shell::strip_prompt(line).unwrap_or(line).trim_start();
-    let mut words = l.split_whitespace();
-    let mut w = words.next().unwrap_or("");
-    while w == "sudo"
-        || (w.contains('=')
-            && !w.starts_with('=')
-            && w.split('=').next().is_some_and(|k| k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')))
-    {
-        w = words.next().unwrap_or("");
-    }
-    w
+    // Only the first few words can hold the command name.
+    let words: Vec<&str> = l.split_whitespace().take(8).collect();
+    shell::command_name(&words).map_or("", |(_, w)| w)
 }
 
 fn is_known_command(line: &str) -> bool {
@@ -1956,6 +1977,42 @@ pub(crate) fn item_lead_text(text: &str, span: Span) -> (&str, usize) {
 }
 
 /// Inline code spans (`` `x` ``) in a piece of Markdown, with their offsets.
+/// `**Severity:** Warning`, `+ *Severity*: critical` right under a heading (before its first
+/// sub-heading): the severity of the problem the heading opens, when its title has none.
+fn body_severities(source: &Source, doc: &Document) -> HashMap<usize, String> {
+    let mut out = HashMap::new();
+    for n in &doc.nodes {
+        let Some(section) = n.section else { continue };
+        if !matches!(n.kind, NodeKind::Paragraph | NodeKind::ItemStart) || out.contains_key(&section) {
+            continue;
+        }
+        let raw = &source.text[n.span.range()];
+        let raw = raw.trim_start_matches(['-', '+', '*', '_', ' ']);
+        if !raw.get(..8).is_some_and(|w| w.eq_ignore_ascii_case("severity")) {
+            continue;
+        }
+        let head: String = raw.chars().take(60).collect();
+        let plain = prose::plain_text(&head);
+        let value = plain
+            .split_once(':')
+            .and_then(|(label, v)| label.trim().eq_ignore_ascii_case("severity").then_some(v))
+            .and_then(|v| v.split_whitespace().next())
+            .map(|v| v.trim_matches(|c: char| !c.is_ascii_alphanumeric()).to_ascii_lowercase());
+        if let Some(v) = value.filter(|v| {
+            matches!(v.as_str(), "critical" | "high" | "medium" | "low" | "warning" | "info" | "error" | "page" | "ticket" | "none")
+                || prose::is_priority(&v.to_ascii_uppercase())
+        }) {
+            out.insert(section, v);
+        }
+    }
+    out
+}
+
+/// Inline code that is worth running: SQL, or a known command with arguments.
+fn is_step_code(code: &str) -> bool {
+    looks_like_sql(code) || (is_known_command(code) && code.contains(' '))
+}
+
 fn inline_code(text: &str) -> Vec<(&str, usize)> {
     let mut out = Vec::new();
     let mut rest = 0;

@@ -169,7 +169,7 @@ pub fn split_severity(title: &str) -> (String, Option<String>) {
     (title, severity)
 }
 
-fn is_priority(w: &str) -> bool {
+pub(crate) fn is_priority(w: &str) -> bool {
     let rest = w.strip_prefix("SEV").or_else(|| w.strip_prefix('P'));
     match rest {
         Some(r) => {

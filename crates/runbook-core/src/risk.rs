@@ -37,6 +37,11 @@ const MUTATING_FUNCTIONS: &[(&str, Risk)] = &[
     ("setval", Risk::Write),
     ("nextval", Risk::Write),
     ("dblink_exec", Risk::Write),
+    ("pg_create_physical_replication_slot", Risk::Write),
+    ("pg_create_logical_replication_slot", Risk::Write),
+    ("pg_promote", Risk::Write),
+    ("pg_wal_replay_pause", Risk::Write),
+    ("pg_wal_replay_resume", Risk::Write),
 ];
 
 /// Classifies SQL text. Placeholders must already be replaced by something parseable.
@@ -861,7 +866,8 @@ fn own_risk(base: &str, args: &[&str]) -> Classified {
     if flag_verbs.iter().any(|f| READ_VERBS.contains(f)) {
         return out;
     }
-    if args.iter().any(|a| matches!(*a, "--help" | "-h" | "-help" | "--version" | "-V" | "help" | "version")) {
+    // `-h` alone asks for help; with other arguments it is often a host (`pg_basebackup -h db`).
+    if args.iter().any(|a| matches!(*a, "--help" | "-help" | "--version" | "help" | "version")) || matches!(args, ["-h" | "-V"]) {
         return classified(Risk::Read, "help or version");
     }
     let what = match words.first() {
@@ -1067,6 +1073,8 @@ mod tests {
         sh("export PGHOST=db1", Risk::Read);
         sh("redis-cli info replication", Risk::Read);
         sh("systemctl status nginx", Risk::Read);
+        sh("pg_basebackup -D /var/lib/postgresql/data -h db1 -R", Risk::Write);
+        sh("pg_basebackup --help", Risk::Read);
         sh("kafka-consumer-groups.sh --bootstrap-server k:9092 --describe --group billing", Risk::Read);
         sh("kafka-consumer-groups.sh --bootstrap-server k:9092 --reset-offsets --group billing", Risk::Write);
         sh("kafka-topics.sh --bootstrap-server k:9092 --delete --topic t", Risk::Destructive);
