@@ -470,7 +470,8 @@ impl Builder<'_> {
                 found = true;
             }
             // In a procedure with a single command, the other items are prose around it.
-            if !found && !(procedure && commands < 2) {
+            let prose_around_one_command = procedure && commands < 2;
+            if !found && !prose_around_one_command {
                 // The whole item, nested bullets included, is what the operator reads.
                 let full: Vec<String> = self.source.text[node.span.range()]
                     .lines()
