@@ -441,7 +441,10 @@ impl Builder<'_> {
             // A numbered procedure outside any role section (`1. Stop the service: `…``) is
             // steps too, but only its items that hold a command.
             let commands = procedure_of.get(&item).and_then(|first| commands_in.get(first)).copied().unwrap_or(0);
-            let procedure = role.is_none() && commands >= 1;
+            // Under a step heading (`## 2. Verify the graphs`) every item is part of the procedure.
+            let step_section = node.section.is_some_and(|h| is_step_heading(&doc.headings[h].title));
+            let commands = if step_section { commands.max(2) } else { commands };
+            let procedure = role.is_none() && (commands >= 1 || step_section);
             if with_drafts.contains(&item) || !(procedure || matches!(role, Some(Role::Diagnosis | Role::Resolution | Role::Verification)))
             {
                 continue;
@@ -1928,13 +1931,21 @@ fn is_bold_only(paragraph: &str) -> bool {
 }
 
 /// `**Diagnosis**`, `**Resolution:**`, `**How to investigate:** …`: a bold pseudo-heading.
+/// Also `How to **fix**:` (the verb alone in bold).
 fn pseudo_heading(paragraph: &str) -> Option<prose::Role> {
     let t = paragraph.trim_start();
+    let how_to = t.get(..7).is_some_and(|w| w.eq_ignore_ascii_case("how to "));
+    let t = if how_to { &t[7..] } else { t };
     let rest = t.strip_prefix("**").or_else(|| t.strip_prefix("__"))?;
     let end = rest.find("**").or_else(|| rest.find("__"))?;
     let inner = rest[..end].trim().trim_end_matches(':');
     if inner.len() > 40 {
         return None;
+    }
+    if how_to {
+        // Only the label itself: `How to **fix**:`, not a sentence that happens to start so.
+        let after = rest[end + 2..].trim_start_matches(':').trim();
+        return if after.is_empty() { prose::role(&format!("how to {inner}")) } else { None };
     }
     prose::role(inner)
 }
@@ -2050,20 +2061,30 @@ pub(crate) fn problem_headings(doc: &Document) -> Vec<Option<usize>> {
         }
     }
     let mut out: Vec<Option<usize>> = vec![None; n];
+    // The last problem opened at each level, for `## 1. Check …` siblings of `## The problem`.
+    let mut problem_at_level: [Option<usize>; 7] = [None; 7];
     for i in 0..n {
         let h = &doc.headings[i];
         let parent_problem = h.parent.and_then(|p| out[p]);
         let parent_is_role = h.parent.is_some_and(|p| roles[p].is_some());
+        let level = usize::from(h.level.min(6));
+        let sibling_problem = problem_at_level[level].filter(|&p| doc.headings[p].parent == h.parent);
         out[i] = if roles[i].is_some() {
             parent_problem
         } else if is_step_heading(&h.title) && h.parent.is_some() {
             parent_problem.or(h.parent)
+        } else if is_step_heading(&h.title) && sibling_problem.is_some() {
+            sibling_problem
         } else if parent_is_role && !has_role_child[i] && parent_problem.is_some() {
             // `### 1. Delete data` under `## Resolution`: an option of the problem above.
             parent_problem
         } else {
             Some(i)
         };
+        if out[i] == Some(i) {
+            problem_at_level[level] = Some(i);
+            problem_at_level[level + 1..].fill(None);
+        }
     }
     out
 }
@@ -2092,12 +2113,27 @@ fn id_base(doc: &Document, problems: &[Option<usize>], section: Option<usize>, r
     let Some(h) = section else { return "step".into() };
     let heading = &doc.headings[h];
     match problems[h] {
-        Some(p) if p != h => format!("{}-{}", doc.headings[p].slug, heading.slug),
+        Some(p) if p != h => format!("{}-{}", short_slug(&doc.headings[p].slug), short_slug(&heading.slug)),
         // A bold pseudo-heading (`**Diagnosis**`) under the problem heading names the role.
         _ => match role.filter(|_| heading.role.is_none()) {
-            Some(r) => format!("{}-{}", heading.slug, r.as_str()),
-            None => heading.slug.clone(),
+            Some(r) => format!("{}-{}", short_slug(&heading.slug), r.as_str()),
+            None => short_slug(&heading.slug).to_owned(),
         },
+    }
+}
+
+/// A slug cut to its first words (at most 40 bytes): ids stay readable when headings are sentences.
+fn short_slug(slug: &str) -> &str {
+    if slug.len() <= 40 {
+        return slug;
+    }
+    let mut end = 40;
+    while !slug.is_char_boundary(end) {
+        end -= 1;
+    }
+    match slug[..end].rfind('-') {
+        Some(i) if i > 10 => &slug[..i],
+        _ => &slug[..end],
     }
 }
 

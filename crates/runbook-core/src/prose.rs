@@ -32,8 +32,40 @@ impl Role {
 pub fn role(title: &str) -> Option<Role> {
     let t = title.trim().trim_end_matches(':').trim().to_ascii_lowercase();
     let t = t.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
-    let starts =
-        |words: &[&str]| words.iter().any(|w| t.strip_prefix(w).is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', ':'])));
+    // A verb names a role only on its own (`Verify`, `Fix:`); followed by an object it is a
+    // step heading (`Verify the forwarder configuration`, `Fix the permissions`). Nouns
+    // (`Troubleshooting the ingester`, `Resolution steps`) name a role either way.
+    const VERBS: &[&str] = &[
+        "diagnose",
+        "troubleshoot",
+        "investigate",
+        "identify",
+        "resolve",
+        "mitigate",
+        "remediate",
+        "fix",
+        "recover",
+        "prevent",
+        "escalate",
+        "verify",
+        "validate",
+        "confirm",
+        "rollback",
+    ];
+    // … except when the object is the outcome itself: `Verify the fix`, `Confirm recovery`.
+    let outcome = |rest: &str| {
+        let o = rest.trim().trim_start_matches("the ").trim_start_matches("that ");
+        ["fix", "resolution", "recovery", "mitigation", "solution", "result", "it work", "everything"].iter().any(|w| o.starts_with(w))
+    };
+    let starts = |words: &[&str]| {
+        words.iter().any(|w| {
+            t.strip_prefix(w).is_some_and(|rest| {
+                rest.is_empty()
+                    || rest.starts_with(':')
+                    || (rest.starts_with(' ') && ((!VERBS.contains(w) && !w.starts_with("how to")) || outcome(rest)))
+            })
+        })
+    };
     if starts(&["symptom", "symptoms", "meaning", "impact", "signs", "summary", "description", "what this alert means", "alert"]) {
         Some(Role::Symptoms)
     } else if starts(&[
@@ -205,6 +237,19 @@ pub fn plain_text(md: &str) -> String {
                 }
             }
             '[' => {}
+            // `<br>`, `<br />`: a line break in a table cell or list item.
+            '<' if {
+                let mut peek = chars.clone();
+                matches!((peek.next(), peek.next()), (Some('b' | 'B'), Some('r' | 'R')))
+            } =>
+            {
+                for n in chars.by_ref() {
+                    if n == '>' {
+                        break;
+                    }
+                }
+                out.push(' ');
+            }
             '\n' => out.push(' '),
             _ => out.push(c),
         }
@@ -218,7 +263,7 @@ pub fn plain_text(md: &str) -> String {
 
 /// The first sentence of a paragraph, cut to a readable length.
 pub fn first_sentence(text: &str, max: usize) -> String {
-    let end = text.find(". ").map_or(text.len(), |i| i + 1);
+    let end = sentence_end(text).map_or(text.len(), |i| i + 1);
     let s = text[..end].trim();
     if s.chars().count() <= max {
         return s.to_owned();
@@ -230,6 +275,19 @@ pub fn first_sentence(text: &str, max: usize) -> String {
         _ => cut.as_str(),
     };
     format!("{}…", cut.trim_end().trim_end_matches([',', ';', ':']))
+}
+
+/// Where the first sentence ends (its `.`), skipping "e.g. ", "i.e. ", "vs. ".
+fn sentence_end(text: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = text[from..].find(". ").map(|i| from + i) {
+        let word = text[..i].rsplit([' ', '(']).next().unwrap_or("").to_ascii_lowercase();
+        if !matches!(word.as_str(), "e.g" | "i.e" | "ie" | "eg" | "vs" | "cf" | "approx" | "no") {
+            return Some(i);
+        }
+        from = i + 2;
+    }
+    None
 }
 
 /// A title from an introducing paragraph: the sentence that leads into the block (the last
@@ -347,6 +405,12 @@ mod tests {
         assert_eq!(role("Solutions"), Some(Role::Resolution));
         assert_eq!(role("Users Cannot Log In"), None);
         assert_eq!(role("Fixtures"), None);
+        assert_eq!(role("Verify"), Some(Role::Verification));
+        assert_eq!(role("Verify ClusterLogForwarder Configuration"), None);
+        assert_eq!(role("Fix the permissions"), None);
+        assert_eq!(role("Verify the fix"), Some(Role::Verification));
+        assert_eq!(role("Troubleshooting the ingester"), Some(Role::Diagnosis));
+        assert_eq!(role("How to fix"), Some(Role::Resolution));
     }
 
     #[test]
@@ -363,6 +427,11 @@ mod tests {
     #[test]
     fn plain() {
         assert_eq!(plain_text("Check **the** `queue` in [Grafana](https://g/x)."), "Check the queue in Grafana.");
+        assert_eq!(plain_text("Scale up<br /> Scaling up lowers it"), "Scale up Scaling up lowers it");
+        assert_eq!(
+            first_sentence("Look for errors in the logs (ie. upload errors). Then retry.", 100),
+            "Look for errors in the logs (ie. upload errors)."
+        );
         assert!(introduces_output("This will return something like:"));
     }
 }
