@@ -362,8 +362,65 @@ impl Builder<'_> {
         }
         let roles = node_roles(self.source, doc);
         self.list_item_steps(&roles);
+        self.prose_only_sections();
         for d in &mut self.drafts {
             d.role = roles.get(d.node).copied().flatten();
+        }
+    }
+
+    /// A resolution or verification section written as prose only (or a diagnosis one, in a
+    /// problem that has steps elsewhere): one manual step holding its first paragraphs, so the
+    /// walk shows it instead of ending before it.
+    fn prose_only_sections(&mut self) {
+        use prose::Role;
+        let doc = self.doc;
+        let problems = problem_headings(doc);
+        let mut has_steps = vec![false; doc.headings.len()];
+        for d in &self.drafts {
+            let mut at = d.section;
+            while let Some(h) = at {
+                if has_steps[h] {
+                    break;
+                }
+                has_steps[h] = true;
+                at = doc.headings[h].parent;
+            }
+        }
+        let mut paragraphs: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (index, node) in doc.nodes.iter().enumerate() {
+            if let (NodeKind::Paragraph, Some(h), 0) = (&node.kind, node.section, node.list.depth) {
+                paragraphs.entry(h).or_default().push(index);
+            }
+        }
+        let mut added = Vec::new();
+        for (h, heading) in doc.headings.iter().enumerate() {
+            let Some(problem) = problems[h].filter(|&p| p != h) else { continue };
+            let wanted = match heading.role {
+                Some(Role::Resolution | Role::Verification) => true,
+                Some(Role::Diagnosis) => has_steps[problem],
+                _ => false,
+            };
+            if !wanted || has_steps[h] {
+                continue;
+            }
+            let Some(nodes) = paragraphs.get(&h) else { continue };
+            let texts: Vec<String> = nodes
+                .iter()
+                .take(3)
+                .map(|&n| prose::plain_text(&self.source.text[doc.nodes[n].span.range()]))
+                .filter(|t| t.len() > 20 && !t.ends_with(':'))
+                .collect();
+            let (Some(&first), false) = (nodes.first(), texts.is_empty()) else { continue };
+            let node = &doc.nodes[first];
+            let mut d =
+                self.draft(StepKind::Manual, texts.join("\n"), vec![(0, node.span.start)], None, node.span, Some(h), node.list, first);
+            d.title = prose::title_of(&self.source.text[node.span.range()]);
+            d.risk = Classified { risk: Risk::Read, reason: "manual instruction".into() };
+            added.push(d);
+        }
+        if !added.is_empty() {
+            self.drafts.extend(added);
+            self.drafts.sort_by_key(|d| d.node);
         }
     }
 
