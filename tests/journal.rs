@@ -294,3 +294,64 @@ fn stale_diagnosis_runs_again_before_the_decision() {
     assert_eq!(runs("login-unlock"), 1);
     assert_eq!(psql(&db, "SELECT locked_until IS NULL FROM users WHERE email = 'dr.patel@clinic.example'"), "t");
 }
+
+#[test]
+fn a_token_set_by_one_step_feeds_the_next_and_is_never_written() {
+    const SECRET: &str = "sk-captured-5e8d1b0a9f";
+    let http = HttpServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let journals = work.path().join("journals");
+    let record = work.path().join("recorded");
+    let log = work.path().join("runbook.log");
+    let md = work.path().join("token.md");
+    // The token comes from a file outside the work directory, as `oc whoami -t` would print it.
+    let vault = tempfile::tempdir().unwrap();
+    let token_file = vault.path().join("token");
+    std::fs::write(&token_file, SECRET).unwrap();
+    // No annotation: the first step sets TOKEN, the next two read it. Nobody passes TOKEN.
+    std::fs::write(
+        &md,
+        format!(
+            "# Token\n\n## Metrics look wrong\n\nGet a token:\n\n```bash\nTOKEN=$(cat {})\n```\n\nRead the metrics:\n\n```bash\ncurl -s https://clinic.example.com/api/metrics -H \"Authorization: Bearer $TOKEN\" | jq '.http'\n```\n\n```bash\necho \"token is $TOKEN\"\n```\n",
+            token_file.display()
+        ),
+    )
+    .unwrap();
+    let graph: Value = serde_json::from_str(&stdout(&runbook(&["graph", md.to_str().unwrap()]))).unwrap();
+    assert_eq!(graph["steps"][0]["captures"][0]["name"], "TOKEN", "{graph}");
+    let param = graph["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "TOKEN").unwrap();
+    assert_eq!(param["source"], "capture:TOKEN");
+    assert_eq!(param["secret"], true);
+
+    let mut args: Vec<String> = [
+        "run",
+        md.to_str().unwrap(),
+        "--journal-dir",
+        journals.to_str().unwrap(),
+        "--record",
+        record.to_str().unwrap(),
+        "-vv",
+        "--log-file",
+        log.to_str().unwrap(),
+        "--output",
+        "json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(http.target_args());
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = runbook_with(&refs, &[]);
+    // Nobody was asked for TOKEN: a non-interactive run would have stopped with exit 3.
+    assert_eq!(code(&out), 0, "{}\n{}", stdout(&out), stderr(&out));
+    assert!(!stdout(&out).contains(SECRET) && !stderr(&out).contains(SECRET));
+    assert!(http.requests().to_string().contains(&format!("Bearer {SECRET}")), "the captured token was sent");
+    let mut files = Vec::new();
+    all_files(work.path(), &mut files);
+    let written: Vec<_> = files.iter().filter(|f| f.file_name().is_some_and(|n| n != "token.md")).collect();
+    assert!(written.len() >= 3, "journal, scenario and log: {written:?}");
+    for f in written {
+        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
+        assert!(!text.contains(SECRET), "{} holds the secret", f.display());
+    }
+}

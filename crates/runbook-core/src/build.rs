@@ -1040,6 +1040,7 @@ impl Builder<'_> {
             }
         }
         self.check_capture_sources(&drafts, &captures);
+        shell_variable_captures(&mut graph, &drafts);
         self.edges(&mut graph, &drafts, &ids, &problems, &runs);
         graph
     }
@@ -1608,6 +1609,41 @@ fn declared_parameter(name: &str, spec: &annotation::ParamSpec, secrets: &HashSe
         source,
         secret,
         declared: true,
+    }
+}
+
+/// `TOKEN=$(oc whoami -t)` in one shell step and `$TOKEN` in a later step of the same problem:
+/// the first step captures the variable (`vars.TOKEN`, read back from bash when it ends) and
+/// the parameter takes its value from that capture instead of asking the operator.
+fn shell_variable_captures(graph: &mut Graph, drafts: &[Draft]) {
+    let mut assigned: HashMap<(Option<String>, String), usize> = HashMap::new();
+    let mut captured: Vec<(usize, String)> = Vec::new();
+    for (i, d) in drafts.iter().enumerate() {
+        if d.annotation.is_some() {
+            continue;
+        }
+        let problem = graph.steps[i].problem.clone();
+        for p in &d.placeholders {
+            if p.style == PlaceholderStyle::ShellVar
+                && let Some(&by) = assigned.get(&(problem.clone(), p.name.clone()))
+                && !captured.iter().any(|(s, n)| *s == by && *n == p.name)
+            {
+                captured.push((by, p.name.clone()));
+            }
+        }
+        if d.kind == StepKind::Shell {
+            let mut names = Vec::new();
+            placeholder::collect_assignments(&d.code, &mut names);
+            for name in names {
+                assigned.insert((problem.clone(), name), i);
+            }
+        }
+    }
+    for (step, name) in captured {
+        graph.steps[step].captures.push(Capture { name: name.clone(), expr: format!("vars.{name}") });
+        if let Some(p) = graph.parameters.iter_mut().find(|p| p.name == name && !p.declared) {
+            p.source = Some(format!("capture:{name}"));
+        }
     }
 }
 

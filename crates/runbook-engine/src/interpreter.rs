@@ -307,6 +307,11 @@ impl<'a> Interpreter<'a> {
         };
         for (k, v) in &captures {
             self.captures.insert(k.clone(), v.clone());
+            // A captured secret (`TOKEN=$(…)`) is masked from here on, starting with this record.
+            let secret = graph_param_secret(self.graph, k);
+            if secret && let Some(text) = v.as_str().filter(|t| !t.is_empty()) {
+                self.params.set_secret(k, text.to_owned());
+            }
         }
         let record = StepRecord { step: step.id.clone(), outcome, checks, captures, elapsed_ms };
         let secrets = self.params.secret_values().into_iter().map(str::to_owned).collect::<Vec<_>>();
@@ -420,7 +425,9 @@ impl<'a> Interpreter<'a> {
                     env.push((n.clone(), v.clone()));
                 }
             }
-            Request::Shell { code, env, timeout }
+            // Variables a later step reads (`vars.TOKEN` captures) are read back at exit.
+            let export = step.captures.iter().filter_map(|c| c.expr.strip_prefix("vars.")).map(str::to_owned).collect();
+            Request::Shell { code, env, export, timeout }
         };
         let request = match step.kind {
             StepKind::Sql => {
@@ -614,4 +621,9 @@ impl<'a> Interpreter<'a> {
     pub fn manual_done() -> ManualResult {
         ManualResult { done: true, note: None }
     }
+}
+
+/// Whether a captured name is a secret: the graph says so, or its name does.
+fn graph_param_secret(graph: &runbook_core::Graph, name: &str) -> bool {
+    graph.parameter(name).map_or_else(|| runbook_core::build::is_secret_name(name), |p| p.secret)
 }

@@ -51,6 +51,12 @@ impl ParamValues {
         self.values.insert(name.to_owned(), value);
     }
 
+    /// A secret value learnt while running (a captured token): masked everywhere from now on.
+    pub fn set_secret(&mut self, name: &str, value: String) {
+        self.secret.insert(name.to_owned());
+        self.values.insert(name.to_owned(), value);
+    }
+
     /// Marks every parameter the graph says is secret, and loads declared secrets from the
     /// environment or their file.
     pub fn load_secrets(&mut self, graph: &Graph) -> Result<(), StepError> {

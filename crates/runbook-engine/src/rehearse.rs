@@ -105,6 +105,9 @@ pub struct ShellFixture {
     pub stdout: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub stderr: String,
+    /// Variables the script left set that later steps read (`TOKEN=$(…)`).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub vars: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -201,7 +204,7 @@ impl Rehearsal {
             }
             Request::Shell { .. } => {
                 let s = f.shell.clone().unwrap_or_default();
-                Ok(Outcome::Shell(ShellResult { exit_code: s.exit_code, stdout: s.stdout, stderr: s.stderr }))
+                Ok(Outcome::Shell(ShellResult { exit_code: s.exit_code, stdout: s.stdout, stderr: s.stderr, vars: s.vars }))
             }
         }
     }
@@ -229,7 +232,8 @@ pub fn fixture_of(record: &StepRecord) -> Option<Fixture> {
             })
         }
         Ok(Outcome::Shell(s)) => {
-            f.shell = Some(ShellFixture { exit_code: s.exit_code, stdout: s.stdout.clone(), stderr: s.stderr.clone() })
+            f.shell =
+                Some(ShellFixture { exit_code: s.exit_code, stdout: s.stdout.clone(), stderr: s.stderr.clone(), vars: s.vars.clone() })
         }
         Ok(Outcome::Manual(_) | Outcome::Decision) => return None,
         Err(e) if e.kind == ErrorKind::Refused || e.kind == ErrorKind::NoFixture => return None,

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
@@ -48,6 +49,9 @@ pub struct ShellResult {
     pub exit_code: i32,
     pub stdout: String,
     pub stderr: String,
+    /// Variables the script set that later steps read (`TOKEN=$(…)`), as bash saw them at exit.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub vars: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -137,6 +141,7 @@ impl Outcome {
                 m.insert("exit_code".into(), r.exit_code.into());
                 m.insert("stdout".into(), r.stdout.clone().into());
                 m.insert("stderr".into(), r.stderr.clone().into());
+                m.insert("vars".into(), Value::Object(r.vars.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect()));
             }
             Outcome::Manual(r) => {
                 m.insert("done".into(), r.done.into());
@@ -189,7 +194,12 @@ impl StepRecord {
                 filtered: h.filtered.as_ref().map(v),
                 ..h.clone()
             })),
-            Ok(Outcome::Shell(s)) => Ok(Outcome::Shell(ShellResult { stdout: r(&s.stdout), stderr: r(&s.stderr), ..s.clone() })),
+            Ok(Outcome::Shell(s)) => Ok(Outcome::Shell(ShellResult {
+                exit_code: s.exit_code,
+                stdout: r(&s.stdout),
+                stderr: r(&s.stderr),
+                vars: s.vars.iter().map(|(k, x)| (k.clone(), r(x))).collect(),
+            })),
             Ok(Outcome::Manual(m)) => Ok(Outcome::Manual(ManualResult { note: m.note.as_deref().map(r), ..m.clone() })),
             Ok(Outcome::Decision) => Ok(Outcome::Decision),
             Err(e) => Err(StepError { message: r(&e.message), statement: e.statement.as_deref().map(r), ..e.clone() }),

@@ -113,7 +113,7 @@ impl Operator for TerminalOperator {
         };
         Ok(match choice {
             2 => Err(StepError::new(ErrorKind::Shell, if text.is_empty() { "failed (rehearsal)".to_owned() } else { text })),
-            _ => Ok(Outcome::Shell(ShellResult { exit_code: 0, stdout: text, stderr: String::new() })),
+            _ => Ok(Outcome::Shell(ShellResult { exit_code: 0, stdout: text, stderr: String::new(), vars: Default::default() })),
         })
     }
 

@@ -14,9 +14,25 @@ use std::time::Duration;
 /// What a step runs, values already bound.
 #[derive(Debug, Clone)]
 pub enum Request {
-    Sql { connection: String, url: String, values: HashMap<String, String>, read_only: bool, max_rows: usize, timeout: Duration },
-    Http { request: HttpRequest, timeout: Duration },
-    Shell { code: String, env: Vec<(String, String)>, timeout: Duration },
+    Sql {
+        connection: String,
+        url: String,
+        values: HashMap<String, String>,
+        read_only: bool,
+        max_rows: usize,
+        timeout: Duration,
+    },
+    Http {
+        request: HttpRequest,
+        timeout: Duration,
+    },
+    /// `export`: variables whose values at exit later steps need (see [`shell::run`]).
+    Shell {
+        code: String,
+        env: Vec<(String, String)>,
+        export: Vec<String>,
+        timeout: Duration,
+    },
 }
 
 pub type StepFuture<'a> = Pin<Box<dyn Future<Output = Result<Outcome, StepError>> + 'a>>;
@@ -49,7 +65,7 @@ impl Executor for Live {
                     sql::run(&db, sql::SqlRun { step, values: &values, read_only, max_rows, timeout }).await.map(Outcome::Sql)
                 }
                 Request::Http { request, timeout } => http::run(&request, timeout).await.map(Outcome::Http),
-                Request::Shell { code, env, timeout } => shell::run(&code, &env, timeout).await.map(Outcome::Shell),
+                Request::Shell { code, env, export, timeout } => shell::run(&code, &env, &export, timeout).await.map(Outcome::Shell),
             }
         })
     }

@@ -2,6 +2,7 @@
 //! the script through environment variables only (see `bind::bind_shell`).
 
 use crate::result::{ErrorKind, ShellResult, StepError};
+use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
@@ -9,13 +10,29 @@ use tokio::io::AsyncReadExt;
 /// Output kept per stream.
 const OUTPUT_LIMIT: usize = 1024 * 1024;
 
-pub async fn run(code: &str, env: &[(String, String)], timeout: Duration) -> Result<ShellResult, StepError> {
+/// Runs `code` in bash. The values of the variables named in `export` (identifiers only) are
+/// read back when bash exits, through a private file named in `RUNBOOK_VARS_FILE`: stdout stays
+/// the author's.
+pub async fn run(code: &str, env: &[(String, String)], export: &[String], timeout: Duration) -> Result<ShellResult, StepError> {
+    let export: Vec<&str> = export.iter().map(String::as_str).filter(|n| is_identifier(n)).collect();
+    let vars_file = if export.is_empty() { None } else { Some(VarsFile::create()?) };
+    let script = match &vars_file {
+        // An EXIT trap runs however the script ends (`exit 3`, `set -e`), and keeps its status.
+        Some(_) => format!(
+            "trap '__rb_s=$?; for __rb_v in {}; do printf \"%s=%s\\0\" \"$__rb_v\" \"${{!__rb_v-}}\"; done > \"$RUNBOOK_VARS_FILE\"; exit $__rb_s' EXIT\n{code}",
+            export.join(" ")
+        ),
+        None => code.to_owned(),
+    };
     let mut cmd = tokio::process::Command::new("bash");
-    cmd.arg("-c").arg(code).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+    cmd.arg("-c").arg(&script).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
     // Its own process group, so a timeout kills the whole pipeline, not just bash.
     cmd.process_group(0);
     for (k, v) in env {
         cmd.env(k, v);
+    }
+    if let Some(f) = &vars_file {
+        cmd.env("RUNBOOK_VARS_FILE", &f.path);
     }
     let mut child = cmd.spawn().map_err(|e| StepError::new(ErrorKind::Shell, format!("cannot start bash: {e}")))?;
     let pid = child.id();
@@ -44,6 +61,7 @@ pub async fn run(code: &str, env: &[(String, String)], timeout: Duration) -> Res
                 exit_code: status.code().unwrap_or(-1),
                 stdout: String::from_utf8_lossy(&out).into_owned(),
                 stderr: String::from_utf8_lossy(&err).into_owned(),
+                vars: vars_file.map(|f| f.read()).unwrap_or_default(),
             })
         }
         Err(_) => {
@@ -56,6 +74,47 @@ pub async fn run(code: &str, env: &[(String, String)], timeout: Duration) -> Res
     }
 }
 
+fn is_identifier(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A file only this user can read, removed when dropped (values may be secrets).
+struct VarsFile {
+    path: std::path::PathBuf,
+}
+
+impl VarsFile {
+    fn create() -> Result<Self, StepError> {
+        use std::os::unix::fs::OpenOptionsExt;
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("runbook-vars-{}-{n}", std::process::id()));
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| StepError::new(ErrorKind::Shell, format!("cannot create {}: {e}", path.display())))?;
+        Ok(VarsFile { path })
+    }
+
+    fn read(&self) -> BTreeMap<String, String> {
+        let bytes = std::fs::read(&self.path).unwrap_or_default();
+        String::from_utf8_lossy(&bytes)
+            .split('\0')
+            .filter_map(|entry| entry.split_once('='))
+            .filter(|(k, v)| is_identifier(k) && !v.is_empty())
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
+}
+
+impl Drop for VarsFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,7 +123,7 @@ mod tests {
     async fn timeout_kills_only_the_step() {
         // A bystander in another process group must survive the step's timeout.
         let mut bystander = std::process::Command::new("sleep").arg("30").spawn().expect("sleep runs");
-        let err = run("sleep 5 | cat", &[], Duration::from_millis(300)).await.expect_err("times out");
+        let err = run("sleep 5 | cat", &[], &[], Duration::from_millis(300)).await.expect_err("times out");
         assert!(matches!(err.kind, ErrorKind::Timeout));
         assert!(bystander.try_wait().expect("status").is_none(), "the bystander was killed");
         let _ = bystander.kill();
@@ -74,8 +133,23 @@ mod tests {
     #[tokio::test]
     async fn values_arrive_as_environment_not_code() {
         let env = vec![("RUNBOOK_PARAM_X".to_owned(), "$(echo pwned); `id`".to_owned())];
-        let r = run("printf '%s' \"${RUNBOOK_PARAM_X}\"", &env, Duration::from_secs(5)).await.expect("runs");
+        let r = run("printf '%s' \"${RUNBOOK_PARAM_X}\"", &env, &[], Duration::from_secs(5)).await.expect("runs");
         assert_eq!(r.stdout, "$(echo pwned); `id`");
         assert_eq!(r.exit_code, 0);
+    }
+
+    #[tokio::test]
+    async fn exported_variables_come_back_and_stdout_stays_clean() {
+        let export = vec!["TOKEN".to_owned(), "UNSET".to_owned(), "bad;name".to_owned()];
+        let r = run("TOKEN=$(echo 's3cr=t v')\necho done\nexit 3", &[], &export, Duration::from_secs(5)).await.expect("runs");
+        assert_eq!(r.exit_code, 3, "the script's own status survives the trap");
+        assert_eq!(r.stdout, "done\n");
+        assert_eq!(r.vars.get("TOKEN").map(String::as_str), Some("s3cr=t v"));
+        assert!(!r.vars.contains_key("UNSET"));
+        let leftovers = std::fs::read_dir(std::env::temp_dir())
+            .expect("temp dir")
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with(&format!("runbook-vars-{}-", std::process::id())));
+        assert!(!leftovers, "the private file is removed");
     }
 }

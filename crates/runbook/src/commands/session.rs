@@ -164,6 +164,7 @@ fn record_of(e: &Value) -> StepRecord {
                 exit_code: r["exit_code"].as_i64().unwrap_or(0) as i32,
                 stdout: r["stdout"].as_str().unwrap_or("").to_owned(),
                 stderr: r["stderr"].as_str().unwrap_or("").to_owned(),
+                vars: Default::default(),
             }),
             Some("manual") => Outcome::Manual(ManualResult { done: r["done"] == true, note: r["note"].as_str().map(str::to_owned) }),
             _ => Outcome::Decision,
