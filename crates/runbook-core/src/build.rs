@@ -404,6 +404,28 @@ impl Builder<'_> {
                 continue;
             }
             let Some(nodes) = paragraphs.get(&h) else { continue };
+            // A paragraph that is only a command in inline code (`` `gitlab-ctl restart redis` ``)
+            // is a step of its own, introduced by the paragraph before it.
+            let mut commands = Vec::new();
+            for (k, &n) in nodes.iter().enumerate() {
+                let raw = self.source.text[doc.nodes[n].span.range()].trim();
+                let code = raw.strip_prefix('`').and_then(|r| r.strip_suffix('`')).filter(|c| !c.contains('`') && is_step_code(c));
+                let Some(code) = code else { continue };
+                let kind = if looks_like_sql(code) { StepKind::Sql } else { command_kind(code) };
+                let node = &doc.nodes[n];
+                let at = node.span.start + (self.source.text[node.span.range()].find(code).unwrap_or(0));
+                let mut d = self.draft(kind, code.to_owned(), vec![(0, at)], None, node.span, Some(h), node.list, n);
+                if let Some(&intro) = k.checked_sub(1).and_then(|i| nodes.get(i)) {
+                    let intro = &self.source.text[doc.nodes[intro].span.range()];
+                    d.title = prose::title_of(intro);
+                    d.condition = infer::condition_sentence(intro);
+                }
+                commands.push(d);
+            }
+            if !commands.is_empty() {
+                added.extend(commands);
+                continue;
+            }
             let texts: Vec<String> = nodes
                 .iter()
                 .take(3)
@@ -457,7 +479,7 @@ impl Builder<'_> {
                     d.title = t.clone();
                 } else if let Some((text, _)) = lead.get(&item) {
                     let raw = ["[ ]", "[x]", "[X]"].iter().find_map(|m| text.strip_prefix(m)).unwrap_or(text);
-                    d.title = prose::first_sentence(&prose::plain_text(raw), 120);
+                    d.title = prose::clean_title(&prose::first_sentence(&prose::plain_text(raw), 120));
                     if d.condition.is_none() {
                         d.condition = infer::condition_sentence(raw);
                     }
@@ -507,11 +529,16 @@ impl Builder<'_> {
                 continue;
             }
             let (text, text_start) = item_lead_text(&self.source.text, node.span);
+            // A checklist item is a step of its own already; a link alone is a reference.
+            let link_only = text.trim().starts_with('[') && text.trim().ends_with(')') && text.matches("](").count() == 1;
+            if ["[ ]", "[x]", "[X]"].iter().any(|m| text.trim_start().starts_with(m)) || link_only {
+                continue;
+            }
             let plain = prose::plain_text(text);
             if plain.len() < 3 {
                 continue;
             }
-            let title = prose::first_sentence(&plain, 120);
+            let title = prose::clean_title(&prose::first_sentence(&plain, 120));
             // "If the pod is in CrashLoopBackOff, run `kubectl delete pod …`": an alternative.
             let condition = infer::condition_sentence(text);
             let mut found = false;
@@ -523,7 +550,11 @@ impl Builder<'_> {
                 let mut d = self.draft(kind, code.to_owned(), vec![(0, text_start + at)], None, node.span, node.section, node.list, index);
                 // The item's words before the command: "Raise the limit for now".
                 let before = text[..at.min(text.len())].trim_end_matches(['`', ' ', ':']);
-                d.title = if before.len() > 3 { prose::first_sentence(&prose::plain_text(before), 120) } else { title.clone() };
+                d.title = if before.len() > 3 {
+                    prose::clean_title(&prose::first_sentence(&prose::plain_text(before), 120))
+                } else {
+                    title.clone()
+                };
                 // The condition is the words before the command, not the command itself.
                 d.condition = condition.as_ref().and_then(|_| infer::condition_sentence(before)).or_else(|| condition.clone());
                 added.push(d);
@@ -759,6 +790,8 @@ impl Builder<'_> {
         }
         let shellish = SHELL_LANGS.contains(&lang.as_str())
             || (lang.is_empty() && looks_like_shell(text))
+            // `# kill -TERM 1827` alone: root's prompt before a command, not a note.
+            || (lang.is_empty() && text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) && root_session(text).is_some())
             || (TEXT_LANGS.contains(&lang.as_str())
                 && text.lines().any(|l| shell::strip_prompt(l).is_some() && looks_like_shell(shell::strip_prompt(l).unwrap_or(""))));
         if !shellish {
@@ -775,6 +808,15 @@ impl Builder<'_> {
         }
         let session = matches!(lang.as_str(), "console" | "shell-session" | "shellsession" | "terminal" | "bash-session" | "sh-session");
         let mut sb = if session { shell::read_session(text, &|w| is_known_command(w)) } else { shell::read_block(text) };
+        // `# sudo ls -lt /var/log` followed by its listing: root's prompt, in any shell block.
+        if !session
+            && !sb.had_prompts
+            && sb.comments.iter().any(|(_, c)| is_known_command(c))
+            && sb.commands.iter().all(|c| is_output_line(&c.text) || !is_known_command(&c.text))
+            && let Some(root) = root_session(text)
+        {
+            sb = root;
+        }
         // Loops, conditionals and functions span lines: such a block runs as one script.
         let compound = sb.commands.iter().any(|c| {
             let first = c.text.split_whitespace().next().unwrap_or("");
@@ -826,7 +868,20 @@ impl Builder<'_> {
             return Vec::new();
         }
         let output = (!sb.output.is_empty()).then(|| sb.output.join("\n"));
-        if compound {
+        // `sudo gitlab-rails console` and then Ruby: the lines are typed into the console, which
+        // runbook does not drive. One manual step, as risky as unknown code.
+        if let [launcher] = sb.commands.as_slice()
+            && let Some(repl) = interactive_session(&launcher.text)
+            && output.is_some()
+        {
+            let lead = text.len() - text.trim_start().len();
+            let mut d = self.draft(StepKind::Manual, text.trim().to_owned(), Vec::new(), lang_opt, span, section, list, index);
+            d.code_map = shift_map(block, lead);
+            d.risk = Classified { risk: Risk::Write, reason: format!("typed into `{repl}`; nothing says it only reads") };
+            return vec![d];
+        }
+        // (With prompts, each prompted line is a command already: the grouping below keeps them.)
+        if compound && !sb.had_prompts {
             let lead = text.len() - text.trim_start().len();
             let mut d = self.draft(StepKind::Shell, text.trim_start().to_owned(), Vec::new(), lang_opt, span, section, list, index);
             d.code_map = shift_map(block, lead);
@@ -1886,10 +1941,19 @@ fn first_command_word(line: &str) -> &str {
     let l = shell::strip_prompt(line).unwrap_or(line).trim_start();
     // Only the first few words can hold the command name.
     let words: Vec<&str> = l.split_whitespace().take(8).collect();
-    shell::command_name(&words).map_or("", |(_, w)| w)
+    let (at, w) = shell::command_name(&words).unwrap_or((0, ""));
+    // `ROUTE=$(oc get routes …`: the command is the one substituted.
+    let substituted = words[..at].iter().find_map(|a| a.split_once("=$(").map(|(_, c)| c)).filter(|c| !c.is_empty());
+    substituted.unwrap_or(w)
 }
 
 fn is_known_command(line: &str) -> bool {
+    let l = shell::strip_prompt(line).unwrap_or(line).trim_start();
+    // A loop or conditional is shell whatever it runs: `while true; do …; done`.
+    let raw_first = l.split([' ', ';']).next().unwrap_or("");
+    if matches!(raw_first, "for" | "while" | "until" | "if" | "case") && l.len() > raw_first.len() {
+        return true;
+    }
     let w = first_command_word(line);
     let base = w.rsplit('/').next().unwrap_or(w);
     KNOWN_COMMANDS.contains(base)
@@ -1918,14 +1982,43 @@ fn is_output_line(cmd: &str) -> bool {
     // `notAfter=Aug  6 13:11:20 2025 GMT`: what would run after the "assignment" is a number.
     let command = first_command_word(line);
     let glog = b.len() == 5 && matches!(b[0], b'I' | b'W' | b'E' | b'F') && b[1..].iter().all(u8::is_ascii_digit);
+    // `total 34800`, `name   last_modified`: a listing, not a command.
+    let counted = second.is_some_and(|w| w.bytes().all(|c| c.is_ascii_digit()));
+    let columns = line.trim_end().contains("   ") && !line.contains(['|', '$', '\'', '"']);
     b[0].is_ascii_digit()
         || command.starts_with(|c: char| c.is_ascii_digit())
+        || counted
+        || columns
         || glog
         || matches!(second, Some("=" | ":" | "|"))
         || (first.len() > 1 && first.ends_with(':') && !first.contains('/'))
         || (b[0].is_ascii_uppercase() && !first.contains(['=', '/', '$']))
         || (b[0] == b'-' && !first.contains('='))
         || is_query_expression(first)
+}
+
+/// A block of `# cmd` lines read as a root session, when at least one of them is a command.
+fn root_session(text: &str) -> Option<shell::ShellBlock> {
+    let sb = shell::read_session(text, &|w| is_known_command(w));
+    (sb.had_prompts && !sb.commands.is_empty()).then_some(sb)
+}
+
+/// A command that opens an interactive console (`gitlab-rails console`, `irb`, a bare
+/// `redis-cli`): its name, when it is one.
+fn interactive_session(cmd: &str) -> Option<String> {
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    let (at, name) = shell::command_name(&words)?;
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let args: Vec<&str> = words[at + 1..].to_vec();
+    let operands = args.iter().filter(|a| !a.starts_with('-')).count();
+    let console = match base {
+        "gitlab-rails" | "rails" | "bundle" => args.iter().any(|a| matches!(*a, "console" | "c" | "dbconsole")),
+        "irb" | "pry" | "mongo" | "mongosh" => !args.iter().any(|a| a.starts_with("--eval")),
+        // `redis-cli -h host -p 6379` alone: every operand is a flag's value.
+        "redis-cli" => operands * 2 <= args.len(),
+        _ => false,
+    };
+    console.then(|| words[at..].join(" "))
 }
 
 /// `rate(x[5m])`, `histogram_quantile(0.99, …`, `up{job="api"}`: PromQL, not shell.

@@ -229,16 +229,15 @@ pub fn parse(text: &str) -> Document {
                 doc.nodes.push(Node { kind: NodeKind::ItemStart, span, section: current_section, list, links: Vec::new() });
             }
             Event::End(TagEnd::Item) => {
-                if let Some(frame) = item_stack.pop() {
-                    // A tight task item has no paragraph: record it from the item's own span.
-                    if let (Some(checked), false) = (frame.task, frame.task_done) {
-                        let span = Span::new(frame.start, trim_end_newline(text, range.end));
-                        let mut list = list_context(&item_stack);
-                        list.depth = item_stack.len() + 1;
-                        let links = paragraph.as_mut().map(|(_, l)| std::mem::take(l)).unwrap_or_default();
-                        doc.nodes.push(Node { kind: NodeKind::Task { checked }, span, section: current_section, list, links });
-                    }
+                // A tight task item has no paragraph: record it from the item's own span, in
+                // its own list context (taken before the item is closed).
+                if let Some(&ItemFrame { task: Some(checked), task_done: false, start, .. }) = item_stack.last() {
+                    let span = Span::new(start, trim_end_newline(text, range.end));
+                    let list = list_context(&item_stack);
+                    let links = paragraph.as_mut().map(|(_, l)| std::mem::take(l)).unwrap_or_default();
+                    doc.nodes.push(Node { kind: NodeKind::Task { checked }, span, section: current_section, list, links });
                 }
+                item_stack.pop();
             }
             Event::TaskListMarker(checked) => {
                 if let Some(frame) = item_stack.last_mut() {

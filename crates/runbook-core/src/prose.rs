@@ -280,7 +280,8 @@ pub fn first_sentence(text: &str, max: usize) -> String {
 /// Where the first sentence ends (its `.`), skipping "e.g. ", "i.e. ", "vs. ".
 fn sentence_end(text: &str) -> Option<usize> {
     let mut from = 0;
-    while let Some(i) = text[from..].find(". ").map(|i| from + i) {
+    let next_stop = |t: &str| [". ", "! ", "? "].iter().filter_map(|p| t.find(p)).min();
+    while let Some(i) = next_stop(&text[from..]).map(|i| from + i) {
         let word = text[..i].rsplit([' ', '(']).next().unwrap_or("").to_ascii_lowercase();
         if !matches!(word.as_str(), "e.g" | "i.e" | "ie" | "eg" | "vs" | "cf" | "approx" | "no") {
             return Some(i);
@@ -302,10 +303,18 @@ pub fn title_of(paragraph: &str) -> String {
             start += 1;
         }
         let tail = plain_text(&p[start..]);
-        match tail.rfind(". ") {
+        let last = match [". ", "! ", "? "].iter().filter_map(|s| tail.rfind(s)).max() {
             Some(i) => tail[i + 2..].to_owned(),
-            None => tail,
-        }
+            None => tail.clone(),
+        };
+        // An example or an aside ("For example, as root:") names nothing: the paragraph's
+        // first sentence does.
+        let lower = last.to_ascii_lowercase();
+        let aside = ["for example", "e.g.", "the following", "as ", "and ", "this ", "(", "you can observe", "for instance"]
+            .iter()
+            .any(|a| lower.starts_with(a))
+            || last.split_whitespace().count() < 4;
+        if aside && last.len() < tail.len() { tail } else { last }
     } else {
         let mut end = p.find(". ").map_or(p.len(), |i| i + 1).min(400);
         while !p.is_char_boundary(end) {
@@ -313,8 +322,13 @@ pub fn title_of(paragraph: &str) -> String {
         }
         plain_text(&p[..end])
     };
-    let title = first_sentence(&sentence, 100);
-    let mut title = title.trim_end_matches(':').trim_end();
+    clean_title(&first_sentence(&sentence, 100))
+}
+
+/// A title as read aloud: no trailing `:`, no dangling "via"/"with" (the command followed),
+/// and nothing at all for a filler ("Or:", "For example:"), which leaves the section title.
+pub fn clean_title(title: &str) -> String {
+    let mut title = title.trim().trim_end_matches(':').trim_end();
     // "Check pod logs via" (the command follows): the preposition dangles without it.
     while let Some((head, last)) = title.rsplit_once(' ')
         && head.contains(' ')

@@ -569,6 +569,9 @@ fn classify_simple_command(words: &[&str]) -> Classified {
             if let Some(w) = args.windows(2).find(|w| w[0] == "-c") {
                 return classify_words(&[w[1]]);
             }
+            if args.iter().any(|a| matches!(*a, "-h" | "--help")) {
+                return classified(Risk::Read, format!("`{base}` script asked for help"));
+            }
             if base != "su" && args.iter().any(|a| !a.starts_with('-')) {
                 return classified(Risk::Write, format!("`{base}` runs a script"));
             }
@@ -855,6 +858,10 @@ fn own_risk(base: &str, args: &[&str]) -> Classified {
     if SUBCOMMAND_TOOLS.contains(base) && (words.is_empty() || words.iter().take(limit).any(is_read_verb)) {
         return out;
     }
+    // Any other tool whose first words say it reads: `sentry queues list`, `./ctl.sh status`.
+    if words.iter().take(3).any(is_read_verb) {
+        return out;
+    }
     // Tools that take their action as a flag: `kafka-topics.sh --describe`, `… --delete`.
     let flag_verbs: Vec<&str> = args.iter().filter_map(|a| a.strip_prefix("--")).map(|f| f.split('=').next().unwrap_or(f)).collect();
     if let Some(f) = flag_verbs.iter().find(|f| DESTRUCTIVE_VERBS.contains(f)) {
@@ -1017,6 +1024,7 @@ mod tests {
         sh("pg_restore --clean -d invites backup.dump", Risk::Destructive);
         sh("kubectl -n <namespace> delete pod ingester-1", Risk::Destructive);
         sh("kubectl get pod <pod> -n <namespace>", Risk::Read);
+        sh("kubectl -n <namespace> get pods -l name=<statefulset|deployment>", Risk::Read);
         sh("ls /tmp\nkubectl delete pod x", Risk::Destructive);
         sh("echo hi > f\nrm -rf /x", Risk::Destructive);
         sh("knife ssh 'roles:web' 'sudo kill -9 1234'", Risk::Destructive);
@@ -1075,6 +1083,8 @@ mod tests {
         sh("systemctl status nginx", Risk::Read);
         sh("pg_basebackup -D /var/lib/postgresql/data -h db1 -R", Risk::Write);
         sh("pg_basebackup --help", Risk::Read);
+        sh("sentry queues list", Risk::Read);
+        sh("sh wraparound.sh -h", Risk::Read);
         sh("kafka-consumer-groups.sh --bootstrap-server k:9092 --describe --group billing", Risk::Read);
         sh("kafka-consumer-groups.sh --bootstrap-server k:9092 --reset-offsets --group billing", Risk::Write);
         sh("kafka-topics.sh --bootstrap-server k:9092 --delete --topic t", Risk::Destructive);

@@ -31,14 +31,14 @@ pub fn read_block(text: &str) -> ShellBlock {
 }
 
 /// Reads a terminal session (`console` blocks): there `# systemctl reboot` is root's prompt,
-/// not a comment, when `is_command` knows the word after it.
+/// not a comment, when `is_command` knows the line after it as a command.
 pub fn read_session(text: &str, is_command: &dyn Fn(&str) -> bool) -> ShellBlock {
     let mut out = ShellBlock::default();
     let lines: Vec<(usize, &str)> = line_offsets(text).collect();
     fn root_or_prompt<'a>(line: &'a str, is_command: &dyn Fn(&str) -> bool) -> Option<&'a str> {
         strip_prompt(line).or_else(|| {
             let rest = line.trim_start().strip_prefix("# ")?;
-            is_command(rest.split_whitespace().next()?).then_some(rest)
+            is_command(rest).then_some(rest)
         })
     }
     let strip_prompt = |line| root_or_prompt(line, is_command);
@@ -84,6 +84,21 @@ pub fn read_session(text: &str, is_command: &dyn Fn(&str) -> bool) -> ShellBlock
             cmd.text.push_str(next);
             open = continues(&cmd.text);
         }
+        // A here-document's lines, up to its terminator, are part of the command.
+        if let Some((word, dash)) = heredoc(&cmd.text) {
+            while i + 1 < lines.len() {
+                i += 1;
+                let (next_offset, next) = lines[i];
+                let next = next.trim_end_matches('\r');
+                cmd.text.push('\n');
+                cmd.pieces.push((cmd.text.len(), next_offset));
+                cmd.text.push_str(next);
+                let end = if dash { next.trim_start_matches('\t') } else { next };
+                if end == word {
+                    break;
+                }
+            }
+        }
         out.commands.push(cmd);
         i += 1;
     }
@@ -110,6 +125,8 @@ fn continues(cmd: &str) -> bool {
     let mut double = false;
     let mut escaped = false;
     let mut prev = ' ';
+    // Open `$(` command substitutions: `ROUTE=$(oc get routes` goes on on the next line.
+    let mut depth = 0usize;
     for c in cmd.chars() {
         if escaped {
             escaped = false;
@@ -120,6 +137,8 @@ fn continues(cmd: &str) -> bool {
             '\\' if !single => escaped = true,
             '\'' if !double => single = !single,
             '"' if !single => double = !double,
+            '(' if !single && prev == '$' => depth += 1,
+            ')' if !single && !double && depth > 0 => depth -= 1,
             // An apostrophe in a trailing comment (`# there's space`) opens nothing.
             '#' if !single && !double && prev.is_whitespace() => {
                 return false;
@@ -129,7 +148,21 @@ fn continues(cmd: &str) -> bool {
         }
         prev = c;
     }
-    single || double
+    single || double || depth > 0
+}
+
+/// The terminator of a here-document the command opens (`cat > f <<EOF`, `<<-'END'`), and
+/// whether its lines may be indented with tabs.
+fn heredoc(cmd: &str) -> Option<(String, bool)> {
+    let at = cmd.find("<<").filter(|&i| !cmd[i + 2..].starts_with('<'))?;
+    let rest = &cmd[at + 2..];
+    let (rest, dash) = match rest.strip_prefix('-') {
+        Some(r) => (r, true),
+        None => (rest, false),
+    };
+    let word: String =
+        rest.trim_start().trim_start_matches(['\'', '"']).chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    (!word.is_empty()).then_some((word, dash))
 }
 
 /// `$ cmd`, `user@host:~$ cmd`, `host:/dir# cmd`, `% cmd` → `cmd`.
@@ -339,7 +372,8 @@ fn is_angle_placeholder(rest: &mut std::iter::Peekable<std::str::Chars<'_>>) -> 
     for c in rest.by_ref() {
         match c {
             '>' => return n > 0,
-            c if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' ') => {
+            // `<statefulset|deployment>`: alternatives, not a pipe.
+            c if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' ' | '|' | '/') => {
                 if n == 0 && !c.is_ascii_alphabetic() {
                     return false;
                 }
@@ -596,13 +630,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn heredocs_and_open_substitutions_continue() {
+        let b = read_block("cat > /etc/app.yml <<EOF\ndb:\n  password: xxx\nEOF\necho done\n");
+        assert_eq!(b.commands.len(), 2);
+        assert_eq!(b.commands[0].text, "cat > /etc/app.yml <<EOF\ndb:\n  password: xxx\nEOF");
+        let b = read_block("ROUTE=$(oc get routes/am\n--no-headers | awk '{print $2}')\necho $ROUTE\n");
+        assert_eq!(b.commands.len(), 2);
+        assert!(b.commands[0].text.ends_with("$2}')"));
+    }
+
+    #[test]
     fn shell_and_host_prompts() {
         assert_eq!(strip_prompt("sh-5.1# cat /etc/hosts"), Some("cat /etc/hosts"));
         assert_eq!(strip_prompt("bash-4.4$ ls"), Some("ls"));
         assert_eq!(strip_prompt("workstation        $ knife ssh x"), Some("knife ssh x"));
         assert_eq!(strip_prompt("patroni-01-db-gstg $ sudo gitlab-ctl status"), Some("sudo gitlab-ctl status"));
         assert_eq!(strip_prompt("The total $ 5 was"), None);
-        let b = read_session("# systemctl reboot\n# a comment\n", &|w| w == "systemctl");
+        let b = read_session("# systemctl reboot\n# a comment\n", &|l| l.starts_with("systemctl "));
         assert_eq!(b.commands.len(), 1);
         assert_eq!(b.commands[0].text, "systemctl reboot");
     }
