@@ -275,7 +275,19 @@ impl Builder<'_> {
                             prev = Prev::Other;
                             continue;
                         }
-                        let drafts = self.block_drafts(index, block, node.span, node.section, node.list);
+                        let mut drafts = self.block_drafts(index, block, node.span, node.section, node.list);
+                        // A transcript (`app=# SELECT …` and its rows) of the query just above is
+                        // that step's output, not a second run of it.
+                        if let ([d], Some(last)) = (drafts.as_mut_slice(), self.drafts.last_mut())
+                            && d.expected_output.is_some()
+                            && d.kind == last.kind
+                            && last.section == d.section
+                            && last.expected_output.is_none()
+                            && same_code(&d.code, &last.code)
+                        {
+                            last.expected_output = d.expected_output.take();
+                            drafts.clear();
+                        }
                         self.drafts.extend(drafts);
                     }
                     let end = self.drafts.len();
@@ -395,10 +407,12 @@ impl Builder<'_> {
         let mut added = Vec::new();
         for (h, heading) in doc.headings.iter().enumerate() {
             let Some(problem) = problems[h].filter(|&p| p != h) else { continue };
+            // `### 2. Node failures` under `## Mitigation`: an option, told in prose.
+            let option = heading.role.is_none() && heading.parent.is_some_and(|p| doc.headings[p].role == Some(Role::Resolution));
             let wanted = match heading.role {
                 Some(Role::Resolution | Role::Verification) => true,
                 Some(Role::Diagnosis) => has_steps[problem],
-                _ => false,
+                _ => option,
             };
             if !wanted || has_steps[h] {
                 continue;
@@ -1279,7 +1293,8 @@ impl Builder<'_> {
             kind: d.kind,
             risk: d.risk.risk,
             risk_reason: Some(d.risk.reason.clone()),
-            title: if d.title.is_empty() { section.clone() } else { d.title.clone() },
+            // The section's title without its numbering: `1. Check the operator` → `Check the operator`.
+            title: if d.title.is_empty() { strip_numbering(&section).to_owned() } else { d.title.clone() },
             section,
             section_anchor,
             problem,
@@ -1932,16 +1947,22 @@ crate::word_set!(
 fn psql_prompt(line: &str) -> Option<&str> {
     let t = line.trim_start();
     let end = t.find(['#', '>'])?;
-    (end > 1 && t[..end].ends_with('=') && t[..end - 1].chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)))
-        .then(|| t[end + 1..].trim_start())
+    // Only the first prompt opens a statement: `app=#` (continuations are `app-#`).
+    (end > 1 && t[..end].ends_with('=') && shell::is_psql_prompt(&t[..=end])).then(|| t[end + 1..].trim_start())
 }
 
 /// The command a line runs, after its prompt, `sudo -u USER`, `env` and assignments.
 fn first_command_word(line: &str) -> &str {
     let l = shell::strip_prompt(line).unwrap_or(line).trim_start();
     // Only the first few words can hold the command name.
-    let words: Vec<&str> = l.split_whitespace().take(8).collect();
-    let (at, w) = shell::command_name(&words).unwrap_or((0, ""));
+    let mut buf = [""; 8];
+    let mut n = 0;
+    for w in l.split_whitespace().take(buf.len()) {
+        buf[n] = w;
+        n += 1;
+    }
+    let words = &buf[..n];
+    let (at, w) = shell::command_name(words).unwrap_or((0, ""));
     // `ROUTE=$(oc get routes …`: the command is the one substituted.
     let substituted = words[..at].iter().find_map(|a| a.split_once("=$(").map(|(_, c)| c)).filter(|c| !c.is_empty());
     substituted.unwrap_or(w)
@@ -2261,6 +2282,9 @@ pub(crate) fn problem_headings(doc: &Document) -> Vec<Option<usize>> {
             parent_problem.or(h.parent)
         } else if is_step_heading(&h.title) && sibling_problem.is_some() {
             sibling_problem
+        } else if h.parent.is_some_and(|p| is_step_heading(&doc.headings[p].title)) && parent_problem.is_some() {
+            // `#### Certificate errors` under `### 3. Prometheus issues`: still that procedure.
+            parent_problem
         } else if parent_is_role && !has_role_child[i] && parent_problem.is_some() {
             // `### 1. Delete data` under `## Resolution`: an option of the problem above.
             parent_problem
@@ -2289,10 +2313,42 @@ pub(crate) fn is_step_heading(title: &str) -> bool {
     let t = title.trim().to_ascii_lowercase();
     let t = t.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
     let after_word = |w: &str| t.strip_prefix(w).map(|r| r.trim_start()).is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()));
-    after_word("step") || after_word("option") || after_word("phase") || after_word("stage") || {
+    after_word("step") || is_alternative_heading(title) || after_word("phase") || after_word("stage") || {
         let digits = t.chars().take_while(|c| c.is_ascii_digit()).count();
         digits > 0 && t[digits..].starts_with(['.', ')', ':'])
     }
+}
+
+/// The same command or query, whatever its spacing and letter case.
+fn same_code(a: &str, b: &str) -> bool {
+    let words =
+        |s: &str| s.split_whitespace().map(|w| w.trim_end_matches(';').to_ascii_lowercase()).filter(|w| !w.is_empty()).collect::<Vec<_>>();
+    words(a) == words(b)
+}
+
+fn strip_numbering(title: &str) -> &str {
+    let rest = title.trim_start_matches(|c: char| c.is_ascii_digit());
+    match rest.strip_prefix(['.', ')']) {
+        Some(r) if rest.len() < title.len() && !r.trim().is_empty() => r.trim_start(),
+        _ => title,
+    }
+}
+
+/// `Option 2`, `Approach 1: …`, `Method B`: one of several ways, wherever it stands.
+pub(crate) fn is_alternative_heading(title: &str) -> bool {
+    let t = title.trim().to_ascii_lowercase();
+    let t = t.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
+    ["option", "approach", "method", "alternative", "solution"].iter().any(|w| {
+        t.strip_prefix(w).map(str::trim_start).is_some_and(|r| {
+            let mut chars = r.chars();
+            match chars.next() {
+                Some(c) if c.is_ascii_digit() => true,
+                // `Option B`, `Method A:`: one capital letter as the number.
+                Some(c) if c.is_ascii_alphabetic() => chars.next().is_none_or(|n| matches!(n, ':' | ' ' | '.' | ')')),
+                _ => false,
+            }
+        })
+    })
 }
 
 fn id_base(doc: &Document, problems: &[Option<usize>], section: Option<usize>, role: Option<prose::Role>) -> String {

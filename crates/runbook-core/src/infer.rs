@@ -49,7 +49,7 @@ fn option_of(doc: &Document, problems: &[Option<usize>], item_text: &HashMap<usi
     let in_resolution = |h: usize| doc.headings[h].role == Some(Role::Resolution);
     // `### 1. Delete data` (or any non-step heading) directly under a resolution heading.
     if let Some(parent) = heading.parent
-        && in_resolution(parent)
+        && (in_resolution(parent) || crate::build::is_alternative_heading(&heading.title))
         && heading.role.is_none()
         && problems[section] != Some(section)
         && !crate::build::is_step_heading_sequential(&heading.title)
@@ -166,7 +166,13 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
 }
 
 fn decision_before(doc: &Document, first: &Draft) -> Draft {
-    let section = first.section.map(|s| doc.headings[s].parent.filter(|&p| doc.headings[p].role == Some(Role::Resolution)).unwrap_or(s));
+    let resolution_parent = first.section.and_then(|s| doc.headings[s].parent.filter(|&p| doc.headings[p].role == Some(Role::Resolution)));
+    // Options outside a resolution section (`Approach 1`, `Approach 2`) are ways, not fixes.
+    let (section, title) = match resolution_parent {
+        Some(p) => (Some(p), "Which resolution applies?"),
+        None if first.role == Some(Role::Resolution) => (first.section, "Which resolution applies?"),
+        None => (first.section.and_then(|s| doc.headings[s].parent).or(first.section), "Which way applies?"),
+    };
     Draft {
         kind: StepKind::Decision,
         risk: Classified { risk: Risk::Read, reason: "decision".into() },
@@ -176,13 +182,13 @@ fn decision_before(doc: &Document, first: &Draft) -> Draft {
         span: crate::source::Span::new(first.span.start, first.span.start),
         section,
         list: Default::default(),
-        title: "Which resolution applies?".into(),
+        title: title.into(),
         expected_output: None,
         http: None,
         annotation: None,
         condition: None,
         node: first.node,
-        role: Some(Role::Resolution),
+        role: if resolution_parent.is_some() || first.role == Some(Role::Resolution) { Some(Role::Resolution) } else { first.role },
         placeholders: Vec::new(),
     }
 }

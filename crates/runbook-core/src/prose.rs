@@ -216,10 +216,25 @@ pub(crate) fn is_priority(w: &str) -> bool {
 pub fn plain_text(md: &str) -> String {
     let mut out = String::with_capacity(md.len());
     let mut chars = md.chars().peekable();
+    // Whitespace runs (newlines included) become one space, written only before the next
+    // character: one pass, no trailing space.
+    let mut space = false;
+    fn push(out: &mut String, space: &mut bool, c: char) {
+        if c.is_whitespace() {
+            *space = !out.is_empty();
+        } else {
+            if *space {
+                out.push(' ');
+                *space = false;
+            }
+            out.push(c);
+        }
+    }
     while let Some(c) = chars.next() {
         match c {
             '*' | '`' => {}
-            '_' if out.ends_with(' ') || out.is_empty() || chars.peek().is_none_or(|n| n.is_whitespace() || n.is_ascii_punctuation()) => {}
+            // `_emphasis_` at a word's edge, not `snake_case`.
+            '_' if out.is_empty() || space || chars.peek().is_none_or(|n| n.is_whitespace() || n.is_ascii_punctuation()) => {}
             ']' if chars.peek() == Some(&'(') => {
                 // Skip `(url)`.
                 let mut depth = 0;
@@ -248,24 +263,23 @@ pub fn plain_text(md: &str) -> String {
                         break;
                     }
                 }
-                out.push(' ');
+                push(&mut out, &mut space, ' ');
             }
-            '\n' => out.push(' '),
-            _ => out.push(c),
+            _ => push(&mut out, &mut space, c),
         }
     }
-    let mut s = out.split_whitespace().collect::<Vec<_>>().join(" ");
-    if let Some(rest) = s.strip_prefix("- ") {
-        s = rest.to_owned();
+    if out.starts_with("- ") {
+        out.drain(..2);
     }
-    s
+    out
 }
 
 /// The first sentence of a paragraph, cut to a readable length.
 pub fn first_sentence(text: &str, max: usize) -> String {
     let end = sentence_end(text).map_or(text.len(), |i| i + 1);
     let s = text[..end].trim();
-    if s.chars().count() <= max {
+    // Bytes bound characters from above: most sentences need no counting.
+    if s.len() <= max || s.chars().count() <= max {
         return s.to_owned();
     }
     let cut: String = s.chars().take(max.saturating_sub(1)).collect();

@@ -182,11 +182,9 @@ pub fn strip_prompt(line: &str) -> Option<&str> {
     let end = t.find(|c: char| c.is_whitespace())?;
     let prefix = &t[..end];
     let last = prefix.chars().last()?;
-    // psql and pgbouncer: `dbname=# `, `dbname=> `.
-    if (prefix.ends_with("=#") || prefix.ends_with("=>"))
-        && prefix.len() > 2
-        && prefix[..prefix.len() - 2].chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
-    {
+    // psql and pgbouncer: `dbname=# `, `dbname=> `, and the continuation prompts `dbname-# `,
+    // `dbname(# ` (inside parentheses), `dbname'# ` (inside a string).
+    if is_psql_prompt(prefix) {
         return Some(t[end..].trim_start());
     }
     let is_prompt = matches!(last, '$' | '#' | '%' | '>')
@@ -212,6 +210,15 @@ pub fn strip_prompt(line: &str) -> Option<&str> {
         }
     }
     None
+}
+
+/// `app=#`, `app=>`, `app-#`, `app(#`: a psql prompt, as the first word of a line.
+pub fn is_psql_prompt(word: &str) -> bool {
+    let b = word.as_bytes();
+    b.len() > 2
+        && matches!(b[b.len() - 1], b'#' | b'>')
+        && matches!(b[b.len() - 2], b'=' | b'-' | b'(' | b'\'' | b'"')
+        && word[..word.len() - 2].chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
 }
 
 /// A word of a shell command line, with its quotes removed.
