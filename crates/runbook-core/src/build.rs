@@ -292,7 +292,30 @@ impl Builder<'_> {
                     }
                     let end = self.drafts.len();
                     let title = intro.map(prose::title_of);
-                    let condition = intro.and_then(infer::condition_sentence);
+                    let mut condition = intro.and_then(infer::condition_sentence);
+                    // "Or, to stop it for good:" before a block: this step and the one just before
+                    // it are alternatives, chosen by the operator, not run one after the other.
+                    if let Some(or) = intro.and_then(infer::alternative_sentence)
+                        && end == start + 1
+                        && let Some(before) = start.checked_sub(1)
+                        && self.drafts[before].section == node.section
+                        && self.drafts[before].annotation.is_none()
+                        && self.drafts[start].annotation.is_none()
+                    {
+                        // A third "Alternatively" joins the alternatives already there.
+                        if self.drafts[before].condition.is_none() {
+                            let first = &self.drafts[before];
+                            let label = if first.title.is_empty() {
+                                first.code.lines().next().unwrap_or("").to_owned()
+                            } else {
+                                first.title.clone()
+                            };
+                            self.drafts[before].condition = Some(format!("Either: {label}"));
+                        }
+                        // A bare "or" says nothing: the command itself is the label.
+                        condition =
+                            Some(if or == "Or" { format!("Or: {}", self.drafts[start].code.lines().next().unwrap_or("")) } else { or });
+                    }
                     for d in &mut self.drafts[start..end] {
                         if d.title.is_empty() {
                             d.title = title.clone().unwrap_or_default();

@@ -31,6 +31,23 @@ pub(crate) fn condition_sentence(paragraph: &str) -> Option<String> {
     if opens.iter().any(|o| lower.starts_with(o)) { Some(prose::first_sentence(&text, 160)) } else { None }
 }
 
+/// "Or:", "Alternatively, terminate it:", "Or, if that does not help, …" opening a paragraph:
+/// what follows replaces the step before, the sentence (as plain text) says how.
+pub(crate) fn alternative_sentence(paragraph: &str) -> Option<String> {
+    let text = prose::plain_text(paragraph.get(..paragraph.len().min(300)).unwrap_or(paragraph));
+    let lower = text.to_ascii_lowercase();
+    let opens = lower == "or"
+        || lower.starts_with("or ")
+        || lower.starts_with("or,")
+        || lower.starts_with("or:")
+        || lower.starts_with("alternatively");
+    opens.then(|| {
+        let s = prose::first_sentence(&text, 160);
+        let s = s.trim_end_matches(':').trim();
+        if s.eq_ignore_ascii_case("or") { "Or".to_owned() } else { s.to_owned() }
+    })
+}
+
 /// A run of resolution options inside one problem: drafts `[start, end)` after the inserted
 /// decision draft at `decision`, grouped by option.
 #[derive(Debug)]
@@ -81,6 +98,32 @@ fn option_label(title: &str) -> String {
 
 /// Inserts a decision draft before each run of two or more resolution options.
 pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec<Draft>, problems: &[Option<usize>]) -> Vec<OptionRun> {
+    // Alternatives ("If A …", "or …") that open a problem have no step before them to ask the
+    // question: a decision step asks it.
+    let problem_of = |d: &Draft| d.section.and_then(|s| problems[s]);
+    let conditioned = |d: &Draft| d.condition.is_some() && d.annotation.is_none() && d.kind != StepKind::Decision;
+    let opening: Vec<usize> = (0..drafts.len())
+        .filter(|&i| {
+            conditioned(&drafts[i])
+                && (i == 0 || problem_of(&drafts[i - 1]) != problem_of(&drafts[i]))
+                && drafts.get(i + 1).is_some_and(|n| conditioned(n) && problem_of(n) == problem_of(&drafts[i]))
+        })
+        .collect();
+    if !opening.is_empty() {
+        let old = std::mem::take(drafts);
+        let mut next = opening.iter().peekable();
+        for (i, d) in old.into_iter().enumerate() {
+            if next.peek() == Some(&&i) {
+                next.next();
+                let mut decision = decision_before(doc, &d);
+                decision.title = "Which one applies?".into();
+                decision.section = d.section;
+                decision.role = d.role;
+                drafts.push(decision);
+            }
+            drafts.push(d);
+        }
+    }
     // The lead text of each top-level list item: where `**Option**:` labels are.
     let mut item_text: HashMap<usize, &str> = HashMap::new();
     for n in &doc.nodes {
