@@ -431,7 +431,10 @@ impl Builder<'_> {
         for (h, heading) in doc.headings.iter().enumerate() {
             let Some(problem) = problems[h].filter(|&p| p != h) else { continue };
             // `### 2. Node failures` under `## Mitigation`: an option, told in prose.
-            let option = heading.role.is_none() && heading.parent.is_some_and(|p| doc.headings[p].role == Some(Role::Resolution));
+            let option = heading.role.is_none()
+                && heading
+                    .parent
+                    .is_some_and(|p| doc.headings[p].role == Some(Role::Resolution) || is_alternatives_container(&doc.headings[p].title));
             let wanted = match heading.role {
                 Some(Role::Resolution | Role::Verification) => true,
                 Some(Role::Diagnosis) => has_steps[problem],
@@ -2305,6 +2308,12 @@ pub(crate) fn problem_headings(doc: &Document) -> Vec<Option<usize>> {
             parent_problem.or(h.parent)
         } else if is_step_heading(&h.title) && sibling_problem.is_some() {
             sibling_problem
+        } else if (is_alternatives_container(&h.title) || h.parent.is_some_and(|p| is_alternatives_container(&doc.headings[p].title)))
+            && parent_problem.is_some()
+        {
+            // `#### Network issues` under `### Potential issues and resolutions`: one cause among
+            // several, of the problem above.
+            parent_problem
         } else if h.parent.is_some_and(|p| is_step_heading(&doc.headings[p].title)) && parent_problem.is_some() {
             // `#### Certificate errors` under `### 3. Prometheus issues`: still that procedure.
             parent_problem
@@ -2355,6 +2364,31 @@ fn strip_numbering(title: &str) -> &str {
         Some(r) if rest.len() < title.len() && !r.trim().is_empty() => r.trim_start(),
         _ => title,
     }
+}
+
+/// `Possible causes`, `Potential issues and resolutions`, `Common problems`: a heading whose
+/// sub-headings are alternatives (one of them applies), not steps in a row.
+pub(crate) fn is_alternatives_container(title: &str) -> bool {
+    let t = title.trim().trim_end_matches(':').to_ascii_lowercase();
+    let t = t.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
+    [
+        "possible causes",
+        "potential causes",
+        "common causes",
+        "causes",
+        "potential issues",
+        "possible issues",
+        "common issues",
+        "known issues",
+        "common problems",
+        "known problems",
+        "issues and resolutions",
+        "common scenarios",
+        "failure scenarios",
+        "scenarios",
+    ]
+    .iter()
+    .any(|w| t.strip_prefix(w).is_some_and(|rest| rest.is_empty() || rest.starts_with(' ')))
 }
 
 /// `Option 2`, `Approach 1: …`, `Method B`: one of several ways, wherever it stands.

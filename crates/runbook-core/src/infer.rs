@@ -66,7 +66,9 @@ fn option_of(doc: &Document, problems: &[Option<usize>], item_text: &HashMap<usi
     let in_resolution = |h: usize| doc.headings[h].role == Some(Role::Resolution);
     // `### 1. Delete data` (or any non-step heading) directly under a resolution heading.
     if let Some(parent) = heading.parent
-        && (in_resolution(parent) || crate::build::is_alternative_heading(&heading.title))
+        && (in_resolution(parent)
+            || crate::build::is_alternative_heading(&heading.title)
+            || crate::build::is_alternatives_container(&doc.headings[parent].title))
         && heading.role.is_none()
         && problems[section] != Some(section)
         && !crate::build::is_step_heading_sequential(&heading.title)
@@ -211,8 +213,11 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
 fn decision_before(doc: &Document, first: &Draft) -> Draft {
     let resolution_parent = first.section.and_then(|s| doc.headings[s].parent.filter(|&p| doc.headings[p].role == Some(Role::Resolution)));
     // Options outside a resolution section (`Approach 1`, `Approach 2`) are ways, not fixes.
+    let container =
+        first.section.and_then(|s| doc.headings[s].parent).filter(|&p| crate::build::is_alternatives_container(&doc.headings[p].title));
     let (section, title) = match resolution_parent {
         Some(p) => (Some(p), "Which resolution applies?"),
+        None if container.is_some() => (container, "Which cause applies?"),
         None if first.role == Some(Role::Resolution) => (first.section, "Which resolution applies?"),
         None => (first.section.and_then(|s| doc.headings[s].parent).or(first.section), "Which way applies?"),
     };
