@@ -314,7 +314,7 @@ impl Builder<'_> {
                         }
                         // A bare "or" says nothing: the command itself is the label.
                         condition =
-                            Some(if or == "Or" { format!("Or: {}", self.drafts[start].code.lines().next().unwrap_or("")) } else { or });
+                            Some(if or.is_empty() { format!("Or: {}", self.drafts[start].code.lines().next().unwrap_or("")) } else { or });
                     }
                     for d in &mut self.drafts[start..end] {
                         if d.title.is_empty() {
@@ -451,7 +451,7 @@ impl Builder<'_> {
                 let raw = self.source.text[doc.nodes[n].span.range()].trim();
                 let code = raw.strip_prefix('`').and_then(|r| r.strip_suffix('`')).filter(|c| !c.contains('`') && is_step_code(c));
                 let Some(code) = code else { continue };
-                let kind = if looks_like_sql(code) { StepKind::Sql } else { command_kind(code) };
+                let kind = inline_kind(code);
                 let node = &doc.nodes[n];
                 let at = node.span.start + (self.source.text[node.span.range()].find(code).unwrap_or(0));
                 let mut d = self.draft(kind, code.to_owned(), vec![(0, at)], None, node.span, Some(h), node.list, n);
@@ -519,7 +519,7 @@ impl Builder<'_> {
                     d.title = t.clone();
                 } else if let Some((text, _)) = lead.get(&item) {
                     let raw = ["[ ]", "[x]", "[X]"].iter().find_map(|m| text.strip_prefix(m)).unwrap_or(text);
-                    d.title = prose::clean_title(&prose::first_sentence(&prose::plain_text(raw), 120));
+                    d.title = prose::short_title(raw);
                     if d.condition.is_none() {
                         d.condition = infer::condition_sentence(raw);
                     }
@@ -586,15 +586,11 @@ impl Builder<'_> {
                 if !is_step_code(code) {
                     continue;
                 }
-                let kind = if looks_like_sql(code) { StepKind::Sql } else { command_kind(code) };
+                let kind = inline_kind(code);
                 let mut d = self.draft(kind, code.to_owned(), vec![(0, text_start + at)], None, node.span, node.section, node.list, index);
                 // The item's words before the command: "Raise the limit for now".
                 let before = text[..at.min(text.len())].trim_end_matches(['`', ' ', ':']);
-                d.title = if before.len() > 3 {
-                    prose::clean_title(&prose::first_sentence(&prose::plain_text(before), 120))
-                } else {
-                    title.clone()
-                };
+                d.title = if before.len() > 3 { prose::short_title(before) } else { title.clone() };
                 // The condition is the words before the command, not the command itself.
                 d.condition = condition.as_ref().and_then(|_| infer::condition_sentence(before)).or_else(|| condition.clone());
                 added.push(d);
@@ -914,17 +910,13 @@ impl Builder<'_> {
             && let Some(repl) = interactive_session(&launcher.text)
             && output.is_some()
         {
-            let lead = text.len() - text.trim_start().len();
-            let mut d = self.draft(StepKind::Manual, text.trim().to_owned(), Vec::new(), lang_opt, span, section, list, index);
-            d.code_map = shift_map(block, lead);
+            let mut d = self.whole_block(StepKind::Manual, text, block, lang_opt, span, section, list, index);
             d.risk = Classified { risk: Risk::Write, reason: format!("typed into `{repl}`; nothing says it only reads") };
             return vec![d];
         }
         // (With prompts, each prompted line is a command already: the grouping below keeps them.)
         if compound && !sb.had_prompts {
-            let lead = text.len() - text.trim_start().len();
-            let mut d = self.draft(StepKind::Shell, text.trim_start().to_owned(), Vec::new(), lang_opt, span, section, list, index);
-            d.code_map = shift_map(block, lead);
+            let mut d = self.whole_block(StepKind::Shell, text, block, lang_opt, span, section, list, index);
             d.expected_output = output;
             return vec![d];
         }
@@ -957,9 +949,7 @@ impl Builder<'_> {
         }
         // A plain shell block without prompts keeps its text whole (comments included).
         if groups.len() == 1 && groups[0].0 == StepKind::Shell && !sb.had_prompts && !split_output {
-            let lead = text.len() - text.trim_start().len();
-            let mut d = self.draft(StepKind::Shell, text.trim_start().to_owned(), Vec::new(), lang_opt, span, section, list, index);
-            d.code_map = shift_map(block, lead);
+            let mut d = self.whole_block(StepKind::Shell, text, block, lang_opt, span, section, list, index);
             d.expected_output = output;
             return vec![d];
         }
@@ -999,6 +989,25 @@ impl Builder<'_> {
                 d
             })
             .collect()
+    }
+
+    /// A step made of the whole block (trimmed), its code mapped back to the source.
+    #[allow(clippy::too_many_arguments)]
+    fn whole_block(
+        &self,
+        kind: StepKind,
+        text: &str,
+        block: &CodeBlock,
+        lang: Option<String>,
+        span: Span,
+        section: Option<usize>,
+        list: ListContext,
+        index: usize,
+    ) -> Draft {
+        let lead = text.len() - text.trim_start().len();
+        let mut d = self.draft(kind, text.trim().to_owned(), Vec::new(), lang, span, section, list, index);
+        d.code_map = shift_map(block, lead);
+        d
     }
 
     fn comment_draft(&self, text: &str, block: &CodeBlock, span: Span, section: Option<usize>, list: ListContext, index: usize) -> Draft {
@@ -1714,6 +1723,7 @@ fn declared_parameter(name: &str, spec: &annotation::ParamSpec, secrets: &HashSe
 fn shell_variable_captures(graph: &mut Graph, drafts: &[Draft]) {
     let mut assigned: HashMap<(Option<String>, String), usize> = HashMap::new();
     let mut captured: Vec<(usize, String)> = Vec::new();
+    let mut seen: HashSet<(usize, String)> = HashSet::new();
     for (i, d) in drafts.iter().enumerate() {
         if d.annotation.is_some() {
             continue;
@@ -1722,7 +1732,7 @@ fn shell_variable_captures(graph: &mut Graph, drafts: &[Draft]) {
         for p in &d.placeholders {
             if p.style == PlaceholderStyle::ShellVar
                 && let Some(&by) = assigned.get(&(problem.clone(), p.name.clone()))
-                && !captured.iter().any(|(s, n)| *s == by && *n == p.name)
+                && seen.insert((by, p.name.clone()))
             {
                 captured.push((by, p.name.clone()));
             }
@@ -1735,11 +1745,12 @@ fn shell_variable_captures(graph: &mut Graph, drafts: &[Draft]) {
             }
         }
     }
+    let by_name: HashMap<String, usize> = graph.parameters.iter().enumerate().map(|(i, p)| (p.name.clone(), i)).collect();
     for (step, name) in captured {
-        graph.steps[step].captures.push(Capture { name: name.clone(), expr: format!("vars.{name}") });
-        if let Some(p) = graph.parameters.iter_mut().find(|p| p.name == name && !p.declared) {
+        if let Some(p) = by_name.get(&name).map(|&i| &mut graph.parameters[i]).filter(|p| !p.declared) {
             p.source = Some(format!("capture:{name}"));
         }
+        graph.steps[step].captures.push(Capture { expr: format!("vars.{name}"), name });
     }
 }
 
@@ -1758,7 +1769,11 @@ fn inferred_parameter(name: &str, secrets: &HashSet<String>) -> Parameter {
 /// Names that say they hold a secret are secrets without any annotation.
 pub fn is_secret_name(name: &str) -> bool {
     let n = name.to_ascii_uppercase();
-    ["TOKEN", "PASSWORD", "PASSWD", "SECRET", "KEY", "CREDENTIAL"].iter().any(|w| n.contains(w))
+    // `PASS` covers PASSWORD, PASSWD, DB_PASS; `PWD` alone is the working directory.
+    n != "PWD"
+        && ["TOKEN", "PASS", "PWD", "SECRET", "KEY", "CREDENTIAL", "AUTH", "COOKIE", "BEARER", "PRIVATE", "SESSION"]
+            .iter()
+            .any(|w| n.contains(w))
 }
 
 fn looks_like_sql(text: &str) -> bool {
@@ -1988,9 +2003,9 @@ fn first_command_word(line: &str) -> &str {
         n += 1;
     }
     let words = &buf[..n];
-    let (at, w) = shell::command_name(words).unwrap_or((0, ""));
-    // `ROUTE=$(oc get routes …`: the command is the one substituted.
-    let substituted = words[..at].iter().find_map(|a| a.split_once("=$(").map(|(_, c)| c)).filter(|c| !c.is_empty());
+    let (at, w) = shell::command_name(words).unwrap_or((words.len(), ""));
+    // `ROUTE=$(oc get routes …`, `NOW=$(date)`: the command is the one substituted.
+    let substituted = words[..at].iter().find_map(|a| a.split_once("=$(").map(|(_, c)| c.trim_end_matches(')'))).filter(|c| !c.is_empty());
     substituted.unwrap_or(w)
 }
 
@@ -2221,7 +2236,6 @@ pub(crate) fn item_lead_text(text: &str, span: Span) -> (&str, usize) {
     (&body[..end], span.start + marker_end)
 }
 
-/// Inline code spans (`` `x` ``) in a piece of Markdown, with their offsets.
 /// `**Severity:** Warning`, `+ *Severity*: critical` right under a heading (before its first
 /// sub-heading): the severity of the problem the heading opens, when its title has none.
 fn body_severities(source: &Source, doc: &Document) -> HashMap<usize, String> {
@@ -2253,11 +2267,17 @@ fn body_severities(source: &Source, doc: &Document) -> HashMap<usize, String> {
     out
 }
 
+/// The kind of a step written as inline code.
+fn inline_kind(code: &str) -> StepKind {
+    if looks_like_sql(code) { StepKind::Sql } else { command_kind(code) }
+}
+
 /// Inline code that is worth running: SQL, or a known command with arguments.
 fn is_step_code(code: &str) -> bool {
     looks_like_sql(code) || (is_known_command(code) && code.contains(' '))
 }
 
+/// Inline code spans (`` `x` ``) in a piece of Markdown, with their offsets.
 fn inline_code(text: &str) -> Vec<(&str, usize)> {
     let mut out = Vec::new();
     let mut rest = 0;
@@ -2358,12 +2378,14 @@ fn same_code(a: &str, b: &str) -> bool {
     words(a) == words(b)
 }
 
+/// `1. Check`, `2.1 Check`, `3) Check` → `Check`.
 fn strip_numbering(title: &str) -> &str {
-    let rest = title.trim_start_matches(|c: char| c.is_ascii_digit());
-    match rest.strip_prefix(['.', ')']) {
-        Some(r) if rest.len() < title.len() && !r.trim().is_empty() => r.trim_start(),
-        _ => title,
-    }
+    let rest = title.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.');
+    let rest = rest.strip_prefix(')').unwrap_or(rest);
+    // A number alone (`404 errors`) is part of the title; `1.` and `3)` are numbering.
+    let numbering = &title[..title.len() - rest.len()];
+    let numbered = numbering.starts_with(|c: char| c.is_ascii_digit()) && numbering.contains(['.', ')']);
+    if numbered && rest.starts_with(' ') && !rest.trim().is_empty() { rest.trim_start() } else { title }
 }
 
 /// `Possible causes`, `Potential issues and resolutions`, `Common problems`: a heading whose
@@ -2393,15 +2415,16 @@ pub(crate) fn is_alternatives_container(title: &str) -> bool {
 
 /// `Option 2`, `Approach 1: …`, `Method B`: one of several ways, wherever it stands.
 pub(crate) fn is_alternative_heading(title: &str) -> bool {
-    let t = title.trim().to_ascii_lowercase();
-    let t = t.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
+    let t = title.trim().trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
     ["option", "approach", "method", "alternative", "solution"].iter().any(|w| {
-        t.strip_prefix(w).map(str::trim_start).is_some_and(|r| {
+        let rest = t.get(..w.len()).filter(|head| head.eq_ignore_ascii_case(w)).map(|_| &t[w.len()..]);
+        // The number follows after a space: `Option 2`, `Approach 1: …`, `Method B` (one
+        // capital letter), never `Options` or `Solutions`.
+        rest.and_then(|r| r.strip_prefix(' ')).map(str::trim_start).is_some_and(|r| {
             let mut chars = r.chars();
             match chars.next() {
                 Some(c) if c.is_ascii_digit() => true,
-                // `Option B`, `Method A:`: one capital letter as the number.
-                Some(c) if c.is_ascii_alphabetic() => chars.next().is_none_or(|n| matches!(n, ':' | ' ' | '.' | ')')),
+                Some(c) if c.is_ascii_uppercase() => chars.next().is_none_or(|n| matches!(n, ':' | ' ' | '.' | ')')),
                 _ => false,
             }
         })

@@ -32,9 +32,14 @@ pub(crate) fn condition_sentence(paragraph: &str) -> Option<String> {
 }
 
 /// "Or:", "Alternatively, terminate it:", "Or, if that does not help, …" opening a paragraph:
-/// what follows replaces the step before, the sentence (as plain text) says how.
+/// what follows replaces the step before, the sentence (as plain text) says how; empty for a
+/// bare "or", which says nothing.
 pub(crate) fn alternative_sentence(paragraph: &str) -> Option<String> {
-    let text = prose::plain_text(paragraph.get(..paragraph.len().min(300)).unwrap_or(paragraph));
+    let mut end = paragraph.len().min(300);
+    while !paragraph.is_char_boundary(end) {
+        end -= 1;
+    }
+    let text = prose::plain_text(&paragraph[..end]);
     let lower = text.to_ascii_lowercase();
     let opens = lower == "or"
         || lower.starts_with("or ")
@@ -44,7 +49,7 @@ pub(crate) fn alternative_sentence(paragraph: &str) -> Option<String> {
     opens.then(|| {
         let s = prose::first_sentence(&text, 160);
         let s = s.trim_end_matches(':').trim();
-        if s.eq_ignore_ascii_case("or") { "Or".to_owned() } else { s.to_owned() }
+        if s.eq_ignore_ascii_case("or") { String::new() } else { s.to_owned() }
     })
 }
 

@@ -253,9 +253,10 @@ pub fn plain_text(md: &str) -> String {
             }
             '[' => {}
             // `<br>`, `<br />`: a line break in a table cell or list item.
+            // (`<branch>` is a placeholder, not a break.)
             '<' if {
                 let mut peek = chars.clone();
-                matches!((peek.next(), peek.next()), (Some('b' | 'B'), Some('r' | 'R')))
+                matches!((peek.next(), peek.next(), peek.next()), (Some('b' | 'B'), Some('r' | 'R'), Some('>' | ' ' | '/')))
             } =>
             {
                 for n in chars.by_ref() {
@@ -293,16 +294,14 @@ pub fn first_sentence(text: &str, max: usize) -> String {
 
 /// Where the first sentence ends (its `.`), skipping "e.g. ", "i.e. ", "vs. ".
 fn sentence_end(text: &str) -> Option<usize> {
-    let mut from = 0;
-    let next_stop = |t: &str| [". ", "! ", "? "].iter().filter_map(|p| t.find(p)).min();
-    while let Some(i) = next_stop(&text[from..]).map(|i| from + i) {
-        let word = text[..i].rsplit([' ', '(']).next().unwrap_or("").to_ascii_lowercase();
-        if !matches!(word.as_str(), "e.g" | "i.e" | "ie" | "eg" | "vs" | "cf" | "approx" | "no") {
-            return Some(i);
+    // One pass over the stops: a `.`, `!` or `?` followed by a space.
+    let b = text.as_bytes();
+    text.match_indices(['.', '!', '?']).map(|(i, _)| i).find(|&i| {
+        b.get(i + 1) == Some(&b' ') && {
+            let word = text[..i].rsplit([' ', '(']).next().unwrap_or("").to_ascii_lowercase();
+            !matches!(word.as_str(), "e.g" | "i.e" | "ie" | "eg" | "vs" | "cf" | "approx" | "no")
         }
-        from = i + 2;
-    }
-    None
+    })
 }
 
 /// A title from an introducing paragraph: the sentence that leads into the block (the last
@@ -337,6 +336,11 @@ pub fn title_of(paragraph: &str) -> String {
         plain_text(&p[..end])
     };
     clean_title(&first_sentence(&sentence, 100))
+}
+
+/// A list item's or a sentence's words as a step title: plain text, first sentence, cleaned.
+pub fn short_title(markdown: &str) -> String {
+    clean_title(&first_sentence(&plain_text(markdown), 120))
 }
 
 /// A title as read aloud: no trailing `:`, no dangling "via"/"with" (the command followed),
@@ -456,6 +460,7 @@ mod tests {
     fn plain() {
         assert_eq!(plain_text("Check **the** `queue` in [Grafana](https://g/x)."), "Check the queue in Grafana.");
         assert_eq!(plain_text("Scale up<br /> Scaling up lowers it"), "Scale up Scaling up lowers it");
+        assert_eq!(plain_text("Merge <branch> first"), "Merge <branch> first");
         assert_eq!(
             first_sentence("Look for errors in the logs (ie. upload errors). Then retry.", 100),
             "Look for errors in the logs (ie. upload errors)."

@@ -535,6 +535,10 @@ fn classify_simple_command(words: &[&str]) -> Classified {
     if SHELL_SYNTAX.contains(&base) {
         return classified(Risk::Read, "shell syntax");
     }
+    // `trap 'rm -rf $TMP' EXIT`: the command runs later, but it runs.
+    if base == "trap" {
+        return args.first().map_or(classified(Risk::Read, "shell syntax"), |cmd| classify_words(&[cmd]));
+    }
     // Commands run elsewhere or by another program: `ssh host sudo rm x`, `bash -c '…'`,
     // `kubectl exec pod -- rm x`, `xargs rm`. The inner command decides.
     match base.as_str() {
@@ -559,8 +563,20 @@ fn classify_simple_command(words: &[&str]) -> Classified {
         "knife" => {
             // `knife ssh QUERY COMMAND`: the query selects hosts, the command runs on them.
             if let Some(i) = args.iter().position(|a| *a == "ssh") {
-                let rest = after_options(&args[i + 1..], &["-C", "-a", "-x", "-i", "-p", "-P", "-m", "--attribute", "--ssh-user"]);
-                if let Some(command) = rest.get(1) {
+                // Options may sit between the query and the command: `knife ssh Q -x ubuntu 'cmd'`.
+                const VALUE_FLAGS: &[&str] =
+                    &["-C", "-a", "-x", "-i", "-p", "-P", "-m", "-G", "--attribute", "--ssh-user", "--ssh-gateway"];
+                let mut positional = Vec::new();
+                let mut j = i + 1;
+                while let Some(a) = args.get(j) {
+                    if a.starts_with('-') {
+                        j += if VALUE_FLAGS.contains(a) { 2 } else { 1 };
+                    } else {
+                        positional.push(*a);
+                        j += 1;
+                    }
+                }
+                if let Some(command) = positional.get(1) {
                     return classify_words(std::slice::from_ref(command));
                 }
             }
@@ -569,7 +585,7 @@ fn classify_simple_command(words: &[&str]) -> Classified {
             if let Some(w) = args.windows(2).find(|w| w[0] == "-c") {
                 return classify_words(&[w[1]]);
             }
-            if args.iter().any(|a| matches!(*a, "-h" | "--help")) {
+            if matches!(args, [_, "-h" | "--help"]) {
                 return classified(Risk::Read, format!("`{base}` script asked for help"));
             }
             if base != "su" && args.iter().any(|a| !a.starts_with('-')) {
@@ -614,7 +630,8 @@ fn classify_simple_command(words: &[&str]) -> Classified {
         _ => {}
     }
     let mut nested = classified(Risk::Read, "read-only command");
-    if matches!(base.as_str(), "sudo" | "knife") {
+    // `knife` subcommands other than `ssh` may still quote a command.
+    if base == "knife" {
         for a in args.iter().filter(|a| a.contains(' ')) {
             nested = max(nested, classify_shell(a));
         }
@@ -654,7 +671,7 @@ crate::word_set!(
     /// Shell keywords and builtins that run nothing by themselves.
     SHELL_SYNTAX = [
         "for", "case", "esac", "done", "fi", "in", "}", ")", ";;", "function", "select", "cd", "pwd", "export", "set", "unset", "alias",
-        "true", "false", "test", "[", "[[", "sleep", "wait", "exit", "return", "read", "local", "declare", "typeset", "shift", "trap",
+        "true", "false", "test", "[", "[[", "sleep", "wait", "exit", "return", "read", "local", "declare", "typeset", "shift",
         "clear", "history", "man", "type", "hash", "umask", "ulimit", "break", "continue", "let", "pushd", "popd", "dirs", "jobs", "fg",
         "bg", "help", "#",
     ]
@@ -665,14 +682,14 @@ crate::word_set!(
     READ_VERBS = [
         "get", "describe", "list", "ls", "show", "status", "logs", "log", "top", "version", "health", "healthcheck", "check", "info",
         "inspect", "explain", "view", "diff", "history", "cat", "tail", "query", "search", "find", "ps", "images", "stats", "events",
-        "endpoints", "whoami", "can-i", "auth", "current-context", "get-contexts", "api-resources", "api-versions", "cluster-info",
-        "plan", "validate", "verify", "lint", "dump", "df", "du", "tree", "members", "topology", "show-config", "lookup", "ping",
-        "metrics", "summary", "report", "monitor", "tpstats", "cfstats", "ring", "is-active", "is-enabled", "is-failed", "list-units",
-        "list-timers", "console", "help", "whereis", "shortlog", "blame", "grep", "output", "state", "graph", "tasks", "members",
-        "read", "alarm", "quorum_status", "mon_status", "osd", "pg", "count", "keys", "scan", "slowlog", "head", "stat", "watch",
-        "proxy-status", "proxy-config", "analyze", "wait", "tail-logs", "backup-list", "port-forward", "rsh", "debug", "exec",
-        "dbconsole", "query_range", "catalog", "fsck", "rev-list", "rev-parse", "cat-file", "ls-tree", "ls-files", "count-objects",
-        "ssh", "freeze", "outdated", "stat", "record-info", "services", "nodes",
+        "endpoints", "whoami", "can-i", "current-context", "get-contexts", "api-resources", "api-versions", "cluster-info", "plan",
+        "validate", "verify", "lint", "dump", "df", "du", "tree", "members", "topology", "show-config", "lookup", "ping", "metrics",
+        "summary", "report", "monitor", "tpstats", "cfstats", "ring", "is-active", "is-enabled", "is-failed", "list-units",
+        "list-timers", "console", "help", "whereis", "shortlog", "blame", "grep", "output", "state", "graph", "tasks", "read",
+        "alarm", "quorum_status", "mon_status", "count", "keys", "scan", "slowlog", "head", "stat", "watch", "proxy-status",
+        "proxy-config", "analyze", "wait", "tail-logs", "backup-list", "port-forward", "dbconsole", "query_range", "catalog", "fsck",
+        "rev-list", "rev-parse", "cat-file", "ls-tree", "ls-files", "count-objects", "freeze", "outdated", "record-info", "services",
+        "nodes",
     ]
 );
 
@@ -681,15 +698,14 @@ crate::word_set!(
     READERS_MORE = [
         "lsblk", "blkid", "findmnt", "getent", "nproc", "lscpu", "lsmod", "lspci", "lsusb", "mpstat", "pidstat", "iotop", "iftop",
         "nethogs", "ltrace", "nmap", "ncat", "pg_isready", "pg_controldata", "pg_lsclusters", "pg_config", "pg_top", "pg_activity",
-        "curl", "tree", "realpath", "readlink", "basename", "dirname", "seq", "strings", "hexdump", "xxd", "od", "bzcat", "xzcat",
-        "zless", "zmore", "last", "w", "who", "getenforce", "sestatus", "timedatectl", "hostnamectl", "loginctl", "systemd-analyze",
-        "ethtool", "iperf", "iperf3", "arp", "route", "nstat", "conntrack", "numastat", "smartctl", "nvidia-smi", "sensors",
-        "lsof", "fuser", "pstree", "pgrep", "time", "tput", "jo", "gron", "bc", "expr", "python-json", "vegeta", "ab", "hey", "k6",
-        "mtr", "tracepath", "whois", "getfacl", "namei", "id", "groups", "locale", "ldd", "objdump", "readelf", "file", "cmp",
-        "comm", "join", "paste", "fold", "fmt", "nl", "rev", "tac", "shuf", "split", "csplit", "expand", "unexpand", "sum",
-        "cksum", "sha1sum", "sha512sum", "b2sum", "iconv", "envsubst", "yes", "kubectx", "kubens", "stern", "k9s", "promtool",
-        "amtool", "logcli", "jsonnet", "jb", "yamllint", "shellcheck", "dstat", "atop", "glances", "btop", "ioping", "fio-plot",
-        "wireshark", "tshark", "pidof", "role", "slowlog", "dbsize", "info",
+        "tree", "realpath", "readlink", "basename", "dirname", "seq", "strings", "hexdump", "xxd", "od", "bzcat", "xzcat", "zless",
+        "zmore", "last", "w", "who", "getenforce", "sestatus", "systemd-analyze", "iperf", "iperf3", "arp", "nstat", "numastat",
+        "smartctl", "nvidia-smi", "sensors", "pstree", "pgrep", "tput", "jo", "gron", "bc", "expr", "python-json", "vegeta", "ab",
+        "hey", "k6", "tracepath", "whois", "getfacl", "namei", "groups", "locale", "ldd", "objdump", "readelf", "cmp", "comm", "join",
+        "paste", "fold", "fmt", "nl", "rev", "tac", "shuf", "split", "csplit", "expand", "unexpand", "sum", "cksum", "sha1sum",
+        "sha512sum", "b2sum", "iconv", "envsubst", "yes", "kubectx", "kubens", "stern", "k9s", "promtool", "amtool", "logcli",
+        "jsonnet", "jb", "yamllint", "shellcheck", "dstat", "atop", "glances", "btop", "ioping", "fio-plot", "wireshark", "tshark",
+        "pidof", "role", "slowlog", "dbsize", "info",
     ]
 );
 
@@ -709,12 +725,6 @@ fn own_risk(base: &str, args: &[&str]) -> Classified {
     }
     if base.starts_with("mkfs") || DESTRUCTIVE_COMMANDS.contains(base) {
         return classified(Risk::Destructive, format!("`{base}` command"));
-    }
-    if base == "find" && args.iter().any(|a| *a == "-delete" || *a == "rm") {
-        return classified(Risk::Destructive, "`find -delete`");
-    }
-    if base == "sed" && args.iter().any(|a| a.starts_with("-i")) {
-        return classified(Risk::Write, "`sed -i` edits a file");
     }
     // A curl line kept as shell (it writes a file, uses a proxy…): its method still counts.
     if base == "curl" {
@@ -892,8 +902,30 @@ fn mode_dependent(base: &str, args: &[&str]) -> Option<Classified> {
     let read = || Some(classified(Risk::Read, "read-only command"));
     match base {
         "sysctl" => {
-            if short_flag('w') || args.iter().any(|a| a.contains('=')) {
-                write("`sysctl -w` changes a kernel setting")
+            if short_flag('w') || short_flag('p') || has(&["--system", "--load"]) || args.iter().any(|a| a.contains('=')) {
+                write("`sysctl` changes a kernel setting")
+            } else {
+                read()
+            }
+        }
+        "fuser" => {
+            if short_flag('k') {
+                Some(classified(Risk::Destructive, "`fuser -k` kills processes"))
+            } else {
+                read()
+            }
+        }
+        "route" | "ethtool" | "conntrack" => {
+            let flags = ["-s", "-K", "-G", "-L", "-F", "-D", "-U", "-I"];
+            let changes = has(&["add", "del", "delete", "flush", "change"]) || args.iter().any(|a| flags.contains(a));
+            if changes { write("changes network settings") } else { read() }
+        }
+        "hostnamectl" | "timedatectl" | "loginctl" => {
+            let verb = args.iter().find(|a| !a.starts_with('-')).copied().unwrap_or("status");
+            if verb.starts_with("terminate") || verb.starts_with("kill") {
+                Some(classified(Risk::Destructive, format!("`{base} {verb}`")))
+            } else if ["set", "enable", "disable", "lock"].iter().any(|p| verb.starts_with(p)) {
+                write("changes a system setting")
             } else {
                 read()
             }
@@ -913,26 +945,30 @@ fn mode_dependent(base: &str, args: &[&str]) -> Option<Classified> {
             }
         }
         "mount" => {
-            if args.iter().all(|a| a.starts_with('-') && !a.starts_with("-o")) {
-                read()
-            } else {
-                write("`mount` mounts a filesystem")
-            }
+            // `mount` and `mount -l` list; `mount -a` and `mount DEV DIR` mount.
+            if args.iter().all(|a| matches!(*a, "-l" | "-v" | "--show-labels")) { read() } else { write("`mount` mounts a filesystem") }
         }
         "find" => {
-            if let Some(i) = args.iter().position(|a| matches!(*a, "-exec" | "-execdir" | "-ok")) {
-                let end = args[i + 1..].iter().position(|a| matches!(*a, ";" | "\\;" | "+")).map_or(args.len(), |e| i + 1 + e);
-                let inner = classify_simple_command(&args[i + 1..end]);
-                return Some(if inner.risk > Risk::Read {
-                    classified(inner.risk, format!("`find -exec` {}", inner.reason))
-                } else {
-                    inner
-                });
+            if has(&["-delete"]) {
+                return Some(classified(Risk::Destructive, "`find -delete`"));
             }
-            read()
+            // Every `-exec … ;` runs: the riskiest decides.
+            let mut out = classified(Risk::Read, "read-only command");
+            let mut rest = args;
+            while let Some(at) = rest.iter().position(|a| matches!(*a, "-exec" | "-execdir" | "-ok" | "-okdir")) {
+                let command = &rest[at + 1..];
+                let end = command.iter().position(|a| matches!(*a, ";" | "\\;" | "+")).unwrap_or(command.len());
+                let inner = classify_simple_command(&command[..end]);
+                if inner.risk > out.risk {
+                    out = classified(inner.risk, format!("`find -exec` {}", inner.reason));
+                }
+                rest = command.get(end + 1..).unwrap_or(&[]);
+            }
+            Some(out)
         }
         "sed" => {
-            if args.iter().any(|a| a.starts_with("-i") || a.starts_with("--in-place")) {
+            // `-i`, `-Ei`, `-ni`, `--in-place`: edits the file.
+            if short_flag('i') || args.iter().any(|a| a.starts_with("--in-place")) {
                 write("`sed -i` edits a file in place")
             } else {
                 read()
@@ -1084,6 +1120,19 @@ mod tests {
         sh("pg_basebackup -D /var/lib/postgresql/data -h db1 -R", Risk::Write);
         sh("pg_basebackup --help", Risk::Read);
         sh("sentry queues list", Risk::Read);
+        sh("knife ssh 'role:db' -x ubuntu 'sudo rm -rf /x'", Risk::Destructive);
+        sh("sh restore.sh -h db1", Risk::Write);
+        sh("fuser -k 5432/tcp", Risk::Destructive);
+        sh("hostnamectl set-hostname db2", Risk::Write);
+        sh("hostnamectl", Risk::Read);
+        sh("sysctl -p", Risk::Write);
+        sh("mount -a", Risk::Write);
+        sh("sed -Ei 's/a/b/' /etc/x.conf", Risk::Write);
+        sh("find /d -name x -exec ls {} \\; -exec shred {} \\;", Risk::Destructive);
+        sh("find /d -name '*.tmp' -exec rm {} +", Risk::Destructive);
+        sh("trap 'rm -rf $TMPDIR' EXIT", Risk::Destructive);
+        sh("ceph osd out 3", Risk::Write);
+        sh("ceph osd tree", Risk::Read);
         sh("sh wraparound.sh -h", Risk::Read);
         sh("kafka-consumer-groups.sh --bootstrap-server k:9092 --describe --group billing", Risk::Read);
         sh("kafka-consumer-groups.sh --bootstrap-server k:9092 --reset-offsets --group billing", Risk::Write);

@@ -15,6 +15,20 @@ pub struct CommandLine {
     pub first_line: usize,
 }
 
+/// How many lines one command may run over (continuations, an unclosed quote).
+const MAX_JOINED_LINES: usize = 200;
+
+impl CommandLine {
+    /// Adds the next line of the block (`(offset, text)`) and returns it, `\r` trimmed.
+    fn append<'a>(&mut self, (offset, line): (usize, &'a str)) -> &'a str {
+        let line = line.trim_end_matches('\r');
+        self.text.push('\n');
+        self.pieces.push((self.text.len(), offset));
+        self.text.push_str(line);
+        line
+    }
+}
+
 /// A shell block read line by line.
 #[derive(Debug, Default)]
 pub struct ShellBlock {
@@ -38,17 +52,40 @@ pub fn read_session(text: &str, is_command: &dyn Fn(&str) -> bool) -> ShellBlock
     fn root_or_prompt<'a>(line: &'a str, is_command: &dyn Fn(&str) -> bool) -> Option<&'a str> {
         strip_prompt(line).or_else(|| {
             let rest = line.trim_start().strip_prefix("# ")?;
-            is_command(rest).then_some(rest)
+            // `# kill the stuck one` is a note about a command, not root typing it.
+            let prose = rest.split_whitespace().skip(1).any(|w| {
+                matches!(
+                    w,
+                    "the"
+                        | "a"
+                        | "an"
+                        | "to"
+                        | "of"
+                        | "and"
+                        | "if"
+                        | "this"
+                        | "that"
+                        | "it"
+                        | "is"
+                        | "are"
+                        | "for"
+                        | "with"
+                        | "on"
+                        | "we"
+                        | "you"
+                )
+            });
+            (!prose && is_command(rest)).then_some(rest)
         })
     }
-    let strip_prompt = |line| root_or_prompt(line, is_command);
-    out.had_prompts = lines.iter().any(|(_, l)| strip_prompt(l).is_some());
+    let prompt_of = |line| root_or_prompt(line, is_command);
+    out.had_prompts = lines.iter().any(|(_, l)| prompt_of(l).is_some());
     let mut i = 0;
     while i < lines.len() {
         let (offset, raw) = lines[i];
         let line = raw.trim_end_matches('\r');
         let (body, body_offset) = if out.had_prompts {
-            match strip_prompt(line) {
+            match prompt_of(line) {
                 Some(rest) => (rest, offset + (line.len() - rest.len())),
                 None => {
                     if !line.trim().is_empty() {
@@ -74,25 +111,23 @@ pub fn read_session(text: &str, is_command: &dyn Fn(&str) -> bool) -> ShellBlock
         let lead = body.len() - trimmed.len();
         let mut cmd = CommandLine { text: String::new(), pieces: vec![(0, body_offset + lead)], first_line: i };
         cmd.text.push_str(trimmed);
+        // Continuation lines are rescanned as the command grows: a bound keeps a block with an
+        // unclosed quote linear.
         let mut open = continues(&cmd.text);
-        while open && i + 1 < lines.len() {
+        let mut joined = 0;
+        while open && i + 1 < lines.len() && joined < MAX_JOINED_LINES {
             i += 1;
-            let (next_offset, next) = lines[i];
-            let next = next.trim_end_matches('\r');
-            cmd.text.push('\n');
-            cmd.pieces.push((cmd.text.len(), next_offset));
-            cmd.text.push_str(next);
+            joined += 1;
+            cmd.append(lines[i]);
             open = continues(&cmd.text);
         }
-        // A here-document's lines, up to its terminator, are part of the command.
+        // A here-document's lines, up to its terminator, are part of the command (in a
+        // transcript they carry the `> ` continuation prompt).
         if let Some((word, dash)) = heredoc(&cmd.text) {
             while i + 1 < lines.len() {
                 i += 1;
-                let (next_offset, next) = lines[i];
-                let next = next.trim_end_matches('\r');
-                cmd.text.push('\n');
-                cmd.pieces.push((cmd.text.len(), next_offset));
-                cmd.text.push_str(next);
+                let next = cmd.append(lines[i]);
+                let next = next.strip_prefix("> ").unwrap_or(next);
                 let end = if dash { next.trim_start_matches('\t') } else { next };
                 if end == word {
                     break;
@@ -138,7 +173,7 @@ fn continues(cmd: &str) -> bool {
             '\'' if !double => single = !single,
             '"' if !single => double = !double,
             '(' if !single && prev == '$' => depth += 1,
-            ')' if !single && !double && depth > 0 => depth -= 1,
+            ')' if !single && depth > 0 => depth -= 1,
             // An apostrophe in a trailing comment (`# there's space`) opens nothing.
             '#' if !single && !double && prev.is_whitespace() => {
                 return false;
@@ -162,7 +197,8 @@ fn heredoc(cmd: &str) -> Option<(String, bool)> {
     };
     let word: String =
         rest.trim_start().trim_start_matches(['\'', '"']).chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-    (!word.is_empty()).then_some((word, dash))
+    // `$((1 << 20))` shifts bits: a terminator starts with a letter.
+    (word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && !cmd[..at].contains("$((")).then_some((word, dash))
 }
 
 /// `$ cmd`, `user@host:~$ cmd`, `host:/dir# cmd`, `% cmd` → `cmd`.
@@ -644,6 +680,9 @@ mod tests {
         let b = read_block("ROUTE=$(oc get routes/am\n--no-headers | awk '{print $2}')\necho $ROUTE\n");
         assert_eq!(b.commands.len(), 2);
         assert!(b.commands[0].text.ends_with("$2}')"));
+        // A substitution inside double quotes closes too; arithmetic `<<` is no here-document.
+        assert_eq!(read_block("NOW=\"$(date)\"\necho $NOW\n").commands.len(), 2);
+        assert_eq!(read_block("echo $((1 << 20))\necho done\n").commands.len(), 2);
     }
 
     #[test]
@@ -653,7 +692,9 @@ mod tests {
         assert_eq!(strip_prompt("workstation        $ knife ssh x"), Some("knife ssh x"));
         assert_eq!(strip_prompt("patroni-01-db-gstg $ sudo gitlab-ctl status"), Some("sudo gitlab-ctl status"));
         assert_eq!(strip_prompt("The total $ 5 was"), None);
-        let b = read_session("# systemctl reboot\n# a comment\n", &|l| l.starts_with("systemctl "));
+        let b = read_session("# systemctl reboot\n# a comment\n# kill the stuck one\n", &|l| {
+            l.starts_with("systemctl ") || l.starts_with("kill ")
+        });
         assert_eq!(b.commands.len(), 1);
         assert_eq!(b.commands[0].text, "systemctl reboot");
     }

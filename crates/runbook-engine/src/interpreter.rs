@@ -308,7 +308,7 @@ impl<'a> Interpreter<'a> {
         for (k, v) in &captures {
             self.captures.insert(k.clone(), v.clone());
             // A captured secret (`TOKEN=$(…)`) is masked from here on, starting with this record.
-            let secret = graph_param_secret(self.graph, k);
+            let secret = is_secret_capture(self.graph, k);
             if secret && let Some(text) = v.as_str().filter(|t| !t.is_empty()) {
                 self.params.set_secret(k, text.to_owned());
             }
@@ -624,6 +624,6 @@ impl<'a> Interpreter<'a> {
 }
 
 /// Whether a captured name is a secret: the graph says so, or its name does.
-fn graph_param_secret(graph: &runbook_core::Graph, name: &str) -> bool {
+fn is_secret_capture(graph: &runbook_core::Graph, name: &str) -> bool {
     graph.parameter(name).map_or_else(|| runbook_core::build::is_secret_name(name), |p| p.secret)
 }

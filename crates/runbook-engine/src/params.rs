@@ -12,6 +12,8 @@ use std::collections::{HashMap, HashSet};
 pub struct ParamValues {
     values: HashMap<String, String>,
     secret: HashSet<String>,
+    /// Secret values no parameter holds any more (a capture taken again): still masked.
+    former_secrets: Vec<String>,
 }
 
 /// Why a parameter has no value.
@@ -23,7 +25,7 @@ pub enum ParamError {
 
 impl ParamValues {
     pub fn new(given: impl IntoIterator<Item = (String, String)>) -> Self {
-        ParamValues { values: given.into_iter().collect(), secret: HashSet::new() }
+        ParamValues { values: given.into_iter().collect(), secret: HashSet::new(), former_secrets: Vec::new() }
     }
 
     pub fn get(&self, name: &str) -> Option<&String> {
@@ -39,7 +41,8 @@ impl ParamValues {
     }
 
     pub fn secret_values(&self) -> Vec<&str> {
-        self.secret.iter().filter_map(|n| self.values.get(n)).map(String::as_str).filter(|v| !v.is_empty()).collect()
+        let current = self.secret.iter().filter_map(|n| self.values.get(n)).map(String::as_str);
+        current.chain(self.former_secrets.iter().map(String::as_str)).filter(|v| !v.is_empty()).collect()
     }
 
     /// Non-secret values, for expressions (`params.USER_ID`).
@@ -54,7 +57,9 @@ impl ParamValues {
     /// A secret value learnt while running (a captured token): masked everywhere from now on.
     pub fn set_secret(&mut self, name: &str, value: String) {
         self.secret.insert(name.to_owned());
-        self.values.insert(name.to_owned(), value);
+        if let Some(old) = self.values.insert(name.to_owned(), value).filter(|old| !old.is_empty()) {
+            self.former_secrets.push(old);
+        }
     }
 
     /// Marks every parameter the graph says is secret, and loads declared secrets from the

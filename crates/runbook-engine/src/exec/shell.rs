@@ -19,7 +19,8 @@ pub async fn run(code: &str, env: &[(String, String)], export: &[String], timeou
     let script = match &vars_file {
         // An EXIT trap runs however the script ends (`exit 3`, `set -e`), and keeps its status.
         Some(_) => format!(
-            "trap '__rb_s=$?; for __rb_v in {}; do printf \"%s=%s\\0\" \"$__rb_v\" \"${{!__rb_v-}}\"; done > \"$RUNBOOK_VARS_FILE\"; exit $__rb_s' EXIT\n{code}",
+            // `>|` writes even under `set -C`; `;` keeps the author's line numbers.
+            "trap '__rb_s=$?; for __rb_v in {}; do printf \"%s=%s\\0\" \"$__rb_v\" \"${{!__rb_v-}}\"; done >| \"$RUNBOOK_VARS_FILE\"; exit $__rb_s' EXIT; {code}",
             export.join(" ")
         ),
         None => code.to_owned(),
@@ -78,40 +79,31 @@ fn is_identifier(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// A file only this user can read, removed when dropped (values may be secrets).
+/// A file only this user can read, with an unpredictable name (created exclusively, so nobody
+/// can plant it first), removed when dropped: the values may be secrets.
 struct VarsFile {
+    file: tempfile::NamedTempFile,
     path: std::path::PathBuf,
 }
 
 impl VarsFile {
     fn create() -> Result<Self, StepError> {
-        use std::os::unix::fs::OpenOptionsExt;
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("runbook-vars-{}-{n}", std::process::id()));
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|e| StepError::new(ErrorKind::Shell, format!("cannot create {}: {e}", path.display())))?;
-        Ok(VarsFile { path })
+        let file = tempfile::Builder::new()
+            .prefix("runbook-vars-")
+            .tempfile()
+            .map_err(|e| StepError::new(ErrorKind::Shell, format!("cannot create a file for the step's variables: {e}")))?;
+        let path = file.path().to_path_buf();
+        Ok(VarsFile { file, path })
     }
 
     fn read(&self) -> BTreeMap<String, String> {
-        let bytes = std::fs::read(&self.path).unwrap_or_default();
+        let bytes = std::fs::read(self.file.path()).unwrap_or_default();
         String::from_utf8_lossy(&bytes)
             .split('\0')
             .filter_map(|entry| entry.split_once('='))
             .filter(|(k, v)| is_identifier(k) && !v.is_empty())
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect()
-    }
-}
-
-impl Drop for VarsFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -149,7 +141,7 @@ mod tests {
         let leftovers = std::fs::read_dir(std::env::temp_dir())
             .expect("temp dir")
             .flatten()
-            .any(|e| e.file_name().to_string_lossy().starts_with(&format!("runbook-vars-{}-", std::process::id())));
+            .any(|e| e.file_name().to_string_lossy().starts_with("runbook-vars-"));
         assert!(!leftovers, "the private file is removed");
     }
 }

@@ -244,7 +244,13 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
         }
         if e["type"] == "step_result" {
             for (k, v) in e["captures"].as_object().into_iter().flatten() {
-                captures.insert(k.clone(), v.clone());
+                // A masked capture is no value: the step that captures it, or the operator,
+                // provides it again.
+                if v.as_str() == Some(runbook_engine::events::SECRET_MASK) {
+                    captures.remove(k);
+                } else {
+                    captures.insert(k.clone(), v.clone());
+                }
             }
         }
     }
