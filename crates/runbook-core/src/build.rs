@@ -123,8 +123,15 @@ const SHELL_LANGS: &[&str] = &[
 const TEXT_LANGS: &[&str] = &["text", "txt", "plaintext", "plain", "output", "log", "none"];
 
 pub fn build(source: &Source, doc: &Document, diags: &mut Vec<Diagnostic>) -> Graph {
-    let mut b =
-        Builder { source, doc, diags, front: FrontMatter::default(), drafts: Vec::new(), expressions: minijinja::Environment::new() };
+    let mut b = Builder {
+        source,
+        doc,
+        diags,
+        front: FrontMatter::default(),
+        drafts: Vec::new(),
+        expressions: minijinja::Environment::new(),
+        problems: problem_headings(doc),
+    };
     b.front_matter();
     b.walk();
     b.finish()
@@ -137,6 +144,8 @@ struct Builder<'a> {
     front: FrontMatter,
     drafts: Vec<Draft>,
     expressions: minijinja::Environment<'static>,
+    /// For each heading, the heading of the problem it belongs to (see [`problem_headings`]).
+    problems: Vec<Option<usize>>,
 }
 
 /// What the previous node was, for attaching annotations to adjacent blocks.
@@ -395,7 +404,7 @@ impl Builder<'_> {
         if let Some(p) = pending.take() {
             self.standalone(p);
         }
-        let roles = node_roles(self.source, doc);
+        let roles = node_roles(self.source, doc, &self.problems);
         self.list_item_steps(&roles);
         self.prose_only_sections();
         for d in &mut self.drafts {
@@ -409,7 +418,7 @@ impl Builder<'_> {
     fn prose_only_sections(&mut self) {
         use prose::Role;
         let doc = self.doc;
-        let problems = problem_headings(doc);
+        let problems = &self.problems;
         let mut has_steps = vec![false; doc.headings.len()];
         for d in &self.drafts {
             let mut at = d.section;
@@ -527,6 +536,7 @@ impl Builder<'_> {
             }
         }
         let with_drafts: HashSet<usize> = self.drafts.iter().filter_map(|d| d.list.item).collect();
+        let step_heading: Vec<bool> = doc.headings.iter().map(|h| is_step_heading(&h.title)).collect();
         // Numbered lists outside role sections, each as (first item, how many of its items hold a
         // command): a list with two or more is a procedure, all of whose items are steps.
         let mut procedure_of: HashMap<usize, usize> = HashMap::new();
@@ -561,7 +571,7 @@ impl Builder<'_> {
             // steps too, but only its items that hold a command.
             let commands = procedure_of.get(&item).and_then(|first| commands_in.get(first)).copied().unwrap_or(0);
             // Under a step heading (`## 2. Verify the graphs`) every item is part of the procedure.
-            let step_section = node.section.is_some_and(|h| is_step_heading(&doc.headings[h].title));
+            let step_section = node.section.is_some_and(|h| step_heading[h]);
             let commands = if step_section { commands.max(2) } else { commands };
             let procedure = role.is_none() && (commands >= 1 || step_section);
             if with_drafts.contains(&item) || !(procedure || matches!(role, Some(Role::Diagnosis | Role::Resolution | Role::Verification)))
@@ -1020,7 +1030,7 @@ impl Builder<'_> {
 
     fn finish(mut self) -> Graph {
         let doc = self.doc;
-        let problems = problem_headings(doc);
+        let problems = std::mem::take(&mut self.problems);
         let runs = infer::insert_decisions(self.source, doc, &mut self.drafts, &problems);
         let mut graph = Graph { title: self.title(), ..Graph::default() };
         self.connections(&mut graph);
@@ -2141,8 +2151,7 @@ fn command_kind(cmd: &str) -> StepKind {
 /// The role in force at each node: a bold pseudo-heading (`**Diagnosis**`) since the last
 /// heading, else the role of the heading the node is under (or of its ancestors up to the
 /// problem heading).
-fn node_roles(source: &Source, doc: &Document) -> Vec<Option<prose::Role>> {
-    let problems = problem_headings(doc);
+fn node_roles(source: &Source, doc: &Document, problems: &[Option<usize>]) -> Vec<Option<prose::Role>> {
     let mut heading_role: Vec<Option<prose::Role>> = Vec::with_capacity(doc.headings.len());
     for (i, h) in doc.headings.iter().enumerate() {
         let own = h.role;
@@ -2313,6 +2322,9 @@ pub(crate) fn problem_headings(doc: &Document) -> Vec<Option<usize>> {
             has_role_child[p] = true;
         }
     }
+    // Title tests, once per heading (they are asked about parents too).
+    let step: Vec<bool> = doc.headings.iter().map(|h| is_step_heading(&h.title)).collect();
+    let container: Vec<bool> = doc.headings.iter().map(|h| is_alternatives_container(&h.title)).collect();
     let mut out: Vec<Option<usize>> = vec![None; n];
     // The last problem opened at each level, for `## 1. Check …` siblings of `## The problem`.
     let mut problem_at_level: [Option<usize>; 7] = [None; 7];
@@ -2324,17 +2336,15 @@ pub(crate) fn problem_headings(doc: &Document) -> Vec<Option<usize>> {
         let sibling_problem = problem_at_level[level].filter(|&p| doc.headings[p].parent == h.parent);
         out[i] = if roles[i].is_some() {
             parent_problem
-        } else if is_step_heading(&h.title) && h.parent.is_some() {
+        } else if step[i] && h.parent.is_some() {
             parent_problem.or(h.parent)
-        } else if is_step_heading(&h.title) && sibling_problem.is_some() {
+        } else if step[i] && sibling_problem.is_some() {
             sibling_problem
-        } else if (is_alternatives_container(&h.title) || h.parent.is_some_and(|p| is_alternatives_container(&doc.headings[p].title)))
-            && parent_problem.is_some()
-        {
+        } else if (container[i] || h.parent.is_some_and(|p| container[p])) && parent_problem.is_some() {
             // `#### Network issues` under `### Potential issues and resolutions`: one cause among
             // several, of the problem above.
             parent_problem
-        } else if h.parent.is_some_and(|p| is_step_heading(&doc.headings[p].title)) && parent_problem.is_some() {
+        } else if h.parent.is_some_and(|p| step[p]) && parent_problem.is_some() {
             // `#### Certificate errors` under `### 3. Prometheus issues`: still that procedure.
             parent_problem
         } else if parent_is_role && !has_role_child[i] && parent_problem.is_some() {
