@@ -36,6 +36,9 @@ pub(crate) struct Draft {
     /// The role of the section (or bold pseudo-heading) the draft is in.
     pub role: Option<prose::Role>,
     pub placeholders: Vec<Placeholder>,
+    /// The step ends in a shell on another machine or in a console (`oc debug node/x`,
+    /// `ssh db1`): what the next blocks of its section say is typed there.
+    pub opens_session: Option<String>,
 }
 
 /// A parsed `yaml step` block and how to map its YAML positions back to the `.md` file.
@@ -236,6 +239,8 @@ impl Builder<'_> {
         let mut prev = Prev::Other;
         let mut pending: Option<Annotated> = None;
         let mut last_paragraph: Option<(usize, Span)> = None;
+        // A shell opened on another machine (`oc debug node/x`) and the section it was opened in.
+        let mut session: Option<(Option<usize>, String)> = None;
         for (index, node) in doc.nodes.iter().enumerate() {
             match &node.kind {
                 NodeKind::Code(block) if block.is_step_annotation() => {
@@ -333,6 +338,20 @@ impl Builder<'_> {
                             d.condition = condition.clone();
                         }
                     }
+                    // After `oc debug node/x` / `ssh db1` in this section, blocks are typed there.
+                    session.take_if(|(section, _)| *section != node.section);
+                    if let Some((_, opener)) = &session {
+                        for d in self.drafts[start..end].iter_mut().filter(|d| d.annotation.is_none()) {
+                            if matches!(d.kind, StepKind::Shell | StepKind::Http | StepKind::Sql) {
+                                d.kind = StepKind::Manual;
+                                d.http = None;
+                                d.risk.reason = format!("typed into `{opener}`: {}", d.risk.reason);
+                            }
+                        }
+                    }
+                    if let Some(opener) = self.drafts[start..end].last().and_then(|d| d.opens_session.clone()) {
+                        session = Some((node.section, opener));
+                    }
                     if block.unterminated {
                         let open = Span::new(node.span.start, node.span.start + 3);
                         self.diags.push(
@@ -371,6 +390,7 @@ impl Builder<'_> {
                             condition: None,
                             node: index,
                             role: None,
+                            opens_session: None,
                             placeholders: Vec::new(),
                         });
                     }
@@ -791,6 +811,7 @@ impl Builder<'_> {
             condition: None,
             node,
             role: None,
+            opens_session: None,
         }
     }
 
@@ -914,14 +935,44 @@ impl Builder<'_> {
             return Vec::new();
         }
         let output = (!sb.output.is_empty()).then(|| sb.output.join("\n"));
-        // `sudo gitlab-rails console` and then Ruby: the lines are typed into the console, which
-        // runbook does not drive. One manual step, as risky as unknown code.
-        if let [launcher] = sb.commands.as_slice()
-            && let Some(repl) = interactive_session(&launcher.text)
-            && output.is_some()
+        // `sudo gitlab-rails console` and then Ruby, `oc debug node/x` then `chroot /host` and
+        // `podman rmi …`: what follows the opener is typed into a console or on another machine,
+        // which runbook does not drive (run here, it would act on the operator's own machine).
+        // One manual step, as risky as what is typed (unknown code counts as a write).
+        if !sb.had_prompts
+            && let Some(at) = sb.commands.iter().position(|c| interactive_session(&c.text).is_some())
         {
+            let opener = interactive_session(&sb.commands[at].text).unwrap_or_default();
+            let typed = &sb.commands[at + 1..];
+            let mut risk = Classified { risk: Risk::Read, reason: format!("opens `{opener}`") };
+            for c in typed {
+                let inner = if interactive_session(&c.text).is_some() {
+                    Classified { risk: Risk::Read, reason: format!("opens `{}`", c.text.trim()) }
+                } else if is_known_command(&c.text) || command_kind(&c.text) != StepKind::Shell {
+                    classify(command_kind(&c.text), &c.text)
+                } else {
+                    Classified { risk: Risk::Write, reason: "code nothing says only reads".into() }
+                };
+                if inner.risk > risk.risk {
+                    risk = inner;
+                }
+            }
+            if !typed.is_empty() || output.is_some() {
+                let what =
+                    if risk.reason.starts_with("opens") { risk.reason.clone() } else { format!("typed into `{opener}`: {}", risk.reason) };
+                risk = Classified {
+                    risk: risk.risk.max(if output.is_some() && typed.is_empty() { Risk::Write } else { Risk::Read }),
+                    reason: what,
+                };
+            }
             let mut d = self.whole_block(StepKind::Manual, text, block, lang_opt, span, section, list, index);
-            d.risk = Classified { risk: Risk::Write, reason: format!("typed into `{repl}`; nothing says it only reads") };
+            d.risk = risk;
+            // The session stays open for the next blocks when nothing closes it here.
+            let closed = typed.iter().any(|c| matches!(c.text.trim(), "exit" | "logout" | "quit" | "\\q"));
+            if !closed {
+                let chain: Vec<String> = sb.commands.iter().filter_map(|c| interactive_session(&c.text)).collect();
+                d.opens_session = Some(chain.join(" → "));
+            }
             return vec![d];
         }
         // (With prompts, each prompted line is a command already: the grouping below keeps them.)
@@ -2079,15 +2130,50 @@ fn root_session(text: &str) -> Option<shell::ShellBlock> {
 /// `redis-cli`): its name, when it is one.
 fn interactive_session(cmd: &str) -> Option<String> {
     let words: Vec<&str> = cmd.split_whitespace().collect();
+    // `sudo -i`, `sudo -s`: a root shell, no command.
+    if words.first() == Some(&"sudo")
+        && words.len() <= 3
+        && words[1..].iter().all(|w| matches!(*w, "-i" | "-s" | "su" | "-"))
+        && words.len() > 1
+    {
+        return Some(words.join(" "));
+    }
     let (at, name) = shell::command_name(&words)?;
     let base = name.rsplit('/').next().unwrap_or(name);
     let args: Vec<&str> = words[at + 1..].to_vec();
     let operands = args.iter().filter(|a| !a.starts_with('-')).count();
+    let shell = |w: &str| matches!(w.rsplit('/').next().unwrap_or(w), "bash" | "sh" | "zsh" | "ash");
     let console = match base {
         "gitlab-rails" | "rails" | "bundle" => args.iter().any(|a| matches!(*a, "console" | "c" | "dbconsole")),
         "irb" | "pry" | "mongo" | "mongosh" => !args.iter().any(|a| a.starts_with("--eval")),
-        // `redis-cli -h host -p 6379` alone: every operand is a flag's value.
-        "redis-cli" => operands * 2 <= args.len(),
+        // `redis-cli -h host -p 6379` alone: only connection flags (`--bigkeys` runs and exits).
+        "redis-cli" => {
+            let mut rest = args.iter();
+            let mut only_connection = true;
+            while let Some(a) = rest.next() {
+                match *a {
+                    "-h" | "-p" | "-a" | "-n" | "-u" | "--user" | "--pass" => {
+                        rest.next();
+                    }
+                    "-c" | "--tls" | "--raw" | "--no-auth-warning" | "--askpass" => {}
+                    _ => only_connection = false,
+                }
+            }
+            only_connection
+        }
+        // A shell on a node or in a pod: `oc debug node/x`, `oc rsh pod`, `kubectl exec -it pod -- bash`.
+        "oc" | "kubectl" => match args.iter().find(|a| !a.starts_with('-')).copied() {
+            Some("debug") => !args.contains(&"--"),
+            Some("rsh") => args.iter().filter(|a| !a.starts_with('-')).count() <= 2,
+            Some("exec") => args.iter().position(|a| *a == "--").is_some_and(|d| args[d + 1..].len() == 1 && shell(args[d + 1])),
+            _ => false,
+        },
+        "docker" | "podman" | "crictl" => args.first() == Some(&"exec") && args.last().is_some_and(|l| shell(l)),
+        // `ssh host`, `chroot /host`, `su - postgres`, `toolbox`: a shell with no command given.
+        "ssh" => operands == 1 && !args.iter().any(|a| matches!(*a, "-L" | "-R" | "-D" | "-N" | "-W")),
+        "chroot" => operands == 1,
+        "su" => !args.contains(&"-c"),
+        "toolbox" => args.is_empty(),
         _ => false,
     };
     console.then(|| words[at..].join(" "))

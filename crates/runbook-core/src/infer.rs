@@ -242,6 +242,7 @@ fn decision_before(doc: &Document, first: &Draft) -> Draft {
         condition: None,
         node: first.node,
         role: if resolution_parent.is_some() || first.role == Some(Role::Resolution) { Some(Role::Resolution) } else { first.role },
+        opens_session: None,
         placeholders: Vec::new(),
     }
 }
