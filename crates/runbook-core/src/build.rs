@@ -457,6 +457,40 @@ impl Builder<'_> {
             }
         }
         let mut added = Vec::new();
+        // Alert catalogues: `+ *Message*: …`, `+ *Severity*: critical`, `+ *Runbook*: [Link](…)`
+        // under each alert's heading. The card is the problem's one (manual) step.
+        let mut fields: HashMap<usize, Vec<Field>> = HashMap::new();
+        for (index, node) in doc.nodes.iter().enumerate() {
+            if let (NodeKind::ItemStart, Some(h), 1) = (&node.kind, node.section, node.list.depth)
+                && problems[h] == Some(h)
+                && !has_steps[h]
+                && let Some((name, value)) = field_item(item_lead_text(&self.source.text, node.span).0)
+            {
+                fields.entry(h).or_default().push((name, value, index));
+            }
+        }
+        let mut cards: Vec<(usize, Vec<Field>)> = fields
+            .into_iter()
+            .filter(|(_, f)| f.len() >= 2 && f.iter().any(|(n, _, _)| matches!(n.as_str(), "message" | "summary" | "description")))
+            .collect();
+        cards.sort_by_key(|(h, _)| *h);
+        for (h, card) in cards {
+            let (first, node) = (card[0].2, &doc.nodes[card[0].2]);
+            let code: Vec<String> = card
+                .iter()
+                .filter(|(n, _, _)| n != "severity")
+                .map(|(n, v, _)| format!("{}{}: {v}", n[..1].to_ascii_uppercase(), &n[1..]))
+                .collect();
+            let mut d =
+                self.draft(StepKind::Manual, code.join("\n"), vec![(0, node.span.start)], None, node.span, Some(h), node.list, first);
+            d.title = card
+                .iter()
+                .find(|(n, _, _)| n != "severity")
+                .map(|(_, v, _)| prose::clean_title(&prose::first_sentence(v, 120)))
+                .unwrap_or_default();
+            d.risk = Classified { risk: Risk::Read, reason: "alert description".into() };
+            added.push(d);
+        }
         for (h, heading) in doc.headings.iter().enumerate() {
             let Some(problem) = problems[h].filter(|&p| p != h) else { continue };
             // `### 2. Node failures` under `## Mitigation`: an option, told in prose.
@@ -2329,6 +2363,31 @@ pub(crate) fn item_lead_text(text: &str, span: Span) -> (&str, usize) {
         offset += line.len();
     }
     (&body[..end], span.start + marker_end)
+}
+
+/// A field of an alert card: lower-case name, value, and the list item's node.
+type Field = (String, String, usize);
+
+/// `*Message*: …`, `**Severity:** critical`, `Runbook: [Link](https://…)`: a field of an alert
+/// card, as (lower-case name, plain value; a link's address where the value is a link).
+fn field_item(text: &str) -> Option<(String, String)> {
+    let t = text.trim_start_matches(['*', '_', ' ']);
+    let colon = t.find(':')?;
+    let name = t[..colon].trim_end_matches(['*', '_', ' ']).trim().to_ascii_lowercase();
+    if !matches!(
+        name.as_str(),
+        "message" | "summary" | "description" | "severity" | "action" | "runbook" | "runbook url" | "dashboard" | "impact" | "meaning"
+    ) {
+        return None;
+    }
+    let raw = t[colon + 1..].trim_start_matches(['*', '_', ' ']).trim();
+    // `[Link](https://…)`: the address is the value.
+    let link = raw.find("](").and_then(|i| raw[i + 2..].split_once(')')).map(|(url, _)| url.to_owned());
+    let value = match link {
+        Some(url) if prose::plain_text(raw).len() < 12 => url,
+        _ => prose::plain_text(raw),
+    };
+    (!value.is_empty()).then_some((name, value))
 }
 
 /// `**Severity:** Warning`, `+ *Severity*: critical` right under a heading (before its first

@@ -157,7 +157,10 @@ pub fn parse(text: &str) -> Document {
                     let anchor = anchors.insert(id.unwrap_or_else(|| title_slug.clone()));
                     let index = doc.headings.len();
                     let (display, severity) = crate::prose::split_severity(&title);
-                    let display_slug = id_slug(if severity.is_none() { &title_slug } else { &display });
+                    // `Alert Name: "KubeAPIDown"` in alert catalogues: the alert is the title.
+                    let labelled = alert_label(&display);
+                    let display = labelled.map_or(display.clone(), str::to_owned);
+                    let display_slug = id_slug(if severity.is_none() && labelled.is_none() { &title_slug } else { &display });
                     doc.headings.push(Heading {
                         level,
                         role: crate::prose::role(&title),
@@ -335,6 +338,15 @@ fn split_front_matter(text: &str, doc: &mut Document) -> usize {
     }
     doc.unclosed_front_matter = Some(Span::new(0, 3));
     0
+}
+
+/// `Alert Name: "KubeAPIDown"`, `Alert: X` → the alert's name.
+fn alert_label(title: &str) -> Option<&str> {
+    let rest = ["alert name:", "alertname:", "alert:"]
+        .iter()
+        .find_map(|l| title.get(..l.len()).filter(|h| h.eq_ignore_ascii_case(l)).map(|_| &title[l.len()..]))?;
+    let name = rest.trim().trim_matches(['"', '`', '\'']).trim();
+    (!name.is_empty()).then_some(name)
 }
 
 /// A slug for step ids: `2. Solutions` → `solutions`, `🔍 Troubleshooting:` → `troubleshooting`.

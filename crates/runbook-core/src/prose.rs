@@ -51,6 +51,8 @@ pub fn role(title: &str) -> Option<Role> {
         "validate",
         "confirm",
         "rollback",
+        // `Alert` names the section about the alert; `Alert Name: X` is an alert of its own.
+        "alert",
     ];
     // … except when the object is the outcome itself: `Verify the fix`, `Confirm recovery`.
     let outcome = |rest: &str| {
