@@ -340,6 +340,8 @@ impl Builder<'_> {
                     }
                     // After `oc debug node/x` / `ssh db1` in this section, blocks are typed there.
                     session.take_if(|(section, _)| *section != node.section);
+                    // A block that starts with a shell command is not typed into a console.
+                    session.take_if(|(_, opener)| is_console(opener) && is_known_command(block.text.trim_start()));
                     if let Some((_, opener)) = &session {
                         for d in self.drafts[start..end].iter_mut().filter(|d| d.annotation.is_none()) {
                             if matches!(d.kind, StepKind::Shell | StepKind::Http | StepKind::Sql) {
@@ -507,25 +509,61 @@ impl Builder<'_> {
                 continue;
             }
             let Some(nodes) = paragraphs.get(&h) else { continue };
-            // A paragraph that is only a command in inline code (`` `gitlab-ctl restart redis` ``)
-            // is a step of its own, introduced by the paragraph before it.
-            let mut commands = Vec::new();
+            // A paragraph that is only a command in inline code (`` `gitlab-ctl restart redis`. ``)
+            // is a step of its own, introduced by the paragraph before it; "or" before it makes
+            // it an alternative to the command before.
+            let mut commands: Vec<Draft> = Vec::new();
+            let mut intros: Vec<usize> = Vec::new();
             for (k, &n) in nodes.iter().enumerate() {
-                let raw = self.source.text[doc.nodes[n].span.range()].trim();
+                let raw = self.source.text[doc.nodes[n].span.range()].trim().trim_end_matches(['.', ',', ';']);
                 let code = raw.strip_prefix('`').and_then(|r| r.strip_suffix('`')).filter(|c| !c.contains('`') && is_step_code(c));
                 let Some(code) = code else { continue };
-                let kind = inline_kind(code);
                 let node = &doc.nodes[n];
                 let at = node.span.start + (self.source.text[node.span.range()].find(code).unwrap_or(0));
-                let mut d = self.draft(kind, code.to_owned(), vec![(0, at)], None, node.span, Some(h), node.list, n);
+                let mut d = self.draft(inline_kind(code), code.to_owned(), vec![(0, at)], None, node.span, Some(h), node.list, n);
                 if let Some(&intro) = k.checked_sub(1).and_then(|i| nodes.get(i)) {
-                    let intro = &self.source.text[doc.nodes[intro].span.range()];
-                    d.title = prose::title_of(intro);
-                    d.condition = infer::condition_sentence(intro);
+                    intros.push(intro);
+                    let text = &self.source.text[doc.nodes[intro].span.range()];
+                    d.title = prose::title_of(text);
+                    d.condition = infer::condition_sentence(text);
+                    if let Some(or) = infer::alternative_sentence(text)
+                        && let Some(before) = commands.last_mut()
+                    {
+                        if before.condition.is_none() {
+                            before.condition = Some(format!("Either: {}", before.code));
+                        }
+                        d.condition = Some(if or.is_empty() { format!("Or: {code}") } else { or });
+                        d.title = before.title.clone();
+                    }
                 }
                 commands.push(d);
             }
             if !commands.is_empty() {
+                // The section's other prose ("check the log for resync events first") stays
+                // as a manual step before the commands.
+                let first_command = commands[0].node;
+                let prose_nodes: Vec<usize> = nodes.iter().copied().filter(|n| *n < first_command && !intros.contains(n)).take(3).collect();
+                let texts: Vec<String> = prose_nodes
+                    .iter()
+                    .map(|&n| prose::plain_text(&self.source.text[doc.nodes[n].span.range()]))
+                    .filter(|t| t.len() > 20 && !t.ends_with(':'))
+                    .collect();
+                if let (Some(&first), false) = (prose_nodes.first(), texts.is_empty()) {
+                    let node = &doc.nodes[first];
+                    let mut d = self.draft(
+                        StepKind::Manual,
+                        texts.join("\n"),
+                        vec![(0, node.span.start)],
+                        None,
+                        node.span,
+                        Some(h),
+                        node.list,
+                        first,
+                    );
+                    d.title = prose::title_of(&self.source.text[node.span.range()]);
+                    d.risk = Classified { risk: Risk::Read, reason: "manual instruction".into() };
+                    added.push(d);
+                }
                 added.extend(commands);
                 continue;
             }
@@ -615,7 +653,12 @@ impl Builder<'_> {
             }
         }
         let mut added = Vec::new();
+        // The last paragraph outside lists: what introduces the list an item is in.
+        let mut lead_in: Option<usize> = None;
         for (index, node) in doc.nodes.iter().enumerate() {
+            if matches!(node.kind, NodeKind::Paragraph) && node.list.depth == 0 {
+                lead_in = Some(index);
+            }
             if !matches!(node.kind, NodeKind::ItemStart) || node.list.depth != 1 {
                 continue;
             }
@@ -633,9 +676,18 @@ impl Builder<'_> {
                 continue;
             }
             let (text, text_start) = item_lead_text(&self.source.text, node.span);
-            // A checklist item is a step of its own already; a link alone is a reference.
+            // A checklist item is a step of its own already. A link alone is a step to follow
+            // (a dashboard, a query), except in a list of references ("More information:").
             let link_only = text.trim().starts_with('[') && text.trim().ends_with(')') && text.matches("](").count() == 1;
-            if ["[ ]", "[x]", "[X]"].iter().any(|m| text.trim_start().starts_with(m)) || link_only {
+            let references = lead_in.is_some_and(|p| {
+                let intro = self.source.text[doc.nodes[p].span.range()].to_ascii_lowercase();
+                doc.nodes[p].section == node.section
+                    && intro.trim_end().ends_with(':')
+                    && ["more information", "see also", "reference", "further reading", "links", "documentation", "read more", "learn more"]
+                        .iter()
+                        .any(|w| intro.contains(w))
+            });
+            if ["[ ]", "[x]", "[X]"].iter().any(|m| text.trim_start().starts_with(m)) || (link_only && references) {
                 continue;
             }
             let plain = prose::plain_text(text);
@@ -669,10 +721,16 @@ impl Builder<'_> {
                     .map(|l| prose::plain_text(l.trim_start().trim_start_matches(['-', '*', '+']).trim_start()))
                     .filter(|l| !l.is_empty())
                     .collect();
-                let code = if full.len() > 1 { full.join("\n") } else { plain.clone() };
+                let mut code = if full.len() > 1 { full.join("\n") } else { plain.clone() };
+                // The address is what the operator opens.
+                if link_only && let Some(url) = text.split_once("](").and_then(|(_, r)| r.strip_suffix(')')) {
+                    code = format!("{plain}: {url}");
+                }
                 let mut d = self.draft(StepKind::Manual, code, vec![(0, text_start)], None, node.span, node.section, node.list, index);
                 d.title = title;
-                d.condition = condition;
+                // "If alert X fired too, look at it first" in a diagnosis list is advice, not a
+                // choice between alternatives: only resolution lists branch on prose items.
+                d.condition = condition.filter(|_| role == Some(Role::Resolution));
                 added.push(d);
             }
         }
@@ -865,17 +923,7 @@ impl Builder<'_> {
         {
             let sb = shell::read_block(text);
             if !sb.commands.is_empty() {
-                let mut code = String::new();
-                let mut map = Vec::new();
-                for c in &sb.commands {
-                    if !code.is_empty() {
-                        code.push('\n');
-                    }
-                    for &(o, b) in &c.pieces {
-                        map.push((code.len() + o, block.source_offset(b)));
-                    }
-                    code.push_str(&c.text);
-                }
+                let (code, map) = join_commands(&sb.commands, block);
                 let mut d = self.draft(StepKind::Sql, code, map, lang_opt, span, section, list, index);
                 d.expected_output = (!sb.output.is_empty()).then(|| sb.output.join("\n"));
                 return vec![d];
@@ -973,9 +1021,7 @@ impl Builder<'_> {
         // `podman rmi …`: what follows the opener is typed into a console or on another machine,
         // which runbook does not drive (run here, it would act on the operator's own machine).
         // One manual step, as risky as what is typed (unknown code counts as a write).
-        if !sb.had_prompts
-            && let Some(at) = sb.commands.iter().position(|c| interactive_session(&c.text).is_some())
-        {
+        if let Some(at) = sb.commands.iter().position(|c| interactive_session(&c.text).is_some()) {
             let opener = interactive_session(&sb.commands[at].text).unwrap_or_default();
             let typed = &sb.commands[at + 1..];
             let mut risk = Classified { risk: Risk::Read, reason: format!("opens `{opener}`") };
@@ -991,20 +1037,33 @@ impl Builder<'_> {
                     risk = inner;
                 }
             }
-            if !typed.is_empty() || output.is_some() {
+            // Without prompts, lines after a console that are not commands were typed into it.
+            let typed_code = output.is_some() && !sb.had_prompts;
+            if !typed.is_empty() || typed_code {
                 let what =
                     if risk.reason.starts_with("opens") { risk.reason.clone() } else { format!("typed into `{opener}`: {}", risk.reason) };
-                risk = Classified {
-                    risk: risk.risk.max(if output.is_some() && typed.is_empty() { Risk::Write } else { Risk::Read }),
-                    reason: what,
-                };
+                risk =
+                    Classified { risk: risk.risk.max(if typed_code && typed.is_empty() { Risk::Write } else { Risk::Read }), reason: what };
             }
             let mut d = self.whole_block(StepKind::Manual, text, block, lang_opt, span, section, list, index);
+            if sb.had_prompts {
+                // What to type, without the prompts; the rest was output.
+                (d.code, d.code_map) = join_commands(&sb.commands, block);
+                d.expected_output = output.clone();
+            }
             d.risk = risk;
             // The session stays open for the next blocks when nothing closes it here.
             let closed = typed.iter().any(|c| matches!(c.text.trim(), "exit" | "logout" | "quit" | "\\q"));
             if !closed {
-                let chain: Vec<String> = sb.commands.iter().filter_map(|c| interactive_session(&c.text)).collect();
+                // `oc debug node/x` then `chroot /host` nest; `docker exec …` and `crictl exec …`
+                // in one block are alternatives: the first names the session.
+                let mut chain: Vec<String> = Vec::new();
+                for o in sb.commands.iter().filter_map(|c| interactive_session(&c.text)) {
+                    let nested = o.starts_with("chroot") || o.starts_with("sudo") || o.starts_with("su ") || o == "su" || o == "toolbox";
+                    if chain.is_empty() || nested {
+                        chain.push(o);
+                    }
+                }
                 d.opens_session = Some(chain.join(" → "));
             }
             return vec![d];
@@ -1054,17 +1113,7 @@ impl Builder<'_> {
             .into_iter()
             .enumerate()
             .map(|(gi, (kind, lines))| {
-                let mut code = String::new();
-                let mut map = Vec::new();
-                for (li, l) in lines.iter().enumerate() {
-                    if li > 0 {
-                        code.push('\n');
-                    }
-                    for &(c, b) in &l.pieces {
-                        map.push((code.len() + c, block.source_offset(b)));
-                    }
-                    code.push_str(&l.text);
-                }
+                let (code, map) = join_commands(lines.iter().copied(), block);
                 let first_line = lines.first().map_or(0, |l| l.pieces[0].1);
                 let last =
                     lines.last().map_or(first_line, |l| l.pieces.last().map_or(0, |p| p.1) + l.text.lines().last().map_or(0, str::len));
@@ -1724,6 +1773,19 @@ fn classify(kind: StepKind, code: &str) -> Classified {
     }
 }
 
+/// Command lines as one piece of code (a line each), with the map back to the source.
+fn join_commands<'a>(lines: impl IntoIterator<Item = &'a shell::CommandLine>, block: &CodeBlock) -> (String, Vec<(usize, usize)>) {
+    let (mut code, mut map) = (String::new(), Vec::new());
+    for line in lines {
+        if !code.is_empty() {
+            code.push('\n');
+        }
+        map.extend(line.pieces.iter().map(|&(t, b)| (code.len() + t, block.source_offset(b))));
+        code.push_str(&line.text);
+    }
+    (code, map)
+}
+
 /// Block piece map shifted by `lead` bytes trimmed off the front of the text.
 fn shift_map(block: &CodeBlock, lead: usize) -> Vec<(usize, usize)> {
     let mut out = Vec::with_capacity(block.pieces.len());
@@ -2077,6 +2139,34 @@ crate::word_set!(
     "gh",
     "glab",
     "cf",
+    "apt-get",
+    "apt",
+    "yum",
+    "dnf",
+    "zypper",
+    "pstree",
+    "pgrep",
+    "growpart",
+    "resize2fs",
+    "xfs_growfs",
+    "lvextend",
+    "pvresize",
+    "fdisk",
+    "parted",
+    "blkid",
+    "findmnt",
+    "nsenter",
+    "chroot",
+    "toolbox",
+    "docker-machine",
+    "perf",
+    "timeout",
+    "nohup",
+    "trap",
+    "iotop",
+    "sar",
+    "mpstat",
+    "pidstat",
 ]);
 
 /// `dbname=# ` / `dbname=> ` at the start of a line.
@@ -2195,14 +2285,40 @@ fn interactive_session(cmd: &str) -> Option<String> {
             }
             only_connection
         }
-        // A shell on a node or in a pod: `oc debug node/x`, `oc rsh pod`, `kubectl exec -it pod -- bash`.
-        "oc" | "kubectl" => match args.iter().find(|a| !a.starts_with('-')).copied() {
-            Some("debug") => !args.contains(&"--"),
-            Some("rsh") => args.iter().filter(|a| !a.starts_with('-')).count() <= 2,
-            Some("exec") => args.iter().position(|a| *a == "--").is_some_and(|d| args[d + 1..].len() == 1 && shell(args[d + 1])),
-            _ => false,
-        },
-        "docker" | "podman" | "crictl" => args.first() == Some(&"exec") && args.last().is_some_and(|l| shell(l)),
+        // A shell on a node or in a pod: `oc debug node/x`, `oc -n x rsh pod`, `kubectl exec -it pod -- bash`.
+        "oc" | "kubectl" => {
+            let dash = args.iter().position(|a| *a == "--");
+            let before = &args[..dash.unwrap_or(args.len())];
+            let value_flags =
+                ["-n", "--namespace", "-c", "--container", "--context", "--kubeconfig", "-l", "--selector", "--as", "--image"];
+            let mut positional = Vec::new();
+            let mut i = 0;
+            while let Some(a) = before.get(i) {
+                if value_flags.contains(a) {
+                    i += 2;
+                    continue;
+                }
+                if !a.starts_with('-') {
+                    positional.push(*a);
+                }
+                i += 1;
+            }
+            let after = dash.map_or(&[][..], |d| &args[d + 1..]);
+            match positional.first().copied() {
+                Some("debug") => after.is_empty() || (after.len() == 1 && shell(after[0])),
+                Some("rsh") => positional.len() <= 3 && after.is_empty(),
+                Some("exec") => after.len() == 1 && shell(after[0]),
+                _ => false,
+            }
+        }
+        "docker" | "podman" | "crictl" | "nerdctl" => {
+            matches!(args.first(), Some(&"exec" | &"run"))
+                && args.iter().any(|a| a.starts_with("-it") || *a == "-i")
+                && args.last().is_some_and(|l| shell(l))
+        }
+        // `gcloud compute ssh vm` and `docker-machine ssh m` without `--command`.
+        "gcloud" => args.contains(&"ssh") && !args.iter().any(|a| a.starts_with("--command")),
+        "docker-machine" => args.first() == Some(&"ssh") && args.iter().filter(|a| !a.starts_with('-')).count() == 2,
         // `ssh host`, `chroot /host`, `su - postgres`, `toolbox`: a shell with no command given.
         "ssh" => operands == 1 && !args.iter().any(|a| matches!(*a, "-L" | "-R" | "-D" | "-N" | "-W")),
         "chroot" => operands == 1,
@@ -2211,6 +2327,15 @@ fn interactive_session(cmd: &str) -> Option<String> {
         _ => false,
     };
     console.then(|| words[at..].join(" "))
+}
+
+/// A console of an application (`gitlab-rails console`, `irb`, `redis-cli`), as opposed to a
+/// shell somewhere else: a later block that starts with a known command is not typed into it.
+fn is_console(opener: &str) -> bool {
+    let words: Vec<&str> = opener.split_whitespace().collect();
+    shell::command_name(&words).is_some_and(|(_, n)| {
+        matches!(n.rsplit('/').next().unwrap_or(n), "gitlab-rails" | "rails" | "bundle" | "irb" | "pry" | "mongo" | "mongosh" | "redis-cli")
+    })
 }
 
 /// `rate(x[5m])`, `histogram_quantile(0.99, …`, `up{job="api"}`: PromQL, not shell.

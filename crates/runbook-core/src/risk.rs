@@ -526,7 +526,46 @@ fn is_dry_run(args: &[&str]) -> bool {
     args.iter().any(|a| a.starts_with("--dry-run") || *a == "--dryrun")
 }
 
+/// One command, and every command it substitutes (`POD=$(kubectl delete pod web-0 -o name)`):
+/// those run too.
 fn classify_simple_command(words: &[&str]) -> Classified {
+    let mut out = classify_command(words);
+    for inner in words.iter().flat_map(|w| substitutions(w)) {
+        let c = classify_shell(inner);
+        if c.risk > out.risk {
+            out = classified(c.risk, format!("in `$(…)`: {}", c.reason));
+        }
+    }
+    out
+}
+
+/// The commands inside `$(…)` in a word (not `$((…))` arithmetic).
+fn substitutions(word: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = word;
+    while let Some(open) = rest.find("$(") {
+        let body = &rest[open + 2..];
+        if body.starts_with('(') {
+            rest = body;
+            continue;
+        }
+        let mut depth = 1;
+        let end = body.char_indices().find_map(|(i, c)| {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            (depth == 0).then_some(i)
+        });
+        let Some(end) = end else { break };
+        out.push(&body[..end]);
+        rest = &body[end + 1..];
+    }
+    out
+}
+
+fn classify_command(words: &[&str]) -> Classified {
     let Some((at, name)) = shell::command_name(words) else {
         return classified(Risk::Read, "assignment");
     };
@@ -534,6 +573,10 @@ fn classify_simple_command(words: &[&str]) -> Classified {
     let args = &words[at + 1..];
     if SHELL_SYNTAX.contains(&base) {
         return classified(Risk::Read, "shell syntax");
+    }
+    // `--no-headers | awk …` on its own line: options of the line above, written without `\`.
+    if base.starts_with('-') {
+        return classified(Risk::Read, "options continuing the line above");
     }
     // `trap 'rm -rf $TMP' EXIT`: the command runs later, but it runs.
     if base == "trap" {
@@ -687,7 +730,7 @@ crate::word_set!(
         "summary", "report", "monitor", "tpstats", "cfstats", "ring", "is-active", "is-enabled", "is-failed", "list-units",
         "list-timers", "console", "help", "whereis", "shortlog", "blame", "grep", "output", "state", "graph", "tasks", "read",
         "alarm", "quorum_status", "mon_status", "count", "keys", "scan", "slowlog", "head", "stat", "watch", "proxy-status",
-        "proxy-config", "analyze", "wait", "tail-logs", "backup-list", "port-forward", "dbconsole", "query_range", "catalog", "fsck",
+        "proxy-config", "analyze", "wait", "tail-logs", "backup-list", "port-forward", "dbconsole", "query_range", "perf", "catalog", "fsck",
         "rev-list", "rev-parse", "cat-file", "ls-tree", "ls-files", "count-objects", "freeze", "outdated", "record-info", "services",
         "nodes",
     ]
@@ -1120,6 +1163,9 @@ mod tests {
         sh("pg_basebackup -D /var/lib/postgresql/data -h db1 -R", Risk::Write);
         sh("pg_basebackup --help", Risk::Read);
         sh("sentry queues list", Risk::Read);
+        sh("POD=$(kubectl delete pod web-0 -o name)", Risk::Destructive);
+        sh("kubectl logs $(kubectl get pod -l app=web -o name)", Risk::Read);
+        sh("echo $((1 + 2))", Risk::Read);
         sh("knife ssh 'role:db' -x ubuntu 'sudo rm -rf /x'", Risk::Destructive);
         sh("sh restore.sh -h db1", Risk::Write);
         sh("fuser -k 5432/tcp", Risk::Destructive);
