@@ -95,6 +95,12 @@ fn bench(c: &mut Criterion) {
             sql.iter().filter(|s| sqlparser::parser::Parser::parse_sql(&dialect, s).is_ok()).count()
         })
     });
+    group.bench_function(format!("sqlparser tokenizer only, the {} sql steps", sql.len()), |b| {
+        b.iter(|| {
+            let dialect = sqlparser::dialect::PostgreSqlDialect {};
+            sql.iter().filter_map(|s| sqlparser::tokenizer::Tokenizer::new(&dialect, s).tokenize().ok()).map(|t| t.len()).sum::<usize>()
+        })
+    });
     group.bench_function(format!("classify_sql of the {} sql steps", sql.len()), |b| {
         b.iter(|| sql.iter().map(|s| black_box(runbook_core::risk::classify_sql(s)).risk as usize).sum::<usize>())
     });
