@@ -277,9 +277,11 @@ impl Builder<'_> {
                         }
                         // Example output right after a step belongs to that step.
                         let lang = block.lang();
+                        // A block of commands is never output, whatever the sentence before it says
+                        // ("record the output:", "You should see no errors:"): dropping it would
+                        // hide a command, maybe a destructive one.
                         let runnable = (SQL_LANGS.contains(&lang.as_str()) || SHELL_LANGS.contains(&lang.as_str()) || lang.is_empty())
-                            && (looks_like_sql(&block.text)
-                                || (looks_like_shell(&block.text) && !block.text.lines().any(|l| shell::strip_prompt(l).is_some())));
+                            && (looks_like_sql(&block.text) || looks_like_shell(&block.text));
                         let is_output = (intro.is_some_and(prose::introduces_output) && !runnable)
                             || (TEXT_LANGS.contains(&block.lang().as_str()) && matches!(prev, Prev::Code { .. }));
                         if is_output
@@ -290,6 +292,24 @@ impl Builder<'_> {
                             continue;
                         }
                         let mut drafts = self.block_drafts(index, block, node.span, node.section, node.list);
+                        // Ruby or Python after `gitlab-rails console` / `manage.py shell`: typed into
+                        // that console. Not run by runbook, as risky as what it does.
+                        if drafts.is_empty()
+                            && let Some((section, opener)) = &session
+                            && *section == node.section
+                            && is_console(opener)
+                            && matches!(
+                                block.lang().as_str(),
+                                "ruby" | "rb" | "irb" | "python" | "py" | "python3" | "js" | "javascript" | ""
+                            )
+                            && !block.text.trim().is_empty()
+                        {
+                            let lang = Some(block.lang()).filter(|l| !l.is_empty());
+                            let text = block.text.trim_end();
+                            let mut d = self.whole_block(StepKind::Manual, text, block, lang, node.span, node.section, node.list, index);
+                            d.risk = console_code_risk(text, opener);
+                            drafts.push(d);
+                        }
                         // A transcript (`app=# SELECT …` and its rows) of the query just above is
                         // that step's output, not a second run of it.
                         if let ([d], Some(last)) = (drafts.as_mut_slice(), self.drafts.last_mut())
@@ -305,7 +325,7 @@ impl Builder<'_> {
                         self.drafts.extend(drafts);
                     }
                     let end = self.drafts.len();
-                    let title = intro.map(prose::title_of);
+                    let title = intro.filter(|p| !infer::is_jump(p)).map(prose::title_of);
                     let mut condition = intro.and_then(infer::condition_sentence);
                     // "Or, to stop it for good:" before a block: this step and the one just before
                     // it are alternatives, chosen by the operator, not run one after the other.
@@ -631,21 +651,33 @@ impl Builder<'_> {
         let step_heading: Vec<bool> = doc.headings.iter().map(|h| is_step_heading(&h.title)).collect();
         // Numbered lists outside role sections, each as (first item, how many of its items hold a
         // command): a list with two or more is a procedure, all of whose items are steps.
+        // Bullet lists too: consecutive items of one section (a bullet after a numbered list, or
+        // a list in another section, starts a new one).
         let mut procedure_of: HashMap<usize, usize> = HashMap::new();
         let mut commands_in: HashMap<usize, usize> = HashMap::new();
-        let mut current: Option<(usize, Option<usize>, u64)> = None;
+        let mut numbered_list: HashSet<usize> = HashSet::new();
+        let mut current: Option<(usize, Option<usize>, Option<u64>, usize)> = None;
         for (index, node) in doc.nodes.iter().enumerate() {
-            let (Some(item), Some(number), NodeKind::ItemStart, 1) = (node.list.item, node.list.number, &node.kind, node.list.depth) else {
+            let (Some(item), NodeKind::ItemStart, 1) = (node.list.item, &node.kind, node.list.depth) else {
                 continue;
             };
             if roles.get(index).copied().flatten().is_some() {
                 continue;
             }
+            let number = node.list.number;
+            // `*Severity*: warning`-style fields describe an alert; they are not a procedure.
+            if field_item(item_lead_text(&self.source.text, node.span).0).is_some() {
+                continue;
+            }
             let first = match current {
-                Some((first, section, last)) if section == node.section && number == last + 1 => first,
+                Some((first, section, Some(last), _)) if section == node.section && number == Some(last + 1) => first,
+                Some((first, section, None, last_item)) if section == node.section && number.is_none() && item == last_item + 1 => first,
                 _ => item,
             };
-            current = Some((first, node.section, number));
+            current = Some((first, node.section, number, item));
+            if number.is_some() {
+                numbered_list.insert(first);
+            }
             procedure_of.insert(item, first);
             let (text, _) = item_lead_text(&self.source.text, node.span);
             if with_drafts.contains(&item) || inline_code(text).iter().any(|(c, _)| is_step_code(c)) {
@@ -666,7 +698,11 @@ impl Builder<'_> {
             let role = roles.get(index).copied().flatten();
             // A numbered procedure outside any role section (`1. Stop the service: `…``) is
             // steps too, but only its items that hold a command.
-            let commands = procedure_of.get(&item).and_then(|first| commands_in.get(first)).copied().unwrap_or(0);
+            let list_first = procedure_of.get(&item).copied();
+            let commands = list_first.and_then(|first| commands_in.get(&first)).copied().unwrap_or(0);
+            // In a numbered list, one command (inline or a block) makes every item a step; a
+            // bullet list needs two.
+            let commands = if list_first.is_some_and(|f| numbered_list.contains(&f)) && commands == 1 { 2 } else { commands };
             // Under a step heading (`## 2. Verify the graphs`) every item is part of the procedure.
             let step_section = node.section.is_some_and(|h| step_heading[h]);
             let commands = if step_section { commands.max(2) } else { commands };
@@ -1030,6 +1066,8 @@ impl Builder<'_> {
                     Classified { risk: Risk::Read, reason: format!("opens `{}`", c.text.trim()) }
                 } else if is_known_command(&c.text) || command_kind(&c.text) != StepKind::Shell {
                     classify(command_kind(&c.text), &c.text)
+                } else if is_console(&opener) {
+                    console_code_risk(&c.text, &opener)
                 } else {
                     Classified { risk: Risk::Write, reason: "code nothing says only reads".into() }
                 };
@@ -1039,9 +1077,18 @@ impl Builder<'_> {
             }
             // Without prompts, lines after a console that are not commands were typed into it.
             let typed_code = output.is_some() && !sb.had_prompts;
+            if typed_code && is_console(&opener) {
+                let code_risk = console_code_risk(text, &opener);
+                if code_risk.risk > risk.risk {
+                    risk = code_risk;
+                }
+            }
             if !typed.is_empty() || typed_code {
-                let what =
-                    if risk.reason.starts_with("opens") { risk.reason.clone() } else { format!("typed into `{opener}`: {}", risk.reason) };
+                let what = if risk.reason.starts_with("opens") || risk.reason.starts_with("typed into") {
+                    risk.reason.clone()
+                } else {
+                    format!("typed into `{opener}`: {}", risk.reason)
+                };
                 risk =
                     Classified { risk: risk.risk.max(if typed_code && typed.is_empty() { Risk::Write } else { Risk::Read }), reason: what };
             }
@@ -2270,6 +2317,8 @@ fn interactive_session(cmd: &str) -> Option<String> {
     let console = match base {
         "gitlab-rails" | "rails" | "bundle" => args.iter().any(|a| matches!(*a, "console" | "c" | "dbconsole")),
         "irb" | "pry" | "mongo" | "mongosh" => !args.iter().any(|a| a.starts_with("--eval")),
+        // `python manage.py shell`, `python3` alone: a Python prompt.
+        "python" | "python3" => args.is_empty() || args.ends_with(&["shell"]),
         // `redis-cli -h host -p 6379` alone: only connection flags (`--bigkeys` runs and exits).
         "redis-cli" => {
             let mut rest = args.iter();
@@ -2329,12 +2378,25 @@ fn interactive_session(cmd: &str) -> Option<String> {
     console.then(|| words[at..].join(" "))
 }
 
+/// Code typed into a console: a write unless it plainly only reads; destructive when it deletes.
+fn console_code_risk(code: &str, console: &str) -> Classified {
+    let lower = code.to_ascii_lowercase();
+    let destroys = [".delete", ".destroy", ".purge", ".clear", ".truncate", "delete_all", "destroy_all", ".drop", "flushall", "flushdb"];
+    match destroys.iter().find(|w| lower.contains(*w)) {
+        Some(w) => Classified { risk: Risk::Destructive, reason: format!("typed into `{console}`: calls `{}`", w.trim_start_matches('.')) },
+        None => Classified { risk: Risk::Write, reason: format!("typed into `{console}`; nothing says it only reads") },
+    }
+}
+
 /// A console of an application (`gitlab-rails console`, `irb`, `redis-cli`), as opposed to a
 /// shell somewhere else: a later block that starts with a known command is not typed into it.
 fn is_console(opener: &str) -> bool {
     let words: Vec<&str> = opener.split_whitespace().collect();
     shell::command_name(&words).is_some_and(|(_, n)| {
-        matches!(n.rsplit('/').next().unwrap_or(n), "gitlab-rails" | "rails" | "bundle" | "irb" | "pry" | "mongo" | "mongosh" | "redis-cli")
+        matches!(
+            n.rsplit('/').next().unwrap_or(n),
+            "gitlab-rails" | "rails" | "bundle" | "irb" | "pry" | "mongo" | "mongosh" | "redis-cli" | "python" | "python3"
+        )
     })
 }
 
@@ -2691,6 +2753,13 @@ pub(crate) fn is_alternatives_container(title: &str) -> bool {
     ]
     .iter()
     .any(|w| t.strip_prefix(w).is_some_and(|rest| rest.is_empty() || rest.starts_with(' ')))
+}
+
+/// `Once it is fixed, restart the compactor`, `Finally: verify`: where every option continues,
+/// not one more option.
+pub(crate) fn is_follow_up_heading(title: &str) -> bool {
+    let first = title.trim().split([' ', ',', ':']).next().unwrap_or("").to_ascii_lowercase();
+    matches!(first.as_str(), "once" | "after" | "afterwards" | "finally" | "then" | "lastly" | "next")
 }
 
 /// `Option 2`, `Approach 1: …`, `Method B`: one of several ways, wherever it stands.

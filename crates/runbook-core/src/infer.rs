@@ -19,7 +19,26 @@ pub(crate) struct Branch {
 }
 
 /// "If the cluster state is not green, …" → the sentence, when a paragraph opens with a condition.
+/// "If the queue is empty, skip to [Verify](#verify)." : a jump (see `branches`), neither a
+/// condition on the next step nor its title.
+pub(crate) fn is_jump(paragraph: &str) -> bool {
+    paragraph.contains("](#") && SKIP_WORDS.iter().any(|w| paragraph.to_ascii_lowercase().contains(w))
+}
+
 pub(crate) fn condition_sentence(paragraph: &str) -> Option<String> {
+    if is_jump(paragraph) {
+        return None;
+    }
+    // The sentence that opens the paragraph, or the one that leads into the block ("You
+    // should see three rows. If so, re-queue them:").
+    opening_condition(paragraph).or_else(|| {
+        let p = paragraph.trim_end();
+        let last = p.ends_with(':').then(|| p.rfind(". ").map(|i| &p[i + 2..])).flatten()?;
+        opening_condition(last)
+    })
+}
+
+fn opening_condition(paragraph: &str) -> Option<String> {
     // Cheap test on the raw start before converting the whole paragraph.
     let start: String = paragraph.trim_start_matches(['*', '_', ' ', '-', '>']).chars().take(14).collect::<String>().to_ascii_lowercase();
     if !["if", "when", "otherwise", "in case", "should", "only if", "in the event"].iter().any(|o| start.starts_with(o)) {
@@ -30,6 +49,9 @@ pub(crate) fn condition_sentence(paragraph: &str) -> Option<String> {
     let opens = ["if ", "when ", "otherwise", "in case ", "should ", "only if ", "if,", "in the event "];
     if opens.iter().any(|o| lower.starts_with(o)) { Some(prose::first_sentence(&text, 160)) } else { None }
 }
+
+/// Words that make a sentence with an in-document link a jump.
+const SKIP_WORDS: &[&str] = &["skip to", "go to", "proceed to", "jump to", "continue with", "continue to", "move on to", "skip ahead"];
 
 /// "Or:", "Alternatively, terminate it:", "Or, if that does not help, …" opening a paragraph:
 /// what follows replaces the step before, the sentence (as plain text) says how; empty for a
@@ -77,6 +99,7 @@ fn option_of(doc: &Document, problems: &[Option<usize>], item_text: &HashMap<usi
         && heading.role.is_none()
         && problems[section] != Some(section)
         && !crate::build::is_step_heading_sequential(&heading.title)
+        && !crate::build::is_follow_up_heading(&heading.title)
     {
         return Some((section * 2, option_label(&heading.title)));
     }
@@ -105,14 +128,14 @@ fn option_label(title: &str) -> String {
 
 /// Inserts a decision draft before each run of two or more resolution options.
 pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec<Draft>, problems: &[Option<usize>]) -> Vec<OptionRun> {
-    // Alternatives ("If A …", "or …") that open a problem have no step before them to ask the
-    // question: a decision step asks it.
+    // Alternatives ("If A …", "or …") that open a problem, or a section, have no step before
+    // them in the same place to ask the question: a decision step there asks it.
     let problem_of = |d: &Draft| d.section.and_then(|s| problems[s]);
     let conditioned = |d: &Draft| d.condition.is_some() && d.annotation.is_none() && d.kind != StepKind::Decision;
     let opening: Vec<usize> = (0..drafts.len())
         .filter(|&i| {
             conditioned(&drafts[i])
-                && (i == 0 || problem_of(&drafts[i - 1]) != problem_of(&drafts[i]))
+                && (i == 0 || problem_of(&drafts[i - 1]) != problem_of(&drafts[i]) || drafts[i - 1].section != drafts[i].section)
                 && drafts.get(i + 1).is_some_and(|n| conditioned(n) && problem_of(n) == problem_of(&drafts[i]))
         })
         .collect();
@@ -326,8 +349,16 @@ pub(crate) fn branches(
                 next_override.insert(b, after);
             }
         }
-        if !has_otherwise {
-            let label = if alternatives.len() > 1 { "None of these" } else { "Otherwise" };
+        // A lone "Otherwise …" (its "If" was not a sentence of its own) still leaves a way past it.
+        let lone_otherwise = has_otherwise && alternatives.len() == 1;
+        if !has_otherwise || lone_otherwise {
+            let label = if alternatives.len() > 1 {
+                "None of these"
+            } else if lone_otherwise {
+                "Skip it"
+            } else {
+                "Otherwise"
+            };
             let judgement = drafts[first].condition.as_deref().map(|c| format!("Not the case: {c}"));
             let skip_to = if alternatives.len() > 1 { after } else { next_override.get(&first).copied().unwrap_or(next_in_problem[first]) };
             branches.push(Branch { to: skip_to, label: label.into(), judgement });
@@ -342,10 +373,7 @@ pub(crate) fn branches(
         }
         let text = prose::plain_text(&source.text[node.span.range()]);
         let lower = text.to_ascii_lowercase();
-        if !["skip to", "go to", "proceed to", "jump to", "continue with", "continue to", "move on to", "skip ahead"]
-            .iter()
-            .any(|w| lower.contains(w))
-        {
+        if !SKIP_WORDS.iter().any(|w| lower.contains(w)) {
             continue;
         }
         let Some(anchor) = node.links.iter().find_map(|l| l.strip_prefix('#')) else {

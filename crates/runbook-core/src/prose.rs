@@ -253,7 +253,11 @@ pub fn plain_text(md: &str) -> String {
                     }
                 }
             }
-            '[' => {}
+            // `[text](url)` keeps its text; `rate(x[5m])` keeps its bracket.
+            '[' if {
+                let rest = chars.clone().take_while(|&c| c != '\n' && c != '[').collect::<String>();
+                rest.contains("](")
+            } => {}
             // `<br>`, `<br />`: a line break in a table cell or list item.
             // (`<branch>` is a placeholder, not a break.)
             '<' if {
@@ -463,6 +467,7 @@ mod tests {
         assert_eq!(plain_text("Check **the** `queue` in [Grafana](https://g/x)."), "Check the queue in Grafana.");
         assert_eq!(plain_text("Scale up<br /> Scaling up lowers it"), "Scale up Scaling up lowers it");
         assert_eq!(plain_text("Merge <branch> first"), "Merge <branch> first");
+        assert_eq!(plain_text("Graph `rate(errors[5m])` in [Grafana](https://g/x)"), "Graph rate(errors[5m]) in Grafana");
         assert_eq!(
             first_sentence("Look for errors in the logs (ie. upload errors). Then retry.", 100),
             "Look for errors in the logs (ie. upload errors)."

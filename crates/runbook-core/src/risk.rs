@@ -301,7 +301,7 @@ crate::word_set!(
 crate::word_set!(
     DESTRUCTIVE_COMMANDS = [
         "rm", "rmdir", "kill", "pkill", "killall", "shred", "dd", "truncate", "reboot", "shutdown", "halt", "poweroff", "dropdb",
-        "dropuser", "wipefs", "fdisk", "parted", "mkfs", "unlink",
+        "dropuser", "wipefs", "fdisk", "parted", "mkfs", "unlink", "lvremove", "vgremove", "pvremove",
     ]
 );
 
@@ -336,6 +336,9 @@ crate::word_set!(
         "force-delete",
         "reinit",
         "demote",
+        "rb",
+        "cleanup",
+        "clean",
     ]
 );
 
@@ -730,7 +733,7 @@ crate::word_set!(
         "summary", "report", "monitor", "tpstats", "cfstats", "ring", "is-active", "is-enabled", "is-failed", "list-units",
         "list-timers", "console", "help", "whereis", "shortlog", "blame", "grep", "output", "state", "graph", "tasks", "read",
         "alarm", "quorum_status", "mon_status", "count", "keys", "scan", "slowlog", "head", "stat", "watch", "proxy-status",
-        "proxy-config", "analyze", "wait", "tail-logs", "backup-list", "port-forward", "dbconsole", "query_range", "perf", "catalog", "fsck",
+        "proxy-config", "analyze", "wait", "tail-logs", "backup-list", "port-forward", "dbconsole", "query_range", "perf", "node-logs", "catalog", "fsck",
         "rev-list", "rev-parse", "cat-file", "ls-tree", "ls-files", "count-objects", "freeze", "outdated", "record-info", "services",
         "nodes",
     ]
@@ -823,6 +826,12 @@ fn own_risk(base: &str, args: &[&str]) -> Classified {
     if READERS.contains(base) || READERS_MORE.contains(base) {
         return classified(Risk::Read, "read-only command");
     }
+    // `rsync --delete`, `kafka-topics.sh --delete`: the flag says more than the tool.
+    if let Some(f) =
+        args.iter().filter_map(|a| a.strip_prefix("--")).map(|f| f.split('=').next().unwrap_or(f)).find(|f| DESTRUCTIVE_VERBS.contains(f))
+    {
+        return classified(Risk::Destructive, format!("`{base} --{f}`"));
+    }
     if WRITE_COMMANDS.contains(base) {
         return classified(Risk::Write, format!("`{base}` command"));
     }
@@ -872,10 +881,13 @@ fn own_risk(base: &str, args: &[&str]) -> Classified {
         let lower = a.to_ascii_lowercase();
         let v = lower.trim_end_matches(['!', ';']);
         // `db:migrate`, `gitlab:cleanup:delete`: the last part is the verb.
-        let verb = v.rsplit(':').next().unwrap_or(v);
-        // `terminate-instances`, `delete-bucket`: the verb is the first part.
-        let verb =
-            if DESTRUCTIVE_VERBS.contains(verb) || WRITE_VERBS.contains(verb) { verb } else { verb.split('-').next().unwrap_or(verb) };
+        // `db:migrate`, `gitlab:cleanup:orphans`: any part may be the verb; `terminate-instances`,
+        // `delete_queue`: so may the first part of a compound.
+        let parts = || v.split(':').flat_map(|p| std::iter::once(p).chain(p.split(['-', '_']).take(1)));
+        let verb = parts()
+            .find(|p| DESTRUCTIVE_VERBS.contains(p))
+            .or_else(|| parts().find(|p| WRITE_VERBS.contains(p)))
+            .unwrap_or_else(|| v.rsplit(':').next().unwrap_or(v));
         path.push(a);
         // The reason is only spelled out for a verb that decides the risk.
         let what = |path: &[&str]| format!("`{base} {}`", path.join(" "));
@@ -944,6 +956,15 @@ fn mode_dependent(base: &str, args: &[&str]) -> Option<Classified> {
     let write = |why: &str| Some(classified(Risk::Write, why.to_owned()));
     let read = || Some(classified(Risk::Read, "read-only command"));
     match base {
+        "journalctl" => {
+            if args.iter().any(|a| a.starts_with("--vacuum")) {
+                Some(classified(Risk::Destructive, "`journalctl --vacuum` deletes journal files"))
+            } else if has(&["--rotate", "--flush", "--sync"]) {
+                write("`journalctl` rotates or flushes the journal")
+            } else {
+                read()
+            }
+        }
         "sysctl" => {
             if short_flag('w') || short_flag('p') || has(&["--system", "--load"]) || args.iter().any(|a| a.contains('=')) {
                 write("`sysctl` changes a kernel setting")
@@ -1163,6 +1184,16 @@ mod tests {
         sh("pg_basebackup -D /var/lib/postgresql/data -h db1 -R", Risk::Write);
         sh("pg_basebackup --help", Risk::Read);
         sh("sentry queues list", Risk::Read);
+        sh("journalctl --vacuum-time=2d", Risk::Destructive);
+        sh("journalctl -u kubelet --since today", Risk::Read);
+        sh("aws s3 rb s3://old-bucket --force", Risk::Destructive);
+        sh("lvremove -f vg0/scratch", Risk::Destructive);
+        sh("rabbitmqctl delete_queue mailers", Risk::Destructive);
+        sh("rabbitmqctl purge_queue mailers", Risk::Destructive);
+        sh("sudo gitlab-rake gitlab:cleanup:orphan_job_artifact_files", Risk::Destructive);
+        sh("git clean -fdx", Risk::Destructive);
+        sh("rsync -a --delete /src/ /dst/", Risk::Destructive);
+        sh("oc adm node-logs node-1 -u kubelet", Risk::Read);
         sh("POD=$(kubectl delete pod web-0 -o name)", Risk::Destructive);
         sh("kubectl logs $(kubectl get pod -l app=web -o name)", Risk::Read);
         sh("echo $((1 + 2))", Risk::Read);

@@ -215,6 +215,14 @@ pub fn strip_prompt(line: &str) -> Option<&str> {
     if t == "$" {
         return Some("");
     }
+    // `[user@host ~]$ cmd`, `[root@db1 data]# cmd`: the bracket holds a space.
+    if t.starts_with('[')
+        && let Some(close) = t.find("]$ ").or_else(|| t.find("]# "))
+        && !t[..close].contains(['\n', '`'])
+        && t[1..close].contains('@')
+    {
+        return Some(t[close + 3..].trim_start());
+    }
     let end = t.find(|c: char| c.is_whitespace())?;
     let prefix = &t[..end];
     let last = prefix.chars().last()?;
@@ -692,6 +700,7 @@ mod tests {
         assert_eq!(strip_prompt("workstation        $ knife ssh x"), Some("knife ssh x"));
         assert_eq!(strip_prompt("patroni-01-db-gstg $ sudo gitlab-ctl status"), Some("sudo gitlab-ctl status"));
         assert_eq!(strip_prompt("The total $ 5 was"), None);
+        assert_eq!(strip_prompt("[kafka@broker-1 ~]$ df -h /data"), Some("df -h /data"));
         let b = read_session("# systemctl reboot\n# a comment\n# kill the stuck one\n", &|l| {
             l.starts_with("systemctl ") || l.starts_with("kill ")
         });
