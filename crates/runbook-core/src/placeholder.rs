@@ -153,6 +153,20 @@ pub fn find(code: &str, kind: CodeKind, assigned: &[String]) -> Vec<Placeholder>
                         continue;
                     }
                 }
+                // `psql -c "DELETE … WHERE id = 'ENDPOINT_ID'"`: SQL's quoted name inside a
+                // double-quoted shell string. The quotes stay: only the name is replaced.
+                if q == b'"'
+                    && kind == CodeKind::Shell
+                    && c == b'\''
+                    && let Some(close) = code[i + 1..].find(['\'', '"']).map(|e| i + 1 + e).filter(|&e| b[e] == b'\'')
+                {
+                    let inner = &code[i + 1..close];
+                    if is_upper_name(inner) {
+                        push(&mut out, inner.to_owned(), i + 1, close, PlaceholderStyle::Bare);
+                        i = close + 1;
+                        continue;
+                    }
+                }
                 // `'<pattern>'`: the author still means a placeholder inside quotes.
                 if quote.is_some()
                     && c == b'<'
@@ -391,6 +405,12 @@ mod tests {
 
     fn names(code: &str, kind: CodeKind) -> Vec<String> {
         find(code, kind, &[]).into_iter().map(|p| p.name).collect()
+    }
+
+    #[test]
+    fn sql_quoted_names_inside_a_shell_string() {
+        assert_eq!(names("psql -c \"DELETE FROM endpoints WHERE id = 'ENDPOINT_ID';\"", CodeKind::Shell), ["ENDPOINT_ID"]);
+        assert_eq!(names("psql -c \"SELECT 'ACTIVE'\"", CodeKind::Shell), Vec::<String>::new());
     }
 
     #[test]
