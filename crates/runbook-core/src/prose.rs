@@ -68,104 +68,112 @@ pub fn role(title: &str) -> Option<Role> {
             })
         })
     };
-    if starts(&["symptom", "symptoms", "meaning", "impact", "signs", "summary", "description", "what this alert means", "alert"]) {
-        Some(Role::Symptoms)
-    } else if starts(&[
-        "diagnosis",
-        "diagnose",
-        "diagnostics",
-        "diagnostic steps",
-        "possible checks",
-        "checks",
-        "troubleshooting",
-        "troubleshoot",
-        "investigation",
-        "investigate",
-        "how to investigate",
-        "how to diagnose",
-        "how to troubleshoot",
-        "identify",
-        "identifying",
-        "root cause",
-        "possible causes",
-        "causes",
-        "debugging",
-        "analysis",
-        "data gathering",
-        "gathering data",
-        "pre-checks",
-        "pre checks",
-        "cause",
-    ]) {
-        Some(Role::Diagnosis)
-    } else if starts(&[
-        "resolution",
-        "resolve",
-        "resolving",
-        "solution",
-        "solutions",
-        "mitigation",
-        "mitigate",
-        "mitigations",
-        "remediation",
-        "remediate",
-        "fix",
-        "fixes",
-        "fixing",
-        "workaround",
-        "workarounds",
-        "recovery",
-        "recover",
-        "how to fix",
-        "how to resolve",
-        "resolution options",
-        "possible solutions",
-        "actions",
-        "steps to resolve",
-        "rollback",
-        "possible fixes",
-        "recommended actions",
-        "remedy",
-    ]) {
-        Some(Role::Resolution)
-    } else if starts(&["prevention", "prevent", "preventive measures", "follow-up", "follow up", "post-incident", "long-term fix"]) {
-        Some(Role::Prevention)
-    } else if starts(&["escalation", "escalate", "escalations", "who to contact", "contacts"]) {
-        Some(Role::Escalation)
-    } else if starts(&[
-        "verification",
-        "verify",
-        "validation",
-        "validate",
-        "confirm",
-        "check resolution",
-        "testing",
-        "post checks",
-        "post-checks",
-    ]) {
-        Some(Role::Verification)
-    } else if starts(&[
-        "overview",
-        "background",
-        "context",
-        "references",
-        "reference",
-        "related",
-        "see also",
-        "dashboards",
-        "links",
-        "resources",
-        "notes",
-        "details",
-        "prerequisites",
-        "table of contents",
-        "contents",
-    ]) {
-        Some(Role::Context)
-    } else {
-        None
+    // Most titles are not role titles: their first word rules them out with one look-up.
+    static FIRST_WORDS: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
+    let first_words = FIRST_WORDS.get_or_init(|| ROLE_TITLES.iter().flat_map(|(_, ws)| ws.iter().map(|w| first_word(w))).collect());
+    if !first_words.contains(first_word(t)) {
+        return None;
     }
+    ROLE_TITLES.iter().find(|(_, words)| starts(words)).map(|(role, _)| *role)
 }
+
+/// A title's first word, for the role pre-check: up to a space or `:`.
+fn first_word(t: &str) -> &str {
+    t.split([' ', ':']).next().unwrap_or("")
+}
+
+/// Section titles by role, tried in this order (see [`role`]).
+const ROLE_TITLES: &[(Role, &[&str])] = &[
+    (Role::Symptoms, &["symptom", "symptoms", "meaning", "impact", "signs", "summary", "description", "what this alert means", "alert"]),
+    (
+        Role::Diagnosis,
+        &[
+            "diagnosis",
+            "diagnose",
+            "diagnostics",
+            "diagnostic steps",
+            "possible checks",
+            "checks",
+            "troubleshooting",
+            "troubleshoot",
+            "investigation",
+            "investigate",
+            "how to investigate",
+            "how to diagnose",
+            "how to troubleshoot",
+            "identify",
+            "identifying",
+            "root cause",
+            "possible causes",
+            "causes",
+            "debugging",
+            "analysis",
+            "data gathering",
+            "gathering data",
+            "pre-checks",
+            "pre checks",
+            "cause",
+        ],
+    ),
+    (
+        Role::Resolution,
+        &[
+            "resolution",
+            "resolve",
+            "resolving",
+            "solution",
+            "solutions",
+            "mitigation",
+            "mitigate",
+            "mitigations",
+            "remediation",
+            "remediate",
+            "fix",
+            "fixes",
+            "fixing",
+            "workaround",
+            "workarounds",
+            "recovery",
+            "recover",
+            "how to fix",
+            "how to resolve",
+            "resolution options",
+            "possible solutions",
+            "actions",
+            "steps to resolve",
+            "rollback",
+            "possible fixes",
+            "recommended actions",
+            "remedy",
+        ],
+    ),
+    (Role::Prevention, &["prevention", "prevent", "preventive measures", "follow-up", "follow up", "post-incident", "long-term fix"]),
+    (Role::Escalation, &["escalation", "escalate", "escalations", "who to contact", "contacts"]),
+    (
+        Role::Verification,
+        &["verification", "verify", "validation", "validate", "confirm", "check resolution", "testing", "post checks", "post-checks"],
+    ),
+    (
+        Role::Context,
+        &[
+            "overview",
+            "background",
+            "context",
+            "references",
+            "reference",
+            "related",
+            "see also",
+            "dashboards",
+            "links",
+            "resources",
+            "notes",
+            "details",
+            "prerequisites",
+            "table of contents",
+            "contents",
+        ],
+    ),
+];
 
 /// Splits a severity marker off a title: `🔴 CRITICAL: Users Cannot Log In` →
 /// (`Users Cannot Log In`, `critical`).
