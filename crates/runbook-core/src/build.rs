@@ -642,7 +642,7 @@ impl Builder<'_> {
                     let raw = ["[ ]", "[x]", "[X]"].iter().find_map(|m| text.strip_prefix(m)).unwrap_or(text);
                     d.title = prose::short_title(raw);
                     if d.condition.is_none() {
-                        d.condition = infer::condition_sentence(raw);
+                        d.condition = infer::opening_condition(raw);
                     }
                 }
             }
@@ -732,7 +732,7 @@ impl Builder<'_> {
             }
             let title = prose::clean_title(&prose::first_sentence(&plain, 120));
             // "If the pod is in CrashLoopBackOff, run `kubectl delete pod …`": an alternative.
-            let condition = infer::condition_sentence(text);
+            let condition = infer::opening_condition(text);
             let mut found = false;
             for (code, at) in inline_code(text) {
                 if !is_step_code(code) {
@@ -744,7 +744,7 @@ impl Builder<'_> {
                 let before = text[..at.min(text.len())].trim_end_matches(['`', ' ', ':']);
                 d.title = if before.len() > 3 { prose::short_title(before) } else { title.clone() };
                 // The condition is the words before the command, not the command itself.
-                d.condition = condition.as_ref().and_then(|_| infer::condition_sentence(before)).or_else(|| condition.clone());
+                d.condition = condition.as_ref().and_then(|_| infer::opening_condition(before)).or_else(|| condition.clone());
                 added.push(d);
                 found = true;
             }
@@ -1106,7 +1106,14 @@ impl Builder<'_> {
                 // in one block are alternatives: the first names the session.
                 let mut chain: Vec<String> = Vec::new();
                 for o in sb.commands.iter().filter_map(|c| interactive_session(&c.text)) {
-                    let nested = o.starts_with("chroot") || o.starts_with("sudo") || o.starts_with("su ") || o == "su" || o == "toolbox";
+                    // (A console opened inside the remote shell is nested too: `ssh host` then
+                    // `sudo gitlab-rails console`.)
+                    let nested = o.starts_with("chroot")
+                        || o.starts_with("sudo")
+                        || o.starts_with("su ")
+                        || o == "su"
+                        || o == "toolbox"
+                        || is_console(&o);
                     if chain.is_empty() || nested {
                         chain.push(o);
                     }
@@ -2391,7 +2398,9 @@ fn console_code_risk(code: &str, console: &str) -> Classified {
 /// A console of an application (`gitlab-rails console`, `irb`, `redis-cli`), as opposed to a
 /// shell somewhere else: a later block that starts with a known command is not typed into it.
 fn is_console(opener: &str) -> bool {
-    let words: Vec<&str> = opener.split_whitespace().collect();
+    // A chain (`ssh db1 → sudo gitlab-rails console`) ends where the typing happens.
+    let last = opener.rsplit(" → ").next().unwrap_or(opener);
+    let words: Vec<&str> = last.split_whitespace().collect();
     shell::command_name(&words).is_some_and(|(_, n)| {
         matches!(
             n.rsplit('/').next().unwrap_or(n),

@@ -8,7 +8,7 @@ use crate::model::{Risk, StepKind};
 use crate::prose::{self, Role};
 use crate::risk::Classified;
 use crate::source::Source;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// An inferred branch out of a draft.
 #[derive(Debug, Clone)]
@@ -31,14 +31,27 @@ pub(crate) fn condition_sentence(paragraph: &str) -> Option<String> {
     }
     // The sentence that opens the paragraph, or the one that leads into the block ("You
     // should see three rows. If so, re-queue them:").
+    // Only an answer to the sentence before counts there ("If so", "If not"), and the label
+    // keeps that sentence: "If it crashed, the lock may be stale:" states, it does not branch.
     opening_condition(paragraph).or_else(|| {
         let p = paragraph.trim_end();
-        let last = p.ends_with(':').then(|| p.rfind(". ").map(|i| &p[i + 2..])).flatten()?;
-        opening_condition(last)
+        let cut = p.ends_with(':').then(|| p.rfind(". ")).flatten()?;
+        let last = p[cut + 2..].to_ascii_lowercase();
+        let answer =
+            ["if so", "if not", "if yes", "if no,", "if that is the case", "if this is the case", "if that's the case", "if it does"]
+                .iter()
+                .any(|a| last.starts_with(a));
+        let before = p[..cut + 1].rfind(". ").map_or(0, |i| i + 2);
+        // "If so, re-queue them (You should see the stuck refunds.)": the answer first, for the label.
+        answer.then(|| {
+            let answer = prose::plain_text(&p[cut + 2..]);
+            let context = prose::first_sentence(&prose::plain_text(&p[before..=cut]), 120);
+            format!("{} ({context})", answer.trim_end_matches(':'))
+        })
     })
 }
 
-fn opening_condition(paragraph: &str) -> Option<String> {
+pub(crate) fn opening_condition(paragraph: &str) -> Option<String> {
     // Cheap test on the raw start before converting the whole paragraph.
     let start: String = paragraph.trim_start_matches(['*', '_', ' ', '-', '>']).chars().take(14).collect::<String>().to_ascii_lowercase();
     if !["if", "when", "otherwise", "in case", "should", "only if", "in the event"].iter().any(|o| start.starts_with(o)) {
@@ -87,7 +100,13 @@ pub(crate) struct OptionRun {
 }
 
 /// The option a resolution draft belongs to: a key and its label.
-fn option_of(doc: &Document, problems: &[Option<usize>], item_text: &HashMap<usize, &str>, d: &Draft) -> Option<(usize, String)> {
+fn option_of(
+    doc: &Document,
+    problems: &[Option<usize>],
+    item_text: &HashMap<usize, &str>,
+    follow_up: &HashSet<usize>,
+    d: &Draft,
+) -> Option<(usize, String)> {
     let section = d.section?;
     let heading = &doc.headings[section];
     let in_resolution = |h: usize| doc.headings[h].role == Some(Role::Resolution);
@@ -100,6 +119,7 @@ fn option_of(doc: &Document, problems: &[Option<usize>], item_text: &HashMap<usi
         && problems[section] != Some(section)
         && !crate::build::is_step_heading_sequential(&heading.title)
         && !crate::build::is_follow_up_heading(&heading.title)
+        && !follow_up.contains(&section)
     {
         return Some((section * 2, option_label(&heading.title)));
     }
@@ -128,14 +148,42 @@ fn option_label(title: &str) -> String {
 
 /// Inserts a decision draft before each run of two or more resolution options.
 pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec<Draft>, problems: &[Option<usize>]) -> Vec<OptionRun> {
-    // Alternatives ("If A …", "or …") that open a problem, or a section, have no step before
-    // them in the same place to ask the question: a decision step there asks it.
+    // The lead text of each top-level list item: where `**Option**:` labels are.
+    let mut item_text: HashMap<usize, &str> = HashMap::new();
+    for n in &doc.nodes {
+        if let (Some(item), NodeKind::ItemStart, 1) = (n.list.item, &n.kind, n.list.depth) {
+            item_text.entry(item).or_insert_with(|| crate::build::item_lead_text(&source.text, n.span).0);
+        }
+    }
+    // Sections whose first paragraph says they follow the options ("Once the cause is
+    // removed, restart the compactor"): not one more option.
+    let mut follow_up: HashSet<usize> = HashSet::new();
+    let mut seen: HashSet<usize> = HashSet::new();
+    for n in &doc.nodes {
+        if let (NodeKind::Paragraph, Some(h), 0) = (&n.kind, n.section, n.list.depth)
+            && seen.insert(h)
+            && crate::build::is_follow_up_heading(&source.text[n.span.range()])
+        {
+            follow_up.insert(h);
+        }
+    }
+    // Alternatives ("If A …", "or …") that open a problem, or a role section, have no step
+    // before them in the same place to ask the question: a decision step there asks it.
+    // (Options, `### Approach 2`, already have theirs.)
     let problem_of = |d: &Draft| d.section.and_then(|s| problems[s]);
-    let conditioned = |d: &Draft| d.condition.is_some() && d.annotation.is_none() && d.kind != StepKind::Decision;
+    let conditioned = |d: &Draft| {
+        d.condition.is_some()
+            && d.annotation.is_none()
+            && d.kind != StepKind::Decision
+            && option_of(doc, problems, &item_text, &follow_up, d).is_none()
+    };
+    let opens_here = |prev: &Draft, d: &Draft| {
+        problem_of(prev) != problem_of(d) || (prev.section != d.section && d.section.is_some_and(|s| doc.headings[s].role.is_some()))
+    };
     let opening: Vec<usize> = (0..drafts.len())
         .filter(|&i| {
             conditioned(&drafts[i])
-                && (i == 0 || problem_of(&drafts[i - 1]) != problem_of(&drafts[i]) || drafts[i - 1].section != drafts[i].section)
+                && (i == 0 || opens_here(&drafts[i - 1], &drafts[i]))
                 && drafts.get(i + 1).is_some_and(|n| conditioned(n) && problem_of(n) == problem_of(&drafts[i]))
         })
         .collect();
@@ -154,20 +202,13 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
             drafts.push(d);
         }
     }
-    // The lead text of each top-level list item: where `**Option**:` labels are.
-    let mut item_text: HashMap<usize, &str> = HashMap::new();
-    for n in &doc.nodes {
-        if let (Some(item), NodeKind::ItemStart, 1) = (n.list.item, &n.kind, n.list.depth) {
-            item_text.entry(item).or_insert_with(|| crate::build::item_lead_text(&source.text, n.span).0);
-        }
-    }
     let keys: Vec<Option<(usize, String)>> = drafts
         .iter()
         .map(|d| {
             if d.annotation.as_ref().is_some_and(|a| !a.spec.branches.is_empty() || a.spec.next.is_some()) {
                 None
             } else {
-                option_of(doc, problems, &item_text, d)
+                option_of(doc, problems, &item_text, &follow_up, d)
             }
         })
         .collect();

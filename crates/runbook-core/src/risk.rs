@@ -42,6 +42,8 @@ const MUTATING_FUNCTIONS: &[(&str, Risk)] = &[
     ("pg_promote", Risk::Write),
     ("pg_wal_replay_pause", Risk::Write),
     ("pg_wal_replay_resume", Risk::Write),
+    ("pg_xlog_replay_pause", Risk::Write),
+    ("pg_xlog_replay_resume", Risk::Write),
 ];
 
 /// Classifies SQL text. Placeholders must already be replaced by something parseable.
@@ -442,8 +444,16 @@ pub fn classify_shell(cmd: &str) -> Classified {
             out = classified(Risk::Read, "read-only command");
         }
     }
+    // `psql < restore.sql`: the file's statements run, unread here.
+    let reads_file = tokens.iter().any(|t| matches!(t, shell::Token::Op(op) if op == "<"));
     let mut piped = false;
     for (words, op) in shell::simple_commands(&tokens) {
+        if reads_file
+            && shell::command_name(&words)
+                .is_some_and(|(_, n)| matches!(n, "psql" | "gitlab-psql" | "mysql" | "sqlite3" | "redis-cli" | "mongo" | "mongosh"))
+        {
+            out = max(out, classified(Risk::Write, "runs statements from a file"));
+        }
         out = max(out, classify_simple_command(&words));
         // `curl … | bash`: an interpreter reading a pipe runs code nobody has read.
         let interpreter = shell::command_name(&words)
@@ -527,6 +537,15 @@ crate::word_set!(
 /// Destructive commands that become harmless with these flags.
 fn is_dry_run(args: &[&str]) -> bool {
     args.iter().any(|a| a.starts_with("--dry-run") || *a == "--dryrun")
+}
+
+/// `git clean -n`, `rsync -n`: `-n` is a dry run for these.
+fn is_short_dry_run(base: &str, args: &[&str]) -> bool {
+    match base {
+        "git" => args.first() == Some(&"clean") && args.iter().any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('n')),
+        "rsync" => args.iter().any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('n')),
+        _ => false,
+    }
 }
 
 /// One command, and every command it substitutes (`POD=$(kubectl delete pod web-0 -o name)`):
@@ -756,7 +775,7 @@ crate::word_set!(
 );
 
 fn own_risk(base: &str, args: &[&str]) -> Classified {
-    if is_dry_run(args) {
+    if is_dry_run(args) || is_short_dry_run(base, args) {
         return classified(Risk::Read, format!("`{base}` with --dry-run"));
     }
     if base == "kill" || base == "pkill" || base == "killall" {
@@ -827,8 +846,12 @@ fn own_risk(base: &str, args: &[&str]) -> Classified {
         return classified(Risk::Read, "read-only command");
     }
     // `rsync --delete`, `kafka-topics.sh --delete`: the flag says more than the tool.
-    if let Some(f) =
-        args.iter().filter_map(|a| a.strip_prefix("--")).map(|f| f.split('=').next().unwrap_or(f)).find(|f| DESTRUCTIVE_VERBS.contains(f))
+    // (`docker run --rm` removes its own container when done: not a flag that deletes.)
+    if let Some(f) = args
+        .iter()
+        .filter_map(|a| a.strip_prefix("--"))
+        .map(|f| f.split('=').next().unwrap_or(f))
+        .find(|f| *f != "rm" && DESTRUCTIVE_VERBS.contains(f))
     {
         return classified(Risk::Destructive, format!("`{base} --{f}`"));
     }
@@ -1184,6 +1207,9 @@ mod tests {
         sh("pg_basebackup -D /var/lib/postgresql/data -h db1 -R", Risk::Write);
         sh("pg_basebackup --help", Risk::Read);
         sh("sentry queues list", Risk::Read);
+        sh("docker run --rm -it busybox sh", Risk::Write);
+        sh("git clean -n", Risk::Read);
+        sh("psql -d app < backup-roles.sql", Risk::Write);
         sh("journalctl --vacuum-time=2d", Risk::Destructive);
         sh("journalctl -u kubelet --since today", Risk::Read);
         sh("aws s3 rb s3://old-bucket --force", Risk::Destructive);
