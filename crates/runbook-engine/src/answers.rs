@@ -85,15 +85,26 @@ impl AnswersOperator {
 
 /// An entry point by id, title or 1-based number (as listed by the picker).
 pub fn find_entry(graph: &Graph, wanted: &str) -> Option<usize> {
-    let w = wanted.trim();
+    let w = wanted.trim().trim_start_matches('#');
     if let Ok(n) = w.parse::<usize>() {
         return (n >= 1 && n <= graph.entry_points.len()).then(|| n - 1);
     }
+    // The heading's GitHub anchor works too: `p2-refunds-stuck` or `-database-down` (an emoji
+    // left a dash) for the entry `refunds-stuck`, `database-down`.
+    let without_marker = |w: &str| -> String {
+        let w = w.trim_start_matches('-');
+        let (first, rest) = w.split_once('-').unwrap_or((w, ""));
+        let marker = matches!(first, "critical" | "high" | "medium" | "low" | "warning" | "info")
+            || (first.len() <= 5 && (first.starts_with('p') || first.starts_with("sev")) && first.chars().any(|c| c.is_ascii_digit()));
+        if marker && !rest.is_empty() { rest.to_owned() } else { w.to_owned() }
+    };
+    let w2 = without_marker(w);
     graph
         .entry_points
         .iter()
         .position(|e| e.id == w || e.id.trim_matches('-') == w)
         .or_else(|| graph.entry_points.iter().position(|e| e.title.eq_ignore_ascii_case(w)))
+        .or_else(|| graph.entry_points.iter().position(|e| e.id == w2))
 }
 
 impl Operator for AnswersOperator {
@@ -206,5 +217,24 @@ impl Operator for AnswersOperator {
             Some(f) => f.manual(step),
             None => Self::no_answer(format!("manual step {}: done or skip?", step.id), vec!["done".into(), "skip".into()]),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_by_id_number_title_or_github_anchor() {
+        let compiled = runbook_core::compile(runbook_core::Source::new(
+            "t.md",
+            "# T\n\n## [P2] Refunds stuck\n\n```bash\nls\n```\n\n## 🔴 Database down\n\n```bash\nls\n```\n",
+        ));
+        let g = &compiled.graph;
+        assert_eq!(find_entry(g, "refunds-stuck"), Some(0));
+        assert_eq!(find_entry(g, "p2-refunds-stuck"), Some(0));
+        assert_eq!(find_entry(g, "#-database-down"), Some(1));
+        assert_eq!(find_entry(g, "2"), Some(1));
+        assert_eq!(find_entry(g, "nothing"), None);
     }
 }

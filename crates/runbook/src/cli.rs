@@ -60,7 +60,7 @@ pub struct RunArgs {
     /// The runbook file.
     pub file: PathBuf,
 
-    /// Start at this entry point (its id, title or number) instead of choosing from a list.
+    /// Start at this entry point (its id, title, number or heading anchor) instead of choosing from a list.
     #[arg(long, short)]
     pub entry: Option<String>,
 
@@ -159,7 +159,7 @@ pub struct RehearseArgs {
     #[arg(long, requires = "scenarios")]
     pub coverage: bool,
 
-    /// Start at this entry point (its id, title or number).
+    /// Start at this entry point (its id, title, number or heading anchor).
     #[arg(long, short)]
     pub entry: Option<String>,
 
