@@ -154,6 +154,38 @@ fn all_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
+/// `run FILE` recording everything a run writes under `work`: journals, a scenario, a `-vv`
+/// log; JSON events on stdout.
+fn recorded_run_args(file: &Path, work: &Path) -> Vec<String> {
+    let path = |name: &str| work.join(name).to_str().unwrap().to_owned();
+    let (journals, record, log) = (path("journals"), path("recorded"), path("runbook.log"));
+    strings(&[
+        "run",
+        file.to_str().unwrap(),
+        "--journal-dir",
+        &journals,
+        "--record",
+        &record,
+        "-vv",
+        "--log-file",
+        &log,
+        "--output",
+        "json",
+    ])
+}
+
+/// Asserts that no file under `dir` but the inputs named holds `secret`; returns how many were read.
+fn assert_no_file_holds(dir: &Path, secret: &str, inputs: &[&str]) -> usize {
+    let mut files = Vec::new();
+    all_files(dir, &mut files);
+    let written: Vec<_> = files.iter().filter(|f| f.file_name().is_some_and(|n| !inputs.iter().any(|i| n == *i))).collect();
+    for f in &written {
+        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
+        assert!(!text.contains(secret), "{} holds the secret", f.display());
+    }
+    written.len()
+}
+
 #[test]
 fn no_secret_reaches_any_file_the_tool_writes() {
     const SECRET: &str = "sk-live-7c1f9a2b44e0d3";
@@ -172,34 +204,17 @@ fn no_secret_reaches_any_file_the_tool_writes() {
     let mut targets = Vec::new();
     targets.extend(http.target_args());
     let j = journals.to_str().unwrap();
-    let mut args: Vec<String> = [
-        "run",
-        md.to_str().unwrap(),
-        "-p",
-        &format!("API_TOKEN={SECRET}"),
-        "--journal-dir",
-        j,
-        "--record",
-        record.to_str().unwrap(),
-        "-vv",
-        "--log-file",
-        log.to_str().unwrap(),
-        "--output",
-        "json",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut args = recorded_run_args(&md, work.path());
+    args.extend(strings(&["-p", &format!("API_TOKEN={SECRET}")]));
     args.extend(targets.clone());
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = runbook_with(&refs, &[]);
+    let out = runbook_with(&args, &[]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(!stdout(&out).contains(SECRET) && !stderr(&out).contains(SECRET));
     // The server did receive it: the value was used, only never written down.
     let reqs = http.requests();
     assert!(reqs.to_string().contains(SECRET));
 
-    let mut args: Vec<String> = [
+    let mut args = strings(&[
         "run",
         "runbooks/clinic.md",
         "--entry",
@@ -215,13 +230,9 @@ fn no_secret_reaches_any_file_the_tool_writes() {
         "--log-file",
         log.to_str().unwrap(),
         "-vv",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ]);
     args.extend(targets);
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = runbook_with(&refs, &[("CLINIC_METRICS_TOKEN", SECRET)]);
+    let out = runbook_with(&args, &[("CLINIC_METRICS_TOKEN", SECRET)]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(!stdout(&out).contains(SECRET));
 
@@ -235,14 +246,8 @@ fn no_secret_reaches_any_file_the_tool_writes() {
             assert_eq!(code(&out), 0, "{}", stderr(&out));
         }
     }
-    let mut files = Vec::new();
-    all_files(work.path(), &mut files);
-    let written: Vec<_> = files.iter().filter(|f| f.file_name().is_some_and(|n| n != "answers.yaml" && n != "leaky.md")).collect();
-    assert!(written.len() > 2 + 2 + 6, "journals, scenarios, transcripts and the log: {written:?}");
-    for f in written {
-        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
-        assert!(!text.contains(SECRET), "{} holds the secret", f.display());
-    }
+    let written = assert_no_file_holds(work.path(), SECRET, &["answers.yaml", "leaky.md"]);
+    assert!(written > 2 + 2 + 6, "journals, scenarios, transcripts and the log: {written} files");
 }
 
 #[test]
@@ -251,7 +256,7 @@ fn stale_diagnosis_runs_again_before_the_decision() {
     let http = HttpServer::start();
     let dir = tempfile::tempdir().unwrap();
     let j = dir.path().to_str().unwrap();
-    let mut args: Vec<String> = [
+    let mut args = strings(&[
         "run",
         "runbooks/clinic.md",
         "--entry",
@@ -262,28 +267,20 @@ fn stale_diagnosis_runs_again_before_the_decision() {
         "EMAIL=dr.patel@clinic.example",
         "--journal-dir",
         j,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ]);
     args.extend(http.target_args());
     // No answers: the run stops at the first decision, after login-health and login-user.
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = runbook_with(&refs, &[("CLINIC_METRICS_TOKEN", "t")]);
+    let out = runbook_with(&args, &[("CLINIC_METRICS_TOKEN", "t")]);
     assert_eq!(code(&out), 3, "{}", stderr(&out));
     let id = session_id(dir.path());
     let answers = dir.path().join("a.yaml");
     std::fs::write(&answers, "decisions: {login-user: Account found, login-choose-fix: Account Locked}\nconfirm: {login-unlock: true}\n")
         .unwrap();
     let resume = |fresh: &str| {
-        let mut args: Vec<String> =
-            ["resume", &id, "--db", &db, "--answers", answers.to_str().unwrap(), "--fresh-for", fresh, "--journal-dir", j]
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
+        let mut args =
+            strings(&["resume", &id, "--db", &db, "--answers", answers.to_str().unwrap(), "--fresh-for", fresh, "--journal-dir", j]);
         args.extend(http.target_args());
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        runbook_with(&refs, &[("CLINIC_METRICS_TOKEN", "t")])
+        runbook_with(&args, &[("CLINIC_METRICS_TOKEN", "t")])
     };
     let stale = resume("1ms");
     assert_eq!(code(&stale), 0, "{}\n{}", stdout(&stale), stderr(&stale));
@@ -300,9 +297,6 @@ fn a_token_set_by_one_step_feeds_the_next_and_is_never_written() {
     const SECRET: &str = "sk-captured-5e8d1b0a9f";
     let http = HttpServer::start();
     let work = tempfile::tempdir().unwrap();
-    let journals = work.path().join("journals");
-    let record = work.path().join("recorded");
-    let log = work.path().join("runbook.log");
     let md = work.path().join("token.md");
     // The token comes from a file outside the work directory, as `oc whoami -t` would print it.
     let vault = tempfile::tempdir().unwrap();
@@ -323,35 +317,13 @@ fn a_token_set_by_one_step_feeds_the_next_and_is_never_written() {
     assert_eq!(param["source"], "capture:TOKEN");
     assert_eq!(param["secret"], true);
 
-    let mut args: Vec<String> = [
-        "run",
-        md.to_str().unwrap(),
-        "--journal-dir",
-        journals.to_str().unwrap(),
-        "--record",
-        record.to_str().unwrap(),
-        "-vv",
-        "--log-file",
-        log.to_str().unwrap(),
-        "--output",
-        "json",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut args = recorded_run_args(&md, work.path());
     args.extend(http.target_args());
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = runbook_with(&refs, &[]);
+    let out = runbook_with(&args, &[]);
     // Nobody was asked for TOKEN: a non-interactive run would have stopped with exit 3.
     assert_eq!(code(&out), 0, "{}\n{}", stdout(&out), stderr(&out));
     assert!(!stdout(&out).contains(SECRET) && !stderr(&out).contains(SECRET));
     assert!(http.requests().to_string().contains(&format!("Bearer {SECRET}")), "the captured token was sent");
-    let mut files = Vec::new();
-    all_files(work.path(), &mut files);
-    let written: Vec<_> = files.iter().filter(|f| f.file_name().is_some_and(|n| n != "token.md")).collect();
-    assert!(written.len() >= 3, "journal, scenario and log: {written:?}");
-    for f in written {
-        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
-        assert!(!text.contains(SECRET), "{} holds the secret", f.display());
-    }
+    let written = assert_no_file_holds(work.path(), SECRET, &["token.md"]);
+    assert!(written >= 3, "journal, scenario and log: {written} files");
 }

@@ -12,8 +12,7 @@ fn rehearse_all(runbook: &str, dir: &str, db: &str, http: &HttpServer) -> std::p
     let mut args =
         vec!["rehearse".to_owned(), runbook.to_owned(), "--scenarios".into(), dir.into(), "--coverage".into(), "--db".into(), db.into()];
     args.extend(http.target_args());
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    runbook_with(&refs, &[])
+    runbook_with(&args, &[])
 }
 
 #[test]
@@ -72,7 +71,7 @@ fn a_recorded_live_run_replays_on_the_same_path() {
     let answers = dir.path().join("answers.yaml");
     std::fs::write(&answers, "params: {EMAIL: dr.patel@clinic.example}\ndecisions: {login-user: Account found, login-choose-fix: Account Locked}\nconfirm: {login-unlock: true}\n").unwrap();
     let rec = dir.path().join("rec");
-    let mut args: Vec<String> = [
+    let mut args = strings(&[
         "run",
         "runbooks/clinic.md",
         "--entry",
@@ -85,13 +84,9 @@ fn a_recorded_live_run_replays_on_the_same_path() {
         rec.to_str().unwrap(),
         "--output",
         "json",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ]);
     args.extend(http.target_args());
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let live = runbook_with(&refs, &[("CLINIC_METRICS_TOKEN", "secret-metrics-token")]);
+    let live = runbook_with(&args, &[("CLINIC_METRICS_TOKEN", "secret-metrics-token")]);
     assert_eq!(code(&live), 0, "{}", stderr(&live));
     let recorded: Vec<_> = std::fs::read_dir(&rec).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(recorded.len(), 1);

@@ -20,7 +20,7 @@ pub fn runbook(args: &[&str]) -> Output {
 
 /// Like [`runbook`], with extra environment variables. `DATABASE_URL` and the `PG*` variables
 /// of the calling shell are removed so tests see only what they set.
-pub fn runbook_with(args: &[&str], env: &[(&str, &str)]) -> Output {
+pub fn runbook_with<S: AsRef<std::ffi::OsStr>>(args: &[S], env: &[(&str, &str)]) -> Output {
     let mut cmd = assert_cmd::Command::cargo_bin("runbook").expect("binary built");
     cmd.current_dir(repo_root()).env("NO_COLOR", "1").env_remove("RUST_LOG").env("XDG_STATE_HOME", state_dir());
     for v in ["DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD", "CLINIC_DATABASE_URL", "INVITES_DATABASE_URL"] {
@@ -30,6 +30,11 @@ pub fn runbook_with(args: &[&str], env: &[(&str, &str)]) -> Output {
         cmd.env(k, v);
     }
     cmd.args(args).timeout(Duration::from_secs(90)).output().expect("runbook runs")
+}
+
+/// Owned arguments, for command lines built from paths and server targets at run time.
+pub fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
 }
 
 /// Where journals of tests go unless a test names its own: never the user's state directory.

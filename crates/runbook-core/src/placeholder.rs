@@ -140,25 +140,16 @@ pub fn find(code: &str, kind: CodeKind, assigned: &[String]) -> Vec<Placeholder>
                     i = shell_var(code, i, &is_assigned, &mut out);
                     continue;
                 }
-                // `'{"id": "DELIVERY_ID"}'`: a quoted upper-case name inside a single-quoted
-                // string (JSON bodies). The quotes stay: only the name is replaced.
-                if q == b'\''
-                    && c == b'"'
-                    && let Some(close) = code[i + 1..].find(['"', '\'']).map(|e| i + 1 + e).filter(|&e| b[e] == b'"')
-                {
-                    let inner = &code[i + 1..close];
-                    if is_upper_name(inner) {
-                        push(&mut out, inner.to_owned(), i + 1, close, PlaceholderStyle::Bare);
-                        i = close + 1;
-                        continue;
-                    }
-                }
-                // `psql -c "DELETE … WHERE id = 'ENDPOINT_ID'"`: SQL's quoted name inside a
-                // double-quoted shell string. The quotes stay: only the name is replaced.
-                if q == b'"'
-                    && kind == CodeKind::Shell
-                    && c == b'\''
-                    && let Some(close) = code[i + 1..].find(['\'', '"']).map(|e| i + 1 + e).filter(|&e| b[e] == b'\'')
+                // A quoted upper-case name inside the other kind of quotes: `'{"id": "DELIVERY_ID"}'`
+                // (a JSON body), `psql -c "DELETE … WHERE id = 'ENDPOINT_ID'"` (SQL in a shell
+                // string). The inner quotes stay: only the name is replaced.
+                let inner_quote = match q {
+                    b'\'' => Some(b'"'),
+                    b'"' if kind == CodeKind::Shell => Some(b'\''),
+                    _ => None,
+                };
+                if inner_quote == Some(c)
+                    && let Some(close) = code[i + 1..].find(['"', '\'']).map(|e| i + 1 + e).filter(|&e| b[e] == c)
                 {
                     let inner = &code[i + 1..close];
                     if is_upper_name(inner) {
