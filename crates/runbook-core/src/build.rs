@@ -121,6 +121,10 @@ const SHELL_LANGS: &[&str] = &[
     "bash-session",
     "sh-session",
     "cmd",
+    "powershell",
+    "pwsh",
+    "ps1",
+    "bat",
 ];
 /// Labels that say "this is output or text, not something to run".
 const TEXT_LANGS: &[&str] = &["text", "txt", "plaintext", "plain", "output", "log", "none"];
@@ -294,10 +298,20 @@ impl Builder<'_> {
                         let mut drafts = self.block_drafts(index, block, node.span, node.section, node.list);
                         // Ruby or Python after `gitlab-rails console` / `manage.py shell`: typed into
                         // that console. Not run by runbook, as risky as what it does.
+                        // Also when the sentence before says so: "In the Rails console, run:".
+                        let said = intro
+                            .filter(|p| {
+                                let l = p.to_ascii_lowercase();
+                                l.contains("rails console") || l.contains("irb") || l.contains("rails runner")
+                            })
+                            .filter(|_| matches!(block.lang().as_str(), "ruby" | "rb" | "irb"))
+                            .map(|_| "gitlab-rails console".to_owned());
+                        let console = session
+                            .as_ref()
+                            .filter(|(section, opener)| *section == node.section && is_console(opener))
+                            .map(|(_, o)| o.clone());
                         if drafts.is_empty()
-                            && let Some((section, opener)) = &session
-                            && *section == node.section
-                            && is_console(opener)
+                            && let Some(opener) = console.or(said)
                             && matches!(
                                 block.lang().as_str(),
                                 "ruby" | "rb" | "irb" | "python" | "py" | "python3" | "js" | "javascript" | ""
@@ -307,7 +321,9 @@ impl Builder<'_> {
                             let lang = Some(block.lang()).filter(|l| !l.is_empty());
                             let text = block.text.trim_end();
                             let mut d = self.whole_block(StepKind::Manual, text, block, lang, node.span, node.section, node.list, index);
-                            d.risk = console_code_risk(text, opener);
+                            d.risk = console_code_risk(text, &opener);
+                            // The console stays open for the next Ruby of the section.
+                            d.opens_session = Some(opener);
                             drafts.push(d);
                         }
                         // A transcript (`app=# SELECT …` and its rows) of the query just above is
@@ -541,6 +557,7 @@ impl Builder<'_> {
                 let node = &doc.nodes[n];
                 let at = node.span.start + (self.source.text[node.span.range()].find(code).unwrap_or(0));
                 let mut d = self.draft(inline_kind(code), code.to_owned(), vec![(0, at)], None, node.span, Some(h), node.list, n);
+                opener_as_manual(&mut d);
                 if let Some(&intro) = k.checked_sub(1).and_then(|i| nodes.get(i)) {
                     intros.push(intro);
                     let text = &self.source.text[doc.nodes[intro].span.range()];
@@ -740,6 +757,7 @@ impl Builder<'_> {
                 }
                 let kind = inline_kind(code);
                 let mut d = self.draft(kind, code.to_owned(), vec![(0, text_start + at)], None, node.span, node.section, node.list, index);
+                opener_as_manual(&mut d);
                 // The item's words before the command: "Raise the limit for now".
                 let before = text[..at.min(text.len())].trim_end_matches(['`', ' ', ':']);
                 d.title = if before.len() > 3 { prose::short_title(before) } else { title.clone() };
@@ -750,7 +768,9 @@ impl Builder<'_> {
             }
             // In a procedure with a single command, the other items are prose around it.
             let prose_around_one_command = procedure && commands < 2;
-            if !found && !prose_around_one_command {
+            // "Possible causes" bullets state causes; they are not things to do.
+            let causes = node.section.is_some_and(|h| is_alternatives_container(&doc.headings[h].title));
+            if !found && !prose_around_one_command && !causes {
                 // The whole item, nested bullets included, is what the operator reads.
                 let full: Vec<String> = self.source.text[node.span.range()]
                     .lines()
@@ -914,10 +934,10 @@ impl Builder<'_> {
         let risk = match (&http, kind) {
             // A line bash runs (`curl -o file …`) is as risky as its method and what else it does.
             (Some(h), _) if h.shell_reason.is_some() => {
-                let (a, b) = (risk::classify_http_method(&h.method), risk::classify_shell(&code));
+                let (a, b) = (risk::classify_http(&h.method, &h.url), risk::classify_shell(&code));
                 if b.risk > a.risk { b } else { a }
             }
-            (Some(h), _) => risk::classify_http_method(&h.method),
+            (Some(h), _) => risk::classify_http(&h.method, &h.url),
             // sqlparser cannot read `<table>` or `:var`: classify with stand-ins.
             (None, StepKind::Sql) if !placeholders.is_empty() => risk::classify_sql(&neutralize(&code, &placeholders)),
             _ => classify(kind, &code),
@@ -2615,6 +2635,15 @@ fn body_severities(source: &Source, doc: &Document) -> HashMap<usize, String> {
         }
     }
     out
+}
+
+/// `` `gitlab-rails console` `` as a step: the operator opens it; runbook would hang in it.
+fn opener_as_manual(d: &mut Draft) {
+    if let Some(opener) = interactive_session(&d.code) {
+        d.kind = StepKind::Manual;
+        d.http = None;
+        d.risk = Classified { risk: Risk::Read, reason: format!("opens `{opener}`") };
+    }
 }
 
 /// The kind of a step written as inline code.

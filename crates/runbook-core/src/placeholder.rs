@@ -312,7 +312,8 @@ fn shell_var(code: &str, i: usize, is_assigned: &dyn Fn(&str) -> bool, out: &mut
 
 fn angle(code: &str, i: usize) -> Option<(String, usize)> {
     let b = code.as_bytes();
-    if b.get(i + 1) == Some(&b'<') || (i > 0 && (b[i - 1] == b'<' || b[i - 1] == b'-')) {
+    // (`ingester-<n>`: glued to a name is still a placeholder.)
+    if b.get(i + 1) == Some(&b'<') || (i > 0 && b[i - 1] == b'<') {
         return None;
     }
     let start = i + 1;

@@ -32,6 +32,10 @@ impl Role {
 pub fn role(title: &str) -> Option<Role> {
     let t = title.trim().trim_end_matches(':').trim().to_ascii_lowercase();
     let t = t.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
+    // `Alert: NodeRAIDDegraded` names an alert (a problem), it is not the section about one.
+    if t.starts_with("alert:") || t.starts_with("alert name") || t.starts_with("alertname") {
+        return None;
+    }
     // A verb names a role only on its own (`Verify`, `Fix:`); followed by an object it is a
     // step heading (`Verify the forwarder configuration`, `Fix the permissions`). Nouns
     // (`Troubleshooting the ingester`, `Resolution steps`) name a role either way.

@@ -223,6 +223,18 @@ pub fn classify_sql_keywords(sql: &str) -> Classified {
     out
 }
 
+/// An HTTP request: by method, and a write whose path says it deletes (`POST /_delete_by_query`,
+/// `…/purge`, `…?forget=`) is destructive.
+pub fn classify_http(method: &str, url: &str) -> Classified {
+    let by_method = classify_http_method(method);
+    let path = url.split_once("://").map_or(url, |(_, rest)| rest.split_once('/').map_or("", |(_, p)| p)).to_ascii_lowercase();
+    let deletes = ["delete", "purge", "forget", "wipe", "truncate", "drop"].iter().find(|w| path.contains(*w));
+    match deletes {
+        Some(w) if by_method.risk == Risk::Write => classified(Risk::Destructive, format!("HTTP {method} to a path that says `{w}`")),
+        _ => by_method,
+    }
+}
+
 pub fn classify_http_method(method: &str) -> Classified {
     match method.to_ascii_uppercase().as_str() {
         "GET" | "HEAD" | "OPTIONS" => classified(Risk::Read, format!("HTTP {method}")),
@@ -303,7 +315,7 @@ crate::word_set!(
 crate::word_set!(
     DESTRUCTIVE_COMMANDS = [
         "rm", "rmdir", "kill", "pkill", "killall", "shred", "dd", "truncate", "reboot", "shutdown", "halt", "poweroff", "dropdb",
-        "dropuser", "wipefs", "fdisk", "parted", "mkfs", "unlink", "lvremove", "vgremove", "pvremove",
+        "dropuser", "wipefs", "fdisk", "parted", "mkfs", "unlink", "lvremove", "vgremove", "pvremove", "del", "erase", "rd",
     ]
 );
 
@@ -338,6 +350,10 @@ crate::word_set!(
         "force-delete",
         "reinit",
         "demote",
+        // Evicts every pod of the node.
+        "drain",
+        // Windows: `az vmss reimage`.
+        "reimage",
         "rb",
         "cleanup",
         "clean",
@@ -379,7 +395,6 @@ crate::word_set!(
         "annotate",
         "cordon",
         "uncordon",
-        "drain",
         "set",
         "update",
         "upgrade",
@@ -425,7 +440,7 @@ pub fn classify_shell(cmd: &str) -> Classified {
         && let Some(req) = shell::parse_curl(cmd)
         && req.shell_reason.is_none()
     {
-        return classify_http_method(&req.method);
+        return classify_http(&req.method, &req.url);
     }
     let tokens = shell::tokenize(cmd);
     let mut out = classified(Risk::Read, "read-only command");
@@ -532,6 +547,8 @@ crate::word_set!(
     "kind",
     "sentry-cli",
     "docker-machine",
+    "amtool",
+    "promtool",
 ]);
 
 /// Destructive commands that become harmless with these flags.
@@ -559,6 +576,22 @@ fn classify_simple_command(words: &[&str]) -> Classified {
         }
     }
     out
+}
+
+/// PowerShell's `Verb-Noun` cmdlets (`Remove-Item`, `Get-Service`): the verb says the risk.
+fn powershell_cmdlet(name: &str) -> Option<Classified> {
+    let (verb, noun) = name.split_once('-')?;
+    let cased = |w: &str| w.starts_with(|c: char| c.is_ascii_uppercase()) && w.chars().all(|c| c.is_ascii_alphanumeric());
+    if !cased(verb) || !cased(noun) {
+        return None;
+    }
+    let risk = match verb.to_ascii_lowercase().as_str() {
+        "remove" | "stop" | "restart" | "clear" | "uninstall" | "disable" | "unregister" | "reset" | "suspend" => Risk::Destructive,
+        "get" | "select" | "measure" | "test" | "show" | "find" | "format" | "out" | "write" | "compare" | "convertto" | "convertfrom"
+        | "where" | "sort" | "group" | "resolve" | "trace" | "wait" => Risk::Read,
+        _ => Risk::Write,
+    };
+    Some(classified(risk, format!("`{name}` cmdlet")))
 }
 
 /// The commands inside `$(…)` in a word (not `$((…))` arithmetic).
@@ -595,6 +628,9 @@ fn classify_command(words: &[&str]) -> Classified {
     let args = &words[at + 1..];
     if SHELL_SYNTAX.contains(&base) {
         return classified(Risk::Read, "shell syntax");
+    }
+    if let Some(c) = powershell_cmdlet(name) {
+        return c;
     }
     // `--no-headers | awk …` on its own line: options of the line above, written without `\`.
     if base.starts_with('-') {
@@ -768,7 +804,7 @@ crate::word_set!(
         "smartctl", "nvidia-smi", "sensors", "pstree", "pgrep", "tput", "jo", "gron", "bc", "expr", "python-json", "vegeta", "ab",
         "hey", "k6", "tracepath", "whois", "getfacl", "namei", "groups", "locale", "ldd", "objdump", "readelf", "cmp", "comm", "join",
         "paste", "fold", "fmt", "nl", "rev", "tac", "shuf", "split", "csplit", "expand", "unexpand", "sum", "cksum", "sha1sum",
-        "sha512sum", "b2sum", "iconv", "envsubst", "yes", "kubectx", "kubens", "stern", "k9s", "promtool", "amtool", "logcli",
+        "sha512sum", "b2sum", "iconv", "envsubst", "yes", "kubectx", "kubens", "stern", "k9s", "logcli",
         "jsonnet", "jb", "yamllint", "shellcheck", "dstat", "atop", "glances", "btop", "ioping", "fio-plot", "wireshark", "tshark",
         "pidof", "role", "slowlog", "dbsize", "info",
     ]
@@ -777,6 +813,14 @@ crate::word_set!(
 fn own_risk(base: &str, args: &[&str]) -> Classified {
     if is_dry_run(args) || is_short_dry_run(base, args) {
         return classified(Risk::Read, format!("`{base}` with --dry-run"));
+    }
+    // `oc adm prune images` only reports what it would remove until given `--confirm`.
+    if matches!(base, "oc" | "kubectl")
+        && args.contains(&"prune")
+        && args.contains(&"adm")
+        && !args.iter().any(|a| a.starts_with("--confirm"))
+    {
+        return classified(Risk::Read, format!("`{base} adm prune` without --confirm is a dry run"));
     }
     if base == "kill" || base == "pkill" || base == "killall" {
         // Signals that ask a process to report or reload are not destructive.
@@ -1207,6 +1251,17 @@ mod tests {
         sh("pg_basebackup -D /var/lib/postgresql/data -h db1 -R", Risk::Write);
         sh("pg_basebackup --help", Risk::Read);
         sh("sentry queues list", Risk::Read);
+        sh("oc adm prune images --keep-tag-revisions=3", Risk::Read);
+        sh("oc adm prune images --keep-tag-revisions=3 --confirm", Risk::Destructive);
+        assert_eq!(classify_http("POST", "https://es:9200/logs/_delete_by_query").risk, Risk::Destructive);
+        assert_eq!(classify_http("GET", "https://es:9200/_cat/indices?purge=no").risk, Risk::Read);
+        sh("Remove-Item -Recurse -Force C:\\agent\\work", Risk::Destructive);
+        sh("Get-Service kubelet", Risk::Read);
+        sh("Set-Service kubelet -StartupType Automatic", Risk::Write);
+        sh("del /f /q C:\\temp\\x.log", Risk::Destructive);
+        sh("kubectl drain node-1 --ignore-daemonsets", Risk::Destructive);
+        sh("amtool silence add alertname=Foo", Risk::Write);
+        sh("amtool silence query", Risk::Read);
         sh("docker run --rm -it busybox sh", Risk::Write);
         sh("git clean -n", Risk::Read);
         sh("psql -d app < backup-roles.sql", Risk::Write);

@@ -215,6 +215,13 @@ pub fn strip_prompt(line: &str) -> Option<&str> {
     if t == "$" {
         return Some("");
     }
+    // PowerShell: `PS C:\Users\ops> Get-Service`, `PS> …`.
+    if let Some(rest) = t.strip_prefix("PS ").or_else(|| t.strip_prefix("PS>").map(|r| r.trim_start()))
+        && let Some(gt) =
+            rest.find("> ").filter(|&i| !rest[..i].contains(' ')).map(|i| i + 2).or(if t.starts_with("PS>") { Some(0) } else { None })
+    {
+        return Some(rest[gt..].trim_start());
+    }
     // `[user@host ~]$ cmd`, `[root@db1 data]# cmd`: the bracket holds a space.
     if t.starts_with('[')
         && let Some(close) = t.find("]$ ").or_else(|| t.find("]# "))
@@ -701,6 +708,7 @@ mod tests {
         assert_eq!(strip_prompt("patroni-01-db-gstg $ sudo gitlab-ctl status"), Some("sudo gitlab-ctl status"));
         assert_eq!(strip_prompt("The total $ 5 was"), None);
         assert_eq!(strip_prompt("[kafka@broker-1 ~]$ df -h /data"), Some("df -h /data"));
+        assert_eq!(strip_prompt("PS C:\\Users\\ops> Get-Service kubelet"), Some("Get-Service kubelet"));
         let b = read_session("# systemctl reboot\n# a comment\n# kill the stuck one\n", &|l| {
             l.starts_with("systemctl ") || l.starts_with("kill ")
         });
