@@ -246,6 +246,22 @@ pub fn find(code: &str, kind: CodeKind, assigned: &[String]) -> Vec<Placeholder>
             },
         }
     }
+    // `postgresql://synapse:PASSWORD@db/synapse`: an upper-case password in a URL.
+    let mut from = 0;
+    while let Some(at) = code[from..].find("://").map(|i| from + i + 3) {
+        from = at;
+        let authority = &code[at..code[at..].find(['/', ' ', '\n', '"', '\'']).map_or(code.len(), |e| at + e)];
+        if let Some((user, _)) = authority.split_once('@')
+            && let Some((_, pass)) = user.split_once(':')
+            && is_upper_name(pass)
+        {
+            let start = at + user.len() - pass.len();
+            if !out.iter().any(|p| p.start < start + pass.len() && start < p.end) {
+                push(&mut out, pass.to_owned(), start, start + pass.len(), PlaceholderStyle::Bare);
+            }
+        }
+    }
+    out.sort_by_key(|p| p.start);
     out
 }
 
@@ -397,6 +413,12 @@ mod tests {
 
     fn names(code: &str, kind: CodeKind) -> Vec<String> {
         find(code, kind, &[]).into_iter().map(|p| p.name).collect()
+    }
+
+    #[test]
+    fn password_in_a_url() {
+        assert_eq!(names("psql postgresql://synapse:DB_PASSWORD@db.example.com/synapse", CodeKind::Shell), ["DB_PASSWORD"]);
+        assert_eq!(names("curl https://admin:hunter2@api.example.com/", CodeKind::Shell), Vec::<String>::new());
     }
 
     #[test]

@@ -520,6 +520,38 @@ pub fn command_name<'a>(words: &[&'a str]) -> Option<(usize, &'a str)> {
 /// Parses a curl command line (with an optional `| jq FILTER`) into a request.
 /// Returns `None` when the line does not start with curl.
 pub fn parse_curl(cmd: &str) -> Option<HttpRequest> {
+    // `curl … --data-binary @- <<'EOF'` … `EOF`: the here-document is the body.
+    let (cmd, stdin) = split_heredoc(cmd).map_or((cmd.to_owned(), None), |(c, b)| (c, Some(b)));
+    let mut req = parse_curl_line(&cmd)?;
+    if let (Some("@-"), Some(body)) = (req.body.as_deref(), stdin) {
+        req.body = Some(body);
+    }
+    Some(req)
+}
+
+/// A command with a here-document, as (the command without it, the document's text); `None`
+/// when there is none or something follows its terminator.
+fn split_heredoc(cmd: &str) -> Option<(String, String)> {
+    let (word, dash) = heredoc(cmd)?;
+    let at = cmd.find("<<")?;
+    let line_end = cmd[at..].find('\n').map(|i| at + i)?;
+    // The marker itself: `<<`, `-`, quotes and the word.
+    let marker_end = at + 2 + cmd[at + 2..line_end].find(word.as_str())? + word.len();
+    let marker_end = marker_end + cmd[marker_end..line_end].chars().take_while(|c| matches!(c, '\'' | '"')).count();
+    let command = format!("{}{}", &cmd[..at], &cmd[marker_end..line_end]);
+    let mut body = Vec::new();
+    let mut lines = cmd[line_end + 1..].lines();
+    for line in lines.by_ref() {
+        let end = if dash { line.trim_start_matches('\t') } else { line };
+        if end == word {
+            break;
+        }
+        body.push(line);
+    }
+    lines.next().is_none().then(|| (command.trim_end().to_owned(), body.join("\n")))
+}
+
+fn parse_curl_line(cmd: &str) -> Option<HttpRequest> {
     let tokens = tokenize(cmd);
     let commands = simple_commands(&tokens);
     let (words, _) = commands.first()?;
@@ -756,6 +788,9 @@ mod tests {
         assert!(parse_curl("kubectl get pods").is_none());
         let req = parse_curl(r#"curl -k -H "Authorization: Bearer $(oc whoami -t)" https://prom/api/v1/targets"#).unwrap();
         assert_eq!(req.shell_reason.as_deref(), Some("a header or the body is built by the shell"));
+        let req = parse_curl("curl -s -X POST https://es/_reindex --data-binary @- <<'EOF'\n{\"a\": 1}\nEOF").unwrap();
+        assert_eq!(req.body.as_deref(), Some("{\"a\": 1}"));
+        assert_eq!(req.shell_reason, None);
     }
 
     #[test]
