@@ -198,7 +198,7 @@ fn no_secret_reaches_any_file_the_tool_writes() {
     let answers = work.path().join("answers.yaml");
     // The secret arrives four ways: a declared secret (env), a secret-named --param, a shell
     // step that prints it, and an HTTP step that sends it.
-    std::fs::write(&answers, "params: {EMAIL: dr.patel@clinic.example}\ndecisions: {login-user: Account found, login-choose-fix: Account Locked}\nconfirm: {login-unlock: true}\n").unwrap();
+    std::fs::write(&answers, CLINIC_UNLOCK_ANSWERS).unwrap();
     let md = work.path().join("leaky.md");
     std::fs::write(&md, "# Leaky\n\n## Show the token\n\n```bash\necho \"token is $API_TOKEN\"\n```\n\n```bash\ncurl -s https://clinic.example.com/api/metrics -H \"Authorization: Bearer $API_TOKEN\" | jq '.http'\n```\n").unwrap();
     let mut targets = Vec::new();
@@ -214,13 +214,8 @@ fn no_secret_reaches_any_file_the_tool_writes() {
     let reqs = http.requests();
     assert!(reqs.to_string().contains(SECRET));
 
-    let mut args = strings(&[
-        "run",
-        "runbooks/clinic.md",
-        "--entry",
-        "users-cannot-log-in",
-        "--db",
-        &db,
+    let mut args = clinic_login_run(&db);
+    args.extend(strings(&[
         "--answers",
         answers.to_str().unwrap(),
         "--journal-dir",
@@ -230,7 +225,7 @@ fn no_secret_reaches_any_file_the_tool_writes() {
         "--log-file",
         log.to_str().unwrap(),
         "-vv",
-    ]);
+    ]));
     args.extend(targets);
     let out = runbook_with(&args, &[("CLINIC_METRICS_TOKEN", SECRET)]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -256,18 +251,8 @@ fn stale_diagnosis_runs_again_before_the_decision() {
     let http = HttpServer::start();
     let dir = tempfile::tempdir().unwrap();
     let j = dir.path().to_str().unwrap();
-    let mut args = strings(&[
-        "run",
-        "runbooks/clinic.md",
-        "--entry",
-        "users-cannot-log-in",
-        "--db",
-        &db,
-        "-p",
-        "EMAIL=dr.patel@clinic.example",
-        "--journal-dir",
-        j,
-    ]);
+    let mut args = clinic_login_run(&db);
+    args.extend(strings(&["-p", "EMAIL=dr.patel@clinic.example", "--journal-dir", j]));
     args.extend(http.target_args());
     // No answers: the run stops at the first decision, after login-health and login-user.
     let out = runbook_with(&args, &[("CLINIC_METRICS_TOKEN", "t")]);

@@ -69,22 +69,10 @@ fn a_recorded_live_run_replays_on_the_same_path() {
     let http = HttpServer::start();
     let dir = tempfile::tempdir().unwrap();
     let answers = dir.path().join("answers.yaml");
-    std::fs::write(&answers, "params: {EMAIL: dr.patel@clinic.example}\ndecisions: {login-user: Account found, login-choose-fix: Account Locked}\nconfirm: {login-unlock: true}\n").unwrap();
+    std::fs::write(&answers, CLINIC_UNLOCK_ANSWERS).unwrap();
     let rec = dir.path().join("rec");
-    let mut args = strings(&[
-        "run",
-        "runbooks/clinic.md",
-        "--entry",
-        "users-cannot-log-in",
-        "--db",
-        &db,
-        "--answers",
-        answers.to_str().unwrap(),
-        "--record",
-        rec.to_str().unwrap(),
-        "--output",
-        "json",
-    ]);
+    let mut args = clinic_login_run(&db);
+    args.extend(strings(&["--answers", answers.to_str().unwrap(), "--record", rec.to_str().unwrap(), "--output", "json"]));
     args.extend(http.target_args());
     let live = runbook_with(&args, &[("CLINIC_METRICS_TOKEN", "secret-metrics-token")]);
     assert_eq!(code(&live), 0, "{}", stderr(&live));

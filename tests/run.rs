@@ -126,23 +126,9 @@ fn failures_lead_to_the_menu_not_a_crash() {
     let refused = format!("clinic.example.com=http://127.0.0.1:{}", closed_port());
     let dir = tempfile::tempdir().unwrap();
     let a = answers(&dir, "decisions:\n  login-health: skip\n  login-user: abort\nparams:\n  EMAIL: nobody@clinic.example\n");
-    let out = runbook_with(
-        &[
-            "run",
-            "runbooks/clinic.md",
-            "--entry",
-            "users-cannot-log-in",
-            "--db",
-            &db,
-            "--target",
-            &refused,
-            "--answers",
-            &a,
-            "--output",
-            "json",
-        ],
-        &[],
-    );
+    let mut args = clinic_login_run(&db);
+    args.extend(strings(&["--target", &refused, "--answers", &a, "--output", "json"]));
+    let out = runbook_with(&args, &[]);
     let ev = events(&out);
     let health = find(&ev, "step_result", "login-health").unwrap();
     assert_eq!(health["ok"], false);

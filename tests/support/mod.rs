@@ -32,6 +32,15 @@ pub fn runbook_with<S: AsRef<std::ffi::OsStr>>(args: &[S], env: &[(&str, &str)])
     cmd.args(args).timeout(Duration::from_secs(90)).output().expect("runbook runs")
 }
 
+/// `run` of the clinic runbook's login problem against the test database: the start of most
+/// end-to-end runs; callers add answers, journals and targets.
+pub fn clinic_login_run(db: &str) -> Vec<String> {
+    strings(&["run", "runbooks/clinic.md", "--entry", "users-cannot-log-in", "--db", db])
+}
+
+/// Answers that walk the clinic login problem to the unlock fix (the e-mail asked first).
+pub const CLINIC_UNLOCK_ANSWERS: &str = "params: {EMAIL: dr.patel@clinic.example}\ndecisions: {login-user: Account found, login-choose-fix: Account Locked}\nconfirm: {login-unlock: true}\n";
+
 /// Owned arguments, for command lines built from paths and server targets at run time.
 pub fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| s.to_string()).collect()

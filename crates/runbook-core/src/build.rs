@@ -352,19 +352,8 @@ impl Builder<'_> {
                         && self.drafts[before].annotation.is_none()
                         && self.drafts[start].annotation.is_none()
                     {
-                        // A third "Alternatively" joins the alternatives already there.
-                        if self.drafts[before].condition.is_none() {
-                            let first = &self.drafts[before];
-                            let label = if first.title.is_empty() {
-                                first.code.lines().next().unwrap_or("").to_owned()
-                            } else {
-                                first.title.clone()
-                            };
-                            self.drafts[before].condition = Some(format!("Either: {label}"));
-                        }
-                        // A bare "or" says nothing: the command itself is the label.
-                        condition =
-                            Some(if or.is_empty() { format!("Or: {}", self.drafts[start].code.lines().next().unwrap_or("")) } else { or });
+                        let code = self.drafts[start].code.clone();
+                        condition = Some(alternatives(&mut self.drafts[before], &code, or));
                     }
                     for d in &mut self.drafts[start..end] {
                         if d.title.is_empty() {
@@ -566,10 +555,7 @@ impl Builder<'_> {
                     if let Some(or) = infer::alternative_sentence(text)
                         && let Some(before) = commands.last_mut()
                     {
-                        if before.condition.is_none() {
-                            before.condition = Some(format!("Either: {}", before.code));
-                        }
-                        d.condition = Some(if or.is_empty() { format!("Or: {code}") } else { or });
+                        d.condition = Some(alternatives(before, code, or));
                         d.title = before.title.clone();
                     }
                 }
@@ -2635,6 +2621,17 @@ fn body_severities(source: &Source, doc: &Document) -> HashMap<usize, String> {
         }
     }
     out
+}
+
+/// "Or …" between two steps: `before` becomes the first alternative (unless it already is one:
+/// a third "Alternatively" joins them) and the returned condition labels the one whose code is
+/// `code`; a bare "or" (`sentence` empty) says nothing, so the command labels it.
+fn alternatives(before: &mut Draft, code: &str, sentence: String) -> String {
+    if before.condition.is_none() {
+        let label = if before.title.is_empty() { before.code.lines().next().unwrap_or("").to_owned() } else { before.title.clone() };
+        before.condition = Some(format!("Either: {label}"));
+    }
+    if sentence.is_empty() { format!("Or: {}", code.lines().next().unwrap_or("")) } else { sentence }
 }
 
 /// `` `gitlab-rails console` `` as a step: the operator opens it; runbook would hang in it.

@@ -70,10 +70,6 @@ pub struct RunArgs {
     #[command(flatten)]
     pub operator: OperatorArgs,
 
-    /// Output: `terminal` (default) or `json` (one event per line, for other tools).
-    #[arg(long, value_enum, default_value_t = OutputFormat::Terminal)]
-    pub output: OutputFormat,
-
     /// Write what this run saw as a rehearsal scenario in DIR (secrets redacted).
     #[arg(long, value_name = "DIR")]
     pub record: Option<PathBuf>,
@@ -99,9 +95,14 @@ pub struct RunArgs {
     pub log_file: Option<PathBuf>,
 }
 
-/// What the operator decided in advance: answers and permissions (for `run` and `resume`).
+/// What the operator decided in advance, answers and permissions, and how the walk reports to
+/// them (for `run` and `resume`).
 #[derive(Debug, Args, Clone, Default)]
 pub struct OperatorArgs {
+    /// Output: `terminal` (default) or `json` (one event per line, for other tools).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Terminal)]
+    pub output: OutputFormat,
+
     /// Answers for a non-interactive run (YAML: entry, params, decisions, confirm, manual).
     #[arg(long, value_name = "FILE")]
     pub answers: Option<PathBuf>,
@@ -204,9 +205,6 @@ pub struct ResumeArgs {
 
     #[command(flatten)]
     pub operator: OperatorArgs,
-
-    #[arg(long, value_enum, default_value_t = OutputFormat::Terminal)]
-    pub output: OutputFormat,
 }
 
 #[derive(Debug, Args)]
@@ -255,8 +253,9 @@ pub enum TranscriptFormat {
     Json,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
 pub enum OutputFormat {
+    #[default]
     Terminal,
     Json,
 }

@@ -1,7 +1,7 @@
 //! `runbook rehearse`: the run's walk with the rehearsal executor. Scenarios give outcomes and
 //! answers; `--scenarios DIR --coverage` runs them all and reports what they exercised.
 
-use super::run::{config, entry, exit_code, load, reporter, walk};
+use super::run::{Start, config, entry, exit_code, load, reporter, walk};
 use crate::cli::{ColorChoice, OutputFormat, RehearseArgs};
 use crate::exit;
 use anyhow::{Context, Result};
@@ -40,7 +40,7 @@ pub fn run(args: &RehearseArgs, color: ColorChoice) -> Result<u8> {
             let mut sink = Fanout(vec![reporter.as_mut(), &mut trace, &mut journal]);
             let mut executor = Rehearsal::new(&scenario);
             let given = args.scenario.is_some();
-            let end = walk(graph, cfg, &mut executor, scenario.answers(), given, given, entry, &mut sink)?;
+            let end = walk(graph, cfg, &mut executor, scenario.answers(), given, given, Start::Entry(entry), &mut sink)?;
             drop(sink);
             let code = exit_code(&end);
             if let Some(expected) = &scenario.expect_path
@@ -132,7 +132,7 @@ fn scenarios(args: &RehearseArgs, graph: &Graph, cfg: Config, dir: &Path, color:
         }
         let mut sink = Fanout(sinks);
         let mut executor = Rehearsal::new(&scenario);
-        let end = walk(graph, cfg.clone(), &mut executor, scenario.answers(), true, true, entry, &mut sink)?;
+        let end = walk(graph, cfg.clone(), &mut executor, scenario.answers(), true, true, Start::Entry(entry), &mut sink)?;
         drop(sink);
         for w in trace.path.windows(2) {
             taken.insert((w[0].clone(), Some(w[1].clone())));

@@ -31,7 +31,7 @@ pub fn run(args: &RunArgs, color: ColorChoice) -> Result<u8> {
         None => Answers::default(),
     };
     let entry = entry(graph, args.entry.as_deref().or(answers.entry.as_deref()))?;
-    let mut reporter = reporter(args.output, color, false);
+    let mut reporter = reporter(args.operator.output, color, false);
     let mut recorder = args.record.as_ref().map(|dir| Recorder::new(dir, &args.file));
     let mut journal = super::session::start_journal(args.journal_dir.as_deref(), &args.file, "run", args.systems.environment.as_deref())?;
     let mut sinks: Vec<&mut dyn EventSink> = vec![reporter.as_mut(), &mut journal];
@@ -40,7 +40,16 @@ pub fn run(args: &RunArgs, color: ColorChoice) -> Result<u8> {
     }
     let mut sink = Fanout(sinks);
     let mut live = runbook_engine::exec::Live::default();
-    let end = walk(graph, config, &mut live, answers, args.operator.answers.is_some(), args.operator.follow_suggestions, entry, &mut sink)?;
+    let end = walk(
+        graph,
+        config,
+        &mut live,
+        answers,
+        args.operator.answers.is_some(),
+        args.operator.follow_suggestions,
+        Start::Entry(entry),
+        &mut sink,
+    )?;
     drop(sink);
     if let Some(e) = &journal.error {
         eprintln!("warning: the journal could not be written completely: {e}");
@@ -97,24 +106,10 @@ pub(crate) enum Start {
     Resume(usize, Box<runbook_engine::ResumePoint>),
 }
 
-/// One walk: the terminal answers when there is one and no answers were given; otherwise the
-/// answers (with the terminal, if any, for what they leave open).
+/// One walk from `start`: the terminal answers when there is one and no answers were given;
+/// otherwise the answers (with the terminal, if any, for what they leave open).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn walk(
-    graph: &Graph,
-    config: Config,
-    executor: &mut dyn Executor,
-    answers: Answers,
-    answers_given: bool,
-    follow_suggestions: bool,
-    entry: Option<usize>,
-    sink: &mut dyn EventSink,
-) -> Result<RunEnd> {
-    walk_with(graph, config, executor, answers, answers_given, follow_suggestions, Start::Entry(entry), sink)
-}
-
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn walk_with(
     graph: &Graph,
     config: Config,
     executor: &mut dyn Executor,

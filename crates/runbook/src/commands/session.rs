@@ -1,7 +1,7 @@
 //! Sessions: every `run` and `rehearse` writes a journal; `sessions` lists them, `resume`
 //! continues one, `transcript` renders or verifies one.
 
-use super::run::{Start, config, exit_code, reporter, walk_with};
+use super::run::{Start, config, exit_code, reporter, walk};
 use crate::cli::{ColorChoice, ResumeArgs, SessionsArgs, TranscriptArgs, TranscriptFormat};
 use crate::{exit, files};
 use anyhow::{Context, Result, bail};
@@ -339,10 +339,10 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
     let mut j = Journal::reopen(&path)?;
     let resumed = json!({"operator": operator(), "from_step": graph.steps[point.step].id, "note": note, "runbook_changed": changed});
     j.append("resumed", resumed.as_object().cloned().unwrap_or_default())?;
-    let mut rep = reporter(args.output, color, false);
+    let mut rep = reporter(args.operator.output, color, false);
     let mut sink = Fanout(vec![rep.as_mut(), &mut j as &mut dyn EventSink]);
     let mut live = runbook_engine::exec::Live::default();
-    let end = walk_with(
+    let end = walk(
         graph,
         cfg,
         &mut live,
