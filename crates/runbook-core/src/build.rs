@@ -6,6 +6,7 @@ use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::document::{CodeBlock, Document, ListContext, NodeKind};
 use crate::infer;
 use crate::model::*;
+use crate::outline::{Outline, is_cause_container, is_step_heading};
 use crate::placeholder::{self, CodeKind};
 use crate::prose;
 use crate::risk::{self, Classified};
@@ -129,7 +130,7 @@ const SHELL_LANGS: &[&str] = &[
 /// Labels that say "this is output or text, not something to run".
 const TEXT_LANGS: &[&str] = &["text", "txt", "plaintext", "plain", "output", "log", "none"];
 
-pub fn build(source: &Source, doc: &Document, diags: &mut Vec<Diagnostic>) -> Graph {
+pub fn build(source: &Source, doc: &Document, outline: &Outline, diags: &mut Vec<Diagnostic>) -> Graph {
     let mut b = Builder {
         source,
         doc,
@@ -137,7 +138,7 @@ pub fn build(source: &Source, doc: &Document, diags: &mut Vec<Diagnostic>) -> Gr
         front: FrontMatter::default(),
         drafts: Vec::new(),
         expressions: minijinja::Environment::new(),
-        problems: problem_headings(doc),
+        problems: outline.problems(),
     };
     b.front_matter();
     b.walk();
@@ -151,7 +152,7 @@ struct Builder<'a> {
     front: FrontMatter,
     drafts: Vec<Draft>,
     expressions: minijinja::Environment<'static>,
-    /// For each heading, the heading of the problem it belongs to (see [`problem_headings`]).
+    /// For each heading, the heading of the problem it belongs to (from the outline).
     problems: Vec<Option<usize>>,
 }
 
@@ -522,9 +523,7 @@ impl Builder<'_> {
             let Some(problem) = problems[h].filter(|&p| p != h) else { continue };
             // `### 2. Node failures` under `## Mitigation`: an option, told in prose.
             let option = heading.role.is_none()
-                && heading
-                    .parent
-                    .is_some_and(|p| doc.headings[p].role == Some(Role::Resolution) || is_alternatives_container(&doc.headings[p].title));
+                && heading.parent.is_some_and(|p| doc.headings[p].role == Some(Role::Resolution) || is_cause_container(doc, p));
             let wanted = match heading.role {
                 Some(Role::Resolution | Role::Verification) => true,
                 Some(Role::Diagnosis) => has_steps[problem],
@@ -658,6 +657,17 @@ impl Builder<'_> {
         // a list in another section, starts a new one).
         let mut procedure_of: HashMap<usize, usize> = HashMap::new();
         let mut commands_in: HashMap<usize, usize> = HashMap::new();
+        // Items that tell the operator to do something (`Review access logs`), themselves or
+        // in their nested bullets: a list of two or more is a procedure of manual steps.
+        let mut instructions_in: HashMap<usize, usize> = HashMap::new();
+        let mut instruction_items: HashSet<usize> = HashSet::new();
+        for node in &doc.nodes {
+            if let (Some(item), NodeKind::ItemStart, 1 | 2) = (node.list.item, &node.kind, node.list.depth)
+                && prose::is_instruction(item_lead_text(&self.source.text, node.span).0)
+            {
+                instruction_items.insert(item);
+            }
+        }
         let mut numbered_list: HashSet<usize> = HashSet::new();
         let mut current: Option<(usize, Option<usize>, Option<u64>, usize)> = None;
         for (index, node) in doc.nodes.iter().enumerate() {
@@ -686,6 +696,9 @@ impl Builder<'_> {
             if with_drafts.contains(&item) || inline_code(text).iter().any(|(c, _)| is_step_code(c)) {
                 *commands_in.entry(first).or_default() += 1;
             }
+            if instruction_items.contains(&item) {
+                *instructions_in.entry(first).or_default() += 1;
+            }
         }
         let mut added = Vec::new();
         // The last paragraph outside lists: what introduces the list an item is in.
@@ -709,7 +722,9 @@ impl Builder<'_> {
             // Under a step heading (`## 2. Verify the graphs`) every item is part of the procedure.
             let step_section = node.section.is_some_and(|h| step_heading[h]);
             let commands = if step_section { commands.max(2) } else { commands };
-            let procedure = role.is_none() && (commands >= 1 || step_section);
+            let instructions = list_first.and_then(|first| instructions_in.get(&first)).copied().unwrap_or(0);
+            let instruction_list = instructions >= 2 && instruction_items.contains(&item);
+            let procedure = role.is_none() && (commands >= 1 || step_section || instruction_list);
             if with_drafts.contains(&item) || !(procedure || matches!(role, Some(Role::Diagnosis | Role::Resolution | Role::Verification)))
             {
                 continue;
@@ -753,9 +768,9 @@ impl Builder<'_> {
                 found = true;
             }
             // In a procedure with a single command, the other items are prose around it.
-            let prose_around_one_command = procedure && commands < 2;
+            let prose_around_one_command = procedure && commands < 2 && !instruction_list;
             // "Possible causes" bullets state causes; they are not things to do.
-            let causes = node.section.is_some_and(|h| is_alternatives_container(&doc.headings[h].title));
+            let causes = node.section.is_some_and(|h| is_cause_container(doc, h));
             if !found && !prose_around_one_command && !causes {
                 // The whole item, nested bullets included, is what the operator reads.
                 let full: Vec<String> = self.source.text[node.span.range()]
@@ -972,6 +987,28 @@ impl Builder<'_> {
             }
         }
         if SQL_LANGS.contains(&lang.as_str()) || (lang.is_empty() && looks_like_sql(text)) {
+            let chunks = sql_chunks(text);
+            let commented = chunks.iter().skip(1).any(|c| !c.comment.is_empty());
+            let shell_inside =
+                chunks.iter().any(|c| command_kind(&text[c.start..c.end]) != StepKind::Sql && is_known_command(&text[c.start..c.end]));
+            if (chunks.len() >= 2 && commented) || shell_inside {
+                return chunks
+                    .into_iter()
+                    .map(|c| {
+                        let code = text[c.start..c.end].to_owned();
+                        // `psql -h [host] … < backup.sql` written in an `sql` block is a command.
+                        let kind = if command_kind(&code) != StepKind::Sql && is_known_command(&code) {
+                            command_kind(&code)
+                        } else {
+                            StepKind::Sql
+                        };
+                        let step_span = Span::new(block.source_offset(c.start), block.source_offset(c.end));
+                        let mut d = self.draft(kind, code, shift_map(block, c.start), lang_opt.clone(), step_span, section, list, index);
+                        d.title = c.comment;
+                        d
+                    })
+                    .collect();
+            }
             let lead = text.len() - text.trim_start().len();
             let code = text.trim_start().to_owned();
             let map = map_block(&[(0, lead)]);
@@ -1152,7 +1189,13 @@ impl Builder<'_> {
                     stmt.push(&cmds[i]);
                 }
                 groups.push((StepKind::Sql, stmt));
-            } else if kind == StepKind::Shell && groups.last().is_some_and(|(k, _)| *k == StepKind::Shell) {
+            } else if kind == StepKind::Shell
+                && groups.last().is_some_and(|(k, _)| *k == StepKind::Shell)
+                // A `# comment` between two commands titles the second: separate steps.
+                && !groups.last().and_then(|(_, g)| g.last()).is_some_and(|prev| {
+                    sb.comments.iter().any(|(line, _)| *line > prev.first_line && *line < c.first_line)
+                })
+            {
                 if let Some(g) = groups.last_mut() {
                     g.1.push(c);
                 }
@@ -1864,6 +1907,61 @@ fn shift_map(block: &CodeBlock, lead: usize) -> Vec<(usize, usize)> {
         out.push((0, block.source_offset(lead)));
     }
     out
+}
+
+/// One statement of an SQL block with the `--` comment lines just above it.
+#[derive(Debug, PartialEq)]
+struct SqlChunk {
+    comment: String,
+    /// Byte range of the statement in the block's text.
+    start: usize,
+    end: usize,
+}
+
+/// The statements of an SQL block, each with the comment above it: `-- Vacuum` / `VACUUM;` /
+/// `-- Review disk usage` / `SELECT …;`. A statement ends at a line ending in `;`; a
+/// transaction (`BEGIN` … `COMMIT`) and a block with dollar-quoted bodies stay whole.
+fn sql_chunks(text: &str) -> Vec<SqlChunk> {
+    let whole = || {
+        let start = text.len() - text.trim_start().len();
+        vec![SqlChunk { comment: String::new(), start, end: text.trim_end().len().max(start) }]
+    };
+    if text.contains("$$") {
+        return whole();
+    }
+    let mut out = Vec::new();
+    let mut comments: Vec<&str> = Vec::new();
+    // The open statement: where it starts and whether it is a transaction.
+    let mut open: Option<(usize, bool)> = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let at = offset;
+        offset += line.len();
+        let t = line.trim();
+        if t.is_empty() {
+            continue;
+        }
+        if open.is_none() && t.starts_with("--") {
+            comments.push(t.trim_start_matches('-').trim());
+            continue;
+        }
+        let (start, transaction) = *open.get_or_insert_with(|| {
+            let upper: String = t.chars().take(18).collect::<String>().to_ascii_uppercase();
+            (at + (line.len() - line.trim_start().len()), upper.starts_with("BEGIN") || upper.starts_with("START TRANSACTION"))
+        });
+        let code = t.split(" --").next().unwrap_or(t).trim_end();
+        let upper: String = code.chars().take(10).collect::<String>().to_ascii_uppercase();
+        let ends = code.ends_with(';') && (!transaction || ["COMMIT", "ROLLBACK", "END"].iter().any(|w| upper.starts_with(w)));
+        if ends {
+            out.push(SqlChunk { comment: comments.join(" "), start, end: at + line.trim_end().len() });
+            comments.clear();
+            open = None;
+        }
+    }
+    if let Some((start, _)) = open {
+        out.push(SqlChunk { comment: comments.join(" "), start, end: text.trim_end().len().max(start) });
+    }
+    if out.is_empty() { whole() } else { out }
 }
 
 /// Replaces placeholders with parseable stand-ins so sqlparser can classify the statement.
@@ -2677,77 +2775,6 @@ fn inline_code(text: &str) -> Vec<(&str, usize)> {
     out
 }
 
-/// For each heading: the heading of the problem it belongs to (`None`: the document itself).
-pub(crate) fn problem_headings(doc: &Document) -> Vec<Option<usize>> {
-    let n = doc.headings.len();
-    let roles: Vec<Option<prose::Role>> = doc.headings.iter().map(|h| h.role).collect();
-    let mut has_role_child = vec![false; n];
-    for (i, h) in doc.headings.iter().enumerate() {
-        if roles[i].is_some()
-            && let Some(p) = h.parent
-        {
-            has_role_child[p] = true;
-        }
-    }
-    // Title tests, once per heading (they are asked about parents too).
-    let step: Vec<bool> = doc.headings.iter().map(|h| is_step_heading(&h.title)).collect();
-    let container: Vec<bool> = doc.headings.iter().map(|h| is_alternatives_container(&h.title)).collect();
-    let mut out: Vec<Option<usize>> = vec![None; n];
-    // The last problem opened at each level, for `## 1. Check …` siblings of `## The problem`.
-    let mut problem_at_level: [Option<usize>; 7] = [None; 7];
-    for i in 0..n {
-        let h = &doc.headings[i];
-        let parent_problem = h.parent.and_then(|p| out[p]);
-        let parent_is_role = h.parent.is_some_and(|p| roles[p].is_some());
-        let level = usize::from(h.level.min(6));
-        let sibling_problem = problem_at_level[level].filter(|&p| doc.headings[p].parent == h.parent);
-        out[i] = if roles[i].is_some() {
-            parent_problem
-        } else if step[i] && h.parent.is_some() {
-            parent_problem.or(h.parent)
-        } else if step[i] && sibling_problem.is_some() {
-            sibling_problem
-        } else if (container[i] || h.parent.is_some_and(|p| container[p])) && parent_problem.is_some() {
-            // `#### Network issues` under `### Potential issues and resolutions`: one cause among
-            // several, of the problem above.
-            parent_problem
-        } else if h.parent.is_some_and(|p| step[p]) && parent_problem.is_some() {
-            // `#### Certificate errors` under `### 3. Prometheus issues`: still that procedure.
-            parent_problem
-        } else if parent_is_role && !has_role_child[i] && parent_problem.is_some() {
-            // `### 1. Delete data` under `## Resolution`: an option of the problem above.
-            parent_problem
-        } else {
-            Some(i)
-        };
-        if out[i] == Some(i) {
-            problem_at_level[level] = Some(i);
-            problem_at_level[level + 1..].fill(None);
-        }
-    }
-    out
-}
-
-/// `Step 1: …`: a heading that is one step of a sequence.
-pub(crate) fn is_step_heading_sequential(title: &str) -> bool {
-    let t = title.trim().to_ascii_lowercase();
-    let t = t.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
-    ["step", "phase", "stage"]
-        .iter()
-        .any(|w| t.strip_prefix(w).map(str::trim_start).is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit())))
-}
-
-/// `Step 1: …`, `1. …`, `Option 2 …`: a heading that is part of a procedure, not a problem.
-pub(crate) fn is_step_heading(title: &str) -> bool {
-    let t = title.trim().to_ascii_lowercase();
-    let t = t.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
-    let after_word = |w: &str| t.strip_prefix(w).map(|r| r.trim_start()).is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()));
-    after_word("step") || is_alternative_heading(title) || after_word("phase") || after_word("stage") || {
-        let digits = t.chars().take_while(|c| c.is_ascii_digit()).count();
-        digits > 0 && t[digits..].starts_with(['.', ')', ':'])
-    }
-}
-
 /// The same command or query, whatever its spacing and letter case.
 fn same_code(a: &str, b: &str) -> bool {
     let words =
@@ -2763,56 +2790,6 @@ fn strip_numbering(title: &str) -> &str {
     let numbering = &title[..title.len() - rest.len()];
     let numbered = numbering.starts_with(|c: char| c.is_ascii_digit()) && numbering.contains(['.', ')']);
     if numbered && rest.starts_with(' ') && !rest.trim().is_empty() { rest.trim_start() } else { title }
-}
-
-/// `Possible causes`, `Potential issues and resolutions`, `Common problems`: a heading whose
-/// sub-headings are alternatives (one of them applies), not steps in a row.
-pub(crate) fn is_alternatives_container(title: &str) -> bool {
-    let t = title.trim().trim_end_matches(':').to_ascii_lowercase();
-    let t = t.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
-    [
-        "possible causes",
-        "potential causes",
-        "common causes",
-        "causes",
-        "potential issues",
-        "possible issues",
-        "common issues",
-        "known issues",
-        "common problems",
-        "known problems",
-        "issues and resolutions",
-        "common scenarios",
-        "failure scenarios",
-        "scenarios",
-    ]
-    .iter()
-    .any(|w| t.strip_prefix(w).is_some_and(|rest| rest.is_empty() || rest.starts_with(' ')))
-}
-
-/// `Once it is fixed, restart the compactor`, `Finally: verify`: where every option continues,
-/// not one more option.
-pub(crate) fn is_follow_up_heading(title: &str) -> bool {
-    let first = title.trim().split([' ', ',', ':']).next().unwrap_or("").to_ascii_lowercase();
-    matches!(first.as_str(), "once" | "after" | "afterwards" | "finally" | "then" | "lastly" | "next")
-}
-
-/// `Option 2`, `Approach 1: …`, `Method B`: one of several ways, wherever it stands.
-pub(crate) fn is_alternative_heading(title: &str) -> bool {
-    let t = title.trim().trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
-    ["option", "approach", "method", "alternative", "solution"].iter().any(|w| {
-        let rest = t.get(..w.len()).filter(|head| head.eq_ignore_ascii_case(w)).map(|_| &t[w.len()..]);
-        // The number follows after a space: `Option 2`, `Approach 1: …`, `Method B` (one
-        // capital letter), never `Options` or `Solutions`.
-        rest.and_then(|r| r.strip_prefix(' ')).map(str::trim_start).is_some_and(|r| {
-            let mut chars = r.chars();
-            match chars.next() {
-                Some(c) if c.is_ascii_digit() => true,
-                Some(c) if c.is_ascii_uppercase() => chars.next().is_none_or(|n| matches!(n, ':' | ' ' | '.' | ')')),
-                _ => false,
-            }
-        })
-    })
 }
 
 fn id_base(doc: &Document, problems: &[Option<usize>], section: Option<usize>, role: Option<prose::Role>) -> String {

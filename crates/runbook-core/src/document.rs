@@ -50,6 +50,9 @@ pub struct Heading {
     pub severity: Option<String>,
     /// Slug of `display`, for step ids.
     pub slug: String,
+    /// The outline made it a group of problems (see [`crate::outline`]): not one problem's
+    /// list of causes, whatever its title says.
+    pub group: bool,
 }
 
 /// Where a node sits in a list, if it does.
@@ -171,6 +174,7 @@ pub fn parse(text: &str) -> Document {
                         anchor,
                         span: Span::new(start, trim_end_newline(text, range.end)),
                         parent: open_headings.last().copied(),
+                        group: false,
                     });
                     open_headings.push(index);
                     current_section = Some(index);

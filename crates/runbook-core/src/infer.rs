@@ -113,12 +113,12 @@ fn option_of(
     // `### 1. Delete data` (or any non-step heading) directly under a resolution heading.
     if let Some(parent) = heading.parent
         && (in_resolution(parent)
-            || crate::build::is_alternative_heading(&heading.title)
-            || crate::build::is_alternatives_container(&doc.headings[parent].title))
+            || crate::outline::is_alternative_heading(&heading.title)
+            || crate::outline::is_cause_container(doc, parent))
         && heading.role.is_none()
         && problems[section] != Some(section)
-        && !crate::build::is_step_heading_sequential(&heading.title)
-        && !crate::build::is_follow_up_heading(&heading.title)
+        && !crate::outline::is_step_heading_sequential(&heading.title)
+        && !crate::outline::is_follow_up_heading(&heading.title)
         && !follow_up.contains(&section)
     {
         return Some((section * 2, option_label(&heading.title)));
@@ -162,7 +162,7 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
     for n in &doc.nodes {
         if let (NodeKind::Paragraph, Some(h), 0) = (&n.kind, n.section, n.list.depth)
             && seen.insert(h)
-            && crate::build::is_follow_up_heading(&source.text[n.span.range()])
+            && crate::outline::is_follow_up_heading(&source.text[n.span.range()])
         {
             follow_up.insert(h);
         }
@@ -282,8 +282,7 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
 fn decision_before(doc: &Document, first: &Draft) -> Draft {
     let resolution_parent = first.section.and_then(|s| doc.headings[s].parent.filter(|&p| doc.headings[p].role == Some(Role::Resolution)));
     // Options outside a resolution section (`Approach 1`, `Approach 2`) are ways, not fixes.
-    let container =
-        first.section.and_then(|s| doc.headings[s].parent).filter(|&p| crate::build::is_alternatives_container(&doc.headings[p].title));
+    let container = first.section.and_then(|s| doc.headings[s].parent).filter(|&p| crate::outline::is_cause_container(doc, p));
     let (section, title) = match resolution_parent {
         Some(p) => (Some(p), "Which resolution applies?"),
         None if container.is_some() => (container, "Which cause applies?"),

@@ -1,7 +1,8 @@
 //! `runbook-core`: Markdown runbooks (plus annotated YAML steps) into a checked step graph.
 //!
 //! Pure: takes `&str`, returns data. No tokio, no network, no terminal.
-//! Stages: [`document::parse`] → [`build::build`] → [`check::check`], driven by [`compile`].
+//! Stages: [`document::parse`] → [`outline::outline`] → [`build::build`] → [`check::check`],
+//! driven by [`compile`].
 
 pub mod annotation;
 pub mod build;
@@ -11,6 +12,7 @@ pub mod document;
 pub mod export;
 pub(crate) mod infer;
 pub mod model;
+pub mod outline;
 pub mod placeholder;
 pub mod prose;
 pub mod risk;
@@ -39,11 +41,22 @@ impl Compiled {
 
 /// Parses, builds and checks one runbook.
 pub fn compile(source: Source) -> Compiled {
-    let document = document::parse(&source.text);
+    let mut document = document::parse(&source.text);
+    let outline = outline::outline(&source, &document);
+    outline::apply(&outline, &mut document);
     let mut diagnostics = Vec::new();
-    let graph = build::build(&source, &document, &mut diagnostics);
+    let graph = build::build(&source, &document, &outline, &mut diagnostics);
     check::check(&graph, &mut diagnostics);
     diagnostics.sort_by_key(|d| (d.span.start, d.severity));
     diagnostics.dedup();
     Compiled { source, graph, diagnostics }
+}
+
+/// The outline of one runbook as text (`runbook graph --format outline`): each heading with its
+/// line, its kind in the runbook's shape and why it got that kind.
+pub fn outline_text(source: &Source) -> String {
+    let mut document = document::parse(&source.text);
+    let outline = outline::outline(source, &document);
+    outline::apply(&outline, &mut document);
+    outline::render(source, &document, &outline)
 }

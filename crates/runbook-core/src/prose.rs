@@ -81,6 +81,41 @@ pub fn role(title: &str) -> Option<Role> {
     ROLE_TITLES.iter().find(|(_, words)| starts(words)).map(|(role, _)| *role)
 }
 
+crate::word_set!(
+    /// Verbs that open an instruction to the operator: `Check …`, `Rotate API keys`.
+    INSTRUCTION_VERBS = [
+        "check", "verify", "review", "monitor", "confirm", "ensure", "inspect", "look", "analyze", "analyse", "audit",
+        "validate", "test", "track", "identify", "assess", "assign", "alert", "notify", "create", "document", "follow",
+        "conduct", "share", "implement", "deploy", "reproduce", "contact", "specify", "coordinate", "add", "optimize",
+        "optimise", "use", "update", "rotate", "encrypt", "secure", "set", "enable", "disable", "restart", "stop", "start",
+        "scale", "increase", "decrease", "reduce", "run", "open", "go", "navigate", "delete", "remove", "clear", "reset",
+        "resend", "upgrade", "escalate", "consider", "wait", "rollback", "roll", "restore", "back", "change", "generate",
+        "configure", "adjust", "install", "apply", "kill", "drain", "cordon", "page", "call", "record", "capture",
+        "collect", "gather", "compare", "search", "find", "query", "determine", "investigate", "diagnose", "fix",
+        "resolve", "mitigate", "revert", "retry", "rerun", "switch", "move", "copy", "export", "import", "trigger",
+        "schedule", "cancel", "pause", "resume", "approve", "merge", "mark", "close", "acknowledge", "inform",
+        "communicate", "download", "upload", "log", "connect", "watch", "observe", "note", "keep", "avoid", "contain",
+        "isolate", "block", "revoke", "invalidate", "purge", "flush", "refresh", "reload", "rebuild", "recreate",
+        "reindex", "vacuum", "archive", "clean", "cleanup", "terminate", "shut", "promote", "demote", "failover",
+        "fail", "ask", "tell", "email", "post", "file", "raise", "open", "edit", "modify", "replace", "rename",
+        "grant", "invite", "onboard", "offboard", "patch", "rotate", "measure", "benchmark", "profile", "tune",
+    ]
+);
+
+/// A list item or comment that tells the operator to do something: it opens with a verb in
+/// the imperative (`Review access logs`, `**Monitor System Health**`, `Immediately disable
+/// affected accounts`), not a fact (`Invitation creation: < 2000ms`).
+pub fn is_instruction(text: &str) -> bool {
+    let plain = plain_text(text.lines().next().unwrap_or(""));
+    let mut words = plain.split(|c: char| c.is_whitespace() || c == ':').filter(|w| !w.is_empty());
+    let mut first = words.next().unwrap_or("").to_ascii_lowercase();
+    if matches!(first.as_str(), "immediately" | "manually" | "then" | "first" | "also" | "please" | "regularly" | "finally" | "next") {
+        first = words.next().unwrap_or("").to_ascii_lowercase();
+    }
+    // `Review:` alone labels a list; `Review the logs` instructs.
+    INSTRUCTION_VERBS.contains(first.trim_end_matches(['.', ','])) && plain.split_whitespace().count() >= 2
+}
+
 /// A title's first word, for the role pre-check: up to a space or `:`.
 fn first_word(t: &str) -> &str {
     t.split([' ', ':']).next().unwrap_or("")
@@ -204,8 +239,18 @@ pub fn split_severity(title: &str) -> (String, Option<String>) {
             _ if is_priority(&upper) => Some(upper.replace('-', "").to_ascii_lowercase()),
             _ => None,
         };
+        // `Critical` in a title (`System Down - Critical Outage`) states the severity too, but
+        // stays a word of the title; `High Response Times` is no severity.
+        if emoji.is_none() && word.is_none() && severity.is_none() && w == "Critical" {
+            severity = Some("critical".to_owned());
+        }
         match emoji.map(str::to_owned).or(word) {
-            Some(s) if severity.is_none() => severity = Some(s),
+            Some(s) if severity.is_none() => {
+                severity = Some(s);
+                // A marker just before the severity word is its emoji, mis-encoded (`游댮
+                // CRITICAL:` is 🔴 read in the wrong code page): not a word of the title.
+                words.retain(|w| w.chars().any(|c| c.is_alphanumeric() && c.is_ascii()) || words_before_are_text(w));
+            }
             Some(_) => {}
             None if !w.is_empty() => words.push(raw),
             None => {}
@@ -213,6 +258,13 @@ pub fn split_severity(title: &str) -> (String, Option<String>) {
     }
     let title = words.join(" ").trim_matches(|c: char| c == ':' || c == '-' || c == '–' || c == '—' || c.is_whitespace()).to_owned();
     (title, severity)
+}
+
+/// A word without ASCII letters or digits that still reads as text (`über`, `日本語`) rather
+/// than as a marker: any word with a Latin letter. Mis-encoded emoji come out as a few CJK or
+/// Hangul characters with no Latin letter, so they are markers.
+fn words_before_are_text(w: &str) -> bool {
+    w.chars().any(|c| c.is_alphabetic() && (c as u32) < 0x2E80)
 }
 
 pub(crate) fn is_priority(w: &str) -> bool {
@@ -472,6 +524,24 @@ mod tests {
         assert_eq!(split_severity("Disk full (Critical)"), ("Disk full".into(), Some("critical".into())));
         assert_eq!(split_severity("High: queue backlog"), ("queue backlog".into(), Some("high".into())));
         assert_eq!(split_severity("Payments down — SEV2"), ("Payments down".into(), Some("sev2".into())));
+        // Emoji read in the wrong code page are markers, not words of the title.
+        assert_eq!(split_severity("游댮 CRITICAL: Users Cannot Log In"), ("Users Cannot Log In".into(), Some("critical".into())));
+        assert_eq!(split_severity("丘멆잺 HIGH: Application Running Slowly"), ("Application Running Slowly".into(), Some("high".into())));
+        assert_eq!(split_severity("über CRITICAL: x"), ("über x".into(), Some("critical".into())));
+        assert_eq!(
+            split_severity("1. System Down - Critical Outage"),
+            ("1. System Down - Critical Outage".into(), Some("critical".into()))
+        );
+    }
+
+    #[test]
+    fn instructions() {
+        assert!(is_instruction("Review access logs"));
+        assert!(is_instruction("**Monitor System Health**"));
+        assert!(is_instruction("Immediately disable affected accounts"));
+        assert!(!is_instruction("Invitation creation: < 2000ms"));
+        assert!(!is_instruction("**Caching Strategy**"));
+        assert!(!is_instruction("Check"));
     }
 
     #[test]

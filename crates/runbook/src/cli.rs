@@ -301,4 +301,7 @@ pub enum GraphFormat {
     Json,
     Dot,
     Mermaid,
+    /// The heading tree with each section's role (group, problem, procedure, diagnosis,
+    /// resolution, option, step…) and why it got it, by line number.
+    Outline,
 }

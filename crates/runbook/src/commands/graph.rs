@@ -14,6 +14,7 @@ pub fn run(args: &GraphArgs, color: ColorChoice) -> Result<u8> {
         }
         GraphFormat::Dot => export::to_dot(&compiled),
         GraphFormat::Mermaid => export::to_mermaid(&compiled),
+        GraphFormat::Outline => runbook_core::outline_text(&compiled.source),
     };
     std::io::stdout().write_all(out.as_bytes())?;
     // Diagnostics go to stderr so the graph on stdout stays machine-readable.

@@ -1,0 +1,361 @@
+//! The outline stage: between the Markdown pass and the graph, every heading gets one role in
+//! the runbook's shape — a group of problems, a problem, a procedure, a role section (symptoms,
+//! diagnosis, resolution…), an option, a step heading or a part of the section above — decided
+//! from the section's structure and content, not from its title words alone.
+//!
+//! The graph stage reads the outline: which heading is the problem a step belongs to (its entry
+//! point), and which headings are role sections. `runbook graph --format outline` prints it with
+//! the reason for each role, so an author can see why a heading became what it is.
+
+use crate::document::{Document, NodeKind};
+use crate::prose::{self, Role};
+use crate::source::Source;
+
+/// What a section is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SectionKind {
+    /// Groups problems or procedures (`## Common Issues and Solutions`): each child is an entry.
+    Group,
+    /// Something is wrong: an alert, a symptom, an incident type. An entry point.
+    Problem,
+    /// A task: a checklist, maintenance, a restore, useful queries. An entry point.
+    Procedure,
+    /// Symptoms, diagnosis, resolution… of the problem above.
+    Role(Role),
+    /// One of several alternatives of the problem above (`### Option 2`, a cause).
+    Option,
+    /// One step of a sequence (`## 1. Check the logs`, `Step 2: …`).
+    Step,
+    /// A sub-section of the section above, with no role of its own.
+    Part,
+}
+
+impl SectionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SectionKind::Group => "group",
+            SectionKind::Problem => "problem",
+            SectionKind::Procedure => "procedure",
+            SectionKind::Role(r) => r.as_str(),
+            SectionKind::Option => "option",
+            SectionKind::Step => "step",
+            SectionKind::Part => "part",
+        }
+    }
+}
+
+/// One heading's place in the outline.
+#[derive(Debug, Clone)]
+pub struct Section {
+    pub kind: SectionKind,
+    /// The heading of the problem or procedure this section belongs to (itself for one).
+    pub problem: Option<usize>,
+    /// Why the section got its kind, for `graph --format outline`.
+    pub why: &'static str,
+}
+
+/// The outline of a document: one [`Section`] per heading, in document order.
+#[derive(Debug, Clone, Default)]
+pub struct Outline {
+    pub sections: Vec<Section>,
+}
+
+impl Outline {
+    /// For each heading, the heading of the problem it belongs to.
+    pub fn problems(&self) -> Vec<Option<usize>> {
+        self.sections.iter().map(|s| s.problem).collect()
+    }
+}
+
+/// What the body of one section (up to its first sub-heading) holds.
+#[derive(Debug, Clone, Copy, Default)]
+struct Body {
+    /// Bold pseudo-headings (`**Diagnosis:**`) that name a role.
+    role_labels: usize,
+    /// Bold pseudo-headings of any kind (`**Immediate Actions:**`, `**Data Corruption:**`).
+    labels: usize,
+    code: usize,
+    items: usize,
+}
+
+fn bodies(source: &Source, doc: &Document) -> Vec<Body> {
+    let mut out = vec![Body::default(); doc.headings.len()];
+    for node in &doc.nodes {
+        let Some(h) = node.section else { continue };
+        let b = &mut out[h];
+        match &node.kind {
+            NodeKind::Paragraph if node.list.depth == 0 => {
+                let text = &source.text[node.span.range()];
+                if is_label(text) {
+                    b.labels += 1;
+                    if label_role(text).is_some() {
+                        b.role_labels += 1;
+                    }
+                }
+            }
+            NodeKind::Code(block) if !block.is_step_annotation() => b.code += 1,
+            NodeKind::ItemStart | NodeKind::Task { .. } => b.items += 1,
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A paragraph that is a bold label standing alone: `**Diagnosis:**`, `**Data Corruption:**`.
+pub(crate) fn is_label(paragraph: &str) -> bool {
+    let t = paragraph.trim().trim_end_matches(':');
+    let inner = t.strip_prefix("**").and_then(|r| r.strip_suffix("**")).or_else(|| t.strip_prefix("__").and_then(|r| r.strip_suffix("__")));
+    inner.is_some_and(|i| !i.is_empty() && !i.contains("**") && !i.contains('\n') && i.len() <= 80)
+}
+
+/// The role a bold label names, if any.
+pub(crate) fn label_role(paragraph: &str) -> Option<Role> {
+    let t = paragraph.trim().trim_end_matches(':');
+    let inner = t.trim_matches(['*', '_']).trim().trim_end_matches(':');
+    prose::role(inner)
+}
+
+/// Builds the outline of `doc`.
+pub fn outline(source: &Source, doc: &Document) -> Outline {
+    let n = doc.headings.len();
+    let body = bodies(source, doc);
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, h) in doc.headings.iter().enumerate() {
+        if let Some(p) = h.parent {
+            children[p].push(i);
+        }
+    }
+    let roles: Vec<Option<Role>> = doc.headings.iter().map(|h| h.role).collect();
+    // A section that carries roles of its own: role sub-headings or role labels in its body.
+    let carries_roles: Vec<bool> =
+        (0..n).map(|i| roles[i].is_none() && (body[i].role_labels > 0 || children[i].iter().any(|&c| roles[c].is_some()))).collect();
+    // Structured like a problem or procedure of its own: roles, or several labelled parts.
+    let structured: Vec<bool> = (0..n).map(|i| carries_roles[i] || (roles[i].is_none() && body[i].labels >= 2)).collect();
+    // A group: its own body has no roles, and two or more of its children are structured.
+    let group: Vec<bool> = (0..n)
+        .map(|i| roles[i].is_none() && body[i].role_labels == 0 && children[i].iter().filter(|&&c| structured[c]).count() >= 2)
+        .collect();
+    // A role title among sibling procedures (`### Troubleshooting` beside `### System Status`
+    // and `### Deployment`, all holding commands) is one more procedure, not a role section.
+    let procedure_role: Vec<bool> = (0..n)
+        .map(|i| {
+            // (The children of the document's title are its role sections, whatever else it has.)
+            let Some(p) = doc.headings[i].parent.filter(|&p| doc.headings[p].level >= 2) else { return false };
+            roles[i].is_some_and(|r| r != Role::Context)
+                && (body[i].code > 0 || body[i].labels >= 2)
+                && children[p].iter().all(|&c| c == i || roles[c].is_none())
+                && children[p].iter().any(|&c| c != i && body[c].code > 0 && !is_step_heading(&doc.headings[c].title))
+        })
+        .collect();
+
+    let step: Vec<bool> = doc.headings.iter().map(|h| is_step_heading(&h.title)).collect();
+    let container: Vec<bool> = doc.headings.iter().map(|h| is_alternatives_container(&h.title)).collect();
+    let mut sections: Vec<Section> = Vec::with_capacity(n);
+    // The last problem opened at each level, for `## 1. Check …` siblings of `## The problem`.
+    let mut problem_at_level: [Option<usize>; 7] = [None; 7];
+    for i in 0..n {
+        let h = &doc.headings[i];
+        let parent_problem = h.parent.and_then(|p| sections[p].problem);
+        let parent_is_role = h.parent.is_some_and(|p| matches!(sections[p].kind, SectionKind::Role(_)));
+        let parent_group = h.parent.is_some_and(|p| group[p]);
+        let level = usize::from(h.level.min(6));
+        let sibling_problem = problem_at_level[level].filter(|&p| doc.headings[p].parent == h.parent);
+        let has_role_child = children[i].iter().any(|&c| roles[c].is_some());
+        let (kind, problem, why) = if group[i] {
+            (SectionKind::Group, Some(i), "two or more of its sub-sections are problems or procedures of their own")
+        } else if parent_group && (structured[i] || roles[i].is_none()) {
+            let kind = if carries_roles[i] { SectionKind::Problem } else { SectionKind::Procedure };
+            (kind, Some(i), "a member of the group above")
+        } else if procedure_role[i] {
+            (SectionKind::Procedure, Some(i), "a role title among sibling procedures that hold commands")
+        } else if let Some(r) = roles[i] {
+            (SectionKind::Role(r), parent_problem, "its title names a role")
+        } else if step[i] && !structured[i] && h.parent.is_some() {
+            (SectionKind::Step, parent_problem.or(h.parent), "a numbered or `Step N` heading")
+        } else if step[i] && !structured[i] && sibling_problem.is_some() {
+            (SectionKind::Step, sibling_problem, "a numbered heading after the problem it continues")
+        } else if (container[i] || h.parent.is_some_and(|p| container[p])) && parent_problem.is_some() {
+            // `#### Network issues` under `### Potential issues and resolutions`: one cause
+            // among several, of the problem above.
+            (SectionKind::Option, parent_problem, "one of several causes or alternatives")
+        } else if h.parent.is_some_and(|p| step[p]) && parent_problem.is_some() {
+            // `#### Certificate errors` under `### 3. Prometheus issues`: still that procedure.
+            (SectionKind::Part, parent_problem, "part of the step heading above")
+        } else if parent_is_role && !has_role_child && parent_problem.is_some() {
+            // `### 1. Delete data` under `## Resolution`: an option of the problem above.
+            let resolution = h.parent.is_some_and(|p| roles[p] == Some(Role::Resolution));
+            let kind = if resolution { SectionKind::Option } else { SectionKind::Part };
+            (kind, parent_problem, "a sub-section of a role section")
+        } else {
+            let kind = if carries_roles[i] || body[i].role_labels > 0 { SectionKind::Problem } else { SectionKind::Procedure };
+            (kind, Some(i), if kind == SectionKind::Problem { "it has role sections" } else { "a section of its own" })
+        };
+        if problem == Some(i) {
+            problem_at_level[level] = Some(i);
+            problem_at_level[level + 1..].fill(None);
+        }
+        sections.push(Section { kind, problem, why });
+    }
+    Outline { sections }
+}
+
+/// Applies the outline's decisions to the document's headings: a role title that the outline
+/// made a procedure is no longer a role section.
+pub fn apply(outline: &Outline, doc: &mut Document) {
+    for (h, s) in doc.headings.iter_mut().zip(&outline.sections) {
+        if !matches!(s.kind, SectionKind::Role(_)) {
+            h.role = None;
+        }
+        h.group = s.kind == SectionKind::Group;
+    }
+}
+
+/// `Step 1: …`: a heading that is one step of a sequence.
+pub(crate) fn is_step_heading_sequential(title: &str) -> bool {
+    let t = title.trim().to_ascii_lowercase();
+    let t = t.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
+    ["step", "phase", "stage"]
+        .iter()
+        .any(|w| t.strip_prefix(w).map(str::trim_start).is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit())))
+}
+
+/// `Step 1: …`, `1. …`, `Option 2 …`: a heading that is part of a procedure, not a problem.
+pub(crate) fn is_step_heading(title: &str) -> bool {
+    let t = title.trim().to_ascii_lowercase();
+    let t = t.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
+    let after_word = |w: &str| t.strip_prefix(w).map(|r| r.trim_start()).is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()));
+    after_word("step") || is_alternative_heading(title) || after_word("phase") || after_word("stage") || {
+        let digits = t.chars().take_while(|c| c.is_ascii_digit()).count();
+        digits > 0 && t[digits..].starts_with(['.', ')', ':'])
+    }
+}
+
+/// `Possible causes`, `Potential issues and resolutions`, `Common problems`: a heading whose
+/// sub-headings are alternatives (one of them applies), not steps in a row — unless the
+/// outline finds they are problems of their own (then the heading is a group).
+pub(crate) fn is_alternatives_container(title: &str) -> bool {
+    let t = title.trim().trim_end_matches(':').to_ascii_lowercase();
+    let t = t.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
+    [
+        "possible causes",
+        "potential causes",
+        "common causes",
+        "causes",
+        "potential issues",
+        "possible issues",
+        "common issues",
+        "known issues",
+        "common problems",
+        "known problems",
+        "issues and resolutions",
+        "common scenarios",
+        "failure scenarios",
+        "scenarios",
+    ]
+    .iter()
+    .any(|w| t.strip_prefix(w).is_some_and(|rest| rest.is_empty() || rest.starts_with(' ')))
+}
+
+/// Heading `h` lists causes or alternatives of one problem (and is not a group of problems).
+pub(crate) fn is_cause_container(doc: &Document, h: usize) -> bool {
+    !doc.headings[h].group && is_alternatives_container(&doc.headings[h].title)
+}
+
+/// `Once it is fixed, restart the compactor`, `Finally: verify`: where every option continues,
+/// not one more option.
+pub(crate) fn is_follow_up_heading(title: &str) -> bool {
+    let first = title.trim().split([' ', ',', ':']).next().unwrap_or("").to_ascii_lowercase();
+    matches!(first.as_str(), "once" | "after" | "afterwards" | "finally" | "then" | "lastly" | "next")
+}
+
+/// `Option 2`, `Approach 1: …`, `Method B`: one of several ways, wherever it stands.
+pub(crate) fn is_alternative_heading(title: &str) -> bool {
+    let t = title.trim().trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
+    ["option", "approach", "method", "alternative", "solution"].iter().any(|w| {
+        let rest = t.get(..w.len()).filter(|head| head.eq_ignore_ascii_case(w)).map(|_| &t[w.len()..]);
+        // The number follows after a space: `Option 2`, `Approach 1: …`, `Method B` (one
+        // capital letter), never `Options` or `Solutions`.
+        rest.and_then(|r| r.strip_prefix(' ')).map(str::trim_start).is_some_and(|r| {
+            let mut chars = r.chars();
+            match chars.next() {
+                Some(c) if c.is_ascii_digit() => true,
+                Some(c) if c.is_ascii_uppercase() => chars.next().is_none_or(|n| matches!(n, ':' | ' ' | '.' | ')')),
+                _ => false,
+            }
+        })
+    })
+}
+
+/// The outline as text, one heading a line: line number, indentation by level, title, kind
+/// and why.
+pub fn render(source: &Source, doc: &Document, outline: &Outline) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    for (h, s) in doc.headings.iter().zip(&outline.sections) {
+        let line = source.line_col(h.span.start).line;
+        let indent = "  ".repeat(usize::from(h.level.saturating_sub(1)));
+        let _ = writeln!(out, "{line:>5}  {indent}{}  [{}] {}", h.title, s.kind.as_str(), s.why);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(md: &str) -> Vec<(String, &'static str, Option<String>)> {
+        let source = Source::new("t.md", md);
+        let doc = crate::document::parse(&source.text);
+        let o = outline(&source, &doc);
+        doc.headings
+            .iter()
+            .zip(&o.sections)
+            .map(|(h, s)| (h.title.clone(), s.kind.as_str(), s.problem.map(|p| doc.headings[p].title.clone())))
+            .collect()
+    }
+
+    #[test]
+    fn a_heading_whose_children_carry_roles_groups_problems() {
+        let k = kinds(
+            "# Ops\n## Common Issues and Solutions\n### A fails\n**Symptoms:**\n- x\n\n**Diagnosis:**\n```sh\nls\n```\n### B fails\n**Diagnosis:**\n```sh\nls\n```\n",
+        );
+        assert_eq!(k[1].1, "group");
+        assert_eq!(k[2], ("A fails".into(), "problem", Some("A fails".into())));
+        assert_eq!(k[3].1, "problem");
+    }
+
+    #[test]
+    fn numbered_children_with_labels_are_problems_not_steps() {
+        let k = kinds(
+            "## Emergency Procedures\n### 1. System Down\n**Immediate Actions:**\n1. a\n\n**Rollback:**\n```sh\nls\n```\n### 2. Database Issues\n**Critical Failure:**\n1. a\n\n**Data Corruption:**\n1. b\n",
+        );
+        assert_eq!(k[0].1, "group");
+        assert_eq!(k[1].2.as_deref(), Some("1. System Down"));
+        assert_eq!(k[2].2.as_deref(), Some("2. Database Issues"));
+    }
+
+    #[test]
+    fn possible_causes_children_without_roles_stay_options() {
+        let k = kinds("# Alert\n## Diagnosis\n```sh\nls\n```\n## Possible causes\n### Disk full\ntext\n### Network\ntext\n");
+        assert_eq!(k[3], ("Disk full".into(), "option", Some("Alert".into())));
+    }
+
+    #[test]
+    fn a_role_title_among_procedures_is_a_procedure() {
+        let k = kinds("## Useful Commands\n### Status\n```sh\nls\n```\n### Deploy\n```sh\nls\n```\n### Troubleshooting\n```sh\nls\n```\n");
+        assert_eq!(k[3], ("Troubleshooting".into(), "procedure", Some("Troubleshooting".into())));
+    }
+
+    #[test]
+    fn role_sections_of_an_alert_stay_roles() {
+        let k = kinds("# KubePodCrashLooping\n## Meaning\ntext\n## Diagnosis\n```sh\nkubectl get pods\n```\n## Mitigation\ntext\n");
+        assert_eq!(k[0].1, "problem");
+        assert_eq!(k[2], ("Diagnosis".into(), "diagnosis", Some("KubePodCrashLooping".into())));
+    }
+
+    #[test]
+    fn step_headings_continue_their_procedure() {
+        let k = kinds("# Restore\n## 1. Stop the app\n```sh\nls\n```\n## 2. Restore\n```sh\nls\n```\n");
+        assert_eq!(k[1], ("1. Stop the app".into(), "step", Some("Restore".into())));
+    }
+}
