@@ -336,8 +336,8 @@ mod tests {
 
     #[test]
     fn possible_causes_children_without_roles_stay_options() {
-        let k = kinds("# Alert\n## Diagnosis\n```sh\nls\n```\n## Possible causes\n### Disk full\ntext\n### Network\ntext\n");
-        assert_eq!(k[3], ("Disk full".into(), "option", Some("Alert".into())));
+        let k = kinds("# NodeDiskFull\n## Diagnosis\n```sh\nls\n```\n## Possible causes\n### Disk full\ntext\n### Network\ntext\n");
+        assert_eq!(k[3], ("Disk full".into(), "option", Some("NodeDiskFull".into())));
     }
 
     #[test]

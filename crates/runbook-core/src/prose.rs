@@ -530,7 +530,7 @@ mod tests {
         assert_eq!(split_severity("über CRITICAL: x"), ("über x".into(), Some("critical".into())));
         assert_eq!(
             split_severity("1. System Down - Critical Outage"),
-            ("1. System Down - Critical Outage".into(), Some("critical".into()))
+            ("1. System Down Critical Outage".into(), Some("critical".into()))
         );
     }
 
