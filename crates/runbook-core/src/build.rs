@@ -1204,15 +1204,31 @@ impl Builder<'_> {
             }
             i += 1;
         }
+        // Comments that stand alone (`# Check Edge Function logs` / `# Supabase Dashboard > …`,
+        // not right above a command) are instructions for the operator: manual steps.
+        let notes = if sb.had_prompts || session { Vec::new() } else { comment_notes(&sb) };
         // A plain shell block without prompts keeps its text whole (comments included).
-        if groups.len() == 1 && groups[0].0 == StepKind::Shell && !sb.had_prompts && !split_output {
+        if groups.len() == 1 && groups[0].0 == StepKind::Shell && !sb.had_prompts && !split_output && notes.is_empty() {
             let mut d = self.whole_block(StepKind::Shell, text, block, lang_opt, span, section, list, index);
             d.expected_output = output;
             return vec![d];
         }
-        let n = groups.len();
+        let n = groups.len() + notes.len();
         let group_first_lines: Vec<usize> = groups.iter().map(|(_, lines)| lines.first().map_or(0, |l| l.first_line)).collect();
-        groups
+        let line_starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        let mut notes: Vec<(usize, Draft)> = notes
+            .into_iter()
+            .map(|(line, lines)| {
+                let at = line_starts.get(line).copied().unwrap_or(0);
+                let end = line_starts.get(line + lines.len()).map_or(text.len(), |e| e.saturating_sub(1)).max(at);
+                let step_span = Span::new(block.source_offset(at), block.source_offset(end));
+                let mut d = self.draft(StepKind::Manual, lines.join("\n"), shift_map(block, at), None, step_span, section, list, index);
+                d.title = lines[0].clone();
+                d.risk = Classified { risk: Risk::Read, reason: "manual instruction".into() };
+                (line, d)
+            })
+            .collect();
+        let commands: Vec<(usize, Draft)> = groups
             .into_iter()
             .enumerate()
             .map(|(gi, (kind, lines))| {
@@ -1233,9 +1249,12 @@ impl Builder<'_> {
                         d.title = c.clone();
                     }
                 }
-                d
+                (lines.first().map_or(0, |l| l.first_line), d)
             })
-            .collect()
+            .collect();
+        notes.extend(commands);
+        notes.sort_by_key(|(line, _)| *line);
+        notes.into_iter().map(|(_, d)| d).collect()
     }
 
     /// A step made of the whole block (trimmed), its code mapped back to the source.
@@ -1905,6 +1924,37 @@ fn shift_map(block: &CodeBlock, lead: usize) -> Vec<(usize, usize)> {
     }
     if out.is_empty() {
         out.push((0, block.source_offset(lead)));
+    }
+    out
+}
+
+/// Runs of comment lines in a shell block that are instructions of their own, as (first line,
+/// lines): a run not right above a command (`# Check Edge Function logs` / `# Supabase
+/// Dashboard > Edge Functions > Logs` at the end of a block), or the lines of a run above the
+/// one that titles the command when they instruct (`# Disable the system temporarily` /
+/// `# Review recent activity` / `curl …`).
+fn comment_notes(sb: &shell::ShellBlock) -> Vec<(usize, Vec<String>)> {
+    let mut runs: Vec<(usize, Vec<String>)> = Vec::new();
+    for (line, text) in &sb.comments {
+        match runs.last_mut() {
+            Some((first, lines)) if *first + lines.len() == *line => lines.push(text.clone()),
+            _ => runs.push((*line, vec![text.clone()])),
+        }
+    }
+    let mut out = Vec::new();
+    for (first, mut lines) in runs {
+        lines.retain(|l| !l.is_empty());
+        if lines.is_empty() {
+            continue;
+        }
+        let last = first + lines.len() - 1;
+        let titles_command = sb.commands.iter().any(|c| c.first_line == last + 1);
+        if !titles_command {
+            out.push((first, lines));
+        } else if lines.len() >= 2 && prose::is_instruction(&lines[0]) {
+            lines.pop();
+            out.push((first, lines));
+        }
     }
     out
 }

@@ -528,10 +528,7 @@ mod tests {
         assert_eq!(split_severity("游댮 CRITICAL: Users Cannot Log In"), ("Users Cannot Log In".into(), Some("critical".into())));
         assert_eq!(split_severity("丘멆잺 HIGH: Application Running Slowly"), ("Application Running Slowly".into(), Some("high".into())));
         assert_eq!(split_severity("über CRITICAL: x"), ("über x".into(), Some("critical".into())));
-        assert_eq!(
-            split_severity("1. System Down - Critical Outage"),
-            ("1. System Down Critical Outage".into(), Some("critical".into()))
-        );
+        assert_eq!(split_severity("1. System Down - Critical Outage"), ("1. System Down Critical Outage".into(), Some("critical".into())));
     }
 
     #[test]
