@@ -245,7 +245,8 @@ fn no_secret_reaches_any_file_the_tool_writes() {
     ]));
     args.extend(targets);
     let out = runbook_with(&args, &[("CLINIC_METRICS_TOKEN", SECRET)]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // 4: finished, with the diagnosis' critical check (failed logins) failed on the way.
+    assert_eq!(code(&out), 4, "{}", stderr(&out));
     assert!(!stdout(&out).contains(SECRET));
 
     // Transcripts of every session, in every format.
@@ -285,7 +286,8 @@ fn stale_diagnosis_runs_again_before_the_decision() {
         runbook_with(&args, &[("CLINIC_METRICS_TOKEN", "t")])
     };
     let stale = resume("1ms");
-    assert_eq!(code(&stale), 0, "{}\n{}", stdout(&stale), stderr(&stale));
+    // 4: finished, with the diagnosis' critical check (failed logins) failed on the way.
+    assert_eq!(code(&stale), 4, "{}\n{}", stdout(&stale), stderr(&stale));
     assert!(stderr(&stale).contains("running login-health again before deciding"), "{}", stderr(&stale));
     let events = journal_lines(dir.path());
     let runs = |step: &str| events.iter().filter(|e| e["type"] == "step_result" && e["step"] == step).count();

@@ -41,20 +41,23 @@ impl Work {
     }
 
     fn journal(&self) -> PathBuf {
+        self.journal_if_any().expect("a journal")
+    }
+
+    fn journal_if_any(&self) -> Option<PathBuf> {
         std::fs::read_dir(self.path("journals"))
-            .unwrap()
+            .ok()?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
-            .expect("a journal")
     }
 
     fn session(&self) -> String {
         self.journal().file_stem().unwrap().to_string_lossy().into_owned()
     }
 
-    /// The journal's whole events (a torn line is skipped).
+    /// The journal's whole events (a torn line is skipped); none before it exists.
     fn events(&self) -> Vec<Value> {
-        let text = std::fs::read_to_string(self.journal()).unwrap_or_default();
+        let text = self.journal_if_any().and_then(|j| std::fs::read_to_string(j).ok()).unwrap_or_default();
         text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
     }
 
@@ -79,10 +82,10 @@ impl Work {
         runbook(&args)
     }
 
-    /// Starts `runbook run` in the background, waits until the journal shows `step` running,
-    /// then kills it with SIGKILL, as the OOM killer or `kill -9` would.
-    fn run_and_kill_during(&self, md: &str, step: &str, extra: &[&str]) {
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("runbook"))
+    /// Starts `runbook run` in the background, waits until the journal shows `step` running and
+    /// `ready` holds, then kills it with SIGKILL, as the OOM killer or `kill -9` would.
+    fn run_and_kill_during(&self, md: &str, step: &str, extra: &[&str], ready: impl Fn() -> bool) {
+        let mut child = KillOnDrop(Command::new(assert_cmd::cargo::cargo_bin("runbook"))
             .args(["run", md, "--journal-dir", &self.journals(), "--output", "json"])
             .args(extra)
             .current_dir(repo_root())
@@ -92,18 +95,24 @@ impl Work {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap();
+            .unwrap());
         let start = Instant::now();
-        while !self.path("journals").exists() || self.count("step_running", step) == 0 {
-            if start.elapsed() > Duration::from_secs(15) {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("the run never started `{step}`");
-            }
+        while self.count("step_running", step) == 0 || !ready() {
+            assert!(start.elapsed() < Duration::from_secs(15), "the run never started `{step}`");
             std::thread::sleep(Duration::from_millis(20));
         }
-        child.kill().unwrap();
-        child.wait().unwrap();
+        child.0.kill().unwrap();
+        child.0.wait().unwrap();
+    }
+}
+
+/// A child process that a failing test does not leave behind.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
@@ -120,7 +129,7 @@ fn slow_append(work: &Work, before: &str, after: &str) -> String {
 fn a_step_killed_with_its_session_runs_once_after_resume() {
     let work = Work::new();
     let md = slow_append(&work, "sleep 2;", "");
-    work.run_and_kill_during(&md, "append", &["--yes"]);
+    work.run_and_kill_during(&md, "append", &["--yes"], || true);
     // The step's process group died with the session: its `echo` never came.
     std::thread::sleep(Duration::from_millis(2500));
     assert_eq!(work.lines("out.txt"), 0, "the step went on after its session was killed");
@@ -149,12 +158,7 @@ fn a_step_in_flight_can_be_marked_done_through_the_answers() {
     let work = Work::new();
     // The side effect comes first; the session dies while the step still sleeps.
     let md = slow_append(&work, "", "; sleep 20");
-    work.run_and_kill_during(&md, "append", &["--yes"]);
-    let start = Instant::now();
-    while work.lines("out.txt") == 0 && start.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert_eq!(work.lines("out.txt"), 1);
+    work.run_and_kill_during(&md, "append", &["--yes"], || work.lines("out.txt") == 1);
     let answers = work.answers("in_flight: {append: done}\n");
     let out = work.resume(&["--yes", "--answers", &answers]);
     assert_eq!(code(&out), 0, "{}\n{}", stdout(&out), stderr(&out));

@@ -75,15 +75,39 @@ pub(crate) fn permissions(config: &mut Config, operator: &OperatorArgs) {
 #[derive(Default)]
 pub(crate) struct CriticalChecks(BTreeMap<String, Vec<String>>);
 
+impl CriticalChecks {
+    /// The critical checks a resumed session had failed before it was interrupted: a resume
+    /// that decides on those results finished the same walk.
+    pub(crate) fn from_journal(events: &[serde_json::Value]) -> Self {
+        let mut critical = CriticalChecks::default();
+        for e in events.iter().filter(|e| e["type"] == "step_result") {
+            let Some(step) = e["step"].as_str() else { continue };
+            let failed: Vec<String> = e["checks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|c| serde_json::from_value::<Level>(c["level"].clone()).is_ok_and(|l| l == Level::Critical))
+                .map(|c| c["name"].as_str().unwrap_or("?").to_owned())
+                .collect();
+            critical.set(step, failed);
+        }
+        critical
+    }
+
+    fn set(&mut self, step: &str, failed: Vec<String>) {
+        if failed.is_empty() {
+            self.0.remove(step);
+        } else {
+            self.0.insert(step.to_owned(), failed);
+        }
+    }
+}
+
 impl EventSink for CriticalChecks {
     fn event(&mut self, event: &Event<'_>) {
         if let Event::StepFinished { step, record } = event {
             let failed: Vec<String> = record.checks.iter().filter(|c| c.level == Level::Critical).map(|c| c.name.clone()).collect();
-            if failed.is_empty() {
-                self.0.remove(&step.id);
-            } else {
-                self.0.insert(step.id.clone(), failed);
-            }
+            self.set(&step.id, failed);
         }
     }
 }

@@ -378,7 +378,7 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
     }
     j.append("resumed", resumed.as_object().cloned().unwrap_or_default())?;
     let mut rep = reporter(args.operator.output, color, false);
-    let mut critical = CriticalChecks::default();
+    let mut critical = CriticalChecks::from_journal(&events);
     let mut sink = Fanout(vec![rep.as_mut(), &mut j as &mut dyn EventSink, &mut critical]);
     let mut live = runbook_engine::exec::Live::default();
     let end = walk(
