@@ -90,7 +90,7 @@ pub enum ResumeAt {
     /// operator already chose to run it again.
     Run,
     /// Decide on its recorded result.
-    Decide(StepRecord),
+    Decide(Box<StepRecord>),
     /// It was running when the session died and may have completed: the operator chooses.
     InFlight,
     /// An earlier resume recorded the operator's choice for the step in flight; apply it.
@@ -212,7 +212,7 @@ impl<'a> Interpreter<'a> {
             ResumeAt::Run => Next::Go(Some(point.step)),
             ResumeAt::Decide(record) => {
                 let ok = record.outcome.is_ok();
-                self.results.insert(record.step.clone(), record);
+                self.results.insert(record.step.clone(), *record);
                 self.after(point.step, ok).await
             }
             ResumeAt::InFlight => self.in_flight(point.step).await,

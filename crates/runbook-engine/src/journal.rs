@@ -272,10 +272,9 @@ impl EventSink for Journal {
             // Written (and fsynced) before the executor starts: a step_running without its
             // step_result is a step that was in flight when the session died.
             Event::Executing { step } => self.record("step_running", json!({"step": step.id})),
-            Event::InFlight { step, choice } => self.record(
-                "in_flight",
-                json!({"step": step.id, "choice": choice, "note": "the step was running when the session died"}),
-            ),
+            Event::InFlight { step, choice } => {
+                self.record("in_flight", json!({"step": step.id, "choice": choice, "note": "the step was running when the session died"}))
+            }
             Event::StepFinished { step, record } => self.record(
                 "step_result",
                 json!({
@@ -394,7 +393,9 @@ pub fn verify(path: &Path) -> std::io::Result<Result<Verified, Broken>> {
                 problem: format!("the head record `{}` is missing, so a cut end cannot be ruled out", head_file.display()),
             }));
         }
-        Some(Err(e)) => return Ok(Err(Broken { line: end, problem: format!("the head record `{}` is unreadable: {e}", head_file.display()) })),
+        Some(Err(e)) => {
+            return Ok(Err(Broken { line: end, problem: format!("the head record `{}` is unreadable: {e}", head_file.display()) }));
+        }
         Some(Ok(h)) => h,
     };
     let last = n as u64;
@@ -408,7 +409,10 @@ pub fn verify(path: &Path) -> std::io::Result<Result<Verified, Broken>> {
     if last > head.seq + 1 {
         return Ok(Err(Broken {
             line: end,
-            problem: format!("the head record names event {} but the journal goes on to {last}: events were added by something else", head.seq),
+            problem: format!(
+                "the head record names event {} but the journal goes on to {last}: events were added by something else",
+                head.seq
+            ),
         }));
     }
     let named = usize::try_from(head.seq).ok().and_then(|k| hashes.get(k));

@@ -6,12 +6,12 @@ use crate::cli::{ColorChoice, ResumeArgs, SessionsArgs, TranscriptArgs, Transcri
 use crate::{exit, files};
 use anyhow::{Context, Result, bail};
 use runbook_core::annotation::Timeout;
-use runbook_engine::operator::InFlight;
-use runbook_engine::{ResumeAt, ResumePoint};
 use runbook_engine::answers::Answers;
 use runbook_engine::events::{EventSink, Fanout};
 use runbook_engine::journal::{self, Journal};
+use runbook_engine::operator::InFlight;
 use runbook_engine::result::{ErrorKind, HttpResult, ManualResult, Outcome, ShellResult, SqlResult, StepError, StepRecord};
+use runbook_engine::{ResumeAt, ResumePoint};
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -213,7 +213,10 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
     let dir = journal_dir(args.journal_dir.as_ref());
     let path = find(&dir, &args.id)?;
     match journal::verify(&path)? {
-        Err(b) => bail!("{}:{}: {}; the journal cannot be trusted, not resuming", path.display(), b.line, b.problem),
+        Err(b) => {
+            eprintln!("error: {}:{}: {}; the journal cannot be trusted, not resuming", path.display(), b.line, b.problem);
+            return Ok(exit::ERRORS);
+        }
         Ok(v) => {
             if let Some(t) = &v.torn {
                 eprintln!("note: {}:{}: {}; resuming from the last whole event", path.display(), t.line, torn_note(t));
@@ -327,7 +330,7 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
                     (ResumePoint { step: f, at: ResumeAt::Run, captures }, note)
                 }
                 _ => (
-                    ResumePoint { step: i, at: ResumeAt::Decide(record_of(last)), captures },
+                    ResumePoint { step: i, at: ResumeAt::Decide(Box::new(record_of(last))), captures },
                     format!("deciding after {}", graph.steps[i].id),
                 ),
             }
@@ -335,10 +338,7 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
         // The step's executor had started: whatever it did may be done. The operator decides.
         Some("step_running") => {
             let i = step_of(last)?;
-            (
-                ResumePoint { step: i, at: ResumeAt::InFlight, captures },
-                format!("{} was running when the session died", graph.steps[i].id),
-            )
+            (ResumePoint { step: i, at: ResumeAt::InFlight, captures }, format!("{} was running when the session died", graph.steps[i].id))
         }
         // A resume before this one recorded what to do with that step.
         Some("in_flight") => {
@@ -346,7 +346,10 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
             let choice: InFlight = serde_json::from_value(last["choice"].clone())
                 .with_context(|| format!("the journal's in_flight event for {} has no valid choice", graph.steps[i].id))?;
             let at = if choice == InFlight::Rerun { ResumeAt::Run } else { ResumeAt::Chosen(choice) };
-            (ResumePoint { step: i, at, captures }, format!("{} was running when the session died; chosen: {}", graph.steps[i].id, choice.as_str()))
+            (
+                ResumePoint { step: i, at, captures },
+                format!("{} was running when the session died; chosen: {}", graph.steps[i].id, choice.as_str()),
+            )
         }
         _ => {
             let i = step_of(last)?;
