@@ -301,3 +301,17 @@ fn allow_destructive_alone_runs_plain_writes_too() {
     assert_eq!(events.iter().filter(|e| e["type"] == "step_result" && e["ok"] == true).count(), 2);
     assert!(events.iter().all(|e| e["type"] != "step_skipped"), "a gate stopped a step");
 }
+
+#[test]
+fn a_rehearsal_is_never_resumed_against_real_systems() {
+    let http = HttpServer::start();
+    let work = Work::new();
+    let md = work.runbook(&format!("# Health\n\n## Check\n\n```bash\ncurl -s {}/health\n```\n", http.base()));
+    // No scenario and no terminal: the rehearsal stops at the first step nobody described.
+    let out = runbook(&["rehearse", &md, "--journal-dir", &work.journals()]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    let out = work.resume(&["--yes"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("is a rehearsal"), "{}", stderr(&out));
+    assert_eq!(http.requests()["requests"].as_array().map(Vec::len), Some(0), "the resumed rehearsal contacted the server");
+}

@@ -225,6 +225,15 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
     }
     let events = journal::read(&path)?;
     let header = events.iter().find(|e| e["type"] == "session").context("the journal has no session header")?;
+    // Resume has only live executors: continuing a rehearsal would contact the real systems it
+    // promised never to touch.
+    if header["mode"] == "rehearse" {
+        eprintln!(
+            "error: session {} is a rehearsal; resuming it would run its steps against real systems (rehearse it again instead)",
+            header["id"].as_str().unwrap_or("")
+        );
+        return Ok(exit::ERRORS);
+    }
     if let Some(end) = events.iter().rev().find(|e| e["type"] == "end")
         && end["status"] != "needs-answer"
     {
