@@ -130,8 +130,11 @@ fn slow_append(work: &Work, before: &str, after: &str) -> String {
 #[test]
 fn a_step_killed_with_its_session_runs_once_after_resume() {
     let work = Work::new();
-    let md = slow_append(&work, "sleep 2;", "");
-    work.run_and_kill_during(&md, "append", &["--yes"], || true);
+    // The marker shows bash is running the step (not just that it was journalled) when the
+    // session is killed.
+    let started = work.path("started");
+    let md = slow_append(&work, &format!("touch '{}'; sleep 2;", started.display()), "");
+    work.run_and_kill_during(&md, "append", &["--yes"], || started.exists());
     // The step's process group died with the session: its `echo` never came.
     std::thread::sleep(Duration::from_millis(2500));
     assert_eq!(work.lines("out.txt"), 0, "the step went on after its session was killed");
