@@ -175,6 +175,31 @@ fn a_step_in_flight_can_be_marked_done_through_the_answers() {
     assert!(stdout(&transcript).contains("append was running when the session died; the operator chose: mark it done"));
 }
 
+#[test]
+fn a_person_at_the_terminal_chooses_for_the_step_in_flight() {
+    let work = Work::new();
+    let md = slow_append(&work, "", "; sleep 20");
+    work.run_and_kill_during(&md, "append", &["--yes"], || work.lines("out.txt") == 1);
+    let bin = assert_cmd::cargo::cargo_bin("runbook");
+    let out = Command::new("python3")
+        .arg(repo_root().join("tests/support/pty_drive.py"))
+        // The menu: run it again, mark it done, skip it, abort. One arrow down: mark it done.
+        .args(["--timeout", "15", "--expect", "was running when the session died", "--send", "\\x1b[B\\r", "--"])
+        .arg(&bin)
+        .args(["resume", &work.session(), "--journal-dir", &work.journals()])
+        .current_dir(repo_root())
+        .env("XDG_STATE_HOME", state_dir())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Run it again") && text.contains("Mark it done") && text.contains("Skip it"), "{text}");
+    assert!(text.contains("append was running when the session died: marked done"), "{text}");
+    assert_eq!(work.lines("out.txt"), 1);
+    assert!(work.events().iter().any(|e| e["type"] == "in_flight" && e["choice"] == "done"));
+    assert_eq!(work.count("step_result", "next"), 1);
+}
+
 /// A finished run of two shell steps; its journal ends with `end`.
 fn finished_session(work: &Work) {
     let md = work.runbook("# Two\n\n## Two steps\n\n```bash\necho one\n```\n\n```bash\necho two\n```\n");
