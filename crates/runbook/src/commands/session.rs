@@ -364,7 +364,10 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
             let i = step_of(last)?;
             (
                 ResumePoint { step: i, at: ResumeAt::Run, captures },
-                format!("{} had started but not run yet (it waited for its gate or a value); starting it again", graph.steps[i].id),
+                format!(
+                    "{} had started but not run yet (it waited for its gate, a value or the operator); starting it again",
+                    graph.steps[i].id
+                ),
             )
         }
     };
