@@ -68,7 +68,7 @@ fn a_killed_session_resumes_and_ends_as_an_uninterrupted_one() {
     let start = Instant::now();
     loop {
         let ev = journal_lines(dir.path());
-        if ev.iter().any(|e| e["type"] == "step_start" && e["step"] == "wait") {
+        if ev.iter().any(|e| e["type"] == "step_running" && e["step"] == "wait") {
             break;
         }
         assert!(start.elapsed() < Duration::from_secs(30), "the run never reached `wait`");
@@ -80,14 +80,31 @@ fn a_killed_session_resumes_and_ends_as_an_uninterrupted_one() {
     assert_eq!(completed(&before), ["mark-start", "count"]);
     assert!(before.iter().all(|e| e["type"] != "end"), "a killed session has no end event");
 
-    // `sessions` lists it as interrupted; resume finishes it.
+    // `sessions` lists it as interrupted; resume finishes it once the operator says what to do
+    // with `wait`, which was running when the session died.
     let id = session_id(dir.path());
     let list = runbook(&["sessions", "--journal-dir", dir.path().to_str().unwrap()]);
     assert!(stdout(&list).contains(&id) && stdout(&list).contains("interrupted"), "{}", stdout(&list));
-    let out =
-        runbook_with(&["resume", &id, "--db", &db, "--yes", "-p", "WAIT_SECONDS=0", "--journal-dir", dir.path().to_str().unwrap()], &[]);
+    let answers = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(answers.path(), "in_flight: {wait: rerun}\n").unwrap();
+    let out = runbook_with(
+        &[
+            "resume",
+            &id,
+            "--db",
+            &db,
+            "--yes",
+            "-p",
+            "WAIT_SECONDS=0",
+            "--answers",
+            answers.path().to_str().unwrap(),
+            "--journal-dir",
+            dir.path().to_str().unwrap(),
+        ],
+        &[],
+    );
     assert_eq!(code(&out), 0, "{}\n{}", stdout(&out), stderr(&out));
-    assert!(stderr(&out).contains("wait had started but not finished; running it again"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("wait was running when the session died"), "{}", stderr(&out));
 
     let after = journal_lines(dir.path());
     let done = completed(&after);
@@ -228,7 +245,8 @@ fn no_secret_reaches_any_file_the_tool_writes() {
     ]));
     args.extend(targets);
     let out = runbook_with(&args, &[("CLINIC_METRICS_TOKEN", SECRET)]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // 4: finished, with the diagnosis' critical check (failed logins) failed on the way.
+    assert_eq!(code(&out), 4, "{}", stderr(&out));
     assert!(!stdout(&out).contains(SECRET));
 
     // Transcripts of every session, in every format.
@@ -268,7 +286,8 @@ fn stale_diagnosis_runs_again_before_the_decision() {
         runbook_with(&args, &[("CLINIC_METRICS_TOKEN", "t")])
     };
     let stale = resume("1ms");
-    assert_eq!(code(&stale), 0, "{}\n{}", stdout(&stale), stderr(&stale));
+    // 4: finished, with the diagnosis' critical check (failed logins) failed on the way.
+    assert_eq!(code(&stale), 4, "{}\n{}", stdout(&stale), stderr(&stale));
     assert!(stderr(&stale).contains("running login-health again before deciding"), "{}", stderr(&stale));
     let events = journal_lines(dir.path());
     let runs = |step: &str| events.iter().filter(|e| e["type"] == "step_result" && e["step"] == step).count();

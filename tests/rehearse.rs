@@ -75,7 +75,8 @@ fn a_recorded_live_run_replays_on_the_same_path() {
     args.extend(strings(&["--answers", answers.to_str().unwrap(), "--record", rec.to_str().unwrap(), "--output", "json"]));
     args.extend(http.target_args());
     let live = runbook_with(&args, &[("CLINIC_METRICS_TOKEN", "secret-metrics-token")]);
-    assert_eq!(code(&live), 0, "{}", stderr(&live));
+    // 4: finished, with the diagnosis' critical check (failed logins) failed on the way.
+    assert_eq!(code(&live), 4, "{}", stderr(&live));
     let recorded: Vec<_> = std::fs::read_dir(&rec).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(recorded.len(), 1);
     let scenario = recorded[0].to_str().unwrap();

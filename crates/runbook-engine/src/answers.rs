@@ -2,7 +2,7 @@
 //! the file does not answer goes to the terminal when there is one, and otherwise stops the run
 //! at that question with exit code 3.
 
-use crate::operator::{Action, Answer, Gate, Menu, Operator, ParamRequest, Stop};
+use crate::operator::{Action, Answer, Gate, InFlight, Menu, Operator, ParamRequest, Stop};
 use crate::result::ManualResult;
 use runbook_core::model::{Graph, Step};
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,11 @@ pub struct Answers {
     /// Step id → `done`, `skip`, or `{done: bool, note: text}`.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub manual: BTreeMap<String, ManualAnswer>,
+    /// On resume, step id → `rerun`, `done` or `skip` for a step that was running when the
+    /// session died. Nothing else answers that question: not `decisions:`, not
+    /// `--follow-suggestions`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub in_flight: BTreeMap<String, InFlight>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -184,8 +189,13 @@ impl Operator for AnswersOperator {
                         Action::Branch(_) => item.label.eq_ignore_ascii_case(&a),
                     }
             });
+            let retry_used_up = a_lower == "retry" && !menu.items.iter().any(|i| i.action == Action::Retry);
             return found.ok_or_else(|| Stop::NoAnswer {
-                question: format!("the answer `{a}` for {} is not one of its options", step.id),
+                question: if retry_used_up {
+                    format!("{}; `retry` is no longer one of its options", menu.prompt)
+                } else {
+                    format!("the answer `{a}` for {} is not one of its options", step.id)
+                },
                 options: menu.items.iter().map(|i| i.label.clone()).collect(),
             });
         }
@@ -202,6 +212,26 @@ impl Operator for AnswersOperator {
                     .enumerate()
                     .map(|(i, item)| if menu.suggested == Some(i) { format!("{} (suggested)", item.label) } else { item.label.clone() })
                     .collect(),
+            ),
+        }
+    }
+
+    fn in_flight(&mut self, step: &Step, menu: &Menu) -> Answer<usize> {
+        if let Some(choice) = self.answers.in_flight.get(&step.id) {
+            let action = match choice {
+                InFlight::Rerun => Action::Retry,
+                InFlight::Done => Action::Continue,
+                InFlight::Skip => Action::Skip,
+            };
+            if let Some(i) = menu.items.iter().position(|item| item.action == action) {
+                return Ok(i);
+            }
+        }
+        match self.fallback.as_mut() {
+            Some(f) => f.in_flight(step, menu),
+            None => Self::no_answer(
+                format!("{} (answer with `in_flight: {{{}: rerun|done|skip}}` in --answers)", menu.prompt, step.id),
+                ["rerun", "done", "skip"].iter().map(|o| (*o).to_owned()).collect(),
             ),
         }
     }

@@ -42,6 +42,11 @@ pub enum Event<'a> {
         step: &'a Step,
         reason: &'a str,
     },
+    /// On resume: what the operator chose for a step that was running when the session died.
+    InFlight {
+        step: &'a Step,
+        choice: crate::operator::InFlight,
+    },
     Decision {
         step: &'a Step,
         chosen: &'a str,

@@ -6,7 +6,7 @@ use crate::bind::{self, Dialect};
 use crate::events::{Event, EventSink, Rendered, SECRET_MASK};
 use crate::exec::{self, Executor, Request};
 use crate::expr::Expressions;
-use crate::operator::{Action, Gate, Menu, MenuItem, Operator, Stop};
+use crate::operator::{Action, Gate, InFlight, Menu, MenuItem, Operator, Stop};
 use crate::params::{ParamError, ParamValues};
 use crate::result::{CheckResult, ErrorKind, ManualResult, Outcome, StepError, StepRecord};
 use runbook_core::annotation::{Direction, Level};
@@ -33,6 +33,9 @@ pub struct Config {
     pub params: Vec<(String, String)>,
     /// A rehearsal: secrets nobody gave stand in as a mask (nothing will use them).
     pub rehearsal: bool,
+    /// `--max-retries`: how many times one step may be run again in a walk; after that the
+    /// menu no longer offers it (an answers file saying `retry` forever cannot loop).
+    pub max_retries: u32,
 }
 
 impl Default for Config {
@@ -47,11 +50,15 @@ impl Default for Config {
             default_timeout: Duration::from_secs(30),
             params: Vec::new(),
             rehearsal: false,
+            max_retries: DEFAULT_MAX_RETRIES,
         }
     }
 }
 
 const MAX_STEPS: usize = 5000;
+
+/// Retries per step unless `--max-retries` says otherwise.
+pub const DEFAULT_MAX_RETRIES: u32 = 3;
 
 /// Credentials typed into a runbook's own headers (not from a secret) are masked too.
 fn mask_auth(name: &str, value: &str) -> String {
@@ -72,9 +79,22 @@ fn mask_auth(name: &str, value: &str) -> String {
 #[derive(Debug)]
 pub struct ResumePoint {
     pub step: usize,
-    /// The recorded result to decide on; `None` runs the step.
-    pub decide: Option<StepRecord>,
+    pub at: ResumeAt,
     pub captures: Map<String, Value>,
+}
+
+/// What happens first at the step a session resumes at.
+#[derive(Debug)]
+pub enum ResumeAt {
+    /// Run it: it had not started running (stopped at its gate or its parameters), or the
+    /// operator already chose to run it again.
+    Run,
+    /// Decide on its recorded result.
+    Decide(Box<StepRecord>),
+    /// It was running when the session died and may have completed: the operator chooses.
+    InFlight,
+    /// An earlier resume recorded the operator's choice for the step in flight; apply it.
+    Chosen(InFlight),
 }
 
 /// How a run ended.
@@ -104,6 +124,8 @@ pub struct Interpreter<'a> {
     expressions: Expressions,
     /// A question raised inside an executor call that ends the walk.
     pending_stop: Option<Stop>,
+    /// Times each step (by index) was run again in this walk, against `Config::max_retries`.
+    retries: HashMap<usize, u32>,
 }
 
 /// What to do after a step.
@@ -138,6 +160,7 @@ impl<'a> Interpreter<'a> {
             results: HashMap::new(),
             expressions: Expressions::default(),
             pending_stop: None,
+            retries: HashMap::new(),
         })
     }
 
@@ -173,9 +196,10 @@ impl<'a> Interpreter<'a> {
         end
     }
 
-    /// Continues an interrupted session: at `point.step`, either running it (it had not
-    /// finished, or its result is too old to decide on) or going straight to its decision with
-    /// the recorded result.
+    /// Continues an interrupted session at `point.step`: running it (it had not started
+    /// running, or its result is too old to decide on), going straight to its decision with the
+    /// recorded result, or, for a step that was running when the session died, asking the
+    /// operator whether to run it again, mark it done or skip it.
     pub async fn resume(&mut self, entry: usize, point: ResumePoint) -> RunEnd {
         let Some(ep) = self.graph.entry_points.get(entry) else {
             return RunEnd::Aborted;
@@ -184,25 +208,77 @@ impl<'a> Interpreter<'a> {
             self.captures.insert(k, v);
         }
         self.sink.event(&Event::SessionStarted { runbook: &self.graph.title, entry: &ep.id, entry_title: &ep.title });
-        let first = match point.decide {
-            Some(record) => {
+        let next = match point.at {
+            ResumeAt::Run => Next::Go(Some(point.step)),
+            ResumeAt::Decide(record) => {
                 let ok = record.outcome.is_ok();
-                self.results.insert(record.step.clone(), record);
-                match self.after(point.step, ok).await {
-                    Next::Go(n) => n,
-                    Next::Again => Some(point.step),
-                    Next::Back => Some(point.step),
-                    Next::End(end) => {
-                        self.finish(&end);
-                        return end;
-                    }
-                }
+                self.results.insert(record.step.clone(), *record);
+                self.after(point.step, ok).await
             }
-            None => Some(point.step),
+            ResumeAt::InFlight => self.in_flight(point.step).await,
+            ResumeAt::Chosen(choice) => self.apply_in_flight(point.step, choice).await,
+        };
+        let first = match next {
+            Next::Go(n) => n,
+            Next::Again | Next::Back => Some(point.step),
+            Next::End(end) => {
+                self.finish(&end);
+                return end;
+            }
         };
         let end = self.walk(first).await;
         self.finish(&end);
         end
+    }
+
+    /// A step was running when the session died (its process group died with it, but what it
+    /// had done by then stays done): never run it again without the operator saying so.
+    async fn in_flight(&mut self, i: usize) -> Next {
+        let step = &self.graph.steps[i];
+        let item = |label: &str, action: Action, detail: &str| MenuItem { label: label.into(), action, detail: Some(detail.into()) };
+        let menu = Menu {
+            items: vec![
+                item("Run it again", Action::Retry, "if it had not done its work: whatever it did may happen twice"),
+                item("Mark it done", Action::Continue, "it completed: go on as if it had succeeded (its result is unknown)"),
+                item("Skip it", Action::Skip, "go on to the next step without it"),
+                MenuItem { label: "Abort".into(), action: Action::Abort, detail: None },
+            ],
+            suggested: None,
+            prompt: format!("{} was running when the session died and may have completed: run it again, mark it done or skip it?", step.id),
+        };
+        let choice = match self.ops.in_flight(step, &menu) {
+            Ok(c) => menu.items.get(c).map(|item| item.action.clone()),
+            Err(stop) => return Next::End(self.stopped(&step.id, stop)),
+        };
+        let choice = match choice {
+            Some(Action::Retry) => InFlight::Rerun,
+            Some(Action::Continue) => InFlight::Done,
+            Some(Action::Skip) => InFlight::Skip,
+            _ => return Next::End(RunEnd::Aborted),
+        };
+        // Recorded before it is acted on: a session killed again resumes with this choice.
+        self.sink.event(&Event::InFlight { step, choice });
+        self.apply_in_flight(i, choice).await
+    }
+
+    async fn apply_in_flight(&mut self, i: usize, choice: InFlight) -> Next {
+        match choice {
+            InFlight::Rerun => Next::Go(Some(i)),
+            // Its branches are offered with no result to suggest one.
+            InFlight::Done => self.after(i, true).await,
+            InFlight::Skip => Next::Go(self.sequence_next(i)),
+        }
+    }
+
+    /// The step after `i` in the runbook's order, if any.
+    fn sequence_next(&self, i: usize) -> Option<usize> {
+        let id = &self.graph.steps[i].id;
+        self.graph
+            .edges
+            .iter()
+            .find(|e| &e.from == id && e.kind == EdgeKind::Sequence)
+            .and_then(|e| e.to.as_deref())
+            .and_then(|t| self.graph.step_index(t))
     }
 
     fn finish(&mut self, end: &RunEnd) {
@@ -570,16 +646,24 @@ impl<'a> Interpreter<'a> {
                 suggested = Some(unconditional[0]);
             }
         }
+        // Past the limit a step is not offered again: the walk goes on through the menu.
+        let retried = self.retries.get(&i).copied().unwrap_or(0);
+        let may_retry = retried < self.config.max_retries;
         if !ok {
-            items.insert(0, MenuItem { label: "Retry this step".into(), action: Action::Retry, detail: None });
-            suggested = Some(0);
+            if may_retry {
+                items.insert(0, MenuItem { label: "Retry this step".into(), action: Action::Retry, detail: None });
+                suggested = Some(0);
+            }
             items.push(MenuItem { label: "Skip this step".into(), action: Action::Skip, detail: None });
-        } else {
+        } else if may_retry {
             items.push(MenuItem { label: "Run this step again".into(), action: Action::Retry, detail: None });
         }
         items.push(MenuItem { label: "Back to the previous step".into(), action: Action::Back, detail: None });
         items.push(MenuItem { label: "Abort".into(), action: Action::Abort, detail: None });
-        let prompt = if ok { format!("{}: which way?", step.id) } else { format!("{} failed: what now?", step.id) };
+        let mut prompt = if ok { format!("{}: which way?", step.id) } else { format!("{} failed: what now?", step.id) };
+        if !may_retry {
+            prompt.push_str(&format!(" (run again {retried} times: the limit, --max-retries {})", self.config.max_retries));
+        }
         let menu = Menu { items, suggested, prompt };
         let choice = match self.ops.decide(step, &menu) {
             Ok(c) if c < menu.items.len() => c,
@@ -597,7 +681,10 @@ impl<'a> Interpreter<'a> {
                 let to = sequence.and_then(|e| e.to.clone());
                 (Next::Go(next_of(&to)), to)
             }
-            Action::Retry => (Next::Again, Some(step.id.clone())),
+            Action::Retry => {
+                *self.retries.entry(i).or_insert(0) += 1;
+                (Next::Again, Some(step.id.clone()))
+            }
             Action::Back => (Next::Back, None),
             Action::Abort => (Next::End(RunEnd::Aborted), None),
         };

@@ -4,13 +4,19 @@
 //!
 //! Every line is `{"seq", "ts", "type", …, "prev", "hash"}`: `hash` is the SHA-256 of the
 //! line's JSON without `hash` (keys sorted), `prev` is the previous line's `hash`.
+//!
+//! The chain alone cannot tell a journal that ends early from one whose last lines were cut
+//! off: a head record beside it (`ID.head`, see [`Head`]) names the last event written, and is
+//! fsynced after every event. A line torn by a crash while it was written (no newline at the end
+//! of the file) is reported and left out; the session continues from the last whole event.
 
 use crate::events::{Event, EventSink};
 use crate::result::{Outcome, StepRecord};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -61,35 +67,106 @@ pub fn now_rfc3339() -> String {
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", s / 3600, (s % 3600) / 60, s % 60, now.subsec_millis())
 }
 
+/// The head record: the sequence number and hash of the last event written. It is kept beside
+/// the journal (`ID.head`) and rewritten after each event, so removing events from the end of
+/// the journal (which leaves a valid chain) no longer goes unnoticed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    pub seq: u64,
+    pub hash: String,
+}
+
+/// The head record is written in place as one fixed-size block (padded with spaces): a write
+/// this small at offset 0 is never torn, so it is always either the old or the new record, and
+/// no rename (with its directory fsync) is needed.
+const HEAD_LEN: usize = 160;
+
+impl Head {
+    fn encode(&self) -> Vec<u8> {
+        let mut text = serde_json::to_string(self).unwrap_or_default();
+        while text.len() < HEAD_LEN - 1 {
+            text.push(' ');
+        }
+        text.push('\n');
+        text.into_bytes()
+    }
+
+    /// The head record of a journal, `None` when there is none.
+    pub fn read(journal: &Path) -> std::io::Result<Option<Result<Head, String>>> {
+        match std::fs::read(head_path(journal)) {
+            Ok(bytes) => Ok(Some(serde_json::from_slice::<Head>(bytes.trim_ascii()).map_err(|e| e.to_string()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// `DIR/ID.head` for the journal `DIR/ID.jsonl`.
+pub fn head_path(journal: &Path) -> PathBuf {
+    journal.with_extension("head")
+}
+
+/// A last line without its newline: a crash while the line was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Torn {
+    /// Its 1-based line number.
+    pub line: usize,
+    pub bytes: usize,
+}
+
+/// A journal as read from disk: the whole events, and the torn last line if there is one.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub events: Vec<Value>,
+    pub torn: Option<Torn>,
+    /// Bytes up to the end of the last whole line.
+    pub whole_len: u64,
+}
+
 pub struct Journal {
     file: File,
+    head: File,
     pub path: PathBuf,
     prev: String,
     seq: u64,
     /// The first write error, reported once by the caller at the end.
     pub error: Option<String>,
+    /// A torn last line [`Journal::reopen`] cut off before appending.
+    pub cut_torn_line: Option<Torn>,
 }
 
 impl Journal {
-    /// Starts a new journal file `DIR/ID.jsonl`.
+    /// Starts a new journal file `DIR/ID.jsonl`, with its head record `DIR/ID.head`.
     pub fn create(dir: &Path, id: &str) -> std::io::Result<Journal> {
         std::fs::create_dir_all(dir)?;
         let path = dir.join(format!("{id}.jsonl"));
         let file = OpenOptions::new().create_new(true).append(true).open(&path)?;
-        Ok(Journal { file, path, prev: GENESIS.to_owned(), seq: 0, error: None })
+        let head = OpenOptions::new().create(true).truncate(true).write(true).open(head_path(&path))?;
+        let mut j = Journal { file, head, path, prev: GENESIS.to_owned(), seq: 0, error: None, cut_torn_line: None };
+        j.write_head()?;
+        Ok(j)
     }
 
-    /// Continues an existing journal (after `verify`).
+    /// Continues an existing journal (after `verify`). A torn last line is cut off first, so
+    /// the next event starts on a line of its own; the caller records that it was.
     pub fn reopen(path: &Path) -> std::io::Result<Journal> {
-        let events = read(path)?;
-        let (prev, seq) = events
+        let scan = scan(path)?;
+        let (prev, seq) = scan
+            .events
             .last()
             .map_or((GENESIS.to_owned(), 0), |e| (e["hash"].as_str().unwrap_or(GENESIS).to_owned(), e["seq"].as_u64().unwrap_or(0)));
         let file = OpenOptions::new().append(true).open(path)?;
-        Ok(Journal { file, path: path.to_owned(), prev, seq, error: None })
+        if scan.torn.is_some() {
+            file.set_len(scan.whole_len)?;
+            file.sync_data()?;
+        }
+        let head = OpenOptions::new().create(true).truncate(false).write(true).open(head_path(path))?;
+        let mut j = Journal { file, head, path: path.to_owned(), prev, seq, error: None, cut_torn_line: scan.torn };
+        j.write_head()?;
+        Ok(j)
     }
 
-    /// Appends one event and waits until it is on disk.
+    /// Appends one event and waits until it is on disk, then moves the head record to it.
     pub fn append(&mut self, kind: &str, data: Map<String, Value>) -> std::io::Result<()> {
         self.seq += 1;
         let mut obj = data;
@@ -105,7 +182,16 @@ impl Journal {
         self.file.write_all(line.as_bytes())?;
         self.file.sync_data()?;
         self.prev = hash;
-        Ok(())
+        // A crash between the two writes leaves the head one event behind, which `verify`
+        // accepts; never ahead of the journal.
+        self.write_head()
+    }
+
+    fn write_head(&mut self) -> std::io::Result<()> {
+        let head = Head { seq: self.seq, hash: self.prev.clone() };
+        self.head.seek(SeekFrom::Start(0))?;
+        self.head.write_all(&head.encode())?;
+        self.head.sync_data()
     }
 
     fn record(&mut self, kind: &str, data: Value) {
@@ -183,7 +269,12 @@ impl EventSink for Journal {
                     "params": rendered.params.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<Map<_, _>>(),
                 }),
             ),
-            Event::Executing { .. } => {}
+            // Written (and fsynced) before the executor starts: a step_running without its
+            // step_result is a step that was in flight when the session died.
+            Event::Executing { step } => self.record("step_running", json!({"step": step.id})),
+            Event::InFlight { step, choice } => {
+                self.record("in_flight", json!({"step": step.id, "choice": choice, "note": "the step was running when the session died"}))
+            }
             Event::StepFinished { step, record } => self.record(
                 "step_result",
                 json!({
@@ -200,18 +291,38 @@ impl EventSink for Journal {
     }
 }
 
-/// Every event of a journal, in order.
+/// Every whole event of a journal, in order (a torn last line is left out).
 pub fn read(path: &Path) -> std::io::Result<Vec<Value>> {
-    let f = File::open(path)?;
-    let mut out = Vec::new();
-    for line in BufReader::new(f).lines() {
-        let line = line?;
-        if line.trim().is_empty() {
+    Ok(scan(path)?.events)
+}
+
+/// The lines of a journal: whole ones (ending in a newline) with their 1-based numbers, and the
+/// bytes after the last newline, if any.
+fn split_lines(bytes: &[u8]) -> (Vec<(usize, &[u8])>, &[u8]) {
+    let whole_end = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let whole = bytes[..whole_end].split(|&b| b == b'\n').take_while(|_| whole_end > 0);
+    let mut lines: Vec<(usize, &[u8])> = whole.enumerate().map(|(i, l)| (i + 1, l)).collect();
+    // `split` yields an empty piece after the final newline.
+    lines.pop();
+    (lines, &bytes[whole_end..])
+}
+
+/// Reads a journal, telling whole events from a torn last line.
+pub fn scan(path: &Path) -> std::io::Result<Scan> {
+    let bytes = std::fs::read(path)?;
+    let (lines, rest) = split_lines(&bytes);
+    let mut events = Vec::new();
+    for (lineno, line) in &lines {
+        if line.trim_ascii().is_empty() {
             continue;
         }
-        out.push(serde_json::from_str(&line).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?);
+        events.push(serde_json::from_slice(line).map_err(|e| {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}:{lineno}: not a JSON event: {e}", path.display()))
+        })?);
     }
-    Ok(out)
+    let whole_len = (bytes.len() - rest.len()) as u64;
+    let torn = (!rest.trim_ascii().is_empty()).then(|| Torn { line: lines.len() + 1, bytes: rest.len() });
+    Ok(Scan { events, torn, whole_len })
 }
 
 /// A broken link in the chain: the 1-based line and what is wrong.
@@ -221,18 +332,35 @@ pub struct Broken {
     pub problem: String,
 }
 
-/// Checks every line's hash, the link to the line before it and the sequence numbers.
-pub fn verify(path: &Path) -> std::io::Result<Result<usize, Broken>> {
-    let f = File::open(path)?;
+/// A journal that passed `verify`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// Whole events.
+    pub events: usize,
+    /// A torn last line, left out (a crash while it was written).
+    pub torn: Option<Torn>,
+    /// The head record names the event before the last one: the process died between writing
+    /// an event and moving the head record to it.
+    pub head_behind: bool,
+}
+
+/// Checks every line's hash, the link to the line before it and the sequence numbers, then
+/// that the journal ends where its head record says it does.
+pub fn verify(path: &Path) -> std::io::Result<Result<Verified, Broken>> {
+    let bytes = std::fs::read(path)?;
+    let (lines, rest) = split_lines(&bytes);
     let mut prev = GENESIS.to_owned();
+    // hashes[k] is the hash of event k (hashes[0] the genesis), for the head record.
+    let mut hashes = vec![GENESIS.to_owned()];
     let mut n = 0usize;
-    for (i, line) in BufReader::new(f).lines().enumerate() {
-        let line = line?;
-        let lineno = i + 1;
-        if line.trim().is_empty() {
+    let mut last_line = 0usize;
+    for (lineno, line) in &lines {
+        let lineno = *lineno;
+        last_line = lineno;
+        if line.trim_ascii().is_empty() {
             continue;
         }
-        let Ok(Value::Object(mut obj)) = serde_json::from_str::<Value>(&line) else {
+        let Ok(Value::Object(mut obj)) = serde_json::from_slice::<Value>(line) else {
             return Ok(Err(Broken { line: lineno, problem: "not a JSON object".into() }));
         };
         let Some(Value::String(hash)) = obj.remove("hash") else {
@@ -252,24 +380,70 @@ pub fn verify(path: &Path) -> std::io::Result<Result<usize, Broken>> {
                 problem: format!("sequence number {} where {n} was expected", obj.get("seq").unwrap_or(&Value::Null)),
             }));
         }
+        hashes.push(hash.clone());
         prev = hash;
     }
-    Ok(Ok(n))
+    let torn = (!rest.trim_ascii().is_empty()).then(|| Torn { line: lines.len() + 1, bytes: rest.len() });
+    let end = last_line + 1;
+    let head_file = head_path(path);
+    let head = match Head::read(path)? {
+        None => {
+            return Ok(Err(Broken {
+                line: end,
+                problem: format!("the head record `{}` is missing, so a cut end cannot be ruled out", head_file.display()),
+            }));
+        }
+        Some(Err(e)) => {
+            return Ok(Err(Broken { line: end, problem: format!("the head record `{}` is unreadable: {e}", head_file.display()) }));
+        }
+        Some(Ok(h)) => h,
+    };
+    let last = n as u64;
+    if head.seq > last {
+        let missing = if head.seq == last + 1 { format!("event {}", head.seq) } else { format!("events {}–{}", last + 1, head.seq) };
+        return Ok(Err(Broken {
+            line: end,
+            problem: format!("the journal ends at event {last} but its head record says {}: {missing} cut from the end", head.seq),
+        }));
+    }
+    if last > head.seq + 1 {
+        return Ok(Err(Broken {
+            line: end,
+            problem: format!(
+                "the head record names event {} but the journal goes on to {last}: events were added by something else",
+                head.seq
+            ),
+        }));
+    }
+    let named = usize::try_from(head.seq).ok().and_then(|k| hashes.get(k));
+    if named != Some(&head.hash) {
+        return Ok(Err(Broken { line: end, problem: format!("event {} is not the one the head record names: it was replaced", head.seq) }));
+    }
+    Ok(Ok(Verified { events: n, torn, head_behind: last == head.seq + 1 }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn chain_detects_edits_and_removals() {
-        let dir = std::env::temp_dir().join(format!("rb-journal-{}", std::process::id()));
+    fn journal_with(name: &str, events: u64) -> (PathBuf, Journal) {
+        let dir = std::env::temp_dir().join(format!("rb-journal-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let mut j = Journal::create(&dir, "s1").expect("create");
-        for i in 0..4 {
+        for i in 0..events {
             j.append("step", Map::from_iter([("i".to_owned(), Value::from(i))])).expect("append");
         }
-        assert_eq!(verify(&j.path).expect("read"), Ok(4));
+        (dir, j)
+    }
+
+    fn intact(events: usize) -> Result<Verified, Broken> {
+        Ok(Verified { events, torn: None, head_behind: false })
+    }
+
+    #[test]
+    fn chain_detects_edits_and_removals() {
+        let (dir, j) = journal_with("chain", 4);
+        assert_eq!(verify(&j.path).expect("read"), intact(4));
         let text = std::fs::read_to_string(&j.path).expect("read");
         let edited = text.replacen("\"i\":2", "\"i\":7", 1);
         std::fs::write(&j.path, &edited).expect("write");
@@ -277,6 +451,49 @@ mod tests {
         let removed: Vec<&str> = text.lines().enumerate().filter(|(i, _)| *i != 1).map(|(_, l)| l).collect();
         std::fs::write(&j.path, removed.join("\n") + "\n").expect("write");
         assert_eq!(verify(&j.path).expect("read").map_err(|b| b.line), Err(2));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_cut_tail_is_found_by_the_head_record() {
+        let (dir, j) = journal_with("cut", 5);
+        let text = std::fs::read_to_string(&j.path).expect("read");
+        let kept: Vec<&str> = text.lines().take(3).collect();
+        std::fs::write(&j.path, kept.join("\n") + "\n").expect("write");
+        let broken = verify(&j.path).expect("read").expect_err("cut");
+        assert_eq!(broken.line, 4);
+        assert!(broken.problem.contains("events 4–5 cut from the end"), "{}", broken.problem);
+        // Without its head record the journal cannot be trusted either.
+        std::fs::remove_file(head_path(&j.path)).expect("remove");
+        assert!(verify(&j.path).expect("read").expect_err("no head").problem.contains("missing"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_head_one_event_behind_is_a_crash_not_a_cut() {
+        let (dir, j) = journal_with("behind", 3);
+        let head = Head { seq: 2, hash: read(&j.path).expect("read")[1]["hash"].as_str().expect("hash").to_owned() };
+        std::fs::write(head_path(&j.path), head.encode()).expect("write");
+        assert_eq!(verify(&j.path).expect("read"), Ok(Verified { events: 3, torn: None, head_behind: true }));
+        // A head naming an event that is not in the chain is not.
+        std::fs::write(head_path(&j.path), Head { seq: 3, hash: GENESIS.into() }.encode()).expect("write");
+        assert!(verify(&j.path).expect("read").expect_err("replaced").problem.contains("replaced"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_torn_last_line_is_left_out_and_cut_on_reopen() {
+        let (dir, j) = journal_with("torn", 3);
+        let mut f = OpenOptions::new().append(true).open(&j.path).expect("open");
+        f.write_all(b"{\"seq\":4,\"ts\":\"2026-").expect("write");
+        drop(f);
+        let verified = verify(&j.path).expect("read").expect("intact");
+        assert_eq!(verified.torn, Some(Torn { line: 4, bytes: 20 }));
+        assert_eq!(read(&j.path).expect("read").len(), 3);
+        let mut again = Journal::reopen(&j.path).expect("reopen");
+        assert_eq!(again.cut_torn_line.as_ref().map(|t| t.line), Some(4));
+        again.append("step", Map::new()).expect("append");
+        assert_eq!(verify(&j.path).expect("read"), intact(4));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -15,4 +15,4 @@ pub mod rehearse;
 pub mod result;
 pub mod transcript;
 
-pub use interpreter::{Config, Interpreter, ResumePoint, RunEnd};
+pub use interpreter::{Config, DEFAULT_MAX_RETRIES, Interpreter, ResumeAt, ResumePoint, RunEnd};

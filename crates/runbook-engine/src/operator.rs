@@ -3,6 +3,7 @@
 
 use crate::result::ManualResult;
 use runbook_core::model::{Graph, Parameter, Step};
+use serde::{Deserialize, Serialize};
 
 /// Why the operator did not answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +55,29 @@ pub struct Menu {
     pub prompt: String,
 }
 
+/// What to do with a step that was running when its session died: it may or may not have
+/// completed, so only the operator can say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InFlight {
+    /// Run it again (its effect may happen twice).
+    Rerun,
+    /// It completed: go on as if it had succeeded (no result is known).
+    Done,
+    /// Go on to the next step without it.
+    Skip,
+}
+
+impl InFlight {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InFlight::Rerun => "rerun",
+            InFlight::Done => "done",
+            InFlight::Skip => "skip",
+        }
+    }
+}
+
 /// A parameter the engine needs a value for.
 #[derive(Debug, Clone)]
 pub struct ParamRequest<'a> {
@@ -71,6 +95,13 @@ pub trait Operator {
     fn confirm(&mut self, step: &Step, gate: &Gate) -> Answer<bool>;
     fn decide(&mut self, step: &Step, menu: &Menu) -> Answer<usize>;
     fn manual(&mut self, step: &Step) -> Answer<ManualResult>;
+
+    /// On resume, a step that was running when the session died: the menu offers run it again,
+    /// mark it done, skip it and abort. A person sees it like any menu; an answers file answers
+    /// it under `in_flight:` (see `AnswersOperator`), never under `decisions:`.
+    fn in_flight(&mut self, step: &Step, menu: &Menu) -> Answer<usize> {
+        self.decide(step, menu)
+    }
 
     /// In a rehearsal, the outcome of a step no fixture describes: the operator says whether
     /// it worked and may type a short result.

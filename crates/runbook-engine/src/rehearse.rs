@@ -45,6 +45,7 @@ impl Scenario {
             decisions: self.decisions.clone(),
             confirm: self.confirm.clone(),
             manual: self.manual.clone(),
+            ..Answers::default()
         }
     }
 }

@@ -55,6 +55,12 @@ pub fn timeline(events: &[Value]) -> Value {
                     if e["suggested"] == e["chosen"] { " (suggested)".to_owned() } else if e["suggested"].is_string() { format!(" (suggested: {})", text(&e["suggested"])) } else { String::new() },
                     e["to"].as_str().map(|t| format!(" → {t}")).unwrap_or_else(|| " → end".into())),
             })),
+            "in_flight" => items.push(json!({"type": "note", "class": "resumed", "time": time, "text": format!("{} was running when the session died; the operator chose: {}", text(&e["step"]), match e["choice"].as_str() {
+                Some("rerun") => "run it again",
+                Some("done") => "mark it done",
+                Some("skip") => "skip it",
+                _ => "?",
+            })})),
             "step_skipped" => items.push(json!({"type": "note", "class": "", "time": time, "text": format!("{} not run: {}", text(&e["step"]), text(&e["reason"]))})),
             "resumed" => items.push(json!({"type": "note", "class": "resumed", "time": time, "text": format!("session resumed by {} at {}{}", text(&e["operator"]), text(&e["from_step"]), e["note"].as_str().map(|n| format!(" ({n})")).unwrap_or_default())})),
             "end" => items.push(json!({"type": "note", "class": "", "time": time, "text": format!("session {}{}", text(&e["status"]), e["message"].as_str().filter(|m| !m.is_empty()).map(|m| format!(": {m}")).unwrap_or_default())})),

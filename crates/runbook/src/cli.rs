@@ -35,7 +35,8 @@ pub enum Command {
     ///
     /// Read steps run in read-only transactions; write steps ask for confirmation and
     /// destructive steps for a typed word. Exit status: 0 finished, 1 aborted or failed to
-    /// start, 2 usage error, 3 stopped at a question nobody answered (non-interactive runs).
+    /// start, 2 usage error, 3 stopped at a question nobody answered (non-interactive runs),
+    /// 4 finished but a check failed at critical level (non-interactive runs).
     Run(RunArgs),
     /// Rehearse a runbook: the same guided walk as `run`, with results from scenario fixtures
     /// (or from you) instead of real systems. Nothing runs and nothing is contacted.
@@ -46,6 +47,10 @@ pub enum Command {
     /// List recorded sessions: id, runbook, entry point, start, state.
     Sessions(SessionsArgs),
     /// Continue an interrupted session from its last completed step.
+    ///
+    /// A step that was running when the session died is not run again silently: the operator
+    /// chooses to run it again, mark it done or skip it (`in_flight:` in --answers). Exit status
+    /// as for `run`; 1 also when the journal fails `transcript verify`.
     Resume(ResumeArgs),
     /// Render runbooks (and session transcripts) as a static HTML site: an index, a page per
     /// runbook with its prose, a card per step and the step graph drawn as SVG.
@@ -111,9 +116,13 @@ pub struct OperatorArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
 
-    /// Run destructive steps without the typed confirmation.
+    /// Run destructive steps without the typed confirmation (implies --yes).
     #[arg(long)]
     pub allow_destructive: bool,
+
+    /// Times one step may be run again (retry, run again) before the menu stops offering it.
+    #[arg(long, default_value_t = runbook_engine::DEFAULT_MAX_RETRIES, value_name = "N")]
+    pub max_retries: u32,
 
     /// Take the suggested branch at a decision nobody answered (non-interactive runs).
     #[arg(long)]

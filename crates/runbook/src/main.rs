@@ -20,6 +20,8 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// A run stopped at a question nobody answered.
     pub const NEEDS_ANSWER: u8 = 3;
+    /// A non-interactive run finished, but a check failed at critical level.
+    pub const CRITICAL_CHECK: u8 = 4;
 }
 
 fn main() -> ExitCode {

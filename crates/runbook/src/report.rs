@@ -6,6 +6,7 @@ use console::style;
 use indicatif::{ProgressBar, ProgressStyle};
 use runbook_core::annotation::Level;
 use runbook_engine::events::{Event, EventSink};
+use runbook_engine::operator::InFlight;
 use runbook_engine::result::{CheckResult, Outcome, StepError};
 use serde_json::{Value, json};
 use std::io::Write;
@@ -224,6 +225,14 @@ impl EventSink for TerminalReporter {
                 }
             }
             Event::StepSkipped { step, reason } => self.line(format!("  {} {} not run: {reason}", style("–").yellow(), step.id)),
+            Event::InFlight { step, choice } => {
+                let what = match choice {
+                    InFlight::Rerun => "running it again",
+                    InFlight::Done => "marked done",
+                    InFlight::Skip => "skipped",
+                };
+                self.line(format!("  {} {} was running when the session died: {what}", style("↳").cyan(), step.id));
+            }
             Event::Decision { chosen, suggested, target, .. } => {
                 let s = if suggested.is_some_and(|s| s == *chosen) { " (suggested)" } else { "" };
                 let to = target.map(|t| format!(" → {t}")).unwrap_or_default();
@@ -277,6 +286,7 @@ impl EventSink for JsonReporter {
                 }
             }
             Event::StepSkipped { step, reason } => self.emit(json!({"event": "step_skipped", "step": step.id, "reason": reason})),
+            Event::InFlight { step, choice } => self.emit(json!({"event": "in_flight", "step": step.id, "choice": choice})),
             Event::Decision { step, chosen, suggested, target } => self.emit(json!({"event": "decision", "step": step.id, "chosen": chosen, "suggested": suggested, "to": target})),
             Event::SessionFinished { status, message } => self.emit(json!({"event": "finished", "status": status, "message": message})),
         }

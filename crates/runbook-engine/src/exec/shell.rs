@@ -5,7 +5,7 @@ use crate::result::{ErrorKind, ShellResult, StepError};
 use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Output kept per stream.
 const OUTPUT_LIMIT: usize = 1024 * 1024;
@@ -27,16 +27,13 @@ pub async fn run(code: &str, env: &[(String, String)], export: &[String], timeou
     };
     let mut cmd = tokio::process::Command::new("bash");
     cmd.arg("-c").arg(&script).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
-    // Its own process group, so a timeout kills the whole pipeline, not just bash.
-    cmd.process_group(0);
     for (k, v) in env {
         cmd.env(k, v);
     }
     if let Some(f) = &vars_file {
         cmd.env("RUNBOOK_VARS_FILE", &f.path);
     }
-    let mut child = cmd.spawn().map_err(|e| StepError::new(ErrorKind::Shell, format!("cannot start bash: {e}")))?;
-    let pid = child.id();
+    let (mut child, group) = spawn_in_watched_group(&mut cmd)?;
     let mut stdout = child.stdout.take();
     let mut stderr = child.stderr.take();
     let read = async {
@@ -57,6 +54,7 @@ pub async fn run(code: &str, env: &[(String, String)], export: &[String], timeou
     };
     match tokio::time::timeout(timeout, read).await {
         Ok((out, err, status)) => {
+            group.release().await;
             let status = status.map_err(|e| StepError::new(ErrorKind::Shell, e.to_string()))?;
             Ok(ShellResult {
                 exit_code: status.code().unwrap_or(-1),
@@ -66,12 +64,71 @@ pub async fn run(code: &str, env: &[(String, String)], export: &[String], timeou
             })
         }
         Err(_) => {
-            if let Some(pid) = pid {
-                // Kill the process group; `kill_on_drop` only reaches bash itself.
-                let _ = std::process::Command::new("kill").args(["-s", "KILL", "--", &format!("-{pid}")]).status();
-            }
+            // The whole pipeline, not just bash (which is all `kill_on_drop` reaches).
+            group.kill().await;
             Err(StepError::new(ErrorKind::Timeout, format!("the command did not finish within {} s and was killed", timeout.as_secs_f32())))
         }
+    }
+}
+
+/// What the watchdog runs: it waits for one line on its stdin, whose other end only this
+/// process holds. `done` means the step is over and its group is left alone (a daemon the step
+/// started on purpose keeps running). Anything else, or end of file — which the kernel delivers
+/// however this process ends, `kill -9` included — kills every process of its group: the step.
+const WATCHDOG: &str = r#"IFS= read -r word; [ "$word" = done ] || kill -KILL 0"#;
+
+/// Spawns `cmd` (a step) in a process group led by a watchdog, so the step dies with the
+/// session: a timeout, a dropped step and a killed `runbook` all kill the whole group.
+///
+/// Why a watchdog on a pipe rather than the alternatives: `prctl(PR_SET_PDEATHSIG)` needs
+/// `pre_exec` (unsafe code, which the workspace forbids), reaches only the direct child (not the
+/// `sleep` or `psql` bash starts), and fires when the spawning *thread* exits; polling the
+/// parent's pid is slow and fooled by pid reuse. End of file on a pipe is immediate, cannot be
+/// fooled, needs no privileges and works on every Unix. The watchdog leads the group and the
+/// step joins it, so there is no moment when the step runs unwatched.
+fn spawn_in_watched_group(cmd: &mut tokio::process::Command) -> Result<(tokio::process::Child, WatchedGroup), StepError> {
+    let mut watchdog = tokio::process::Command::new("bash")
+        .arg("-c")
+        .arg(WATCHDOG)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        // Its own group: Ctrl-C in the terminal reaches `runbook`, not the step or its watchdog.
+        .process_group(0)
+        .spawn()
+        .map_err(|e| StepError::new(ErrorKind::Shell, format!("cannot start bash: {e}")))?;
+    let stdin = watchdog.stdin.take();
+    let group = WatchedGroup { watchdog, stdin };
+    let Some(leader) = group.watchdog.id().and_then(|id| i32::try_from(id).ok()) else {
+        return Err(StepError::new(ErrorKind::Shell, "the step's watchdog exited at once"));
+    };
+    cmd.process_group(leader);
+    // On an error `group` is dropped: its stdin closes and the watchdog ends its empty group.
+    let child = cmd.spawn().map_err(|e| StepError::new(ErrorKind::Shell, format!("cannot start bash: {e}")))?;
+    Ok((child, group))
+}
+
+/// The watchdog of a step's process group. Dropped without [`WatchedGroup::release`], the
+/// pipe closes and the watchdog kills the group.
+struct WatchedGroup {
+    watchdog: tokio::process::Child,
+    stdin: Option<tokio::process::ChildStdin>,
+}
+
+impl WatchedGroup {
+    /// The step ended by itself: the watchdog leaves its group alone and exits.
+    async fn release(mut self) {
+        if let Some(mut stdin) = self.stdin.take() {
+            // A watchdog that is gone (killed from outside) cannot read it; nothing to do then.
+            let _ = stdin.write_all(b"done\n").await;
+        }
+        let _ = self.watchdog.wait().await;
+    }
+
+    /// Kills every process of the step's group and waits until the watchdog has done it.
+    async fn kill(mut self) {
+        drop(self.stdin.take());
+        let _ = self.watchdog.wait().await;
     }
 }
 
@@ -120,6 +177,30 @@ mod tests {
         assert!(bystander.try_wait().expect("status").is_none(), "the bystander was killed");
         let _ = bystander.kill();
         let _ = bystander.wait();
+    }
+
+    #[tokio::test]
+    async fn a_step_dropped_midway_takes_its_whole_group_with_it() {
+        // As when `runbook` dies: nobody tells the watchdog `done`. `kill_on_drop` reaches
+        // only bash; the `sh` it started dies because the whole group does.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let marker = dir.path().join("ran");
+        let code = format!("sh -c 'sleep 1; echo late > \"{}\"' & wait", marker.display());
+        let dropped = tokio::time::timeout(Duration::from_millis(300), run(&code, &[], &[], Duration::from_secs(10))).await;
+        assert!(dropped.is_err(), "the step was still running");
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert!(!marker.exists(), "the step went on after it was dropped");
+    }
+
+    #[tokio::test]
+    async fn a_finished_step_leaves_what_it_started_in_the_background() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let marker = dir.path().join("daemon");
+        let code = format!("(sleep 0.5; echo alive > '{}') >/dev/null 2>&1 &", marker.display());
+        let r = run(&code, &[], &[], Duration::from_secs(5)).await.expect("runs");
+        assert_eq!(r.exit_code, 0);
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        assert!(marker.exists(), "the background job was killed with the finished step");
     }
 
     #[tokio::test]

@@ -1,15 +1,17 @@
-use crate::cli::{ColorChoice, OutputFormat, RunArgs, SystemArgs};
+use crate::cli::{ColorChoice, OperatorArgs, OutputFormat, RunArgs, SystemArgs};
 use crate::record::Recorder;
 use crate::report::{JsonReporter, TerminalReporter};
 use crate::terminal::TerminalOperator;
 use crate::{exit, files, style};
 use anyhow::{Context, Result};
+use runbook_core::annotation::Level;
 use runbook_core::{Compiled, Graph};
 use runbook_engine::answers::{Answers, AnswersOperator, find_entry};
-use runbook_engine::events::{EventSink, Fanout};
+use runbook_engine::events::{Event, EventSink, Fanout};
 use runbook_engine::exec::Executor;
 use runbook_engine::operator::Operator;
 use runbook_engine::{Config, Interpreter, RunEnd};
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Duration;
@@ -22,8 +24,7 @@ pub fn run(args: &RunArgs, color: ColorChoice) -> Result<u8> {
     };
     let graph = &compiled.graph;
     let mut config = config(&args.systems, graph)?;
-    config.allow_writes = args.operator.yes;
-    config.allow_destructive = args.operator.allow_destructive;
+    permissions(&mut config, &args.operator);
     config.max_rows = args.max_rows.max(1);
     config.default_timeout = Duration::from_secs(args.timeout.max(1));
     let answers = match &args.operator.answers {
@@ -34,7 +35,8 @@ pub fn run(args: &RunArgs, color: ColorChoice) -> Result<u8> {
     let mut reporter = reporter(args.operator.output, color, false);
     let mut recorder = args.record.as_ref().map(|dir| Recorder::new(dir, &args.file));
     let mut journal = super::session::start_journal(args.journal_dir.as_deref(), &args.file, "run", args.systems.environment.as_deref())?;
-    let mut sinks: Vec<&mut dyn EventSink> = vec![reporter.as_mut(), &mut journal];
+    let mut critical = CriticalChecks::default();
+    let mut sinks: Vec<&mut dyn EventSink> = vec![reporter.as_mut(), &mut journal, &mut critical];
     if let Some(r) = recorder.as_mut() {
         sinks.push(r);
     }
@@ -58,7 +60,73 @@ pub fn run(args: &RunArgs, color: ColorChoice) -> Result<u8> {
         let path = r.write(graph)?;
         eprintln!("recorded the run as {}", path.display());
     }
-    Ok(exit_code(&end))
+    Ok(exit_status(&end, &critical, &args.operator))
+}
+
+/// The operator's permissions and limits, the same for `run` and `resume`.
+pub(crate) fn permissions(config: &mut Config, operator: &OperatorArgs) {
+    // Whoever may run destructive steps unasked may run the plain writes before them too.
+    config.allow_writes = operator.yes || operator.allow_destructive;
+    config.allow_destructive = operator.allow_destructive;
+    config.max_retries = operator.max_retries;
+}
+
+/// The checks that failed at critical level, by step; a step run again counts by its last run.
+#[derive(Default)]
+pub(crate) struct CriticalChecks(BTreeMap<String, Vec<String>>);
+
+impl CriticalChecks {
+    /// The critical checks a resumed session had failed before it was interrupted: a resume
+    /// that decides on those results finished the same walk.
+    pub(crate) fn from_journal(events: &[serde_json::Value]) -> Self {
+        let mut critical = CriticalChecks::default();
+        for e in events.iter().filter(|e| e["type"] == "step_result") {
+            let Some(step) = e["step"].as_str() else { continue };
+            let failed: Vec<String> = e["checks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|c| serde_json::from_value::<Level>(c["level"].clone()).is_ok_and(|l| l == Level::Critical))
+                .map(|c| c["name"].as_str().unwrap_or("?").to_owned())
+                .collect();
+            critical.set(step, failed);
+        }
+        critical
+    }
+
+    fn set(&mut self, step: &str, failed: Vec<String>) {
+        if failed.is_empty() {
+            self.0.remove(step);
+        } else {
+            self.0.insert(step.to_owned(), failed);
+        }
+    }
+}
+
+impl EventSink for CriticalChecks {
+    fn event(&mut self, event: &Event<'_>) {
+        if let Event::StepFinished { step, record } = event {
+            let failed: Vec<String> = record.checks.iter().filter(|c| c.level == Level::Critical).map(|c| c.name.clone()).collect();
+            self.set(&step.id, failed);
+        }
+    }
+}
+
+/// Whether nobody at a terminal drives the walk alone: no terminal, or answers given in advance.
+fn non_interactive(operator: &OperatorArgs) -> bool {
+    operator.answers.is_some() || operator.follow_suggestions || !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal())
+}
+
+/// The exit status of `run` and `resume`: as [`exit_code`], and for a non-interactive run that
+/// finished with a check failed at critical level, 4, so automation cannot take it for success
+/// (a person at the terminal saw the check).
+pub(crate) fn exit_status(end: &RunEnd, critical: &CriticalChecks, operator: &OperatorArgs) -> u8 {
+    if *end == RunEnd::Finished && !critical.0.is_empty() && non_interactive(operator) {
+        let failed: Vec<String> = critical.0.iter().map(|(step, checks)| format!("{step} ({})", checks.join(", "))).collect();
+        eprintln!("finished, but a check failed at critical level: {}", failed.join("; "));
+        return exit::CRITICAL_CHECK;
+    }
+    exit_code(end)
 }
 
 /// Reads and compiles a runbook; errors are printed and become exit code 1.

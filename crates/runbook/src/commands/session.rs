@@ -1,16 +1,17 @@
 //! Sessions: every `run` and `rehearse` writes a journal; `sessions` lists them, `resume`
 //! continues one, `transcript` renders or verifies one.
 
-use super::run::{Start, config, exit_code, reporter, walk};
+use super::run::{CriticalChecks, Start, config, exit_status, permissions, reporter, walk};
 use crate::cli::{ColorChoice, ResumeArgs, SessionsArgs, TranscriptArgs, TranscriptFormat};
 use crate::{exit, files};
 use anyhow::{Context, Result, bail};
 use runbook_core::annotation::Timeout;
-use runbook_engine::ResumePoint;
 use runbook_engine::answers::Answers;
 use runbook_engine::events::{EventSink, Fanout};
 use runbook_engine::journal::{self, Journal};
+use runbook_engine::operator::InFlight;
 use runbook_engine::result::{ErrorKind, HttpResult, ManualResult, Outcome, ShellResult, SqlResult, StepError, StepRecord};
+use runbook_engine::{ResumeAt, ResumePoint};
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -107,8 +108,14 @@ pub fn transcript(args: &TranscriptArgs) -> Result<u8> {
         let id = args.verify_id.as_deref().context("usage: runbook transcript verify ID")?;
         let path = find(&dir, id)?;
         return Ok(match journal::verify(&path)? {
-            Ok(n) => {
-                println!("{}: {n} events, hash chain intact", path.display());
+            Ok(v) => {
+                println!("{}: {} events, hash chain intact, ends where its head record says", path.display(), v.events);
+                if let Some(t) = &v.torn {
+                    println!("{}:{}: {}", path.display(), t.line, torn_note(t));
+                }
+                if v.head_behind {
+                    println!("note: the head record names the event before the last: the process died between the two writes");
+                }
                 exit::OK
             }
             Err(b) => {
@@ -129,6 +136,10 @@ pub fn transcript(args: &TranscriptArgs) -> Result<u8> {
         None => print!("{text}"),
     }
     Ok(exit::OK)
+}
+
+fn torn_note(t: &journal::Torn) -> String {
+    format!("the last line is torn ({} bytes without an end: a crash while it was written); it is left out", t.bytes)
 }
 
 /// A journal's step result back as a record, for deciding after a resume.
@@ -201,11 +212,28 @@ fn age(ts: &str) -> Option<Duration> {
 pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
     let dir = journal_dir(args.journal_dir.as_ref());
     let path = find(&dir, &args.id)?;
-    if let Err(b) = journal::verify(&path)? {
-        bail!("{}:{}: {}; the journal cannot be trusted, not resuming", path.display(), b.line, b.problem);
+    match journal::verify(&path)? {
+        Err(b) => {
+            eprintln!("error: {}:{}: {}; the journal cannot be trusted, not resuming", path.display(), b.line, b.problem);
+            return Ok(exit::ERRORS);
+        }
+        Ok(v) => {
+            if let Some(t) = &v.torn {
+                eprintln!("note: {}:{}: {}; resuming from the last whole event", path.display(), t.line, torn_note(t));
+            }
+        }
     }
     let events = journal::read(&path)?;
     let header = events.iter().find(|e| e["type"] == "session").context("the journal has no session header")?;
+    // Resume has only live executors: continuing a rehearsal would contact the real systems it
+    // promised never to touch.
+    if header["mode"] == "rehearse" {
+        eprintln!(
+            "error: session {} is a rehearsal; resuming it would run its steps against real systems (rehearse it again instead)",
+            header["id"].as_str().unwrap_or("")
+        );
+        return Ok(exit::ERRORS);
+    }
     if let Some(end) = events.iter().rev().find(|e| e["type"] == "end")
         && end["status"] != "needs-answer"
     {
@@ -257,7 +285,7 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
     let last = events
         .iter()
         .rev()
-        .find(|e| matches!(e["type"].as_str(), Some("step_start" | "step_result" | "decision")))
+        .find(|e| matches!(e["type"].as_str(), Some("step_start" | "step_running" | "step_result" | "decision" | "in_flight")))
         .context("the session has no step yet; start it again")?;
     let step_of = |e: &Value| -> Result<usize> {
         let id = e["step"].as_str().unwrap_or("");
@@ -271,7 +299,7 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
             Some(to) => (
                 ResumePoint {
                     step: graph.step_index(to).with_context(|| format!("the runbook no longer has step `{to}`"))?,
-                    decide: None,
+                    at: ResumeAt::Run,
                     captures,
                 },
                 format!("continuing at {to}"),
@@ -308,24 +336,45 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
                 (true, Some(f)) => {
                     let note =
                         format!("diagnosis results are older than {}; running {} again before deciding", args.fresh_for, graph.steps[f].id);
-                    (ResumePoint { step: f, decide: None, captures }, note)
+                    (ResumePoint { step: f, at: ResumeAt::Run, captures }, note)
                 }
-                _ => (ResumePoint { step: i, decide: Some(record_of(last)), captures }, format!("deciding after {}", graph.steps[i].id)),
+                _ => (
+                    ResumePoint { step: i, at: ResumeAt::Decide(Box::new(record_of(last))), captures },
+                    format!("deciding after {}", graph.steps[i].id),
+                ),
             }
+        }
+        // The step's executor had started: whatever it did may be done. The operator decides.
+        Some("step_running") => {
+            let i = step_of(last)?;
+            (ResumePoint { step: i, at: ResumeAt::InFlight, captures }, format!("{} was running when the session died", graph.steps[i].id))
+        }
+        // A resume before this one recorded what to do with that step.
+        Some("in_flight") => {
+            let i = step_of(last)?;
+            let choice: InFlight = serde_json::from_value(last["choice"].clone())
+                .with_context(|| format!("the journal's in_flight event for {} has no valid choice", graph.steps[i].id))?;
+            let at = if choice == InFlight::Rerun { ResumeAt::Run } else { ResumeAt::Chosen(choice) };
+            (
+                ResumePoint { step: i, at, captures },
+                format!("{} was running when the session died; chosen: {}", graph.steps[i].id, choice.as_str()),
+            )
         }
         _ => {
             let i = step_of(last)?;
             (
-                ResumePoint { step: i, decide: None, captures },
-                format!("{} had started but not finished; running it again", graph.steps[i].id),
+                ResumePoint { step: i, at: ResumeAt::Run, captures },
+                format!(
+                    "{} had started but not run yet (it waited for its gate, a value or the operator); starting it again",
+                    graph.steps[i].id
+                ),
             )
         }
     };
     eprintln!("resuming session {}: {note}", header["id"].as_str().unwrap_or(""));
 
     let mut cfg = config(&args.systems, graph)?;
-    cfg.allow_writes = args.operator.yes;
-    cfg.allow_destructive = args.operator.allow_destructive;
+    permissions(&mut cfg, &args.operator);
     // Values given now win over the recorded ones.
     for p in params.into_iter().rev() {
         if !cfg.params.iter().any(|(k, _)| k == &p.0) {
@@ -337,10 +386,15 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
         None => Answers::default(),
     };
     let mut j = Journal::reopen(&path)?;
-    let resumed = json!({"operator": operator(), "from_step": graph.steps[point.step].id, "note": note, "runbook_changed": changed});
+    let mut resumed = json!({"operator": operator(), "from_step": graph.steps[point.step].id, "note": note, "runbook_changed": changed});
+    if let Some(t) = &j.cut_torn_line {
+        // The torn bytes are gone from the file now; the journal keeps that they were there.
+        resumed["torn_line"] = json!({"line": t.line, "bytes": t.bytes});
+    }
     j.append("resumed", resumed.as_object().cloned().unwrap_or_default())?;
     let mut rep = reporter(args.operator.output, color, false);
-    let mut sink = Fanout(vec![rep.as_mut(), &mut j as &mut dyn EventSink]);
+    let mut critical = CriticalChecks::from_journal(&events);
+    let mut sink = Fanout(vec![rep.as_mut(), &mut j as &mut dyn EventSink, &mut critical]);
     let mut live = runbook_engine::exec::Live::default();
     let end = walk(
         graph,
@@ -353,5 +407,5 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
         &mut sink,
     )?;
     drop(sink);
-    Ok(exit_code(&end))
+    Ok(exit_status(&end, &critical, &args.operator))
 }
