@@ -89,6 +89,34 @@ fn is_upper_name(s: &str) -> bool {
         && s.as_bytes()[0].is_ascii_uppercase()
         && s.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
         && (s.contains('_') || QUOTED_WORDS.contains(s))
+        && names_a_value(s)
+}
+
+crate::word_set!(
+    /// Words that name what an operator supplies: `USER_ID`, `TABLE_NAME`, `MASTER_IP`.
+    SUPPLIED = [
+    "ID", "IDS", "UUID", "GUID", "NAME", "NAMES", "EMAIL", "MAIL", "HOST", "HOSTNAME", "FQDN", "TOKEN", "KEY", "USER",
+    "USERNAME", "LOGIN", "PASSWORD", "PASS", "PASSWD", "SECRET", "DATE", "TIME", "TIMESTAMP", "TS", "VALUE", "NUMBER",
+    "NUM", "NO", "SLUG", "URL", "URI", "IP", "ADDR", "ADDRESS", "PORT", "PATH", "DIR", "FILE", "FILENAME", "DB",
+    "DATABASE", "TABLE", "SCHEMA", "NAMESPACE", "NS", "POD", "NODE", "CLUSTER", "PROJECT", "ORG", "ORGANIZATION",
+    "TENANT", "ACCOUNT", "REGION", "ZONE", "BUCKET", "QUEUE", "TOPIC", "ROLE", "GROUP", "SERVICE", "INSTANCE",
+    "VERSION", "PID", "REF", "SHA", "HASH", "COMMIT", "BRANCH", "TAG", "ENV", "ENVIRONMENT", "DOMAIN", "CHANNEL",
+    "SERVER", "REPLICA", "PRIMARY", "MEMBER", "SLOT", "INDEX", "COLUMN", "RELATION", "JOB", "TASK", "DEPLOYMENT",
+    "CONTAINER", "VOLUME", "DISK", "DEVICE", "ISSUE", "TICKET", "INCIDENT", "CUSTOMER", "CLIENT", "PATIENT",
+    "SESSION", "ORDER", "INVOICE", "PHONE", "WORKSPACE", "TEAM", "REPO", "REPOSITORY", "PIPELINE", "RUNNER",
+    "AMOUNT", "COUNT", "LIMIT", "SIZE", "THRESHOLD", "DURATION", "INTERVAL", "CODE", "PREFIX", "SUFFIX", "LABEL",
+    "SELECTOR", "CONTEXT", "SUBSCRIPTION", "STACK", "APP", "APPLICATION", "CHANGEME", "PLACEHOLDER", "HERE",
+]);
+
+/// An upper-case name that names what the operator supplies (`USER_ID`, `YOUR_TOKEN`,
+/// `NEW_HOST`), not a value of the data (`'PHI_ACCESS'` compared with an `action_type`
+/// column, `'PAST_DUE'` as a status).
+fn names_a_value(s: &str) -> bool {
+    let mut parts = s.split('_').filter(|p| !p.is_empty());
+    let first = parts.clone().next().unwrap_or("");
+    QUOTED_WORDS.contains(s)
+        || matches!(first, "YOUR" | "MY" | "NEW" | "OLD" | "TARGET" | "SOME" | "OTHER" | "THE" | "A" | "AN")
+        || parts.any(|p| SUPPLIED.contains(p.trim_end_matches(|c: char| c.is_ascii_digit())))
 }
 
 /// Finds placeholders in `code`. `assigned` names variables set earlier (not placeholders).
@@ -288,6 +316,24 @@ fn bare_at(code: &str, i: usize, x_count: &mut usize, out: &mut Vec<Placeholder>
         out.push(Placeholder { name: upper.replace('-', "_"), start: i, end, style: PlaceholderStyle::Bare });
         return Some(end);
     }
+    // `backup-YYYY-MM-DD-HH-mm-ss`: a name with a date to fill in.
+    if upper.contains("YYYY") && word.len() > 4 {
+        out.push(Placeholder { name: normalize(word), start: i, end, style: PlaceholderStyle::Bare });
+        return Some(end);
+    }
+    // `slaveof MASTER_IP 6379`, `failover CLUSTER_NAME`: a whole word of a command in upper
+    // case that names what the operator supplies. (Not `$VAR`, an assignment, or a flag.)
+    if word.contains('_')
+        && is_upper_name(word)
+        && b.get(end).is_none_or(|c| matches!(c, b' ' | b'\n' | b'\t' | b';' | b')' | b'/' | b':' | b','))
+        && !(i > 0 && b[i - 1] == b'$')
+        // `for MASTER_POD in …`, `read TOKEN_NAME`: a variable the command sets.
+        && !code[..i].trim_end().rsplit([' ', ';', '\n', '(']).next().is_some_and(|w| matches!(w, "for" | "read" | "export" | "local" | "declare" | "unset"))
+        && !(i >= 2 && b[i - 1] == b'=' )
+    {
+        out.push(Placeholder { name: word.to_owned(), start: i, end, style: PlaceholderStyle::Bare });
+        return Some(end);
+    }
     if upper == "CHANGEME" || upper == "CHANGE_ME" {
         out.push(Placeholder { name: "CHANGEME".into(), start: i, end, style: PlaceholderStyle::Bare });
         return Some(end);
@@ -435,6 +481,18 @@ mod tests {
         assert_eq!(names("SELECT '12:30', now()::date", CodeKind::Sql), Vec::<String>::new());
         assert_eq!(names("SELECT * FROM <table_name> WHERE org = {{ org_id }}", CodeKind::Sql), ["TABLE_NAME", "org_id"]);
         assert_eq!(names("-- use 'USER_ID' here\nSELECT 1", CodeKind::Sql), Vec::<String>::new());
+        // A value of the data, compared with a column, is a literal; what the operator
+        // supplies is a placeholder.
+        assert_eq!(names("SELECT * FROM audit_logs WHERE action_type = 'PHI_ACCESS'", CodeKind::Sql), Vec::<String>::new());
+        assert_eq!(names("UPDATE s SET status = 'PAST_DUE' WHERE id = 'SESSION_ID'", CodeKind::Sql), ["SESSION_ID"]);
+    }
+
+    #[test]
+    fn bare_names_and_dates() {
+        assert_eq!(names("node rollback.js rollback backup-YYYY-MM-DD-HH-mm-ss", CodeKind::Shell), ["BACKUP_YYYY_MM_DD_HH_MM_SS"]);
+        assert_eq!(names("redis-cli slaveof MASTER_IP 6379", CodeKind::Shell), ["MASTER_IP"]);
+        assert_eq!(names("FOO_NAME=x cmd $HOME", CodeKind::Shell), Vec::<String>::new());
+        assert_eq!(names("echo HELLO_WORLD", CodeKind::Shell), Vec::<String>::new());
     }
 
     #[test]

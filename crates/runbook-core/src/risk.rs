@@ -46,6 +46,38 @@ const MUTATING_FUNCTIONS: &[(&str, Risk)] = &[
     ("pg_xlog_replay_resume", Risk::Write),
 ];
 
+/// An application's own functions named for what they change: `SELECT cleanup_expired_rate_limits()`
+/// is not a read, whatever the `SELECT` says.
+const MUTATING_PREFIXES: &[(&str, Risk)] = &[
+    ("cleanup_", Risk::Write),
+    ("clean_", Risk::Write),
+    ("reset_", Risk::Write),
+    ("update_", Risk::Write),
+    ("insert_", Risk::Write),
+    ("create_", Risk::Write),
+    ("refresh_", Risk::Write),
+    ("archive_", Risk::Write),
+    ("sync_", Risk::Write),
+    ("expire_", Risk::Write),
+    ("invalidate_", Risk::Write),
+    ("rotate_", Risk::Write),
+    ("cancel_", Risk::Write),
+    ("clear_", Risk::Write),
+    ("set_", Risk::Write),
+    ("grant_", Risk::Write),
+    ("revoke_", Risk::Write),
+    ("disable_", Risk::Write),
+    ("enable_", Risk::Write),
+    ("process_", Risk::Write),
+    ("trigger_", Risk::Write),
+    ("send_", Risk::Write),
+    ("delete_", Risk::Destructive),
+    ("purge_", Risk::Destructive),
+    ("drop_", Risk::Destructive),
+    ("truncate_", Risk::Destructive),
+    ("remove_", Risk::Destructive),
+];
+
 /// Classifies SQL text. Placeholders must already be replaced by something parseable.
 pub fn classify_sql(sql: &str) -> Classified {
     // psql meta-commands (`\x`, `\dt+`) are client-side and read-only.
@@ -55,7 +87,12 @@ pub fn classify_sql(sql: &str) -> Classified {
     }
     // Tokenizing again is only worth it when a mutating function may be named.
     let lower = cleaned.to_ascii_lowercase();
-    let by_functions = if MUTATING_FUNCTIONS.iter().any(|(f, _)| lower.contains(f)) { classify_functions(&cleaned) } else { None };
+    let by_functions =
+        if MUTATING_FUNCTIONS.iter().any(|(f, _)| lower.contains(f)) || MUTATING_PREFIXES.iter().any(|(p, _)| lower.contains(p)) {
+            classify_functions(&cleaned)
+        } else {
+            None
+        };
     match Parser::parse_sql(&PostgreSqlDialect {}, &cleaned) {
         Ok(statements) if !statements.is_empty() => {
             let mut out = classified(Risk::Read, "no statement");
@@ -170,8 +207,9 @@ fn classify_functions(sql: &str) -> Option<Classified> {
     for pair in significant.windows(2) {
         if let (Token::Word(w), Token::LParen) = (pair[0], pair[1]) {
             let name = w.value.to_ascii_lowercase();
-            if let Some((_, risk)) = MUTATING_FUNCTIONS.iter().find(|(f, _)| *f == name) {
-                let c = classified(*risk, format!("calls {name}()"));
+            let known = MUTATING_FUNCTIONS.iter().find(|(f, _)| *f == name).map(|(_, r)| *r);
+            if let Some(risk) = known.or_else(|| MUTATING_PREFIXES.iter().find(|(p, _)| name.starts_with(p)).map(|(_, r)| *r)) {
+                let c = classified(risk, format!("calls {name}()"));
                 out = Some(match out {
                     Some(prev) => max(prev, c),
                     None => c,
@@ -1156,6 +1194,9 @@ mod tests {
         sql("ALTER TABLE x ADD COLUMN y int", Risk::Destructive);
         sql("WITH d AS (DELETE FROM t RETURNING *) SELECT count(*) FROM d", Risk::Destructive);
         sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity", Risk::Destructive);
+        sql("SELECT cleanup_expired_rate_limits();", Risk::Write);
+        sql("SELECT purge_old_sessions(30)", Risk::Destructive);
+        sql("SELECT pg_size_pretty(pg_database_size('postgres'));", Risk::Read);
         sql("EXPLAIN SELECT 1", Risk::Read);
         sql("EXPLAIN ANALYZE DELETE FROM t", Risk::Destructive);
         sql("\\x\nSELECT 1;", Risk::Read);
