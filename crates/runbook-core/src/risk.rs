@@ -35,6 +35,8 @@ const MUTATING_FUNCTIONS: &[(&str, Risk)] = &[
     ("pg_create_restore_point", Risk::Write),
     ("pg_rotate_logfile", Risk::Write),
     ("setval", Risk::Write),
+    // Assigns a transaction id: the wraparound counter moves.
+    ("txid_current", Risk::Write),
     ("nextval", Risk::Write),
     ("dblink_exec", Risk::Write),
     ("pg_create_physical_replication_slot", Risk::Write),
@@ -142,6 +144,9 @@ fn classify_statement(s: &Statement) -> Classified {
         | S::DropTrigger(_)
         | S::DropExtension(_)
         | S::DropSecret { .. } => classified(Risk::Destructive, "DROP statement"),
+        // An ALTER that drops something, or changes a column's type, can lose data; adding a
+        // column, renaming an index or changing a role loses nothing.
+        S::AlterTable(_) | S::AlterType(_) if alter_loses_data(&s.to_string()) => classified(Risk::Destructive, "ALTER … DROP statement"),
         S::AlterTable(_)
         | S::AlterIndex { .. }
         | S::AlterView { .. }
@@ -149,7 +154,7 @@ fn classify_statement(s: &Statement) -> Classified {
         | S::AlterSchema(_)
         | S::AlterType(_)
         | S::AlterUser(_)
-        | S::AlterPolicy(_) => classified(Risk::Destructive, "ALTER statement"),
+        | S::AlterPolicy(_) => classified(Risk::Write, "ALTER statement"),
         S::Kill { .. } => classified(Risk::Destructive, "KILL statement"),
         S::ShowFunctions { .. }
         | S::ShowVariable { .. }
@@ -174,6 +179,12 @@ fn classify_statement(s: &Statement) -> Classified {
             classified(Risk::Write, format!("{} statement", keyword.to_ascii_uppercase()))
         }
     }
+}
+
+/// `ALTER TABLE … DROP COLUMN`, `… ALTER COLUMN x TYPE …`: an ALTER that can lose data.
+fn alter_loses_data(sql: &str) -> bool {
+    let upper = sql.to_ascii_uppercase();
+    upper.contains(" DROP ") || upper.contains(" TYPE ") || upper.contains("TRUNCATE")
 }
 
 fn classify_query(q: &Query) -> Classified {
@@ -236,7 +247,10 @@ pub fn classify_sql_keywords(sql: &str) -> Classified {
             Token::Word(w) => {
                 let kw = w.value.to_ascii_uppercase();
                 let c = match kw.as_str() {
-                    "DELETE" | "DROP" | "TRUNCATE" | "ALTER" => Some(classified(Risk::Destructive, format!("{kw} statement"))),
+                    "DELETE" | "DROP" | "TRUNCATE" => Some(classified(Risk::Destructive, format!("{kw} statement"))),
+                    // `ALTER SYSTEM SET …`, `ALTER GROUP … ADD USER`: settings and grants.
+                    "ALTER" if !alter_loses_data(sql) => Some(classified(Risk::Write, "ALTER statement")),
+                    "ALTER" => Some(classified(Risk::Destructive, "ALTER … DROP statement")),
                     "INSERT" | "UPDATE" | "MERGE" | "CREATE" | "GRANT" | "REVOKE" | "VACUUM" | "REINDEX" | "CLUSTER" | "COPY" | "CALL"
                     | "DO" | "REFRESH" | "LOCK" | "COMMENT" | "ANALYZE" => Some(classified(Risk::Write, format!("{kw} statement"))),
                     _ => None,
@@ -383,7 +397,6 @@ crate::word_set!(
         "undo",
         "prune",
         "reset",
-        "stop",
         "truncate",
         "force-delete",
         "reinit",
@@ -424,6 +437,8 @@ crate::word_set!(
 
 crate::word_set!(
     WRITE_VERBS = [
+        // A stopped service starts again with nothing lost.
+        "stop",
         "apply",
         "create",
         "patch",
@@ -1191,7 +1206,10 @@ mod tests {
         sql("DELETE FROM login_attempts WHERE user_id = 'USER_ID';", Risk::Destructive);
         sql("DROP TABLE x", Risk::Destructive);
         sql("TRUNCATE x", Risk::Destructive);
-        sql("ALTER TABLE x ADD COLUMN y int", Risk::Destructive);
+        sql("ALTER TABLE x ADD COLUMN y int", Risk::Write);
+        sql("ALTER TABLE x DROP COLUMN y", Risk::Destructive);
+        sql("ALTER SYSTEM SET max_wal_size TO '16GB';", Risk::Write);
+        sql("ALTER INDEX i RENAME TO j", Risk::Write);
         sql("WITH d AS (DELETE FROM t RETURNING *) SELECT count(*) FROM d", Risk::Destructive);
         sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity", Risk::Destructive);
         sql("SELECT cleanup_expired_rate_limits();", Risk::Write);
@@ -1237,7 +1255,7 @@ mod tests {
         sh("echo hi > f\nrm -rf /x", Risk::Destructive);
         sh("knife ssh 'roles:web' 'sudo kill -9 1234'", Risk::Destructive);
         sh("ssh db1 \"sudo mkdir -p /x && sudo chmod 700 /x\"", Risk::Write);
-        sh("gcloud --project p --zone z compute instances stop vm-1", Risk::Destructive);
+        sh("gcloud --project p --zone z compute instances stop vm-1", Risk::Write);
         sh("oc exec pod-1 -- rm -rf /data/x", Risk::Destructive);
         sh("kubectl rollout status deploy/web", Risk::Read);
         sh("kubectl rollout undo deploy/web", Risk::Destructive);
