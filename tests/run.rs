@@ -323,3 +323,90 @@ fn pseudo_terminal_picks_a_branch_with_arrow_keys() {
     assert_eq!(psql(&db, &format!("SELECT hits FROM rate_limits WHERE key = 'login:user:{DR_PATEL}'")), "0");
     assert_eq!(psql(&db, &format!("SELECT locked_until IS NOT NULL FROM users WHERE id = '{DR_PATEL}'")), "t");
 }
+
+/// The EHR runbook this product was designed from (`../shared/seeds/`), unedited.
+fn ehr_seed() -> String {
+    let p = repo_root().join("../shared/seeds/ehr-operations-runbook.md");
+    assert!(p.is_file(), "the seed runbooks are expected beside the repository, at {}", p.display());
+    p.display().to_string()
+}
+
+/// A database of its own for the EHR seed, with one locked account and one rate-limited user.
+fn ehr_database() -> String {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let base = support::servers::postgres();
+    let name = format!("ehr{}_{}", std::process::id(), N.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
+    psql(&base.replace("/runbook_test", "/postgres"), &format!("CREATE DATABASE {name}"));
+    let url = base.replace("/runbook_test", &format!("/{name}"));
+    psql(
+        &url,
+        "CREATE TABLE login_attempts (user_id text, attempt_count int, locked_until timestamptz);
+         CREATE TABLE rate_limits (user_id text, operation text, attempt_count int, window_expires_at timestamptz);
+         INSERT INTO login_attempts VALUES ('u-locked-42', 5, now() + interval '1 hour'), ('u-ok-1', 1, NULL);
+         INSERT INTO rate_limits VALUES ('u-rl-9', 'login', 30, now() + interval '10 minutes');",
+    );
+    url
+}
+
+/// `run` of the seed's login problem, its Supabase host pointed at the loopback server.
+fn ehr_login_run(db: &str, http: &HttpServer, extra: &[&str]) -> std::process::Output {
+    http.respond(r#"{"path": "/functions/v1/health-check", "status": 200, "json": {"status": "healthy"}}"#);
+    let host = format!("fpzuxwynuivqdyltpydj.supabase.co={}", http.base());
+    let mut args = strings(&["run", &ehr_seed(), "--entry", "Users Cannot Log In", "--db", db, "--output", "json", "--target", &host]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    runbook_with(&args, &[])
+}
+
+/// The seed's graph: step ids by a snippet of their code or title.
+fn ehr_step(snippet: &str) -> String {
+    let o = runbook(&["graph", &ehr_seed(), "--format", "json"]);
+    let g: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let found = g["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["code"].as_str().unwrap_or("").contains(snippet) || s["title"].as_str().unwrap_or("").contains(snippet));
+    found.unwrap_or_else(|| panic!("no step with {snippet:?}"))["id"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn ehr_seed_login_runs_the_diagnosis_and_stops_at_the_four_solutions() {
+    let db = ehr_database();
+    let http = HttpServer::start();
+    let o = ehr_login_run(&db, &http, &[]);
+    assert_eq!(o.status.code(), Some(3), "stops for the operator's choice\n{}{}", stdout(&o), stderr(&o));
+    let ev = events(&o);
+    let finished: Vec<&Value> = ev.iter().filter(|e| e["event"] == "step_result" && e["result"]["kind"] != "decision").collect();
+    assert_eq!(finished.len(), 3, "the three diagnosis steps run: {finished:#?}");
+    assert_eq!(http.requests()["requests"][0]["path"], "/functions/v1/health-check");
+    let decision = ehr_step("Which resolution applies?");
+    let err = stderr(&o);
+    assert!(err.contains(&decision), "names the decision: {err}");
+    for option in ["Account Locked", "Rate Limited", "Email Not Confirmed", "MFA Issues"] {
+        assert!(err.contains(&format!("- {option}")), "offers {option}: {err}");
+    }
+    // Nothing was deleted: the fixes are a choice, not a sequence.
+    assert_eq!(psql(&db, "SELECT count(*) FROM login_attempts"), "2");
+    assert_eq!(psql(&db, "SELECT count(*) FROM rate_limits"), "1");
+}
+
+#[test]
+fn ehr_seed_login_answers_choose_one_solution_and_only_it_runs() {
+    let db = ehr_database();
+    let http = HttpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let decision = ehr_step("Which resolution applies?");
+    let unlock = ehr_step("DELETE FROM login_attempts");
+    let a = answers(
+        &dir,
+        &format!("params: {{USER_ID: u-locked-42}}\ndecisions: {{{decision}: Account Locked}}\nconfirm: {{{unlock}: true}}\n"),
+    );
+    let o = ehr_login_run(&db, &http, &["--answers", &a, "--allow-destructive"]);
+    assert!(matches!(o.status.code(), Some(0 | 4)), "{}{}", stdout(&o), stderr(&o));
+    let ev = events(&o);
+    assert!(find(&ev, "step_result", &unlock).is_some(), "the chosen fix ran: {}", stdout(&o));
+    let reset = ehr_step("DELETE FROM rate_limits");
+    assert!(find(&ev, "step_started", &reset).is_none(), "the other fix did not run");
+    assert_eq!(psql(&db, "SELECT string_agg(user_id, ',') FROM login_attempts"), "u-ok-1");
+    assert_eq!(psql(&db, "SELECT count(*) FROM rate_limits"), "1");
+}
