@@ -18,12 +18,27 @@ fn answers(dir: &tempfile::TempDir, yaml: &str) -> String {
 }
 
 /// `runbook run FILE` with the database and every runbook host pointed at the test servers.
+/// Runs from a scratch directory, so a step that writes a file (the invitations runbook's
+/// `pg_dump … > invitations-before-expiry.dump`) never writes into the repository.
 fn run(file: &str, db: &str, http: &HttpServer, extra: &[&str]) -> std::process::Output {
-    let mut args: Vec<String> = vec!["run".into(), file.into(), "--db".into(), db.into(), "--output".into(), "json".into()];
+    let file = repo_root().join(file).display().to_string();
+    let mut args: Vec<String> = vec!["run".into(), file, "--db".into(), db.into(), "--output".into(), "json".into()];
     args.extend(http.target_args());
     args.extend(extra.iter().map(|s| s.to_string()));
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    runbook_with(&refs, &[("CLINIC_METRICS_TOKEN", "metrics-token-for-tests"), ("MAILER_API_TOKEN", "mailer-token-for-tests")])
+    let scratch = tempfile::tempdir().unwrap();
+    let out = runbook_in(
+        scratch.path(),
+        &args,
+        &[("CLINIC_METRICS_TOKEN", "metrics-token-for-tests"), ("MAILER_API_TOKEN", "mailer-token-for-tests")],
+    );
+    if file_is_written(scratch.path()) {
+        eprintln!("(steps wrote files in {}, not in the repository)", scratch.path().display());
+    }
+    out
+}
+
+fn file_is_written(dir: &std::path::Path) -> bool {
+    std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(false)
 }
 
 fn find<'a>(events: &'a [Value], kind: &str, step: &str) -> Option<&'a Value> {
@@ -118,6 +133,7 @@ fn shipped_invitations_runbook_runs_end_to_end() {
     }
     assert!(!stdout(&out).contains("mailer-token-for-tests"));
     assert!(!stderr(&out).contains("mailer-token-for-tests"));
+    assert!(!repo_root().join("invitations-before-expiry.dump").exists(), "a test wrote into the repository");
 }
 
 #[test]

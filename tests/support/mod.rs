@@ -21,8 +21,14 @@ pub fn runbook(args: &[&str]) -> Output {
 /// Like [`runbook`], with extra environment variables. `DATABASE_URL` and the `PG*` variables
 /// of the calling shell are removed so tests see only what they set.
 pub fn runbook_with<S: AsRef<std::ffi::OsStr>>(args: &[S], env: &[(&str, &str)]) -> Output {
+    runbook_in(&repo_root(), args, env)
+}
+
+/// Like [`runbook_with`], run from `dir`: steps that write files (`pg_dump … > x.dump`) write
+/// them there, never into the repository.
+pub fn runbook_in<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S], env: &[(&str, &str)]) -> Output {
     let mut cmd = assert_cmd::Command::cargo_bin("runbook").expect("binary built");
-    cmd.current_dir(repo_root()).env("NO_COLOR", "1").env_remove("RUST_LOG").env("XDG_STATE_HOME", state_dir());
+    cmd.current_dir(dir).env("NO_COLOR", "1").env_remove("RUST_LOG").env("XDG_STATE_HOME", state_dir());
     for v in ["DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD", "CLINIC_DATABASE_URL", "INVITES_DATABASE_URL"] {
         cmd.env_remove(v);
     }
