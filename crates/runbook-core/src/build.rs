@@ -127,6 +127,11 @@ const SHELL_LANGS: &[&str] = &[
     "ps1",
     "bat",
 ];
+/// A fence label of code `runbook` may run: SQL or a shell.
+pub(crate) fn is_runnable_lang(lang: &str) -> bool {
+    SQL_LANGS.contains(&lang) || SHELL_LANGS.contains(&lang)
+}
+
 /// Labels that say "this is output or text, not something to run".
 const TEXT_LANGS: &[&str] = &["text", "txt", "plaintext", "plain", "output", "log", "none"];
 
@@ -2141,7 +2146,7 @@ pub fn is_secret_name(name: &str) -> bool {
             .any(|w| n.contains(w))
 }
 
-fn looks_like_sql(text: &str) -> bool {
+pub(crate) fn looks_like_sql(text: &str) -> bool {
     let first = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with("--")).unwrap_or("");
     let word = first.split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("").to_ascii_uppercase();
     let keyword = is_sql_keyword(&word) || matches!(word.as_str(), "BEGIN" | "COMMIT");
@@ -2402,7 +2407,7 @@ fn first_command_word(line: &str) -> &str {
     substituted.unwrap_or(w)
 }
 
-fn is_known_command(line: &str) -> bool {
+pub(crate) fn is_known_command(line: &str) -> bool {
     let l = shell::strip_prompt(line).unwrap_or(line).trim_start();
     // A loop or conditional is shell whatever it runs: `while true; do …; done`.
     let raw_first = l.split([' ', ';']).next().unwrap_or("");

@@ -2,8 +2,9 @@
 //! steps. Everything is linear in the size of the graph (a 10 MB runbook stays fast).
 
 use crate::diagnostic::Diagnostic;
+use crate::document::{Document, NodeKind};
 use crate::model::{ConfirmKind, Graph, Risk};
-use crate::source::Span;
+use crate::source::{Source, Span};
 use std::collections::HashMap;
 
 pub fn check(graph: &Graph, diags: &mut Vec<Diagnostic>) {
@@ -36,6 +37,56 @@ pub fn check(graph: &Graph, diags: &mut Vec<Diagnostic>) {
                     .hint("add `confirm: WORD` to its `yaml step` annotation; `runbook run` asks for a typed confirmation anyway"),
             );
         }
+    }
+}
+
+/// Nothing is lost silently: a section whose command blocks gave no step gets a warning at its
+/// first such block ("2 command blocks here give no step: …"), and a file with no step at all
+/// says so, so an author sees what `runbook run` will not offer.
+pub fn lost_commands(source: &Source, doc: &Document, graph: &Graph, diags: &mut Vec<Diagnostic>) {
+    let mut spans: Vec<Span> = graph.steps.iter().map(|s| s.span).collect();
+    spans.sort_by_key(|s| s.start);
+    let covered = |b: Span| {
+        // Steps are sorted by start: the first one that could overlap is a binary search away.
+        let i = spans.partition_point(|s| s.end <= b.start);
+        spans[i..].iter().take_while(|s| s.start < b.end).any(|s| s.end > b.start)
+    };
+    // A transcript kept as a step's expected output is not lost either.
+    let outputs: std::collections::HashSet<&str> = graph.steps.iter().filter_map(|s| s.expected_output.as_deref()).map(str::trim).collect();
+    // Per section: how many command blocks gave no step, and the first of them.
+    let mut lost: Vec<(Option<usize>, Span, String, usize)> = Vec::new();
+    for node in &doc.nodes {
+        let NodeKind::Code(block) = &node.kind else { continue };
+        if block.is_step_annotation() || covered(node.span) || outputs.contains(block.text.trim()) {
+            continue;
+        }
+        let lang = block.lang();
+        if !(lang.is_empty() || crate::build::is_runnable_lang(&lang)) {
+            continue;
+        }
+        let command = block.text.lines().map(str::trim).find(|l| {
+            let l = crate::shell::strip_prompt(l).unwrap_or(l);
+            !l.is_empty() && !l.starts_with('#') && (crate::build::is_known_command(l) || crate::build::looks_like_sql(l))
+        });
+        let Some(command) = command else { continue };
+        match lost.last_mut() {
+            Some((section, _, _, n)) if *section == node.section => *n += 1,
+            _ => lost.push((node.section, node.span, command.chars().take(60).collect(), 1)),
+        }
+    }
+    for (_, span, command, n) in lost {
+        let what = if n == 1 { "a command block here gives".to_owned() } else { format!("{n} command blocks here give") };
+        diags.push(
+            Diagnostic::warning("commands-without-step", Span::new(span.start, span.start + 3), format!("{what} no step: `{command}`"))
+                .label("not offered by `runbook run`")
+                .hint("if it is meant to run, label the fence (`bash`, `sql`) or add a `yaml step` annotation after it"),
+        );
+    }
+    if graph.steps.is_empty() && !source.text.trim().is_empty() {
+        diags.push(
+            Diagnostic::warning("no-steps", Span::new(0, 0), "this file gives no step")
+                .hint("steps come from code blocks, checklists and instructions under problem headings; see docs/format.md"),
+        );
     }
 }
 

@@ -47,6 +47,7 @@ pub fn compile(source: Source) -> Compiled {
     let mut diagnostics = Vec::new();
     let graph = build::build(&source, &document, &outline, &mut diagnostics);
     check::check(&graph, &mut diagnostics);
+    check::lost_commands(&source, &document, &graph, &mut diagnostics);
     diagnostics.sort_by_key(|d| (d.span.start, d.severity));
     diagnostics.dedup();
     Compiled { source, graph, diagnostics }

@@ -100,9 +100,13 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> Result<u8> {
         writeln!(out, "{HEADER}")?;
     }
     let mut json_files = Vec::new();
+    let mut without_steps: Vec<String> = Vec::new();
     for path in &paths {
         let compiled = files::compile(path)?;
         let counts = Counts::of(&compiled);
+        if counts.steps == 0 {
+            without_steps.push(compiled.source.name.clone());
+        }
         total.add(counts);
         match (args.format, args.summary) {
             (CheckFormat::Json, _) => {
@@ -142,6 +146,13 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> Result<u8> {
         }
         CheckFormat::Human if args.summary => {
             writeln!(out, "{}", total.row(&format!("total ({} files)", total.files)))?;
+            // Nothing lost silently: a runbook `run` has nothing to offer from is named.
+            if !without_steps.is_empty() {
+                writeln!(out, "\nfiles with no step ({}):", without_steps.len())?;
+                for name in &without_steps {
+                    writeln!(out, "  {name}")?;
+                }
+            }
         }
         CheckFormat::Human => {
             let s = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
