@@ -4,6 +4,7 @@ mod rehearse;
 mod render;
 mod run;
 mod session;
+mod session_files;
 
 use crate::cli::{Cli, Command};
 use anyhow::Result;

@@ -35,8 +35,12 @@ pub fn run(args: &RehearseArgs, color: ColorChoice) -> Result<u8> {
             let entry = entry(graph, args.entry.as_deref().or(scenario.entry.as_deref()))?;
             let mut reporter = reporter(args.output, color, true);
             let mut trace = Trace::default();
-            let mut journal =
-                super::session::start_journal(args.journal_dir.as_deref(), &args.file, "rehearse", args.systems.environment.as_deref())?;
+            let mut journal = super::session_files::start_journal(
+                args.journal_dir.as_deref(),
+                &args.file,
+                "rehearse",
+                args.systems.environment.as_deref(),
+            )?;
             let mut sink = Fanout(vec![reporter.as_mut(), &mut trace, &mut journal]);
             let mut executor = Rehearsal::new(&scenario);
             let given = args.scenario.is_some();

@@ -34,7 +34,8 @@ pub fn run(args: &RunArgs, color: ColorChoice) -> Result<u8> {
     let entry = entry(graph, args.entry.as_deref().or(answers.entry.as_deref()))?;
     let mut reporter = reporter(args.operator.output, color, false);
     let mut recorder = args.record.as_ref().map(|dir| Recorder::new(dir, &args.file));
-    let mut journal = super::session::start_journal(args.journal_dir.as_deref(), &args.file, "run", args.systems.environment.as_deref())?;
+    let mut journal =
+        super::session_files::start_journal(args.journal_dir.as_deref(), &args.file, "run", args.systems.environment.as_deref())?;
     let mut critical = CriticalChecks::default();
     let mut sinks: Vec<&mut dyn EventSink> = vec![reporter.as_mut(), &mut journal, &mut critical];
     if let Some(r) = recorder.as_mut() {
