@@ -3,7 +3,9 @@
 
 use crate::annotation::{self, Confirm, FrontMatter, StepAnnotation, StepKindSpec};
 use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::document::item_lead_text;
 use crate::document::{CodeBlock, Document, ListContext, NodeKind};
+pub(crate) use crate::draft::{Annotated, Draft, YamlOrigin};
 use crate::infer;
 use crate::model::*;
 use crate::outline::{Outline, is_cause_container, is_step_heading};
@@ -12,99 +14,8 @@ use crate::prose;
 use crate::risk::{self, Classified};
 use crate::shell;
 use crate::source::{Source, Span};
-use serde_saphyr::{Location, Spanned};
+use serde_saphyr::Spanned;
 use std::collections::{HashMap, HashSet};
-
-/// A step before ids and edges are assigned.
-#[derive(Debug)]
-pub(crate) struct Draft {
-    pub kind: StepKind,
-    pub risk: Classified,
-    pub code: String,
-    pub code_map: Vec<(usize, usize)>,
-    pub lang: Option<String>,
-    pub span: Span,
-    pub section: Option<usize>,
-    pub list: ListContext,
-    pub title: String,
-    pub expected_output: Option<String>,
-    pub http: Option<HttpRequest>,
-    pub annotation: Option<Annotated>,
-    /// An "If …" / "When …" sentence just before the step (for inferred branches).
-    pub condition: Option<String>,
-    /// Index of the node that produced the draft.
-    pub node: usize,
-    /// The role of the section (or bold pseudo-heading) the draft is in.
-    pub role: Option<prose::Role>,
-    pub placeholders: Vec<Placeholder>,
-    /// The step ends in a shell on another machine or in a console (`oc debug node/x`,
-    /// `ssh db1`): what the next blocks of its section say is typed there.
-    pub opens_session: Option<String>,
-}
-
-/// A parsed `yaml step` block and how to map its YAML positions back to the `.md` file.
-#[derive(Debug)]
-pub(crate) struct Annotated {
-    pub spec: StepAnnotation,
-    pub origin: YamlOrigin,
-    pub span: Span,
-    /// Where the annotation block itself is (a standalone step lives there).
-    pub node: usize,
-    pub section: Option<usize>,
-    pub list: ListContext,
-}
-
-/// Maps YAML positions (from serde-saphyr) to source offsets.
-#[derive(Debug, Clone)]
-pub(crate) struct YamlOrigin {
-    pieces: Vec<(usize, usize)>,
-    line_starts: Vec<usize>,
-    text_len: usize,
-    fallback: usize,
-}
-
-impl YamlOrigin {
-    fn new(text: &str, pieces: Vec<(usize, usize)>, fallback: usize) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i + 1));
-        YamlOrigin { pieces, line_starts, text_len: text.len(), fallback }
-    }
-
-    fn text_offset(&self, loc: &Location, text: Option<&str>) -> usize {
-        if let Some(b) = loc.span().byte_offset() {
-            return (b as usize).min(self.text_len);
-        }
-        let line = (loc.line() as usize).saturating_sub(1);
-        let start = self.line_starts.get(line).copied().unwrap_or(self.text_len);
-        let col = (loc.column() as usize).saturating_sub(1);
-        match text {
-            Some(t) => t.get(start..).map_or(start, |rest| start + rest.char_indices().nth(col).map_or(rest.len(), |(i, _)| i)),
-            None => start + col,
-        }
-    }
-
-    fn source_offset(&self, text_offset: usize) -> usize {
-        let i = self.pieces.partition_point(|&(t, _)| t <= text_offset);
-        match i.checked_sub(1).and_then(|i| self.pieces.get(i)) {
-            Some(&(t, s)) => s + (text_offset - t),
-            None => self.fallback,
-        }
-    }
-
-    pub fn span_of(&self, loc: &Location, text: Option<&str>) -> Span {
-        if *loc == Location::UNKNOWN {
-            return Span::new(self.fallback, self.fallback);
-        }
-        let start = self.text_offset(loc, text);
-        let len = loc.span().byte_len().map_or(0, |l| l as usize);
-        let s = self.source_offset(start);
-        Span::new(s, s + len)
-    }
-
-    pub fn spanned<T>(&self, v: &Spanned<T>) -> Span {
-        self.span_of(&v.referenced, None)
-    }
-}
 
 const SQL_LANGS: &[&str] = &["sql", "psql", "postgres", "postgresql", "pgsql", "plpgsql", "sqlite", "sqlite3", "mysql", "tsql", "plsql"];
 const SHELL_LANGS: &[&str] = &[
@@ -2682,44 +2593,6 @@ fn pseudo_heading(paragraph: &str) -> Option<prose::Role> {
     prose::role(inner)
 }
 
-/// The text of a list item up to its first nested block, without the list marker, and where
-/// that text starts in the source.
-pub(crate) fn item_lead_text(text: &str, span: Span) -> (&str, usize) {
-    let item = &text[span.range()];
-    let marker_end = {
-        let t = item.trim_start();
-        let lead = item.len() - t.len();
-        let after = if let Some(r) = t.strip_prefix(['-', '*', '+']) {
-            r
-        } else {
-            let digits = t.chars().take_while(|c| c.is_ascii_digit()).count();
-            t[digits..].strip_prefix(['.', ')']).unwrap_or(t)
-        };
-        let after_ws = after.trim_start_matches([' ', '\t']);
-        lead + (t.len() - after_ws.len())
-    };
-    let body = &item[marker_end..];
-    let mut end = body.len();
-    let mut offset = 0;
-    for line in body.split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        if offset > 0
-            && (line.trim().is_empty()
-                || trimmed.starts_with("```")
-                || trimmed.starts_with("~~~")
-                || trimmed.starts_with("- ")
-                || trimmed.starts_with("* ")
-                || trimmed.starts_with("+ ")
-                || trimmed.chars().next().is_some_and(|c| c.is_ascii_digit()) && trimmed.contains(". "))
-        {
-            end = offset;
-            break;
-        }
-        offset += line.len();
-    }
-    (&body[..end], span.start + marker_end)
-}
-
 /// A field of an alert card: lower-case name, value, and the list item's node.
 type Field = (String, String, usize);
 
@@ -2873,10 +2746,4 @@ fn short_slug(slug: &str) -> &str {
         Some(i) if i > 10 => &slug[..i],
         _ => &slug[..end],
     }
-}
-
-/// Where the section opened by heading `h` ends (the next heading of the same or higher level).
-pub(crate) fn section_end(doc: &Document, h: usize) -> usize {
-    let level = doc.headings[h].level;
-    doc.headings[h + 1..].iter().find(|n| n.level <= level).map_or(usize::MAX, |n| n.span.start)
 }

@@ -447,3 +447,47 @@ mod tests {
         assert!(doc.unclosed_front_matter.is_some());
     }
 }
+
+/// The text of a list item up to its first nested block, without the list marker, and where
+/// that text starts in the source.
+pub(crate) fn item_lead_text(text: &str, span: Span) -> (&str, usize) {
+    let item = &text[span.range()];
+    let marker_end = {
+        let t = item.trim_start();
+        let lead = item.len() - t.len();
+        let after = if let Some(r) = t.strip_prefix(['-', '*', '+']) {
+            r
+        } else {
+            let digits = t.chars().take_while(|c| c.is_ascii_digit()).count();
+            t[digits..].strip_prefix(['.', ')']).unwrap_or(t)
+        };
+        let after_ws = after.trim_start_matches([' ', '\t']);
+        lead + (t.len() - after_ws.len())
+    };
+    let body = &item[marker_end..];
+    let mut end = body.len();
+    let mut offset = 0;
+    for line in body.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if offset > 0
+            && (line.trim().is_empty()
+                || trimmed.starts_with("```")
+                || trimmed.starts_with("~~~")
+                || trimmed.starts_with("- ")
+                || trimmed.starts_with("* ")
+                || trimmed.starts_with("+ ")
+                || trimmed.chars().next().is_some_and(|c| c.is_ascii_digit()) && trimmed.contains(". "))
+        {
+            end = offset;
+            break;
+        }
+        offset += line.len();
+    }
+    (&body[..end], span.start + marker_end)
+}
+
+/// Where the section opened by heading `h` ends (the next heading of the same or higher level).
+pub(crate) fn section_end(doc: &Document, h: usize) -> usize {
+    let level = doc.headings[h].level;
+    doc.headings[h + 1..].iter().find(|n| n.level <= level).map_or(usize::MAX, |n| n.span.start)
+}

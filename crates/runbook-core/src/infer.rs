@@ -2,8 +2,9 @@
 //! branch per option, "If …" sentences become operator-judged branches, and "Skip to
 //! [X](#anchor)" links become labelled edges.
 
-use crate::build::{Draft, section_end};
+use crate::document::section_end;
 use crate::document::{Document, NodeKind};
+use crate::draft::Draft;
 use crate::model::{Risk, StepKind};
 use crate::prose::{self, Role};
 use crate::risk::Classified;
@@ -152,7 +153,7 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
     let mut item_text: HashMap<usize, &str> = HashMap::new();
     for n in &doc.nodes {
         if let (Some(item), NodeKind::ItemStart, 1) = (n.list.item, &n.kind, n.list.depth) {
-            item_text.entry(item).or_insert_with(|| crate::build::item_lead_text(&source.text, n.span).0);
+            item_text.entry(item).or_insert_with(|| crate::document::item_lead_text(&source.text, n.span).0);
         }
     }
     // Sections whose first paragraph says they follow the options ("Once the cause is

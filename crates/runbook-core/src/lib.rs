@@ -9,6 +9,7 @@ pub mod build;
 pub mod check;
 pub mod diagnostic;
 pub mod document;
+pub(crate) mod draft;
 pub mod export;
 pub(crate) mod infer;
 pub mod model;
