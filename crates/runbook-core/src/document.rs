@@ -408,46 +408,6 @@ impl AnchorSet {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn headings_get_unique_github_anchors() {
-        let doc = parse("# A\n## Diagnosis\n## Diagnosis\n### Users Can't Log In!\n");
-        let anchors: Vec<_> = doc.headings.iter().map(|h| h.anchor.as_str()).collect();
-        assert_eq!(anchors, ["a", "diagnosis", "diagnosis-1", "users-cant-log-in"]);
-        assert_eq!(doc.headings[3].parent, Some(2));
-    }
-
-    #[test]
-    fn code_block_pieces_map_to_source() {
-        let text = "1. item\n\n   ```sql\n   SELECT 1;\n   SELECT 2;\n   ```\n";
-        let doc = parse(text);
-        let NodeKind::Code(block) = &doc.nodes.iter().find(|n| matches!(n.kind, NodeKind::Code(_))).unwrap().kind else { unreachable!() };
-        assert_eq!(block.text, "SELECT 1;\nSELECT 2;\n");
-        let at = block.source_offset(block.text.find("2").unwrap());
-        assert_eq!(&text[at..at + 1], "2");
-        assert!(!block.unterminated);
-    }
-
-    #[test]
-    fn unterminated_fence_is_flagged() {
-        let doc = parse("# T\n```bash\necho hi\n");
-        let NodeKind::Code(block) = &doc.nodes[0].kind else { unreachable!() };
-        assert!(block.unterminated);
-    }
-
-    #[test]
-    fn front_matter_is_split_off() {
-        let doc = parse("---\ntitle: X\n---\n# Body\n");
-        assert_eq!(doc.front_matter.as_ref().unwrap().yaml, "title: X\n");
-        assert_eq!(doc.headings[0].title, "Body");
-        let doc = parse("---\ntitle: X\n# Body\n");
-        assert!(doc.unclosed_front_matter.is_some());
-    }
-}
-
 /// The text of a list item up to its first nested block, without the list marker, and where
 /// that text starts in the source.
 pub(crate) fn item_lead_text(text: &str, span: Span) -> (&str, usize) {
@@ -490,4 +450,44 @@ pub(crate) fn item_lead_text(text: &str, span: Span) -> (&str, usize) {
 pub(crate) fn section_end(doc: &Document, h: usize) -> usize {
     let level = doc.headings[h].level;
     doc.headings[h + 1..].iter().find(|n| n.level <= level).map_or(usize::MAX, |n| n.span.start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headings_get_unique_github_anchors() {
+        let doc = parse("# A\n## Diagnosis\n## Diagnosis\n### Users Can't Log In!\n");
+        let anchors: Vec<_> = doc.headings.iter().map(|h| h.anchor.as_str()).collect();
+        assert_eq!(anchors, ["a", "diagnosis", "diagnosis-1", "users-cant-log-in"]);
+        assert_eq!(doc.headings[3].parent, Some(2));
+    }
+
+    #[test]
+    fn code_block_pieces_map_to_source() {
+        let text = "1. item\n\n   ```sql\n   SELECT 1;\n   SELECT 2;\n   ```\n";
+        let doc = parse(text);
+        let NodeKind::Code(block) = &doc.nodes.iter().find(|n| matches!(n.kind, NodeKind::Code(_))).unwrap().kind else { unreachable!() };
+        assert_eq!(block.text, "SELECT 1;\nSELECT 2;\n");
+        let at = block.source_offset(block.text.find("2").unwrap());
+        assert_eq!(&text[at..at + 1], "2");
+        assert!(!block.unterminated);
+    }
+
+    #[test]
+    fn unterminated_fence_is_flagged() {
+        let doc = parse("# T\n```bash\necho hi\n");
+        let NodeKind::Code(block) = &doc.nodes[0].kind else { unreachable!() };
+        assert!(block.unterminated);
+    }
+
+    #[test]
+    fn front_matter_is_split_off() {
+        let doc = parse("---\ntitle: X\n---\n# Body\n");
+        assert_eq!(doc.front_matter.as_ref().unwrap().yaml, "title: X\n");
+        assert_eq!(doc.headings[0].title, "Body");
+        let doc = parse("---\ntitle: X\n# Body\n");
+        assert!(doc.unclosed_front_matter.is_some());
+    }
 }
