@@ -281,3 +281,46 @@ mod tests {
         assert_eq!(a.branches[0].goto.referenced.line(), 7);
     }
 }
+
+/// `docs/annotations.schema.json` and these types cannot drift: each object of the schema has
+/// exactly the keys serde accepts for its type (read from serde's own "unknown field, expected
+/// one of …" message, so a field added to a type without the schema fails here).
+#[cfg(test)]
+mod schema_tests {
+    use super::*;
+    use serde::de::DeserializeOwned;
+
+    const SCHEMA: &str = include_str!("../../../docs/annotations.schema.json");
+
+    fn schema_keys(def: &str) -> Vec<String> {
+        let schema: serde_json::Value = serde_json::from_str(SCHEMA).expect("the schema is JSON");
+        let props = schema["$defs"][def]["properties"].as_object().unwrap_or_else(|| panic!("no $defs.{def}.properties"));
+        let mut keys: Vec<String> = props.keys().cloned().collect();
+        keys.sort();
+        keys
+    }
+
+    /// The keys serde accepts for `T`, from the error on a key it does not know.
+    fn serde_keys<T: DeserializeOwned + std::fmt::Debug>() -> Vec<String> {
+        let err = serde_saphyr::from_str::<T>("not_a_key_of_any_type: 1\n").expect_err("an unknown key is refused").to_string();
+        let expected =
+            err.lines().next().and_then(|l| l.split("expected one of").nth(1)).unwrap_or_else(|| panic!("serde lists the fields: {err}"));
+        let mut keys: Vec<String> = expected.split(',').map(|k| k.trim().trim_matches('`').to_owned()).filter(|k| !k.is_empty()).collect();
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn the_schema_has_every_key_of_every_annotation_type() {
+        assert_eq!(schema_keys("stepAnnotation"), serde_keys::<StepAnnotation>());
+        assert_eq!(schema_keys("connection"), serde_keys::<ConnectionSpec>());
+        assert_eq!(schema_keys("environment"), serde_keys::<EnvironmentSpec>());
+        assert_eq!(schema_keys("param"), serde_keys::<ParamSpec>());
+        assert_eq!(schema_keys("secret"), serde_keys::<SecretSpec>());
+        assert_eq!(schema_keys("check"), serde_keys::<CheckSpec>());
+        assert_eq!(schema_keys("branch"), serde_keys::<BranchSpec>());
+        let mut front: Vec<String> = FRONT_MATTER_KEYS.iter().map(|k| k.to_string()).collect();
+        front.sort();
+        assert_eq!(schema_keys("frontMatter"), front);
+    }
+}
