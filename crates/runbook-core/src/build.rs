@@ -2,7 +2,7 @@
 //! points, and sequence and branch edges connect them. Annotations override inference.
 
 use crate::annotation::{self, Confirm, FrontMatter, StepAnnotation, StepKindSpec};
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::{Diagnostic, Finding, did_you_mean};
 use crate::document::item_lead_text;
 use crate::document::{CodeBlock, Document, ListContext, NodeKind};
 pub(crate) use crate::draft::{Annotated, Draft, YamlOrigin};
@@ -89,7 +89,7 @@ impl Builder<'_> {
     fn front_matter(&mut self) {
         if let Some(span) = self.doc.unclosed_front_matter {
             self.diags.push(
-                Diagnostic::error("unclosed-front-matter", span, "front matter is opened here but never closed")
+                Diagnostic::new(Finding::UnclosedFrontMatter, span, "front matter is opened here but never closed")
                     .label("no closing `---` line follows")
                     .hint("close the front matter with a line holding only `---`; the file was read as plain Markdown"),
             );
@@ -126,8 +126,8 @@ impl Builder<'_> {
             if let Some(m) = did_you_mean(key, annotation::FRONT_MATTER_KEYS.iter().copied()) {
                 let s = origin.source_offset(start);
                 self.diags.push(
-                    Diagnostic::warning(
-                        "unknown-front-matter-key",
+                    Diagnostic::new(
+                        Finding::UnknownFrontMatterKey,
                         Span::new(s, s + key.len()),
                         format!("unknown front matter key `{key}`"),
                     )
@@ -152,7 +152,7 @@ impl Builder<'_> {
             message.truncate(i);
         }
         let message = message.lines().next().unwrap_or("invalid YAML").trim().to_owned();
-        self.diags.push(Diagnostic::error("invalid-yaml", span, format!("invalid {what}: {message}")));
+        self.diags.push(Diagnostic::new(Finding::InvalidYaml, span, format!("invalid {what}: {message}")));
     }
 
     fn walk(&mut self) {
@@ -299,7 +299,7 @@ impl Builder<'_> {
                     if block.unterminated {
                         let open = Span::new(node.span.start, node.span.start + 3);
                         self.diags.push(
-                            Diagnostic::warning("unterminated-fence", open, "this code fence is never closed")
+                            Diagnostic::new(Finding::UnterminatedFence, open, "this code fence is never closed")
                                 .label("runs to the end of the file")
                                 .hint("add a closing fence; everything after it was read as code"),
                         );
@@ -725,7 +725,7 @@ impl Builder<'_> {
         let origin = YamlOrigin::new(&block.text, block.pieces.clone(), span.start);
         if block.text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
             self.diags.push(
-                Diagnostic::error("empty-annotation", span, "this `yaml step` block is empty").hint("give the step at least an `id`"),
+                Diagnostic::new(Finding::EmptyAnnotation, span, "this `yaml step` block is empty").hint("give the step at least an `id`"),
             );
             return None;
         }
@@ -778,8 +778,8 @@ impl Builder<'_> {
                     _ => {
                         let at = annotated.span;
                         self.diags.push(
-                            Diagnostic::error(
-                                "annotation-needs-kind",
+                            Diagnostic::new(
+                                Finding::AnnotationNeedsKind,
                                 Span::new(at.start, at.start + 3),
                                 "cannot tell what kind of step this block is",
                             )
@@ -810,8 +810,8 @@ impl Builder<'_> {
             (None, Some(_), _) => {
                 let at = annotated.span;
                 self.diags.push(
-                    Diagnostic::error(
-                        "annotation-needs-kind",
+                    Diagnostic::new(
+                        Finding::AnnotationNeedsKind,
                         Span::new(at.start, at.start + 3),
                         "a standalone step with `code` needs a `kind`",
                     )
@@ -1218,7 +1218,7 @@ impl Builder<'_> {
                 let value = id.value.trim().to_owned();
                 if value.is_empty() || value == "end" || value.starts_with('#') {
                     self.diags.push(
-                        Diagnostic::error("invalid-step-id", span, format!("`{value}` cannot be a step id"))
+                        Diagnostic::new(Finding::InvalidStepId, span, format!("`{value}` cannot be a step id"))
                             .hint("ids are words like `check-lockouts`; `end` and `#…` are reserved for branch targets"),
                     );
                     continue;
@@ -1226,7 +1226,7 @@ impl Builder<'_> {
                 if let Some(first) = taken.get(&value) {
                     let line = self.source.line_col(first.start).line;
                     self.diags.push(
-                        Diagnostic::error("duplicate-step-id", span, format!("step id `{value}` is used twice"))
+                        Diagnostic::new(Finding::DuplicateStepId, span, format!("step id `{value}` is used twice"))
                             .label("second use")
                             .hint(format!("the first use is on line {line}; step ids must be unique within a runbook")),
                     );
@@ -1355,7 +1355,7 @@ impl Builder<'_> {
             if captures.contains(name) {
                 continue;
             }
-            let mut d = Diagnostic::error("unknown-capture", origin.spanned(&src), format!("no step captures `{name}`"));
+            let mut d = Diagnostic::new(Finding::UnknownCapture, origin.spanned(&src), format!("no step captures `{name}`"));
             d = match did_you_mean(name, captures.iter().map(String::as_str)) {
                 Some(m) => d.hint(format!("did you mean `capture:{m}`?")),
                 None => d.hint("add `capture: {NAME: expression}` to the step that produces the value"),
@@ -1399,8 +1399,8 @@ impl Builder<'_> {
             for (conn, _) in &e.connections.0 {
                 if !known.contains(&conn.value.as_str()) {
                     let span = Span::new(self.front_offset(conn), self.front_offset(conn) + conn.value.len());
-                    let mut d = Diagnostic::error(
-                        "unknown-connection",
+                    let mut d = Diagnostic::new(
+                        Finding::UnknownConnection,
                         span,
                         format!("environment `{}` names unknown connection `{}`", env_name.value, conn.value),
                     );
@@ -1451,7 +1451,7 @@ impl Builder<'_> {
         if let Some(p) = &spec.pattern
             && let Err(msg) = validate_pattern(&p.value)
         {
-            self.diags.push(Diagnostic::error("invalid-pattern", origin.spanned(p), format!("invalid parameter pattern: {msg}")));
+            self.diags.push(Diagnostic::new(Finding::InvalidPattern, origin.spanned(p), format!("invalid parameter pattern: {msg}")));
         }
         if let Some(s) = &spec.source {
             let v = s.value.as_str();
@@ -1462,7 +1462,7 @@ impl Builder<'_> {
                 || v.strip_prefix("file:").is_some_and(|n| !n.is_empty());
             if !ok {
                 self.diags.push(
-                    Diagnostic::error("invalid-param-source", origin.spanned(s), format!("unknown parameter source `{v}`"))
+                    Diagnostic::new(Finding::InvalidParamSource, origin.spanned(s), format!("unknown parameter source `{v}`"))
                         .hint("use `prompt`, `secret`, `env:NAME`, `file:PATH` or `capture:NAME`"),
                 );
             }
@@ -1475,7 +1475,7 @@ impl Builder<'_> {
         if let Err(e) = self.expressions.compile_expression(&text) {
             let detail = e.detail().map(str::to_owned).unwrap_or_else(|| e.to_string());
             self.diags.push(
-                Diagnostic::error("invalid-expression", origin.spanned(expr), format!("invalid {what}: {detail}"))
+                Diagnostic::new(Finding::InvalidExpression, origin.spanned(expr), format!("invalid {what}: {detail}"))
                     .hint("conditions are minijinja expressions, e.g. `rows | length > 0` or `status == 200`"),
             );
         }
@@ -1566,17 +1566,20 @@ impl Builder<'_> {
                         _ => true,
                     };
                     if !fits {
-                        self.diags.push(Diagnostic::error(
-                            "wrong-connection-kind",
+                        self.diags.push(Diagnostic::new(
+                            Finding::WrongConnectionKind,
                             a.origin.spanned(target),
                             format!("a {} step cannot run against {} connection `{}`", step.kind.as_str(), c.kind, c.name),
                         ));
                     }
                 }
                 None => {
-                    let mut d =
-                        Diagnostic::error("unknown-connection", a.origin.spanned(target), format!("unknown connection `{}`", target.value))
-                            .label("not declared under `connections:`");
+                    let mut d = Diagnostic::new(
+                        Finding::UnknownConnection,
+                        a.origin.spanned(target),
+                        format!("unknown connection `{}`", target.value),
+                    )
+                    .label("not declared under `connections:`");
                     d = match did_you_mean(&target.value, names.iter().copied()) {
                         Some(m) => d.hint(format!("did you mean `{m}`?")),
                         None if names.is_empty() => d.hint("declare it in the front matter under `connections:`"),
@@ -1601,22 +1604,22 @@ impl Builder<'_> {
             let that = c.that.as_ref().map(|e| self.check_expression(e, &a.origin, "check"));
             let value = c.value.as_ref().map(|e| self.check_expression(e, &a.origin, "check value"));
             if that.is_none() && value.is_none() {
-                self.diags.push(Diagnostic::error(
-                    "invalid-check",
+                self.diags.push(Diagnostic::new(
+                    Finding::InvalidCheck,
                     a.span,
                     format!("check `{name}` needs `that:` (a condition) or `value:` with thresholds"),
                 ));
             }
             if value.is_some() && c.warning.is_none() && c.critical.is_none() {
-                self.diags.push(Diagnostic::error(
-                    "invalid-check",
+                self.diags.push(Diagnostic::new(
+                    Finding::InvalidCheck,
                     a.span,
                     format!("check `{name}` has a `value:` but no `warning:` or `critical:` threshold"),
                 ));
             }
             if c.level == Some(annotation::Level::Pass) {
-                self.diags.push(Diagnostic::error(
-                    "invalid-check",
+                self.diags.push(Diagnostic::new(
+                    Finding::InvalidCheck,
                     a.span,
                     format!("check `{name}` has `level: pass`; a failing check is `warning` or `critical`"),
                 ));
@@ -1650,7 +1653,7 @@ impl Builder<'_> {
                 let start = step.source_offset(p.start);
                 let span = Span::new(start, start + (p.end - p.start));
                 self.diags.push(
-                    Diagnostic::error("placeholder-without-source", span, format!("placeholder `{}` has no value source", p.name))
+                    Diagnostic::new(Finding::PlaceholderWithoutSource, span, format!("placeholder `{}` has no value source", p.name))
                         .label("nothing provides this value")
                         .hint(format!("declare `{}` under `params:` in the step annotation or `parameters:` in the front matter, or capture it in an earlier step", p.name)),
                 );
@@ -1760,7 +1763,7 @@ impl Builder<'_> {
         if let Some(anchor) = t.strip_prefix('#') {
             let Some(h) = self.doc.heading_by_anchor(anchor) else {
                 let anchors = self.doc.headings.iter().map(|h| h.anchor.as_str());
-                let mut d = Diagnostic::error("unknown-branch-target", span, format!("no heading has the anchor `#{anchor}`"))
+                let mut d = Diagnostic::new(Finding::UnknownBranchTarget, span, format!("no heading has the anchor `#{anchor}`"))
                     .label("unknown anchor");
                 if let Some(m) = did_you_mean(anchor, anchors) {
                     d = d.hint(format!("did you mean `#{m}`?"));
@@ -1772,7 +1775,7 @@ impl Builder<'_> {
                 Some(i) => Some(ids[i].clone()),
                 None => {
                     self.diags.push(
-                        Diagnostic::error("empty-branch-target", span, format!("the section `#{anchor}` has no steps"))
+                        Diagnostic::new(Finding::EmptyBranchTarget, span, format!("the section `#{anchor}` has no steps"))
                             .hint("point the branch at a step id, or add a step under that heading"),
                     );
                     None
@@ -1782,7 +1785,7 @@ impl Builder<'_> {
         if index.contains_key(t) {
             return Some(t.to_owned());
         }
-        let mut d = Diagnostic::error("unknown-branch-target", span, format!("unknown step `{t}`")).label("no step has this id");
+        let mut d = Diagnostic::new(Finding::UnknownBranchTarget, span, format!("unknown step `{t}`")).label("no step has this id");
         d = match did_you_mean(t, ids.iter().map(String::as_str)) {
             Some(m) => d.hint(format!("did you mean `{m}`?")),
             None => d.hint("use a step id, `#heading-anchor` or `end`"),

@@ -1,7 +1,7 @@
 //! Checks over the built graph: reachability, cycles with no way out, unconfirmed destructive
 //! steps. Everything is linear in the size of the graph (a 10 MB runbook stays fast).
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Finding};
 use crate::document::{Document, NodeKind};
 use crate::model::{ConfirmKind, Graph, Risk};
 use crate::source::{Source, Span};
@@ -32,7 +32,7 @@ pub fn check(graph: &Graph, diags: &mut Vec<Diagnostic>) {
             );
             let reason = s.risk_reason.as_deref().unwrap_or("destructive");
             diags.push(
-                Diagnostic::warning("unconfirmed-destructive-step", at, format!("destructive step `{}` has no confirmation", s.id))
+                Diagnostic::new(Finding::UnconfirmedDestructiveStep, at, format!("destructive step `{}` has no confirmation", s.id))
                     .label(reason.to_owned())
                     .hint("add `confirm: WORD` to its `yaml step` annotation; `runbook run` asks for a typed confirmation anyway"),
             );
@@ -77,14 +77,14 @@ pub fn lost_commands(source: &Source, doc: &Document, graph: &Graph, diags: &mut
     for (_, span, command, n) in lost {
         let what = if n == 1 { "a command block here gives".to_owned() } else { format!("{n} command blocks here give") };
         diags.push(
-            Diagnostic::warning("commands-without-step", Span::new(span.start, span.start + 3), format!("{what} no step: `{command}`"))
+            Diagnostic::new(Finding::CommandsWithoutStep, Span::new(span.start, span.start + 3), format!("{what} no step: `{command}`"))
                 .label("not offered by `runbook run`")
                 .hint("if it is meant to run, label the fence (`bash`, `sql`) or add a `yaml step` annotation after it"),
         );
     }
     if graph.steps.is_empty() && !source.text.trim().is_empty() {
         diags.push(
-            Diagnostic::warning("no-steps", Span::new(0, 0), "this file gives no step")
+            Diagnostic::new(Finding::NoSteps, Span::new(0, 0), "this file gives no step")
                 .hint("steps come from code blocks, checklists and instructions under problem headings; see docs/format.md"),
         );
     }
@@ -108,8 +108,8 @@ fn unreachable(graph: &Graph, index: &HashMap<&str, usize>, adj: &[Vec<usize>], 
     for (i, s) in graph.steps.iter().enumerate() {
         if !seen[i] {
             diags.push(
-                Diagnostic::warning(
-                    "unreachable-step",
+                Diagnostic::new(
+                    Finding::UnreachableStep,
                     Span::new(s.span.start, s.span.start + 3.min(s.span.end - s.span.start).max(1)),
                     format!("step `{}` can never be reached", s.id),
                 )
@@ -187,8 +187,8 @@ fn cycles_without_exit(graph: &Graph, adj: &[Vec<usize>], exits: &[bool], diags:
         let first = &graph.steps[comp[0]];
         let names: Vec<&str> = comp.iter().take(6).map(|&c| graph.steps[c].id.as_str()).collect();
         diags.push(
-            Diagnostic::error(
-                "cycle-without-exit",
+            Diagnostic::new(
+                Finding::CycleWithoutExit,
                 Span::new(first.span.start, first.span.start + 3.min(first.span.end - first.span.start).max(1)),
                 format!("steps {} loop with no way out", names.join(" → ")),
             )

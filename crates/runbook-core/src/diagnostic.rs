@@ -12,10 +12,103 @@ pub enum Severity {
     Warning,
 }
 
+/// What a diagnostic found: one variant per kind of finding, which gives its stable code and
+/// its severity. The message, label and hint say the particulars.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Finding {
+    AnnotationNeedsKind,
+    BadEncoding,
+    CommandsWithoutStep,
+    CycleWithoutExit,
+    DuplicateStepId,
+    EmptyAnnotation,
+    EmptyBranchTarget,
+    InvalidCheck,
+    InvalidExpression,
+    InvalidParamSource,
+    InvalidPattern,
+    InvalidStepId,
+    InvalidYaml,
+    NoSteps,
+    PlaceholderWithoutSource,
+    UnclosedFrontMatter,
+    UnconfirmedDestructiveStep,
+    UnknownBranchTarget,
+    UnknownCapture,
+    UnknownConnection,
+    UnknownFrontMatterKey,
+    UnreachableStep,
+    UnterminatedFence,
+    WrongConnectionKind,
+}
+
+impl Finding {
+    /// The stable machine-readable name, e.g. `unknown-branch-target`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Finding::AnnotationNeedsKind => "annotation-needs-kind",
+            Finding::BadEncoding => "bad-encoding",
+            Finding::CommandsWithoutStep => "commands-without-step",
+            Finding::CycleWithoutExit => "cycle-without-exit",
+            Finding::DuplicateStepId => "duplicate-step-id",
+            Finding::EmptyAnnotation => "empty-annotation",
+            Finding::EmptyBranchTarget => "empty-branch-target",
+            Finding::InvalidCheck => "invalid-check",
+            Finding::InvalidExpression => "invalid-expression",
+            Finding::InvalidParamSource => "invalid-param-source",
+            Finding::InvalidPattern => "invalid-pattern",
+            Finding::InvalidStepId => "invalid-step-id",
+            Finding::InvalidYaml => "invalid-yaml",
+            Finding::NoSteps => "no-steps",
+            Finding::PlaceholderWithoutSource => "placeholder-without-source",
+            Finding::UnclosedFrontMatter => "unclosed-front-matter",
+            Finding::UnconfirmedDestructiveStep => "unconfirmed-destructive-step",
+            Finding::UnknownBranchTarget => "unknown-branch-target",
+            Finding::UnknownCapture => "unknown-capture",
+            Finding::UnknownConnection => "unknown-connection",
+            Finding::UnknownFrontMatterKey => "unknown-front-matter-key",
+            Finding::UnreachableStep => "unreachable-step",
+            Finding::UnterminatedFence => "unterminated-fence",
+            Finding::WrongConnectionKind => "wrong-connection-kind",
+        }
+    }
+
+    pub fn severity(self) -> Severity {
+        match self {
+            Finding::AnnotationNeedsKind => Severity::Error,
+            Finding::BadEncoding => Severity::Error,
+            Finding::CommandsWithoutStep => Severity::Warning,
+            Finding::CycleWithoutExit => Severity::Error,
+            Finding::DuplicateStepId => Severity::Error,
+            Finding::EmptyAnnotation => Severity::Error,
+            Finding::EmptyBranchTarget => Severity::Error,
+            Finding::InvalidCheck => Severity::Error,
+            Finding::InvalidExpression => Severity::Error,
+            Finding::InvalidParamSource => Severity::Error,
+            Finding::InvalidPattern => Severity::Error,
+            Finding::InvalidStepId => Severity::Error,
+            Finding::InvalidYaml => Severity::Error,
+            Finding::NoSteps => Severity::Warning,
+            Finding::PlaceholderWithoutSource => Severity::Error,
+            Finding::UnclosedFrontMatter => Severity::Error,
+            Finding::UnconfirmedDestructiveStep => Severity::Warning,
+            Finding::UnknownBranchTarget => Severity::Error,
+            Finding::UnknownCapture => Severity::Error,
+            Finding::UnknownConnection => Severity::Error,
+            Finding::UnknownFrontMatterKey => Severity::Warning,
+            Finding::UnreachableStep => Severity::Warning,
+            Finding::UnterminatedFence => Severity::Warning,
+            Finding::WrongConnectionKind => Severity::Error,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
+    #[serde(skip)]
+    pub finding: Finding,
     pub severity: Severity,
-    /// Stable machine-readable name, e.g. `unknown-branch-target`.
+    /// Stable machine-readable name, e.g. `unknown-branch-target` (from the finding).
     pub code: &'static str,
     pub message: String,
     #[serde(skip)]
@@ -28,12 +121,8 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, span: Span, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Error, code, message: message.into(), span, label: None, hint: None }
-    }
-
-    pub fn warning(code: &'static str, span: Span, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, span, message) }
+    pub fn new(finding: Finding, span: Span, message: impl Into<String>) -> Self {
+        Diagnostic { finding, severity: finding.severity(), code: finding.code(), message: message.into(), span, label: None, hint: None }
     }
 
     pub fn label(mut self, label: impl Into<String>) -> Self {
@@ -105,7 +194,7 @@ mod tests {
     #[test]
     fn renders_path_line_col_and_caret() {
         let src = Source::new("rb.md", "# T\n\ngoto: unlok-account\n");
-        let d = Diagnostic::error("unknown-branch-target", Span::new(11, 24), "unknown step `unlok-account`")
+        let d = Diagnostic::new(Finding::UnknownBranchTarget, Span::new(11, 24), "unknown step `unlok-account`")
             .label("no step has this id")
             .hint("did you mean `unlock-account`?");
         let out = d.render(&src, false);

@@ -22,7 +22,7 @@ pub mod source;
 pub mod sqltext;
 pub mod words;
 
-pub use diagnostic::{Diagnostic, Severity};
+pub use diagnostic::{Diagnostic, Finding, Severity};
 pub use model::{Edge, EdgeKind, EntryPoint, Graph, Risk, Step, StepKind};
 pub use source::{Source, Span};
 

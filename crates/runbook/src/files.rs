@@ -49,7 +49,7 @@ pub fn compile(path: &Path) -> Result<Compiled> {
         Ok(source) => runbook_core::compile(source),
         Err(bad) => {
             let message = if bad.binary { "this is a binary file, not a Markdown runbook" } else { "this file is not valid UTF-8" };
-            let d = Diagnostic::error("bad-encoding", Span::new(bad.offset, bad.offset + 1), message)
+            let d = Diagnostic::new(runbook_core::Finding::BadEncoding, Span::new(bad.offset, bad.offset + 1), message)
                 .label(if bad.binary { "NUL byte" } else { "invalid byte here" })
                 .hint("runbooks are UTF-8 Markdown files");
             let mut c = runbook_core::compile(Source::new(bad.source.name.clone(), String::new()));
