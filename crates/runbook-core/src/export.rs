@@ -1,70 +1,115 @@
 //! `runbook graph` outputs: the JSON contract (see docs/format.md), Graphviz dot and Mermaid.
 
 use crate::Compiled;
+use crate::diagnostic::Severity;
+use crate::model::{Capture, Check, ConfirmKind, Connection, Edge, EntryPoint, Environment, HttpRequest, Parameter, Secret};
 use crate::model::{EdgeKind, Risk, StepKind};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 /// Version of the JSON contract; bumped only on incompatible changes.
 pub const GRAPH_JSON_VERSION: u32 = 1;
 
-pub fn to_json(c: &Compiled) -> Value {
+/// The graph as the JSON contract describes it, serialised straight from the model (no
+/// intermediate `serde_json::Value` tree: a 5 MB runbook's graph is written, not copied).
+#[derive(Serialize)]
+pub struct GraphJson<'a> {
+    version: u32,
+    file: &'a str,
+    title: &'a str,
+    entry_points: &'a [EntryPoint],
+    steps: Vec<StepJson<'a>>,
+    edges: &'a [Edge],
+    parameters: &'a [Parameter],
+    connections: &'a [Connection],
+    environments: &'a [Environment],
+    secrets: &'a [Secret],
+    diagnostics: Vec<DiagnosticJson<'a>>,
+}
+
+/// One step of the contract: the model's step without its spans and code maps.
+#[derive(Serialize)]
+struct StepJson<'a> {
+    id: &'a str,
+    kind: StepKind,
+    risk: Risk,
+    risk_reason: &'a Option<String>,
+    title: &'a str,
+    section: &'a str,
+    problem: &'a Option<String>,
+    line: usize,
+    params: &'a [String],
+    code: &'a str,
+    lang: &'a Option<String>,
+    target: &'a Option<String>,
+    timeout_ms: Option<u64>,
+    http: &'a Option<HttpRequest>,
+    checks: &'a [Check],
+    captures: &'a [Capture],
+    confirm: &'a ConfirmKind,
+    revert: &'a Option<String>,
+    expected_output: &'a Option<String>,
+    annotated: bool,
+}
+
+#[derive(Serialize)]
+struct DiagnosticJson<'a> {
+    severity: Severity,
+    code: &'a str,
+    message: &'a str,
+    line: usize,
+    col: usize,
+    hint: &'a Option<String>,
+}
+
+pub fn to_json(c: &Compiled) -> GraphJson<'_> {
     let g = &c.graph;
-    let diagnostics: Vec<Value> = c
+    let diagnostics = c
         .diagnostics
         .iter()
         .map(|d| {
             let at = c.source.line_col(d.span.start);
-            json!({
-                "severity": d.severity,
-                "code": d.code,
-                "message": d.message,
-                "line": at.line,
-                "col": at.col,
-                "hint": d.hint,
-            })
+            DiagnosticJson { severity: d.severity, code: d.code, message: &d.message, line: at.line, col: at.col, hint: &d.hint }
         })
         .collect();
-    let steps: Vec<Value> = g
+    let steps = g
         .steps
         .iter()
-        .map(|s| {
-            json!({
-                "id": s.id,
-                "kind": s.kind,
-                "risk": s.risk,
-                "risk_reason": s.risk_reason,
-                "title": s.title,
-                "section": s.section,
-                "problem": s.problem,
-                "line": s.line,
-                "params": s.params,
-                "code": s.code,
-                "lang": s.lang,
-                "target": s.target,
-                "timeout_ms": s.timeout_ms,
-                "http": s.http,
-                "checks": s.checks,
-                "captures": s.captures,
-                "confirm": s.confirm,
-                "revert": s.revert,
-                "expected_output": s.expected_output,
-                "annotated": s.annotated,
-            })
+        .map(|s| StepJson {
+            id: &s.id,
+            kind: s.kind,
+            risk: s.risk,
+            risk_reason: &s.risk_reason,
+            title: &s.title,
+            section: &s.section,
+            problem: &s.problem,
+            line: s.line,
+            params: &s.params,
+            code: &s.code,
+            lang: &s.lang,
+            target: &s.target,
+            timeout_ms: s.timeout_ms,
+            http: &s.http,
+            checks: &s.checks,
+            captures: &s.captures,
+            confirm: &s.confirm,
+            revert: &s.revert,
+            expected_output: &s.expected_output,
+            annotated: s.annotated,
         })
         .collect();
-    json!({
-        "version": GRAPH_JSON_VERSION,
-        "file": c.source.name,
-        "title": g.title,
-        "entry_points": g.entry_points,
-        "steps": steps,
-        "edges": g.edges,
-        "parameters": g.parameters,
-        "connections": g.connections,
-        "environments": g.environments,
-        "secrets": g.secrets,
-        "diagnostics": diagnostics,
-    })
+    GraphJson {
+        version: GRAPH_JSON_VERSION,
+        file: &c.source.name,
+        title: &g.title,
+        entry_points: &g.entry_points,
+        steps,
+        edges: &g.edges,
+        parameters: &g.parameters,
+        connections: &g.connections,
+        environments: &g.environments,
+        secrets: &g.secrets,
+        diagnostics,
+    }
 }
 
 fn shape(kind: StepKind) -> &'static str {
