@@ -3,7 +3,9 @@
 //! to environment variables, URL values are percent-encoded.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use runbook_core::model::{HttpRequest, Placeholder, PlaceholderStyle, Step};
+use crate::result::{ErrorKind, StepError};
+use runbook_core::model::{HttpRequest, Placeholder, PlaceholderStyle, Step, StepKind};
+use runbook_core::value_site::{Quoting, value_sites};
 use std::collections::HashMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,14 +58,19 @@ pub fn env_name(param: &str) -> String {
 }
 
 /// A shell step's code with placeholders replaced by quoted variable references; the values
-/// travel in the environment, so no value is ever parsed as shell code.
+/// travel in the environment, so bash never parses a value. Each reference is written for the
+/// quoting around it, so an expansion is never split into words or globbed: `"${V}"` outside
+/// quotes, `${V}` inside double quotes and here-documents (which neither split nor glob).
 pub fn bind_shell(step: &Step) -> (String, Vec<String>) {
     let code = &step.code;
     let mut out = String::with_capacity(code.len() + 16);
     let mut names: Vec<String> = Vec::new();
     let mut at = 0;
-    for p in sorted(&step.placeholders) {
-        if p.start < at {
+    let placeholders = sorted(&step.placeholders);
+    let positions: Vec<usize> = placeholders.iter().map(|p| p.start).collect();
+    let sites = value_sites(code, &positions);
+    for (p, site) in placeholders.iter().zip(&sites) {
+        if p.start < at || p.end > code.len() {
             continue;
         }
         out.push_str(&code[at..p.start]);
@@ -71,89 +78,203 @@ pub fn bind_shell(step: &Step) -> (String, Vec<String>) {
             names.push(p.name.clone());
         }
         let var = env_name(&p.name);
-        // `$VAR` written by the author keeps its own quoting; the variable is simply set.
-        let reference = match (p.style, quote_state(code, p.start)) {
-            (PlaceholderStyle::ShellVar, _) => format!("${{{var}}}"),
-            (_, Quote::Single) => format!("'\"${{{var}}}\"'"),
-            (_, Quote::Double) => format!("${{{var}}}"),
-            (_, Quote::None) => format!("\"${{{var}}}\""),
+        let quoted_style = p.style == PlaceholderStyle::Quoted;
+        let reference = match (site.quoting, p.style) {
+            // `'$VAR'` is for a nested program (`bash -c '… $VAR'`), which reads the variable
+            // from the environment it inherits.
+            (Quoting::Single, PlaceholderStyle::ShellVar) => format!("${{{var}}}"),
+            (Quoting::Single, _) => format!("'\"${{{var}}}\"'"),
+            // `'USER_ID'` inside a string or here-document keeps its quotes for the program
+            // that reads it (`psql -c "… = 'USER_ID'"`); they are literal to bash there.
+            (Quoting::Double | Quoting::HereDoc { .. }, _) if quoted_style => format!("'${{{var}}}'"),
+            (Quoting::Double | Quoting::HereDoc { .. }, _) => format!("${{{var}}}"),
+            (Quoting::None, _) => format!("\"${{{var}}}\""),
         };
         out.push_str(&reference);
         at = p.end;
     }
     out.push_str(&code[at..]);
-    // Variables the author wrote as `$VAR` are also exported under their own name, so a
-    // command like `curl -H "Authorization: Bearer $TOKEN"` sees them.
     (out, names)
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Quote {
-    None,
-    Single,
-    Double,
-}
+/// Letters, digits and `._:@/-`: what a value may hold where another program reads it as code,
+/// unless its parameter has a `pattern:` of its own.
+pub const CODE_SAFE_PATTERN: &str = "[A-Za-z0-9._:@/-]*";
 
-fn quote_state(code: &str, upto: usize) -> Quote {
-    let mut q = Quote::None;
-    let mut escaped = false;
-    for c in code[..upto].chars() {
-        if escaped {
-            escaped = false;
+/// Characters that are code to some interpreter; never allowed where a value is read as code,
+/// whatever the parameter's pattern allows (`'` ends a SQL string, `$(` runs a command…).
+const CODE_CHARACTERS: &[char] =
+    &['\'', '"', '`', '$', '\\', ';', '|', '&', '<', '>', '(', ')', '{', '}', '[', ']', '*', '?', '!', '#', '~', '%', '\n', '\r', '\0'];
+
+/// Refuses the step when a value would be parsed as code: a placeholder inside `psql -c "…"`,
+/// `bash -c "…"`, `ssh host '…'`, an awk program, a here-document… needs a value that matches
+/// its parameter's pattern (else [`CODE_SAFE_PATTERN`]) and holds none of the characters that
+/// are code to an interpreter, nor `--` (a SQL comment), nor any control character.
+/// `pattern_of` gives a parameter's pattern; a secret's characters stay out of the message.
+pub fn refuse_code_values(
+    step: &Step,
+    values: &HashMap<String, String>,
+    pattern_of: &dyn Fn(&str) -> Option<String>,
+    is_secret: &dyn Fn(&str) -> bool,
+) -> Result<(), StepError> {
+    let shell_code = match step.kind {
+        StepKind::Shell => true,
+        StepKind::Http => step.http.as_ref().is_some_and(|h| h.shell_reason.is_some()),
+        _ => false,
+    };
+    if !shell_code {
+        return Ok(());
+    }
+    let placeholders = sorted(&step.placeholders);
+    let positions: Vec<usize> = placeholders.iter().map(|p| p.start).collect();
+    let sites = value_sites(&step.code, &positions);
+    for (p, site) in placeholders.iter().zip(&sites) {
+        let (Some(reader), Some(value)) = (&site.code_for, values.get(&p.name)) else { continue };
+        // A rehearsal's stand-in for a secret nobody gave is never sent anywhere.
+        if value == crate::events::SECRET_MASK {
             continue;
         }
-        q = match (q, c) {
-            (Quote::None, '\\') | (Quote::Double, '\\') => {
-                escaped = true;
-                q
+        let pattern = pattern_of(&p.name);
+        let why = match value.chars().find(|c| CODE_CHARACTERS.contains(c) || c.is_control()) {
+            Some(c) => Some(describe(c)),
+            None if value.contains("--") => Some("`--`".to_owned()),
+            None => {
+                let re = regex::Regex::new(&format!("^(?:{})$", pattern.as_deref().unwrap_or(CODE_SAFE_PATTERN)))
+                    .map_err(|e| StepError::new(ErrorKind::Parameter, format!("the pattern of {} is invalid: {e}", p.name)))?;
+                match (re.is_match(value), &pattern) {
+                    (true, _) => None,
+                    (false, Some(_)) => Some("characters its pattern does not allow".to_owned()),
+                    (false, None) => Some(value.chars().find(|c| !code_safe(*c)).map_or_else(|| "other characters".to_owned(), describe)),
+                }
             }
-            (Quote::None, '\'') => Quote::Single,
-            (Quote::Single, '\'') => Quote::None,
-            (Quote::None, '"') => Quote::Double,
-            (Quote::Double, '"') => Quote::None,
-            (q, _) => q,
         };
+        if let Some(why) = why {
+            let why = if is_secret(&p.name) { "characters that are not allowed there".to_owned() } else { why };
+            let allowed = match &pattern {
+                Some(pat) => format!("a value matching its pattern `{pat}`, with no quotes, `$`, `;`, brackets or line breaks,"),
+                None => "letters, digits and `._:@/-` (or what the parameter's `pattern:` allows)".to_owned(),
+            };
+            return Err(StepError::new(
+                ErrorKind::Parameter,
+                format!("refused to run: the value of {} would be read as code by {reader} and it holds {why}; only {allowed} can go there", p.name),
+            ));
+        }
     }
-    q
+    Ok(())
+}
+
+fn code_safe(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "._:@/-".contains(c)
+}
+
+fn describe(c: char) -> String {
+    match c {
+        '\n' => "a line break".to_owned(),
+        '\r' => "a carriage return".to_owned(),
+        '\0' => "a NUL byte".to_owned(),
+        ' ' => "a space".to_owned(),
+        c if c.is_control() => format!("the control character U+{:04X}", c as u32),
+        c if c.is_ascii() => format!("`{c}`"),
+        c => format!("the character U+{:04X}", c as u32),
+    }
 }
 
 /// Characters left as they are in a URL value: RFC 3986 unreserved.
 const URL_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
-/// The step's HTTP request with parameter values in place: percent-encoded in the URL,
-/// JSON-escaped in a JSON body, and refused in a header when they hold a line break.
+/// The step's HTTP request with parameter values in place: percent-encoded in the URL (each
+/// value one path segment; `.` and `..` refused in the path, where they would walk up),
+/// JSON-escaped in a JSON body, and refused in a header when they hold a line break. Every field
+/// is filled in one pass, so a value is never read again as a placeholder (`{{ B }}` as a value
+/// stays `{{ B }}`).
 pub fn bind_http(step: &Step, values: &HashMap<String, String>) -> Result<HttpRequest, String> {
     let mut req = step.http.clone().ok_or_else(|| "this step has no HTTP request".to_owned())?;
+    // Longest literal first, so `<user_id>` is not taken for a shorter placeholder inside it.
+    let mut literals: Vec<(&str, &str, &str)> = Vec::new();
     for p in &step.placeholders {
-        let literal = &step.code[p.start..p.end];
-        let Some(value) = values.get(&p.name) else { continue };
-        let encoded = utf8_percent_encode(value, URL_VALUE).to_string();
-        req.url = req.url.replace(literal, &encoded);
-        for (_, v) in req.headers.iter_mut() {
-            if v.contains(literal) {
-                if value.contains(['\r', '\n']) {
-                    return Err(format!("the value of {} holds a line break and cannot go into a header", p.name));
-                }
-                *v = v.replace(literal, value);
-            }
-        }
-        if let Some(body) = req.body.as_mut()
-            && body.contains(literal)
-        {
-            let looks_json = body.trim_start().starts_with(['{', '[']);
-            let v = if looks_json {
-                let quoted = serde_json::to_string(value).unwrap_or_default();
-                quoted[1..quoted.len() - 1].to_owned()
-            } else {
-                utf8_percent_encode(value, URL_VALUE).to_string()
-            };
-            *body = body.replace(literal, &v);
-        }
-        if let Some(auth) = req.basic_auth.as_mut() {
-            *auth = auth.replace(literal, value);
+        let (Some(literal), Some(value)) = (step.code.get(p.start..p.end), values.get(&p.name)) else { continue };
+        if !literal.is_empty() && !literals.iter().any(|(l, _, _)| *l == literal) {
+            literals.push((literal, p.name.as_str(), value.as_str()));
         }
     }
+    literals.sort_by_key(|(l, _, _)| std::cmp::Reverse(l.len()));
+
+    let (url, inserted) = substitute(&req.url, &literals, &mut |_, value| Ok(utf8_percent_encode(value, URL_VALUE).to_string()))?;
+    refuse_dot_segments(&url, &inserted)?;
+    req.url = url;
+    for (_, v) in req.headers.iter_mut() {
+        *v = substitute(v, &literals, &mut |name, value| {
+            if value.contains(['\r', '\n', '\0']) {
+                Err(format!("the value of {name} holds a line break or NUL and cannot go into a header"))
+            } else {
+                Ok(value.to_owned())
+            }
+        })?
+        .0;
+    }
+    if let Some(body) = req.body.as_mut() {
+        let looks_json = body.trim_start().starts_with(['{', '[']);
+        *body = substitute(body, &literals, &mut |_, value| {
+            Ok(if looks_json {
+                let quoted = serde_json::to_string(value).unwrap_or_default();
+                quoted.get(1..quoted.len().saturating_sub(1)).unwrap_or_default().to_owned()
+            } else {
+                utf8_percent_encode(value, URL_VALUE).to_string()
+            })
+        })?
+        .0;
+    }
+    if let Some(auth) = req.basic_auth.as_mut() {
+        *auth = substitute(auth, &literals, &mut |_, value| Ok(value.to_owned()))?.0;
+    }
     Ok(req)
+}
+
+/// Where a value was written into a text: its byte range and the parameter's name.
+type Inserted = Vec<(usize, usize, String)>;
+
+/// Replaces placeholder literals (`(literal, name, value)`) in one left-to-right pass.
+fn substitute(
+    text: &str,
+    literals: &[(&str, &str, &str)],
+    encode: &mut dyn FnMut(&str, &str) -> Result<String, String>,
+) -> Result<(String, Inserted), String> {
+    let mut out = String::with_capacity(text.len());
+    let mut inserted = Vec::new();
+    let mut i = 0;
+    while i < text.len() {
+        let rest = &text[i..];
+        if let Some((literal, name, value)) = literals.iter().find(|(l, _, _)| rest.starts_with(l)) {
+            let encoded = encode(name, value)?;
+            inserted.push((out.len(), out.len() + encoded.len(), (*name).to_owned()));
+            out.push_str(&encoded);
+            i += literal.len();
+        } else {
+            let c = rest.chars().next().map_or(1, char::len_utf8);
+            out.push_str(&rest[..c]);
+            i += c;
+        }
+    }
+    Ok((out, inserted))
+}
+
+/// A value that makes a whole path segment `.` or `..` would send the request elsewhere
+/// (`/users/../unlock` is `/unlock`); URL parsers treat `%2e` like `.`, so encoding cannot help.
+fn refuse_dot_segments(url: &str, inserted: &Inserted) -> Result<(), String> {
+    let path_start = url.find("://").map_or(0, |s| url[s + 3..].find('/').map_or(url.len(), |p| s + 3 + p));
+    let path_end = url[path_start..].find(['?', '#']).map_or(url.len(), |e| path_start + e);
+    let mut seg_start = path_start;
+    for segment in url[path_start..path_end].split('/') {
+        let seg_end = seg_start + segment.len();
+        let decoded = segment.replace("%2e", ".").replace("%2E", ".");
+        if matches!(decoded.as_str(), "." | "..")
+            && let Some((_, _, name)) = inserted.iter().find(|(s, e, _)| *s < seg_end.max(seg_start + 1) && *e > seg_start)
+        {
+            return Err(format!("the value of {name} makes a URL path segment `{decoded}`, which would leave the path the runbook wrote; refused"));
+        }
+        seg_start = seg_end + 1;
+    }
+    Ok(())
 }
 
 /// Points a URL written for one host at another base (`--target app.example.com=http://127.0.0.1:8080`).
@@ -199,8 +320,67 @@ mod tests {
     fn shell_placeholders_become_quoted_variables() {
         let s = step("kubectl -n <namespace> logs $POD | grep '<pattern>'", runbook_core::StepKind::Shell);
         let (code, names) = bind_shell(&s);
-        assert_eq!(code, "kubectl -n \"${RUNBOOK_PARAM_NAMESPACE}\" logs ${RUNBOOK_PARAM_POD} | grep ''\"${RUNBOOK_PARAM_PATTERN}\"''");
+        assert_eq!(code, "kubectl -n \"${RUNBOOK_PARAM_NAMESPACE}\" logs \"${RUNBOOK_PARAM_POD}\" | grep ''\"${RUNBOOK_PARAM_PATTERN}\"''");
         assert_eq!(names, ["NAMESPACE", "POD", "PATTERN"]);
+    }
+
+    #[test]
+    fn shell_references_never_split_and_keep_nested_quotes() {
+        let s = step("ls $TARGET_DIR && echo \"in $TARGET_DIR\"\npsql -c \"SELECT 1 FROM users WHERE email = 'EMAIL'\"", runbook_core::StepKind::Shell);
+        let (code, _) = bind_shell(&s);
+        assert_eq!(
+            code,
+            "ls \"${RUNBOOK_PARAM_TARGET_DIR}\" && echo \"in ${RUNBOOK_PARAM_TARGET_DIR}\"\npsql -c \"SELECT 1 FROM users WHERE email = '${RUNBOOK_PARAM_EMAIL}'\""
+        );
+        let s = step("psql <<SQL\nSELECT * FROM users WHERE email = 'EMAIL' AND id = $USER_ID;\nSQL", runbook_core::StepKind::Shell);
+        assert_eq!(bind_shell(&s).0, "psql <<SQL\nSELECT * FROM users WHERE email = '${RUNBOOK_PARAM_EMAIL}' AND id = ${RUNBOOK_PARAM_USER_ID};\nSQL");
+    }
+
+    fn refusal(code: &str, name: &str, value: &str, pattern: Option<&str>) -> Result<(), String> {
+        let s = step(code, runbook_core::StepKind::Shell);
+        let values = HashMap::from([(name.to_owned(), value.to_owned())]);
+        let pattern = pattern.map(str::to_owned);
+        refuse_code_values(&s, &values, &|_| pattern.clone(), &|n| n.contains("PASSWORD")).map_err(|e| e.message)
+    }
+
+    #[test]
+    fn values_read_as_code_must_be_plain() {
+        let psql = "psql -c \"SELECT * FROM users WHERE email = 'VALUE'\"";
+        let e = refusal(psql, "VALUE", "x'; DROP TABLE canary; --", None).expect_err("refused");
+        assert!(e.contains("VALUE") && e.contains("`psql -c`") && e.contains("`'`"), "{e}");
+        assert!(refusal(psql, "VALUE", "jane@example.com", None).is_ok());
+        assert!(refusal(psql, "VALUE", "1--", None).expect_err("a SQL comment").contains("`--`"));
+        let e = refusal("bash -c \"echo hello <value>\"", "VALUE", "$(touch /tmp/pwned)", None).expect_err("refused");
+        assert!(e.contains("`bash -c`") && e.contains("`$`"), "{e}");
+        assert!(refusal("ssh web-1 \"ls <dir>\"", "DIR", "a\nrm -rf /", None).expect_err("refused").contains("line break"));
+        // The parameter's own pattern decides which plain values are fine, never code characters.
+        assert!(refusal(psql, "VALUE", "Jane Doe", Some("[A-Za-z ]+")).is_ok());
+        assert!(refusal(psql, "VALUE", "Jane Doe", None).expect_err("a space").contains("a space"));
+        assert!(refusal(psql, "VALUE", "O'Brien", Some(".+")).is_err());
+        // A value that is only an argument is data, whatever it holds.
+        assert!(refusal("grep -- <value> /var/log/app.log", "VALUE", "$(touch /tmp/pwned)'\"", None).is_ok());
+        // A secret's characters are not shown.
+        let e = refusal("bash -c 'login <password>'", "PASSWORD", "s3cr'et", None).expect_err("refused");
+        assert!(!e.contains("`'`") && !e.contains("s3cr"), "{e}");
+    }
+
+    #[test]
+    fn values_are_bound_once_and_dot_segments_refused() {
+        let code = "curl -s -H 'X-Who: {{ A_A }}' https://app.example.com/api/users/{{ A_A }}/notes -d '{\"note\": \"{{ A_A }} {{ B_B }}\"}'";
+        let s = step(code, runbook_core::StepKind::Http);
+        let values = HashMap::from([("A_A".to_owned(), "{{ B_B }}".to_owned()), ("B_B".to_owned(), "x".to_owned())]);
+        let req = bind_http(&s, &values).unwrap();
+        assert_eq!(req.url, "https://app.example.com/api/users/%7B%7B%20B_B%20%7D%7D/notes");
+        assert_eq!(req.headers, [("X-Who".to_owned(), "{{ B_B }}".to_owned())]);
+        assert_eq!(req.body.as_deref(), Some("{\"note\": \"{{ B_B }} x\"}"));
+        let s = step("curl -s https://app.example.com/api/users/<user_id>/unlock?next=<next>", runbook_core::StepKind::Http);
+        for bad in [".", ".."] {
+            let values = HashMap::from([("USER_ID".to_owned(), bad.to_owned()), ("NEXT".to_owned(), "..".to_owned())]);
+            let e = bind_http(&s, &values).expect_err("refused");
+            assert!(e.contains("USER_ID"), "{e}");
+        }
+        let values = HashMap::from([("USER_ID".to_owned(), "...".to_owned()), ("NEXT".to_owned(), "..".to_owned())]);
+        assert_eq!(bind_http(&s, &values).unwrap().url, "https://app.example.com/api/users/.../unlock?next=..");
     }
 
     #[test]

@@ -251,8 +251,10 @@ impl<'a> Interpreter<'a> {
         let graph = self.graph;
         let step = &graph.steps[i];
 
-        // Parameters first: a step with an unresolved placeholder does not run.
-        if let Err(e) = self.params.resolve(graph, step, &self.captures, self.ops) {
+        // Parameters first: a step with an unresolved placeholder does not run, nor one where
+        // a value would be read as code by a nested interpreter.
+        let resolved = self.params.resolve(graph, step, &self.captures, self.ops);
+        if let Err(e) = resolved.and_then(|()| self.params.refuse_code_values(graph, step).map_err(ParamError::Invalid)) {
             return match e {
                 ParamError::Stop(stop) => Next::End(self.stopped(&step.id, stop)),
                 ParamError::Invalid(err) => {
