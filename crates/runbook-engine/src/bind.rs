@@ -129,7 +129,15 @@ pub fn refuse_code_values(
     let positions: Vec<usize> = placeholders.iter().map(|p| p.start).collect();
     let sites = value_sites(&step.code, &positions);
     for (p, site) in placeholders.iter().zip(&sites) {
-        let (Some(reader), Some(value)) = (&site.code_for, values.get(&p.name)) else { continue };
+        let Some(value) = values.get(&p.name) else { continue };
+        // The environment cannot carry a NUL: refuse it here, by name, not as a failed spawn.
+        if value.contains('\0') {
+            return Err(StepError::new(
+                ErrorKind::Parameter,
+                format!("refused to run: the value of {} holds a NUL byte, which no program can receive", p.name),
+            ));
+        }
+        let Some(reader) = &site.code_for else { continue };
         // A rehearsal's stand-in for a secret nobody gave is never sent anywhere.
         if value == crate::events::SECRET_MASK {
             continue;
@@ -138,15 +146,15 @@ pub fn refuse_code_values(
         let why = match value.chars().find(|c| CODE_CHARACTERS.contains(c) || c.is_control()) {
             Some(c) => Some(describe(c)),
             None if value.contains("--") => Some("`--`".to_owned()),
-            None => {
-                let re = regex::Regex::new(&format!("^(?:{})$", pattern.as_deref().unwrap_or(CODE_SAFE_PATTERN)))
-                    .map_err(|e| StepError::new(ErrorKind::Parameter, format!("the pattern of {} is invalid: {e}", p.name)))?;
-                match (re.is_match(value), &pattern) {
-                    (true, _) => None,
-                    (false, Some(_)) => Some("characters its pattern does not allow".to_owned()),
-                    (false, None) => Some(value.chars().find(|c| !code_safe(*c)).map_or_else(|| "other characters".to_owned(), describe)),
+            None => match &pattern {
+                // CODE_SAFE_PATTERN, without compiling it for every value.
+                None => value.chars().find(|c| !code_safe(*c)).map(describe),
+                Some(pat) => {
+                    let re = regex::Regex::new(&format!("^(?:{pat})$"))
+                        .map_err(|e| StepError::new(ErrorKind::Parameter, format!("the pattern of {} is invalid: {e}", p.name)))?;
+                    (!re.is_match(value)).then(|| "characters its pattern does not allow".to_owned())
                 }
-            }
+            },
         };
         if let Some(why) = why {
             let why = if is_secret(&p.name) { "characters that are not allowed there".to_owned() } else { why };
