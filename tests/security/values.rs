@@ -339,3 +339,76 @@ fn secrets_never_leak_in_any_encoding() {
     }
     assert_no_secret(&texts, &[(password, "admin"), (token, "admin")]);
 }
+
+/// Fragments of hostile values; `MARK` becomes a file path that must never be created.
+fn hostile_value() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let fragment = prop_oneof![
+        Just("'"),
+        Just("\""),
+        Just("$(touch MARK)"),
+        Just("`touch MARK`"),
+        Just("; touch MARK"),
+        Just("\ntouch MARK\n"),
+        Just("'; DROP TABLE canary; --"),
+        Just(".."),
+        Just("/"),
+        Just("{{ B_B }}"),
+        Just(" "),
+        Just("%2e"),
+        Just("*"),
+        Just("é🙂"),
+        Just("dr.patel@clinic.example"),
+        Just("-"),
+    ];
+    proptest::collection::vec(fragment, 1..6).prop_map(|v| v.concat())
+}
+
+fn step_result_stdout(out: &str) -> Option<String> {
+    out.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["event"] == "step_result" || e["type"] == "step_result")
+        .and_then(|e| e["result"]["stdout"].as_str().map(str::to_owned))
+}
+
+proptest::proptest! {
+    // Each case runs the binary four times: a few cases here, 10,000 in-process in
+    // crates/runbook-engine/tests/value_binding.rs.
+    #![proptest_config(proptest::test_runner::Config { cases: 12, failure_persistence: None, ..Default::default() })]
+
+    /// Random hostile values through the binary: each step runs with the value as data or is
+    /// refused before running; the canary survives, no file appears, no request leaves its path.
+    #[test]
+    fn hostile_values_end_to_end(raw in hostile_value()) {
+        let marker = tempfile::tempdir().unwrap();
+        let mark = marker.path().join("pwned");
+        let v = raw.replace("MARK", &mark.display().to_string());
+        let db = canary(&fresh_database());
+        let server = HttpServer::start();
+
+        let sql = Case::new(PSQL_STEP).run(&params(&[("DB_URL", &db), ("VALUE", &v)]));
+        proptest::prop_assert!(sql.out.contains("refused to run") || sql.out.contains("found:"), "{}{}", sql.out, sql.err);
+        proptest::prop_assert_eq!(psql(&db, "SELECT count(*) FROM canary"), "1");
+
+        let nested = Case::new("# T\n\n## Greet\n\n### Diagnosis\n\n```bash\nbash -c \"echo hello <value>\"\n```\n").run(&params(&[("VALUE", &v)]));
+        proptest::prop_assert!(nested.out.contains("refused to run") || nested.code == 0, "{}{}", nested.out, nested.err);
+
+        let plain = Case::new("# T\n\n## Print\n\n### Diagnosis\n\n```bash\nprintf '<%s>' $VALUE\n```\n");
+        let mut args = params(&[("VALUE", &v)]);
+        args.extend(["--output".to_owned(), "json".to_owned()]);
+        let printed = plain.run(&args);
+        proptest::prop_assert_eq!(step_result_stdout(&printed.out), Some(format!("<{v}>")), "{}", printed.out);
+
+        let url = Case::new("# T\n\n## Unlock\n\n### Diagnosis\n\n```bash\ncurl -s https://clinic.example.com/api/users/<user_id>/unlock\n```\n");
+        let mut args = params(&[("USER_ID", &v)]);
+        args.extend(server.target_args());
+        url.run(&args);
+        let requests = server.requests();
+        for r in requests["requests"].as_array().unwrap() {
+            let path = r["path"].as_str().unwrap_or_default();
+            let middle = path.strip_prefix("/api/users/").and_then(|p| p.strip_suffix("/unlock"));
+            proptest::prop_assert!(middle.is_some_and(|m| !m.contains(['/', '?', '#'])), "left its path: {path}");
+        }
+        proptest::prop_assert!(!mark.exists(), "{v:?} ran as code");
+    }
+}
