@@ -164,10 +164,18 @@ fn an_unquoted_shell_variable_is_one_word_never_globbed() {
     assert!(ran.out.contains("<*>"), "globbed:\n{}", ran.out);
 }
 
+/// Native requests, and curl lines that run through bash (`-o FILE` needs curl itself).
 #[test]
 fn url_values_never_leave_their_path() {
+    url_values_stay_in_path(|_| "curl -s https://clinic.example.com/api/users/<user_id>/unlock".to_owned());
+    // `--target` is for native requests: the bash-run line names the server itself.
+    url_values_stay_in_path(|base| format!("curl -s -o /dev/null -w '%{{http_code}}' \"{base}/api/users/<user_id>/unlock\""));
+}
+
+fn url_values_stay_in_path(curl: fn(&str) -> String) {
     let server = HttpServer::start();
-    let case = Case::new("# T\n\n## Unlock\n\n### Diagnosis\n\n```bash\ncurl -s https://clinic.example.com/api/users/<user_id>/unlock\n```\n");
+    let curl = curl(&server.base());
+    let case = Case::new(&format!("# T\n\n## Unlock\n\n### Diagnosis\n\n```bash\n{curl}\n```\n"));
     for bad in ["..", "."] {
         let mut args = params(&[("USER_ID", bad)]);
         args.extend(server.target_args());
@@ -175,7 +183,7 @@ fn url_values_never_leave_their_path() {
         assert!(format!("{}{}", ran.out, ran.err).contains("USER_ID"), "{}{}", ran.out, ran.err);
         assert_ne!(ran.code, 0);
     }
-    assert_eq!(server.requests()["requests"].as_array().map(Vec::len), Some(0), "a refused request was sent");
+    assert_eq!(server.requests()["requests"].as_array().map(Vec::len), Some(0), "{curl}: a refused request was sent");
     for value in ["../../admin", "a/../../b", "%2e%2e", "x?y=1#z", "..;/x"] {
         let mut args = params(&[("USER_ID", value)]);
         args.extend(server.target_args());
@@ -183,10 +191,10 @@ fn url_values_never_leave_their_path() {
     }
     let requests = server.requests();
     let paths: Vec<&str> = requests["requests"].as_array().unwrap().iter().filter_map(|r| r["path"].as_str()).collect();
-    assert_eq!(paths.len(), 5, "{paths:?}");
+    assert_eq!(paths.len(), 5, "{curl}: {paths:?}");
     for path in paths {
         let middle = path.strip_prefix("/api/users/").and_then(|p| p.strip_suffix("/unlock"));
-        assert!(middle.is_some_and(|m| !m.contains('/') && !m.contains('?') && !m.contains('#')), "left its path: {path}");
+        assert!(middle.is_some_and(|m| !m.contains('/') && !m.contains('?') && !m.contains('#')), "{curl}: left its path: {path}");
     }
 }
 

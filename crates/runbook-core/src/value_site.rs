@@ -25,6 +25,18 @@ pub struct ValueSite {
     /// The program that reads the text around the position as code after bash expanded it
     /// (`psql -c`, `bash -c`, `ssh` …), when there is one.
     pub code_for: Option<String>,
+    /// The position is inside a URL (a word holding `scheme://` before it).
+    pub url: Option<UrlPart>,
+}
+
+/// Which part of a URL a position is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UrlPart {
+    /// Between `://` and the first `/`: user, host and port.
+    Authority,
+    Path,
+    /// After `?` or `#`.
+    Query,
 }
 
 /// The site of each position (byte offsets into `code`).
@@ -44,7 +56,8 @@ pub fn value_sites(code: &str, positions: &[usize]) -> Vec<ValueSite> {
                 .max_by_key(|(s, _, _)| *s)
                 .map_or(Quoting::None, |(_, _, q)| *q);
             let code_for = found.code.iter().filter(|(s, e, _)| *s <= pos && pos < *e).max_by_key(|(s, _, _)| *s).map(|(_, _, l)| l.clone());
-            ValueSite { quoting, code_for }
+            let url = found.urls.iter().find(|(s, e)| *s <= pos && pos < *e).and_then(|(s, _)| url_part(&code[*s..pos]));
+            ValueSite { quoting, code_for, url }
         })
         .collect()
 }
@@ -55,6 +68,18 @@ struct Found {
     regions: Vec<(usize, usize, Quoting)>,
     /// Byte ranges another program reads as code, with its name.
     code: Vec<(usize, usize, String)>,
+    /// Words that hold a URL.
+    urls: Vec<(usize, usize)>,
+}
+
+/// The part of a URL that `before` (the raw text of its word up to a position) ends in.
+fn url_part(before: &str) -> Option<UrlPart> {
+    let after_scheme = &before[before.find("://")? + 3..];
+    match after_scheme.find('/') {
+        None => Some(UrlPart::Authority),
+        Some(slash) if after_scheme[slash..].contains(['?', '#']) => Some(UrlPart::Query),
+        Some(_) => Some(UrlPart::Path),
+    }
 }
 
 #[derive(Debug)]
@@ -343,7 +368,12 @@ fn commands(pieces: &[Piece], found: &mut Found) {
                 next_is_stdin = false;
                 found.code.push((w.start, w.end, "the program reading the here-string".into()));
             }
-            Piece::Word(w) => words.push(w),
+            Piece::Word(w) => {
+                if w.text.contains("://") {
+                    found.urls.push((w.start, w.end));
+                }
+                words.push(w);
+            }
             Piece::Redirect => next_is_file = true,
             Piece::HereString => next_is_stdin = true,
             Piece::Separator => finish(&mut words, found),
@@ -625,6 +655,15 @@ mod tests {
         assert_eq!(reader(r#"jq --arg e <e> '.[] | select(.e == $e)' f"#, "<e>"), None);
         assert_eq!(reader("echo ok > /tmp/<f>", "<f>"), None);
         assert_eq!(reader("psql <<'SQL'\nSELECT 1;\nSQL\nls <dir>", "<dir>"), None, "the here-document ended");
+    }
+
+    #[test]
+    fn urls_are_found_by_part() {
+        let code = r#"curl -o out "https://<host>/api/users/$USER_ID/unlock?next=<next>" <file>"#;
+        assert_eq!(site(code, "<host>").url, Some(UrlPart::Authority));
+        assert_eq!(site(code, "$USER_ID").url, Some(UrlPart::Path));
+        assert_eq!(site(code, "<next>").url, Some(UrlPart::Query));
+        assert_eq!(site(code, "<file>").url, None);
     }
 
     #[test]

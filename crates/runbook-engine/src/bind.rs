@@ -5,7 +5,7 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use crate::result::{ErrorKind, StepError};
 use runbook_core::model::{HttpRequest, Placeholder, PlaceholderStyle, Step, StepKind};
-use runbook_core::value_site::{Quoting, value_sites};
+use runbook_core::value_site::{Quoting, UrlPart, value_sites};
 use std::collections::HashMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +57,31 @@ pub fn env_name(param: &str) -> String {
     format!("RUNBOOK_PARAM_{clean}")
 }
 
+/// Environment variable that carries a parameter's value percent-encoded, for a placeholder
+/// inside a URL of a shell step (`curl -o out "https://…/users/<id>"`).
+pub fn url_env_name(param: &str) -> String {
+    env_name(param).replacen("RUNBOOK_PARAM_", "RUNBOOK_URL_PARAM_", 1)
+}
+
+/// The environment a shell step's bound code reads: each value raw, or percent-encoded as one
+/// URL component where its placeholder sits inside a URL.
+pub fn shell_env(step: &Step, values: &HashMap<String, String>) -> Vec<(String, String)> {
+    let placeholders = sorted(&step.placeholders);
+    let positions: Vec<usize> = placeholders.iter().map(|p| p.start).collect();
+    let mut env: Vec<(String, String)> = Vec::new();
+    for (p, site) in placeholders.iter().zip(value_sites(&step.code, &positions)) {
+        let Some(value) = values.get(&p.name) else { continue };
+        let var = match site.url {
+            Some(_) => (url_env_name(&p.name), utf8_percent_encode(value, URL_VALUE).to_string()),
+            None => (env_name(&p.name), value.clone()),
+        };
+        if !env.contains(&var) {
+            env.push(var);
+        }
+    }
+    env
+}
+
 /// A shell step's code with placeholders replaced by quoted variable references; the values
 /// travel in the environment, so bash never parses a value. Each reference is written for the
 /// quoting around it, so an expansion is never split into words or globbed: `"${V}"` outside
@@ -77,7 +102,7 @@ pub fn bind_shell(step: &Step) -> (String, Vec<String>) {
         if !names.contains(&p.name) {
             names.push(p.name.clone());
         }
-        let var = env_name(&p.name);
+        let var = if site.url.is_some() { url_env_name(&p.name) } else { env_name(&p.name) };
         let quoted_style = p.style == PlaceholderStyle::Quoted;
         let reference = match (site.quoting, p.style) {
             // `'$VAR'` is for a nested program (`bash -c '… $VAR'`), which reads the variable
@@ -135,6 +160,12 @@ pub fn refuse_code_values(
             return Err(StepError::new(
                 ErrorKind::Parameter,
                 format!("refused to run: the value of {} holds a NUL byte, which no program can receive", p.name),
+            ));
+        }
+        if site.url == Some(UrlPart::Path) && matches!(value.as_str(), "." | "..") {
+            return Err(StepError::new(
+                ErrorKind::Parameter,
+                format!("refused to run: the value of {} is `{value}`, which in a URL path would leave the path the runbook wrote", p.name),
             ));
         }
         let Some(reader) = &site.code_for else { continue };
@@ -389,6 +420,23 @@ mod tests {
         }
         let values = HashMap::from([("USER_ID".to_owned(), "...".to_owned()), ("NEXT".to_owned(), "..".to_owned())]);
         assert_eq!(bind_http(&s, &values).unwrap().url, "https://app.example.com/api/users/.../unlock?next=..");
+    }
+
+    #[test]
+    fn urls_in_shell_steps_are_encoded_too() {
+        let s = step("curl -s -o /tmp/out \"https://app.example.com/api/users/<user_id>/unlock?note=<note>\"", runbook_core::StepKind::Http);
+        assert!(s.http.as_ref().is_some_and(|h| h.shell_reason.is_some()), "runs through bash");
+        let (code, _) = bind_shell(&s);
+        assert_eq!(code, "curl -s -o /tmp/out \"https://app.example.com/api/users/${RUNBOOK_URL_PARAM_USER_ID}/unlock?note=${RUNBOOK_URL_PARAM_NOTE}\"");
+        let values = HashMap::from([("USER_ID".to_owned(), "../x y".to_owned()), ("NOTE".to_owned(), "..".to_owned())]);
+        assert_eq!(
+            shell_env(&s, &values),
+            [("RUNBOOK_URL_PARAM_USER_ID".to_owned(), "..%2Fx%20y".to_owned()), ("RUNBOOK_URL_PARAM_NOTE".to_owned(), "..".to_owned())]
+        );
+        assert!(refuse_code_values(&s, &values, &|_| None, &|_| false).is_ok(), "`..` in the query stays");
+        let values = HashMap::from([("USER_ID".to_owned(), "..".to_owned())]);
+        let e = refuse_code_values(&s, &values, &|_| None, &|_| false).expect_err("refused");
+        assert!(e.message.contains("USER_ID"), "{}", e.message);
     }
 
     #[test]

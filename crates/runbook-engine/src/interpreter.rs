@@ -414,8 +414,7 @@ impl<'a> Interpreter<'a> {
         let timeout = self.timeout(step);
         let shell = |this: &Self| {
             let (code, names) = bind::bind_shell(step);
-            let mut env: Vec<(String, String)> =
-                names.iter().filter_map(|n| this.params.get(n).map(|v| (bind::env_name(n), v.clone()))).collect();
+            let mut env = bind::shell_env(step, this.params.all());
             // Parameters the annotation declares but the code reads itself (`${WAIT:-0}`) are
             // exported under their own names.
             for n in step.params.iter().filter(|n| {

@@ -151,7 +151,8 @@ fn run_shell(rt: &tokio::runtime::Runtime, code: &str, v: &str) -> Option<String
     let values = HashMap::from([("VALUE".to_owned(), v.to_owned())]);
     bind::refuse_code_values(&s, &values, &|_| None, &|_| false).ok()?;
     let (bound, names) = bind::bind_shell(&s);
-    let env: Vec<(String, String)> = names.iter().map(|n| (bind::env_name(n), v.to_owned())).collect();
+    let env = bind::shell_env(&s, &values);
+    assert!(names.iter().all(|n| env.iter().any(|(k, _)| *k == bind::env_name(n))));
     let r = rt.block_on(shell::run(&bound, &env, &[], Duration::from_secs(10))).unwrap();
     assert_eq!(r.exit_code, 0, "{bound}: {}", r.stderr);
     Some(r.stdout)
