@@ -312,6 +312,11 @@ fn secrets_never_leak_in_any_encoding() {
         let mut args = params(&[("PASSWORD", password)]);
         args.extend(server.target_args());
         args.extend(["--output".to_owned(), output.to_owned()]);
+        // Debug logs of every crate: to a file for one run, to stderr for the other.
+        args.push("-vv".to_owned());
+        if output == "terminal" {
+            args.extend(["--log-file".to_owned(), case.path("run.log").display().to_string()]);
+        }
         let ran = case.run(&args);
         assert_eq!(ran.code, 0, "{}{}", ran.out, ran.err);
         streams.push((format!("stdout ({output})"), ran.out));
@@ -342,6 +347,7 @@ fn secrets_never_leak_in_any_encoding() {
     let files = files_under(case.dir.path());
     assert!(files.iter().any(|f| f.starts_with(case.path("record"))), "a scenario was recorded");
     assert!(files.iter().any(|f| f.extension().is_some_and(|e| e == "html")), "a transcript was written");
+    assert!(std::fs::metadata(case.path("run.log")).is_ok_and(|m| m.len() > 0), "debug logs were written");
     for file in files.into_iter().filter(|f| !f.ends_with("book.md")) {
         texts.push((file.display().to_string(), String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned()));
     }

@@ -260,7 +260,8 @@ impl<'a> Interpreter<'a> {
                 ParamError::Invalid(err) => {
                     let record =
                         StepRecord { step: step.id.clone(), outcome: Err(err), checks: Vec::new(), captures: Vec::new(), elapsed_ms: 0 };
-                    self.sink.event(&Event::StepFinished { step, record: &record });
+                    let secrets = self.params.secret_values().into_iter().map(str::to_owned).collect::<Vec<_>>();
+                    self.sink.event(&Event::StepFinished { step, record: &record.redacted(&secrets) });
                     self.results.insert(step.id.clone(), record);
                     self.after(i, false).await
                 }
@@ -359,7 +360,11 @@ impl<'a> Interpreter<'a> {
                 // The request as it will go out: method, URL after targets, headers and body,
                 // with secret values masked (the masked values are bound here, not the real ones).
                 let command = match bind::bind_http(step, &self.masked_values()) {
-                    Ok(req) => {
+                    Ok(mut req) => {
+                        // The mask was percent-encoded like any value; show it as the mask.
+                        let encoded_mask = percent_encoding::utf8_percent_encode(SECRET_MASK, percent_encoding::NON_ALPHANUMERIC).to_string();
+                        req.url = req.url.replace(&encoded_mask, SECRET_MASK);
+                        req.body = req.body.map(|b| b.replace(&encoded_mask, SECRET_MASK));
                         let mut lines = vec![format!("{} {}", req.method, bind::retarget(&req.url, &self.config.targets))];
                         lines.extend(req.headers.iter().map(|(k, v)| format!("{k}: {}", mask_auth(k, v))));
                         if let Some(user) = &req.basic_auth {
