@@ -103,8 +103,14 @@ fn shell_values_in_nested_interpreters_never_run() {
     let pwned = marker.path().join("pwned");
     let p = pwned.display().to_string();
     let case = Case::new("# Shell\n\n## Greet\n\n### Diagnosis\n\n```bash\nbash -c \"echo hello <value>\"\n```\n");
-    let attacks =
-        [format!("$(touch {p})"), format!("`touch {p}`"), format!("x; touch {p}"), format!("x\ntouch {p}"), format!("x && touch {p}"), format!("x | tee {p}")];
+    let attacks = [
+        format!("$(touch {p})"),
+        format!("`touch {p}`"),
+        format!("x; touch {p}"),
+        format!("x\ntouch {p}"),
+        format!("x && touch {p}"),
+        format!("x | tee {p}"),
+    ];
     for attack in &attacks {
         let ran = case.run(&params(&[("VALUE", attack)]));
         assert_refused(&ran, "VALUE", "`bash -c`");

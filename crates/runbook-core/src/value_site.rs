@@ -15,7 +15,9 @@ pub enum Quoting {
     Single,
     Double,
     /// The body of a here-document; `expands` is false for a quoted delimiter (`<<'EOF'`).
-    HereDoc { expands: bool },
+    HereDoc {
+        expands: bool,
+    },
 }
 
 /// What happens to a value written at one position of a shell step.
@@ -55,7 +57,8 @@ pub fn value_sites(code: &str, positions: &[usize]) -> Vec<ValueSite> {
                 .filter(|(s, e, _)| *s < pos && pos < *e)
                 .max_by_key(|(s, _, _)| *s)
                 .map_or(Quoting::None, |(_, _, q)| *q);
-            let code_for = found.code.iter().filter(|(s, e, _)| *s <= pos && pos < *e).max_by_key(|(s, _, _)| *s).map(|(_, _, l)| l.clone());
+            let code_for =
+                found.code.iter().filter(|(s, e, _)| *s <= pos && pos < *e).max_by_key(|(s, _, _)| *s).map(|(_, _, l)| l.clone());
             let url = found.urls.iter().find(|(s, e)| *s <= pos && pos < *e).and_then(|(s, _)| url_part(&code[*s..pos]));
             ValueSite { quoting, code_for, url }
         })
@@ -415,7 +418,9 @@ fn code_arguments(words: &[&str]) -> Vec<(usize, String)> {
             "influx" => (flag_values(rest, &["-execute", "--execute"]), "`influx -execute`".into()),
             "osascript" => (flag_values(rest, &["-e"]), "`osascript -e`".into()),
             "gcloud" => (flag_values(rest, &["--command"]), "the remote shell of `gcloud … ssh --command`".into()),
-            "awk" | "gawk" | "mawk" | "nawk" => (first_operand(rest, &["-F", "-v", "-f", "-e", "--source", "--file"], &["-f", "--file"]), format!("the {name} program")),
+            "awk" | "gawk" | "mawk" | "nawk" => {
+                (first_operand(rest, &["-F", "-v", "-f", "-e", "--source", "--file"], &["-f", "--file"]), format!("the {name} program"))
+            }
             "sed" | "gsed" => (sed_script(rest), "the sed script".into()),
             "jq" | "gojq" | "jaq" | "yq" => (jq_filter(rest), format!("the {name} filter")),
             "redis-cli" => (redis_script(rest), "the Lua script of `redis-cli EVAL`".into()),
@@ -497,7 +502,9 @@ fn after_flag(rest: &[&str], flags: &[&str]) -> Vec<usize> {
 
 /// `ssh [options] host command…`: the remote shell parses every word after the host.
 fn ssh_command(rest: &[&str]) -> Vec<usize> {
-    const WITH_VALUE: &[&str] = &["-b", "-c", "-D", "-E", "-e", "-F", "-I", "-i", "-J", "-L", "-l", "-m", "-O", "-o", "-p", "-Q", "-R", "-S", "-W", "-w", "-B", "-P"];
+    const WITH_VALUE: &[&str] = &[
+        "-b", "-c", "-D", "-E", "-e", "-F", "-I", "-i", "-J", "-L", "-l", "-m", "-O", "-o", "-p", "-Q", "-R", "-S", "-W", "-w", "-B", "-P",
+    ];
     let mut j = 0;
     while j < rest.len() && rest[j].starts_with('-') {
         j += if WITH_VALUE.contains(&rest[j]) { 2 } else { 1 };
@@ -519,7 +526,8 @@ fn watch_command(rest: &[&str]) -> Vec<usize> {
 
 /// `sqlite3 [options] DB SQL…` and `-cmd SQL`.
 fn sqlite_code(rest: &[&str]) -> Vec<usize> {
-    const WITH_VALUE: &[&str] = &["-separator", "-nullvalue", "-newline", "-init", "-vfs", "-lookaside", "-pagecache", "-mmap", "-maxsize", "-heap"];
+    const WITH_VALUE: &[&str] =
+        &["-separator", "-nullvalue", "-newline", "-init", "-vfs", "-lookaside", "-pagecache", "-mmap", "-maxsize", "-heap"];
     let mut out = flag_values(rest, &["-cmd"]);
     let mut operands = 0;
     let mut j = 0;

@@ -2,8 +2,8 @@
 //! code: SQL placeholders become driver parameters, shell placeholders become quoted references
 //! to environment variables, URL values are percent-encoded.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use crate::result::{ErrorKind, StepError};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use runbook_core::model::{HttpRequest, Placeholder, PlaceholderStyle, Step, StepKind};
 use runbook_core::value_site::{Quoting, UrlPart, value_sites};
 use std::collections::HashMap;
@@ -195,7 +195,10 @@ pub fn refuse_code_values(
             };
             return Err(StepError::new(
                 ErrorKind::Parameter,
-                format!("refused to run: the value of {} would be read as code by {reader} and it holds {why}; only {allowed} can go there", p.name),
+                format!(
+                    "refused to run: the value of {} would be read as code by {reader} and it holds {why}; only {allowed} can go there",
+                    p.name
+                ),
             ));
         }
     }
@@ -309,7 +312,9 @@ fn refuse_dot_segments(url: &str, inserted: &Inserted) -> Result<(), String> {
         if matches!(decoded.as_str(), "." | "..")
             && let Some((_, _, name)) = inserted.iter().find(|(s, e, _)| *s < seg_end.max(seg_start + 1) && *e > seg_start)
         {
-            return Err(format!("the value of {name} makes a URL path segment `{decoded}`, which would leave the path the runbook wrote; refused"));
+            return Err(format!(
+                "the value of {name} makes a URL path segment `{decoded}`, which would leave the path the runbook wrote; refused"
+            ));
         }
         seg_start = seg_end + 1;
     }
@@ -365,14 +370,20 @@ mod tests {
 
     #[test]
     fn shell_references_never_split_and_keep_nested_quotes() {
-        let s = step("ls $TARGET_DIR && echo \"in $TARGET_DIR\"\npsql -c \"SELECT 1 FROM users WHERE email = 'EMAIL'\"", runbook_core::StepKind::Shell);
+        let s = step(
+            "ls $TARGET_DIR && echo \"in $TARGET_DIR\"\npsql -c \"SELECT 1 FROM users WHERE email = 'EMAIL'\"",
+            runbook_core::StepKind::Shell,
+        );
         let (code, _) = bind_shell(&s);
         assert_eq!(
             code,
             "ls \"${RUNBOOK_PARAM_TARGET_DIR}\" && echo \"in ${RUNBOOK_PARAM_TARGET_DIR}\"\npsql -c \"SELECT 1 FROM users WHERE email = '${RUNBOOK_PARAM_EMAIL}'\""
         );
         let s = step("psql <<SQL\nSELECT * FROM users WHERE email = 'EMAIL' AND id = $USER_ID;\nSQL", runbook_core::StepKind::Shell);
-        assert_eq!(bind_shell(&s).0, "psql <<SQL\nSELECT * FROM users WHERE email = '${RUNBOOK_PARAM_EMAIL}' AND id = ${RUNBOOK_PARAM_USER_ID};\nSQL");
+        assert_eq!(
+            bind_shell(&s).0,
+            "psql <<SQL\nSELECT * FROM users WHERE email = '${RUNBOOK_PARAM_EMAIL}' AND id = ${RUNBOOK_PARAM_USER_ID};\nSQL"
+        );
     }
 
     fn refusal(code: &str, name: &str, value: &str, pattern: Option<&str>) -> Result<(), String> {
@@ -405,7 +416,8 @@ mod tests {
 
     #[test]
     fn values_are_bound_once_and_dot_segments_refused() {
-        let code = "curl -s -H 'X-Who: {{ A_A }}' https://app.example.com/api/users/{{ A_A }}/notes -d '{\"note\": \"{{ A_A }} {{ B_B }}\"}'";
+        let code =
+            "curl -s -H 'X-Who: {{ A_A }}' https://app.example.com/api/users/{{ A_A }}/notes -d '{\"note\": \"{{ A_A }} {{ B_B }}\"}'";
         let s = step(code, runbook_core::StepKind::Http);
         let values = HashMap::from([("A_A".to_owned(), "{{ B_B }}".to_owned()), ("B_B".to_owned(), "x".to_owned())]);
         let req = bind_http(&s, &values).unwrap();
@@ -424,10 +436,14 @@ mod tests {
 
     #[test]
     fn urls_in_shell_steps_are_encoded_too() {
-        let s = step("curl -s -o /tmp/out \"https://app.example.com/api/users/<user_id>/unlock?note=<note>\"", runbook_core::StepKind::Http);
+        let s =
+            step("curl -s -o /tmp/out \"https://app.example.com/api/users/<user_id>/unlock?note=<note>\"", runbook_core::StepKind::Http);
         assert!(s.http.as_ref().is_some_and(|h| h.shell_reason.is_some()), "runs through bash");
         let (code, _) = bind_shell(&s);
-        assert_eq!(code, "curl -s -o /tmp/out \"https://app.example.com/api/users/${RUNBOOK_URL_PARAM_USER_ID}/unlock?note=${RUNBOOK_URL_PARAM_NOTE}\"");
+        assert_eq!(
+            code,
+            "curl -s -o /tmp/out \"https://app.example.com/api/users/${RUNBOOK_URL_PARAM_USER_ID}/unlock?note=${RUNBOOK_URL_PARAM_NOTE}\""
+        );
         let values = HashMap::from([("USER_ID".to_owned(), "../x y".to_owned()), ("NOTE".to_owned(), "..".to_owned())]);
         assert_eq!(
             shell_env(&s, &values),

@@ -362,7 +362,8 @@ impl<'a> Interpreter<'a> {
                 let command = match bind::bind_http(step, &self.masked_values()) {
                     Ok(mut req) => {
                         // The mask was percent-encoded like any value; show it as the mask.
-                        let encoded_mask = percent_encoding::utf8_percent_encode(SECRET_MASK, percent_encoding::NON_ALPHANUMERIC).to_string();
+                        let encoded_mask =
+                            percent_encoding::utf8_percent_encode(SECRET_MASK, percent_encoding::NON_ALPHANUMERIC).to_string();
                         req.url = req.url.replace(&encoded_mask, SECRET_MASK);
                         req.body = req.body.map(|b| b.replace(&encoded_mask, SECRET_MASK));
                         let mut lines = vec![format!("{} {}", req.method, bind::retarget(&req.url, &self.config.targets))];

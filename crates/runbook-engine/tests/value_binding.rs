@@ -168,14 +168,14 @@ proptest! {
     fn shell_values_reach_programs_as_one_word(v in value()) {
         let rt = &*RUNTIME;
         let arguments = "printf '<%s>' <value>\nprintf '<%s>' $VALUE\nprintf '<%s>' \"$VALUE\"\nprintf '<%s>' 'VALUE'\nprintf '<%s>' \"pre-<value>-post\"\nX=$(printf '%s' <value>); printf '<%s>' \"$X\"";
-        match run_shell(&rt, arguments, &v) {
+        match run_shell(rt, arguments, &v) {
             None => prop_assert!(v.contains('\0')),
             Some(out) => {
                 let expected = format!("<{v}><{v}><{v}><{v}><pre-{v}-post><{}>", v.trim_end_matches('\n'));
                 prop_assert_eq!(out, expected);
             }
         }
-        match run_shell(&rt, "bash -c \"printf '<%s>' <value>\"", &v) {
+        match run_shell(rt, "bash -c \"printf '<%s>' <value>\"", &v) {
             None => prop_assert!(!plain(&v)),
             Some(out) => {
                 prop_assert!(plain(&v));
