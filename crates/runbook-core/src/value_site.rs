@@ -43,8 +43,7 @@ pub enum UrlPart {
 
 /// The site of each position (byte offsets into `code`).
 pub fn value_sites(code: &str, positions: &[usize]) -> Vec<ValueSite> {
-    let mut found = Found::default();
-    analyze(code, 0, code.len(), &mut found);
+    let found = analysed(code);
     positions
         .iter()
         .map(|&pos| {
@@ -65,8 +64,70 @@ pub fn value_sites(code: &str, positions: &[usize]) -> Vec<ValueSite> {
         .collect()
 }
 
+/// Shell variables that some program reads as code (`X=<v>; bash -c "echo $X"` reads `X`),
+/// with that program's name: a value the step hands over under its own name
+/// (`${WAIT:-0}`) must be checked like a placeholder there.
+pub fn variables_read_as_code(code: &str) -> Vec<(String, String)> {
+    let found = analysed(code);
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (s, e, label) in &found.code {
+        for var in variables_in(&code[*s..*e]) {
+            if !out.iter().any(|(v, _)| *v == var) {
+                out.push((var, label.clone()));
+            }
+        }
+    }
+    out
+}
+
+fn analysed(code: &str) -> Found {
+    let mut found = Found::default();
+    analyze(code, 0, code.len(), &mut found);
+    // A variable assigned in the step and read inside nested code carries its value there: the
+    // assignment's value is read as code too (`NAME=<name>` then `ssh host "grep $NAME …"`),
+    // and so on along a chain of assignments.
+    let mut i = 0;
+    while i < found.code.len() {
+        let (s, e, label) = found.code[i].clone();
+        for var in variables_in(&code[s..e]) {
+            for (name, as_, ae) in &found.assignments {
+                if *name == var && !found.code.iter().any(|(cs, ce, _)| cs == as_ && ce == ae) {
+                    found.code.push((*as_, *ae, label.clone()));
+                }
+            }
+        }
+        i += 1;
+    }
+    found
+}
+
+/// Names of the variables a text expands: `$NAME`, `${NAME}`, `${NAME:-…}`.
+fn variables_in(text: &str) -> Vec<String> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'$' {
+            let start = if b.get(i + 1) == Some(&b'{') { i + 2 } else { i + 1 };
+            let mut end = start;
+            while end < b.len() && (b[end].is_ascii_alphanumeric() || b[end] == b'_') {
+                end += 1;
+            }
+            if end > start && !b[start].is_ascii_digit() {
+                out.push(text[start..end].to_owned());
+            }
+            i = end.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
 #[derive(Default)]
 struct Found {
+    /// Variables the code assigns (`NAME=…`, `export NAME=…`): name and the word's range.
+    assignments: Vec<(String, usize, usize)>,
     /// Quoted regions, here-document bodies, and `$(…)` bodies (unquoted again inside).
     regions: Vec<(usize, usize, Quoting)>,
     /// Byte ranges another program reads as code, with its name.
@@ -359,6 +420,13 @@ fn commands(pieces: &[Piece], found: &mut Found) {
     let mut next_is_stdin = false;
     let finish = |words: &mut Vec<&Word>, found: &mut Found| {
         let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+        for w in words.iter().filter(|w| !matches!(w.text.as_str(), "export" | "local" | "readonly" | "declare" | "typeset")) {
+            match w.text.split_once('=') {
+                Some((name, _)) if is_name(name) => found.assignments.push((name.to_owned(), w.start, w.end)),
+                // Assignments come first; the first other word is the command.
+                _ => break,
+            }
+        }
         for (k, label) in code_arguments(&texts) {
             found.code.push((words[k].start, words[k].end, label));
         }
@@ -383,6 +451,10 @@ fn commands(pieces: &[Piece], found: &mut Found) {
         }
     }
     finish(&mut words, found);
+}
+
+fn is_name(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// The program a word names: the last path component, versions dropped (`python3.11`).
@@ -651,6 +723,16 @@ mod tests {
         assert_eq!(reader("X=$(bash -c \"echo <v>\")", "<v>").as_deref(), Some("`bash -c`"));
         assert_eq!(reader("psql <<SQL\nSELECT '<v>';\nSQL\necho done", "<v>").as_deref(), Some("the program reading the here-document"));
         assert_eq!(reader("psql <<< \"SELECT '<v>'\"", "<v>").as_deref(), Some("the program reading the here-string"));
+    }
+
+    #[test]
+    fn values_reach_nested_code_through_variables() {
+        let code = "NAME=<name>\nOTHER=\"x-$NAME\"\nexport SAFE=<safe>\nssh db-1 \"grep $OTHER /var/log/app.log\"\necho \"$SAFE\"";
+        assert_eq!(reader(code, "<name>").as_deref(), Some("the remote shell of `ssh`"));
+        assert_eq!(reader(code, "<safe>"), None);
+        let vars = variables_read_as_code("bash -c \"sleep ${WAIT:-0}; echo $GREETING\"");
+        let names: Vec<&str> = vars.iter().map(|(v, _)| v.as_str()).collect();
+        assert_eq!(names, ["WAIT", "GREETING"]);
     }
 
     #[test]

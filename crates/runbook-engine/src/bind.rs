@@ -5,7 +5,7 @@
 use crate::result::{ErrorKind, StepError};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use runbook_core::model::{HttpRequest, Placeholder, PlaceholderStyle, Step, StepKind};
-use runbook_core::value_site::{Quoting, UrlPart, value_sites};
+use runbook_core::value_site::{Quoting, UrlPart, value_sites, variables_read_as_code};
 use std::collections::HashMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,40 +169,50 @@ pub fn refuse_code_values(
             ));
         }
         let Some(reader) = &site.code_for else { continue };
-        // A rehearsal's stand-in for a secret nobody gave is never sent anywhere.
-        if value == crate::events::SECRET_MASK {
+        check_code_value(&p.name, value, reader, pattern_of(&p.name), is_secret(&p.name))?;
+    }
+    // Parameters the step hands over under their own names (`${WAIT:-0}`, declared in `params:`)
+    // and read inside nested code: the same rule.
+    for (var, reader) in variables_read_as_code(&step.code) {
+        if placeholders.iter().any(|p| p.name == var) || !step.params.contains(&var) {
             continue;
         }
-        let pattern = pattern_of(&p.name);
-        let why = match value.chars().find(|c| CODE_CHARACTERS.contains(c) || c.is_control()) {
-            Some(c) => Some(describe(c)),
-            None if value.contains("--") => Some("`--`".to_owned()),
-            None => match &pattern {
-                // CODE_SAFE_PATTERN, without compiling it for every value.
-                None => value.chars().find(|c| !code_safe(*c)).map(describe),
-                Some(pat) => {
-                    let re = regex::Regex::new(&format!("^(?:{pat})$"))
-                        .map_err(|e| StepError::new(ErrorKind::Parameter, format!("the pattern of {} is invalid: {e}", p.name)))?;
-                    (!re.is_match(value)).then(|| "characters its pattern does not allow".to_owned())
-                }
-            },
-        };
-        if let Some(why) = why {
-            let why = if is_secret(&p.name) { "characters that are not allowed there".to_owned() } else { why };
-            let allowed = match &pattern {
-                Some(pat) => format!("a value matching its pattern `{pat}`, with no quotes, `$`, `;`, brackets or line breaks,"),
-                None => "letters, digits and `._:@/-` (or what the parameter's `pattern:` allows)".to_owned(),
-            };
-            return Err(StepError::new(
-                ErrorKind::Parameter,
-                format!(
-                    "refused to run: the value of {} would be read as code by {reader} and it holds {why}; only {allowed} can go there",
-                    p.name
-                ),
-            ));
+        if let Some(value) = values.get(&var) {
+            check_code_value(&var, value, &reader, pattern_of(&var), is_secret(&var))?;
         }
     }
     Ok(())
+}
+
+/// The rule for one value that `reader` parses as code.
+fn check_code_value(name: &str, value: &str, reader: &str, pattern: Option<String>, secret: bool) -> Result<(), StepError> {
+    // A rehearsal's stand-in for a secret nobody gave is never sent anywhere.
+    if value == crate::events::SECRET_MASK {
+        return Ok(());
+    }
+    let why = match value.chars().find(|c| CODE_CHARACTERS.contains(c) || c.is_control()) {
+        Some(c) => Some(describe(c)),
+        None if value.contains("--") => Some("`--`".to_owned()),
+        None => match &pattern {
+            // CODE_SAFE_PATTERN, without compiling it for every value.
+            None => value.chars().find(|c| !code_safe(*c)).map(describe),
+            Some(pat) => {
+                let re = regex::Regex::new(&format!("^(?:{pat})$"))
+                    .map_err(|e| StepError::new(ErrorKind::Parameter, format!("the pattern of {name} is invalid: {e}")))?;
+                (!re.is_match(value)).then(|| "characters its pattern does not allow".to_owned())
+            }
+        },
+    };
+    let Some(why) = why else { return Ok(()) };
+    let why = if secret { "characters that are not allowed there".to_owned() } else { why };
+    let allowed = match &pattern {
+        Some(pat) => format!("a value matching its pattern `{pat}`, with no quotes, `$`, `;`, brackets or line breaks,"),
+        None => "letters, digits and `._:@/-` (or what the parameter's `pattern:` allows)".to_owned(),
+    };
+    Err(StepError::new(
+        ErrorKind::Parameter,
+        format!("refused to run: the value of {name} would be read as code by {reader} and it holds {why}; only {allowed} can go there"),
+    ))
 }
 
 fn code_safe(c: char) -> bool {
@@ -409,9 +419,23 @@ mod tests {
         assert!(refusal(psql, "VALUE", "O'Brien", Some(".+")).is_err());
         // A value that is only an argument is data, whatever it holds.
         assert!(refusal("grep -- <value> /var/log/app.log", "VALUE", "$(touch /tmp/pwned)'\"", None).is_ok());
+        // A value reaching nested code through a variable of the step is read as code there.
+        let via = "NAME=<value>\nssh db-1 \"grep $NAME /var/log/app.log\"";
+        assert!(refusal(via, "VALUE", "x; reboot", None).expect_err("refused").contains("`ssh`"));
+        assert!(refusal(via, "VALUE", "web-1", None).is_ok());
         // A secret's characters are not shown.
         let e = refusal("bash -c 'login <password>'", "PASSWORD", "s3cr'et", None).expect_err("refused");
         assert!(!e.contains("`'`") && !e.contains("s3cr"), "{e}");
+    }
+
+    #[test]
+    fn own_name_parameters_read_as_code_are_checked() {
+        let md = "# T\n\n```bash\nbash -c \"sleep ${WAIT:-0}\"\n```\n\n```yaml step\nparams:\n  WAIT: {prompt: Seconds}\n```\n";
+        let s = runbook_core::compile(runbook_core::Source::new("t.md", md)).graph.steps.into_iter().next().expect("one step");
+        assert!(s.params.contains(&"WAIT".to_owned()), "{:?}", s.params);
+        let check = |v: &str| refuse_code_values(&s, &HashMap::from([("WAIT".to_owned(), v.to_owned())]), &|_| None, &|_| false);
+        assert!(check("5").is_ok());
+        assert!(check("5; reboot").expect_err("refused").message.contains("WAIT"));
     }
 
     #[test]
