@@ -119,6 +119,14 @@ fn shell_values_in_nested_interpreters_never_run() {
     let ran = case.run(&params(&[("VALUE", "world-1")]));
     assert_eq!(ran.code, 0, "{}{}", ran.out, ran.err);
     assert!(ran.out.contains("hello world-1"), "{}", ran.out);
+
+    // Through a variable of the step: the value still reaches the nested shell.
+    let via = Case::new("# Shell\n\n## Greet\n\n### Diagnosis\n\n```bash\nGREETING=<value>\nbash -c \"echo hello $GREETING\"\n```\n");
+    let ran = via.run(&params(&[("VALUE", &attacks[0])]));
+    assert_refused(&ran, "VALUE", "`bash -c`");
+    assert!(!pwned.exists(), "ran as code through a variable");
+    let ran = via.run(&params(&[("VALUE", "world-2")]));
+    assert!(ran.out.contains("hello world-2"), "{}{}", ran.out, ran.err);
 }
 
 /// Every interpreter that takes code as an argument: the step is refused before it runs (so no
