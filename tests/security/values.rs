@@ -301,6 +301,15 @@ curl -s -u admin:{{ PASSWORD }} https://clinic.example.com/api/echo-auth
 ```
 
 ```bash
+SESSION_TOKEN=$(printf 'tok/EN+%d x' 99)
+echo "got $SESSION_TOKEN"
+```
+
+```bash
+curl -s https://clinic.example.com/api/items/$SESSION_TOKEN
+```
+
+```bash
 printf '%s\n' "$PASSWORD" | base64
 printf '%s' "$PASSWORD" | jq -Rr @uri
 printf '%s' "$PASSWORD" | jq -R .
@@ -341,6 +350,7 @@ fn secrets_never_leak_in_any_encoding() {
     let paths: Vec<&str> = requests["requests"].as_array().unwrap().iter().filter_map(|r| r["path"].as_str()).collect();
     assert!(paths.contains(&"/api/session?password=p%40ss%20w0rd%2F%2Bx"), "{paths:?}");
     assert!(paths.contains(&"/api/items/cap%2FQWE%2B4321"), "{paths:?}");
+    assert!(paths.contains(&"/api/items/tok%2FEN%2B99%20x"), "{paths:?}");
     let events_json: Vec<String> = streams.iter().filter(|(w, _)| w.contains("json")).map(|(_, s)| s.clone()).collect();
     assert!(events_json.iter().any(|s| s.contains("step_result")), "the JSON run printed events");
 
@@ -365,7 +375,7 @@ fn secrets_never_leak_in_any_encoding() {
     for file in files.into_iter().filter(|f| !f.ends_with("book.md")) {
         texts.push((file.display().to_string(), String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned()));
     }
-    assert_no_secret(&texts, &[(password, "admin"), (token, "admin")]);
+    assert_no_secret(&texts, &[(password, "admin"), (token, "admin"), ("tok/EN+99 x", "admin")]);
 }
 
 /// Fragments of hostile values; `MARK` becomes a file path that must never be created.

@@ -478,7 +478,8 @@ fn code_arguments(words: &[&str]) -> Vec<(usize, String)> {
             "trap" => ((0..rest.len().min(1)).collect(), "`trap`".into()),
             "ssh" => (ssh_command(rest), "the remote shell of `ssh`".into()),
             "watch" => (watch_command(rest), "`watch` (it runs `sh -c`)".into()),
-            "psql" => (flag_values(rest, &["-c", "--command"]), "`psql -c`".into()),
+            n if n == "psql" || n.ends_with("-psql") => (flag_values(rest, &["-c", "--command"]), format!("`{n} -c`")),
+            "rails" | "gitlab-rails" => (rails_runner(rest), format!("`{name} runner`")),
             "mysql" | "mariadb" => (flag_values(rest, &["-e", "--execute"]), format!("`{name} -e`")),
             "sqlite3" | "sqlite" => (sqlite_code(rest), format!("`{name}`")),
             "perl" | "ruby" => (cluster_values(rest, &['e', 'E']), format!("`{name} -e`")),
@@ -685,6 +686,15 @@ fn jq_filter(rest: &[&str]) -> Vec<usize> {
     Vec::new()
 }
 
+/// `rails runner CODE` (`gitlab-rails runner`): Ruby.
+fn rails_runner(rest: &[&str]) -> Vec<usize> {
+    let Some(mut j) = rest.iter().position(|w| matches!(*w, "runner" | "r")).map(|j| j + 1) else { return Vec::new() };
+    while j < rest.len() && rest[j].starts_with('-') {
+        j += if matches!(rest[j], "-e" | "--environment") { 2 } else { 1 };
+    }
+    if j < rest.len() { vec![j] } else { Vec::new() }
+}
+
 /// `redis-cli … EVAL SCRIPT numkeys …`.
 fn redis_script(rest: &[&str]) -> Vec<usize> {
     match rest.iter().position(|w| w.eq_ignore_ascii_case("eval")) {
@@ -721,6 +731,11 @@ mod tests {
         assert_eq!(reader(r#"jq --arg e x '.[] | select(.e == "<e>")' f"#, "<e>").as_deref(), Some("the jq filter"));
         assert_eq!(reader(r#"watch -n 5 "kubectl get pod <pod>""#, "<pod>").as_deref(), Some("`watch` (it runs `sh -c`)"));
         assert_eq!(reader("X=$(bash -c \"echo <v>\")", "<v>").as_deref(), Some("`bash -c`"));
+        assert_eq!(reader("sudo gitlab-psql -c \"SELECT '<v>'\"", "<v>").as_deref(), Some("`gitlab-psql -c`"));
+        assert_eq!(
+            reader("sudo gitlab-rails runner -e production \"User.find_by(username: '<user>')\"", "<user>").as_deref(),
+            Some("`gitlab-rails runner`")
+        );
         assert_eq!(reader("psql <<SQL\nSELECT '<v>';\nSQL\necho done", "<v>").as_deref(), Some("the program reading the here-document"));
         assert_eq!(reader("psql <<< \"SELECT '<v>'\"", "<v>").as_deref(), Some("the program reading the here-string"));
     }
