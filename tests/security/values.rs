@@ -69,11 +69,45 @@ fn canary(db: &str) -> String {
     db.to_owned()
 }
 
+const SQL_ATTACKS: [&str; 5] = [
+    "x'; DROP TABLE canary; --",
+    "x' OR 1=1; DROP TABLE canary; SELECT '",
+    "x\\'; DROP TABLE canary;",
+    "1--",
+    "x'\n\\! touch /tmp/runbook-values-never\n'",
+];
+
+/// `psql -c` run by the step's own bash: the SQL is rewritten to take the value as a psql
+/// variable (`:'runbook_value'`), so every value runs, as data.
 #[test]
-fn sql_in_psql_c_never_becomes_code() {
+fn sql_in_psql_c_is_bound() {
     let db = canary(&fresh_database());
-    let case = Case::new(PSQL_STEP);
-    for attack in ["x'; DROP TABLE canary; --", "x' OR 1=1; DROP TABLE canary; SELECT '", "x\\'; DROP TABLE canary;", "1--"] {
+    let double = Case::new(PSQL_STEP);
+    let single = Case::new(&PSQL_STEP.replace(
+        r#"-c "SELECT 'found:' || count(*) FROM users WHERE email = 'VALUE'""#,
+        "-c 'SELECT count(*) || <suffix> FROM users WHERE email = <email>'",
+    ));
+    for attack in SQL_ATTACKS {
+        let ran = double.run(&params(&[("DB_URL", &db), ("VALUE", attack)]));
+        assert_eq!(ran.code, 0, "{}{}", ran.out, ran.err);
+        assert!(ran.out.contains("found:0"), "{attack:?} was not data:\n{}", ran.out);
+        let ran = single.run(&params(&[("DB_URL", &db), ("EMAIL", attack), ("SUFFIX", ":found")]));
+        assert!(ran.out.contains("0:found"), "{attack:?} was not data:\n{}{}", ran.out, ran.err);
+        assert_eq!(psql(&db, "SELECT count(*) FROM canary"), "1", "the canary survives {attack:?}");
+    }
+    assert!(!Path::new("/tmp/runbook-values-never").exists(), "a psql meta-command in a value ran");
+    // A real e-mail is found: the value reached the SQL intact.
+    let ran = double.run(&params(&[("DB_URL", &db), ("VALUE", "dr.patel@clinic.example")]));
+    assert!(ran.out.contains("found:1"), "{}{}", ran.out, ran.err);
+}
+
+/// `psql -c` behind a wrapper (`timeout`, `sudo`, `kubectl exec`) cannot be rewritten: a value
+/// that is not plain is refused before the step runs.
+#[test]
+fn sql_in_wrapped_psql_c_never_becomes_code() {
+    let db = canary(&fresh_database());
+    let case = Case::new(&PSQL_STEP.replace("psql \"$DB_URL\"", "timeout 30 psql \"$DB_URL\""));
+    for attack in SQL_ATTACKS {
         let ran = case.run(&params(&[("DB_URL", &db), ("VALUE", attack)]));
         assert_refused(&ran, "VALUE", "`psql -c`");
         assert_eq!(psql(&db, "SELECT count(*) FROM canary"), "1", "the canary survives {attack:?}");
@@ -139,7 +173,7 @@ fn every_code_taking_interpreter_refuses_code_values() {
         ("kubectl exec -n web web-0 -- sh -c \"cat /tmp/<value>\"", "`sh -c`"),
         ("mysql -u app -e \"SELECT * FROM users WHERE email = '<value>'\"", "`mysql -e`"),
         ("python3 -c \"print('<value>')\"", "`python3 -c`"),
-        ("psql -X -c \"SELECT '<value>'\"", "`psql -c`"),
+        ("sudo -n -u postgres psql -X -c \"SELECT '<value>'\"", "`psql -c`"),
         ("watch -n 5 \"ls <value>\"", "`watch`"),
         ("awk '/<value>/ { print }' /dev/null", "awk program"),
     ];

@@ -134,6 +134,23 @@ struct Found {
     code: Vec<(usize, usize, String)>,
     /// Words that hold a URL.
     urls: Vec<(usize, usize)>,
+    psql: Vec<PsqlCommand>,
+}
+
+/// `psql … -c SQL` run by this bash itself (not through `sudo`, `ssh` or `kubectl exec`): its
+/// SQL can take values the bound way, as psql variables (`-v name=value`, `:'name'`), read from
+/// a file instead of `-c`, since psql does not interpolate variables in `-c`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PsqlCommand {
+    /// The `-c` (or `--command`) word.
+    pub flag: (usize, usize),
+    /// The SQL word after it, quotes included.
+    pub sql: (usize, usize),
+}
+
+/// The `psql -c SQL` commands of a shell step that can be rewritten to take values bound.
+pub fn psql_commands(code: &str) -> Vec<PsqlCommand> {
+    analysed(code).psql
 }
 
 /// The part of a URL that `before` (the raw text of its word up to a position) ends in.
@@ -420,11 +437,22 @@ fn commands(pieces: &[Piece], found: &mut Found) {
     let mut next_is_stdin = false;
     let finish = |words: &mut Vec<&Word>, found: &mut Found| {
         let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+        let mut command = 0;
         for w in words.iter().filter(|w| !matches!(w.text.as_str(), "export" | "local" | "readonly" | "declare" | "typeset")) {
             match w.text.split_once('=') {
-                Some((name, _)) if is_name(name) => found.assignments.push((name.to_owned(), w.start, w.end)),
+                Some((name, _)) if is_name(name) => {
+                    found.assignments.push((name.to_owned(), w.start, w.end));
+                    command += 1;
+                }
                 // Assignments come first; the first other word is the command.
                 _ => break,
+            }
+        }
+        if texts.get(command).is_some_and(|w| program(w) == "psql") {
+            for k in command + 1..words.len().saturating_sub(1) {
+                if matches!(texts[k], "-c" | "--command") {
+                    found.psql.push(PsqlCommand { flag: (words[k].start, words[k].end), sql: (words[k + 1].start, words[k + 1].end) });
+                }
             }
         }
         for (k, label) in code_arguments(&texts) {
@@ -769,6 +797,14 @@ mod tests {
         assert_eq!(site(code, "$USER_ID").url, Some(UrlPart::Path));
         assert_eq!(site(code, "<next>").url, Some(UrlPart::Query));
         assert_eq!(site(code, "<file>").url, None);
+    }
+
+    #[test]
+    fn local_psql_commands_are_found() {
+        let code = r#"psql "$DB" -X -c "SELECT '<v>'" -c 'SELECT 2'; sudo -u postgres psql -c "SELECT '<w>'"; ssh db psql -c x"#;
+        let found = psql_commands(code);
+        let texts: Vec<(&str, &str)> = found.iter().map(|p| (&code[p.flag.0..p.flag.1], &code[p.sql.0..p.sql.1])).collect();
+        assert_eq!(texts, [("-c", "\"SELECT '<v>'\""), ("-c", "'SELECT 2'")]);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use crate::result::{ErrorKind, StepError};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use runbook_core::model::{HttpRequest, Placeholder, PlaceholderStyle, Step, StepKind};
-use runbook_core::value_site::{Quoting, UrlPart, value_sites, variables_read_as_code};
+use runbook_core::value_site::{PsqlCommand, Quoting, UrlPart, psql_commands, value_sites, variables_read_as_code};
 use std::collections::HashMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,12 +68,14 @@ pub fn url_env_name(param: &str) -> String {
 pub fn shell_env(step: &Step, values: &HashMap<String, String>) -> Vec<(String, String)> {
     let placeholders = sorted(&step.placeholders);
     let positions: Vec<usize> = placeholders.iter().map(|p| p.start).collect();
+    let psql = bound_psql(step);
     let mut env: Vec<(String, String)> = Vec::new();
     for (p, site) in placeholders.iter().zip(value_sites(&step.code, &positions)) {
         let Some(value) = values.get(&p.name) else { continue };
+        let in_psql = psql.iter().any(|(c, _)| c.sql.0 <= p.start && p.end <= c.sql.1);
         let var = match site.url {
-            Some(_) => (url_env_name(&p.name), utf8_percent_encode(value, URL_VALUE).to_string()),
-            None => (env_name(&p.name), value.clone()),
+            Some(_) if !in_psql => (url_env_name(&p.name), utf8_percent_encode(value, URL_VALUE).to_string()),
+            _ => (env_name(&p.name), value.clone()),
         };
         if !env.contains(&var) {
             env.push(var);
@@ -88,19 +90,23 @@ pub fn shell_env(step: &Step, values: &HashMap<String, String>) -> Vec<(String, 
 /// quotes, `${V}` inside double quotes and here-documents (which neither split nor glob).
 pub fn bind_shell(step: &Step) -> (String, Vec<String>) {
     let code = &step.code;
-    let mut out = String::with_capacity(code.len() + 16);
     let mut names: Vec<String> = Vec::new();
-    let mut at = 0;
     let placeholders = sorted(&step.placeholders);
     let positions: Vec<usize> = placeholders.iter().map(|p| p.start).collect();
     let sites = value_sites(code, &positions);
+    let psql = bound_psql(step);
+    // Replacements by byte range, applied in order; an insertion is an empty range.
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
     for (p, site) in placeholders.iter().zip(&sites) {
-        if p.start < at || p.end > code.len() {
+        if p.end > code.len() {
             continue;
         }
-        out.push_str(&code[at..p.start]);
         if !names.contains(&p.name) {
             names.push(p.name.clone());
+        }
+        if psql.iter().any(|(c, _)| c.sql.0 <= p.start && p.end <= c.sql.1) {
+            edits.push(psql_reference(code, p, site.quoting));
+            continue;
         }
         let var = if site.url.is_some() { url_env_name(&p.name) } else { env_name(&p.name) };
         let quoted_style = p.style == PlaceholderStyle::Quoted;
@@ -110,16 +116,76 @@ pub fn bind_shell(step: &Step) -> (String, Vec<String>) {
             (Quoting::Single, PlaceholderStyle::ShellVar) => format!("${{{var}}}"),
             (Quoting::Single, _) => format!("'\"${{{var}}}\"'"),
             // `'USER_ID'` inside a string or here-document keeps its quotes for the program
-            // that reads it (`psql -c "… = 'USER_ID'"`); they are literal to bash there.
+            // that reads it; they are literal to bash there.
             (Quoting::Double | Quoting::HereDoc { .. }, _) if quoted_style => format!("'${{{var}}}'"),
             (Quoting::Double | Quoting::HereDoc { .. }, _) => format!("${{{var}}}"),
             (Quoting::None, _) => format!("\"${{{var}}}\""),
         };
-        out.push_str(&reference);
-        at = p.end;
+        edits.push((p.start, p.end, reference));
+    }
+    // `psql … -c SQL` → `psql … -v ON_ERROR_STOP=1 -v "runbook_x=${RUNBOOK_PARAM_X}" -f <(printf '%s\n' SQL)`:
+    // psql quotes each value itself where the SQL says `:'runbook_x'`.
+    for (command, vars) in &psql {
+        let bound: Vec<String> = vars.iter().map(|n| format!("-v \"{}=${{{}}}\"", psql_variable(n), env_name(n))).collect();
+        edits.push((command.flag.0, command.flag.1, format!("-v ON_ERROR_STOP=1 {} -f", bound.join(" "))));
+        edits.push((command.sql.0, command.sql.0, "<(printf '%s\\n' ".to_owned()));
+        edits.push((command.sql.1, command.sql.1, ")".to_owned()));
+    }
+    edits.sort_by_key(|(start, end, _)| (*start, *end));
+    let mut out = String::with_capacity(code.len() + 64);
+    let mut at = 0;
+    for (start, end, text) in edits {
+        if start < at || end > code.len() {
+            continue;
+        }
+        out.push_str(&code[at..start]);
+        out.push_str(&text);
+        at = end;
     }
     out.push_str(&code[at..]);
     (out, names)
+}
+
+/// The `psql -c SQL` commands of a step whose SQL holds placeholders, with those parameters:
+/// they take their values as psql variables, bound, whatever the values hold.
+fn bound_psql(step: &Step) -> Vec<(PsqlCommand, Vec<String>)> {
+    let mut out = Vec::new();
+    for command in psql_commands(&step.code) {
+        let mut vars: Vec<String> = Vec::new();
+        for p in step.placeholders.iter().filter(|p| command.sql.0 <= p.start && p.end <= command.sql.1) {
+            if !vars.contains(&p.name) {
+                vars.push(p.name.clone());
+            }
+        }
+        if !vars.is_empty() {
+            out.push((command, vars));
+        }
+    }
+    out
+}
+
+/// The psql variable that carries a parameter (letters, digits and `_` only).
+fn psql_variable(param: &str) -> String {
+    let clean: String = param.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    format!("runbook_{clean}")
+}
+
+/// `:'runbook_x'` (psql's quoted interpolation) in place of a placeholder of a `psql -c` SQL,
+/// written so bash hands it to psql unchanged. SQL quotes around the placeholder
+/// (`'<email>'`, or the quotes of `'EMAIL'`) are replaced too: psql adds its own.
+fn psql_reference(code: &str, p: &Placeholder, quoting: Quoting) -> (usize, usize, String) {
+    let var = psql_variable(&p.name);
+    let sql_quoted = quoting == Quoting::Double
+        && p.start > 0
+        && code.as_bytes().get(p.start - 1) == Some(&b'\'')
+        && code.as_bytes().get(p.end) == Some(&b'\'');
+    let (start, end) = if sql_quoted { (p.start - 1, p.end + 1) } else { (p.start, p.end) };
+    let text = match quoting {
+        Quoting::Single => format!(":'\\''{var}'\\''"),
+        Quoting::None => format!("\":'{var}'\""),
+        Quoting::Double | Quoting::HereDoc { .. } => format!(":'{var}'"),
+    };
+    (start, end, text)
 }
 
 /// Letters, digits and `._:@/-`: what a value may hold where another program reads it as code,
@@ -153,6 +219,7 @@ pub fn refuse_code_values(
     let placeholders = sorted(&step.placeholders);
     let positions: Vec<usize> = placeholders.iter().map(|p| p.start).collect();
     let sites = value_sites(&step.code, &positions);
+    let psql = bound_psql(step);
     for (p, site) in placeholders.iter().zip(&sites) {
         let Some(value) = values.get(&p.name) else { continue };
         // The environment cannot carry a NUL: refuse it here, by name, not as a failed spawn.
@@ -169,6 +236,10 @@ pub fn refuse_code_values(
             ));
         }
         let Some(reader) = &site.code_for else { continue };
+        // Bound as a psql variable: psql quotes it, any value is data.
+        if psql.iter().any(|(c, _)| c.sql.0 <= p.start && p.end <= c.sql.1) {
+            continue;
+        }
         check_code_value(&p.name, value, reader, pattern_of(&p.name), is_secret(&p.name))?;
     }
     // Parameters the step hands over under their own names (`${WAIT:-0}`, declared in `params:`)
@@ -387,7 +458,8 @@ mod tests {
         let (code, _) = bind_shell(&s);
         assert_eq!(
             code,
-            "ls \"${RUNBOOK_PARAM_TARGET_DIR}\" && echo \"in ${RUNBOOK_PARAM_TARGET_DIR}\"\npsql -c \"SELECT 1 FROM users WHERE email = '${RUNBOOK_PARAM_EMAIL}'\""
+            r#"ls "${RUNBOOK_PARAM_TARGET_DIR}" && echo "in ${RUNBOOK_PARAM_TARGET_DIR}"
+psql -v ON_ERROR_STOP=1 -v "runbook_email=${RUNBOOK_PARAM_EMAIL}" -f <(printf '%s\n' "SELECT 1 FROM users WHERE email = :'runbook_email'")"#
         );
         let s = step("psql <<SQL\nSELECT * FROM users WHERE email = 'EMAIL' AND id = $USER_ID;\nSQL", runbook_core::StepKind::Shell);
         assert_eq!(
@@ -405,7 +477,10 @@ mod tests {
 
     #[test]
     fn values_read_as_code_must_be_plain() {
-        let psql = "psql -c \"SELECT * FROM users WHERE email = 'VALUE'\"";
+        // psql run by the step's own bash takes any value bound (see psql_c_values_are_bound);
+        // run through sudo, it gets the strict rule.
+        assert!(refusal("psql -c \"SELECT 'VALUE'\"", "VALUE", "x'; DROP TABLE canary; --", None).is_ok());
+        let psql = "sudo -u postgres psql -c \"SELECT * FROM users WHERE email = 'VALUE'\"";
         let e = refusal(psql, "VALUE", "x'; DROP TABLE canary; --", None).expect_err("refused");
         assert!(e.contains("VALUE") && e.contains("`psql -c`") && e.contains("`'`"), "{e}");
         assert!(refusal(psql, "VALUE", "jane@example.com", None).is_ok());
@@ -456,6 +531,21 @@ mod tests {
         }
         let values = HashMap::from([("USER_ID".to_owned(), "...".to_owned()), ("NEXT".to_owned(), "..".to_owned())]);
         assert_eq!(bind_http(&s, &values).unwrap().url, "https://app.example.com/api/users/.../unlock?next=..");
+    }
+
+    #[test]
+    fn psql_c_values_are_bound() {
+        let bound = |code: &str| bind_shell(&step(code, runbook_core::StepKind::Shell)).0;
+        assert_eq!(
+            bound(r#"psql "$DB" -X -c "SELECT * FROM t WHERE a = 'VALUE' AND b = '<email>' AND c = <c>" -c 'SELECT <c>'"#),
+            concat!(
+                r#"psql "${RUNBOOK_PARAM_DB}" -X -v ON_ERROR_STOP=1 -v "runbook_value=${RUNBOOK_PARAM_VALUE}" -v "runbook_email=${RUNBOOK_PARAM_EMAIL}" "#,
+                r#"-v "runbook_c=${RUNBOOK_PARAM_C}" -f <(printf '%s\n' "SELECT * FROM t WHERE a = :'runbook_value' AND b = :'runbook_email' AND c = :'runbook_c'") "#,
+                r#"-v ON_ERROR_STOP=1 -v "runbook_c=${RUNBOOK_PARAM_C}" -f <(printf '%s\n' 'SELECT :'\''runbook_c'\''')"#
+            )
+        );
+        // Not run by this bash (sudo closes the descriptor of <(…)): the strict rule instead.
+        assert_eq!(bound(r#"sudo psql -c "SELECT 'VALUE'""#), r#"sudo psql -c "SELECT '${RUNBOOK_PARAM_VALUE}'""#);
     }
 
     #[test]

@@ -69,7 +69,7 @@ fn plain(v: &str) -> bool {
 
 /// Steps whose value a nested program reads as code.
 const NESTED_CODE: &[&str] = &[
-    "psql -X -c \"SELECT * FROM users WHERE email = 'VALUE'\"",
+    "sudo -u postgres psql -X -c \"SELECT * FROM users WHERE email = 'VALUE'\"",
     "bash -c \"echo hello <value>\"",
     "kubectl exec -n web web-0 -- sh -c 'cat /tmp/<value>'",
     "ssh db-1 \"grep <value> /var/log/app.log\"",
@@ -81,6 +81,8 @@ const NESTED_CODE: &[&str] = &[
 /// Compiled once: the property runs 10,000 times.
 static NESTED: LazyLock<Vec<Step>> = LazyLock::new(|| NESTED_CODE.iter().map(|c| step(c, "bash")).collect());
 static ARGUMENT: LazyLock<Step> = LazyLock::new(|| step("grep -- <value> /var/log/app.log", "bash"));
+static PSQL: LazyLock<Step> =
+    LazyLock::new(|| step("psql \"$DB_URL\" -X -A -t -c \"SELECT count(*) FROM users WHERE email = 'VALUE'\"", "bash"));
 static HTTP: LazyLock<Step> = LazyLock::new(|| {
     step(
         "curl -s -X POST 'https://app.example.com/api/users/{{ A_A }}/unlock?next={{ B_B }}' -H 'X-User: {{ A_A }}' -H 'Content-Type: application/json' -d '{\"id\": \"{{ A_A }}\", \"b\": \"{{ B_B }}\"}'",
@@ -106,6 +108,9 @@ proptest! {
             }
         }
         let refused = bind::refuse_code_values(&ARGUMENT, &values, &|_| None, &|_| false).is_err();
+        prop_assert_eq!(refused, v.contains('\0'));
+        // psql run by the step's bash binds the value as a psql variable: any value goes.
+        let refused = bind::refuse_code_values(&PSQL, &values, &|_| None, &|_| false).is_err();
         prop_assert_eq!(refused, v.contains('\0'));
     }
 
@@ -173,6 +178,17 @@ proptest! {
             Some(out) => {
                 let expected = format!("<{v}><{v}><{v}><{v}><pre-{v}-post><{}>", v.trim_end_matches('\n'));
                 prop_assert_eq!(out, expected);
+            }
+        }
+        // psql as a function that shows what it was given: the value is one argument of `-v`,
+        // and the SQL it reads names the variable, never the value.
+        let fake_psql = "psql() { for a in \"$@\"; do printf '[%s]' \"$a\"; done; printf '\\n'; cat \"${@: -1}\"; }\n";
+        match run_shell(rt, &format!("{fake_psql}psql -X -c \"SELECT 1 FROM users WHERE email = 'VALUE'\""), &v) {
+            None => prop_assert!(v.contains('\0')),
+            Some(out) => {
+                let expected = format!("[-X][-v][ON_ERROR_STOP=1][-v][runbook_value={v}][-f]");
+                prop_assert!(out.starts_with(&expected), "{out:?}");
+                prop_assert!(out.ends_with("]\nSELECT 1 FROM users WHERE email = :'runbook_value'\n"), "{out:?}");
             }
         }
         match run_shell(rt, "bash -c \"printf '<%s>' <value>\"", &v) {
