@@ -58,7 +58,7 @@ pub fn value_sites(code: &str, positions: &[usize]) -> Vec<ValueSite> {
                 .map_or(Quoting::None, |(_, _, q)| *q);
             let code_for =
                 found.code.iter().filter(|(s, e, _)| *s <= pos && pos < *e).max_by_key(|(s, _, _)| *s).map(|(_, _, l)| l.clone());
-            let url = found.urls.iter().find(|(s, e)| *s <= pos && pos < *e).and_then(|(s, _)| url_part(&code[*s..pos]));
+            let url = found.urls.iter().find(|(s, e)| *s <= pos && pos < *e).and_then(|(s, _)| code.get(*s..pos)).and_then(url_part);
             ValueSite { quoting, code_for, url }
         })
         .collect()

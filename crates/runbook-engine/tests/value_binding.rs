@@ -221,3 +221,67 @@ proptest! {
         prop_assert_eq!(r.rows[0]["tables"].as_i64(), Some(0));
     }
 }
+
+/// Shell-looking text: quotes, substitutions, here-documents, placeholders, wrappers.
+fn shell_code() -> impl Strategy<Value = String> {
+    let fragment = prop_oneof![
+        Just("'"),
+        Just("\""),
+        Just("$("),
+        Just(")"),
+        Just("`"),
+        Just("\n"),
+        Just("\\"),
+        Just(" "),
+        Just("<<EOF\n"),
+        Just("EOF\n"),
+        Just("<<'X'\n"),
+        Just("<<<"),
+        Just("#"),
+        Just("|"),
+        Just(";"),
+        Just("&&"),
+        Just("2>&1"),
+        Just(">"),
+        Just("<value>"),
+        Just("'VALUE'"),
+        Just("$VALUE"),
+        Just("${VALUE}"),
+        Just("{{ VALUE }}"),
+        Just("psql -c "),
+        Just("bash -c "),
+        Just("ssh h "),
+        Just("sudo "),
+        Just("https://h/a/"),
+        Just("X=<value> "),
+        Just("$X"),
+        Just("é"),
+        Just("{{"),
+        Just("<"),
+        Just("("),
+    ];
+    prop_oneof![3 => proptest::collection::vec(fragment, 0..16).prop_map(|v| v.concat()), 1 => any::<String>()]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// No shell text makes the analysis or the binding panic, and every variable of the
+    /// environment it builds is one the bound code reads.
+    #[test]
+    fn any_shell_text_is_bound_without_panicking(code in shell_code(), v in value()) {
+        // The step made directly, not from Markdown: any text, even one no block could hold.
+        let mut s = ARGUMENT.clone();
+        s.placeholders = runbook_core::placeholder::find(&code, runbook_core::placeholder::CodeKind::Shell, &[]);
+        s.params = s.placeholders.iter().map(|p| p.name.clone()).collect();
+        s.code = code;
+        let values: HashMap<String, String> = s.params.iter().map(|n| (n.clone(), v.clone())).collect();
+        let _ = bind::refuse_code_values(&s, &values, &|_| None, &|_| false);
+        let (bound, _) = bind::bind_shell(&s);
+        for (name, _) in bind::shell_env(&s, &values) {
+            prop_assert!(bound.contains(name.as_str()), "{name} unused in {bound}");
+        }
+        let positions: Vec<usize> = (0..=s.code.len()).collect();
+        let _ = runbook_core::value_site::value_sites(&s.code, &positions);
+    }
+}
