@@ -118,17 +118,26 @@ fn sql_in_wrapped_psql_c_never_becomes_code() {
     assert!(ran.out.contains("found:1"), "{}", ran.out);
 }
 
+/// psql reading a here-document interpolates variables: the values are bound there too. Any
+/// other program reading one (or psql behind a wrapper) gets the strict rule.
 #[test]
-fn sql_in_a_here_document_never_becomes_code() {
+fn sql_in_a_here_document_is_bound_or_refused() {
     let db = canary(&fresh_database());
-    let case = Case::new(
-        "# Lookups\n\n## Find\n\n### Diagnosis\n\n```bash\npsql \"$DB_URL\" -X -A -t <<SQL\nSELECT 'found:' || count(*) FROM users WHERE email = 'VALUE';\nSQL\n```\n",
-    );
-    let ran = case.run(&params(&[("DB_URL", &db), ("VALUE", "x'; DROP TABLE canary; --")]));
-    assert_refused(&ran, "VALUE", "here-document");
-    assert_eq!(psql(&db, "SELECT count(*) FROM canary"), "1");
-    let ran = case.run(&params(&[("DB_URL", &db), ("VALUE", "dr.patel@clinic.example")]));
-    assert!(ran.out.contains("found:1"), "{}{}", ran.out, ran.err);
+    let block = "psql \"$DB_URL\" -X -A -t <<SQL\nSELECT 'found:' || count(*) FROM users WHERE email = 'VALUE';\nSQL";
+    let bound = Case::new(&format!("# Lookups\n\n## Find\n\n### Diagnosis\n\n```bash\n{block}\n```\n"));
+    let wrapped = Case::new(&format!("# Lookups\n\n## Find\n\n### Diagnosis\n\n```bash\ntimeout 30 {block}\n```\n"));
+    for attack in SQL_ATTACKS {
+        let ran = bound.run(&params(&[("DB_URL", &db), ("VALUE", attack)]));
+        assert!(ran.out.contains("found:0"), "{attack:?} was not data:\n{}{}", ran.out, ran.err);
+        let ran = wrapped.run(&params(&[("DB_URL", &db), ("VALUE", attack)]));
+        assert_refused(&ran, "VALUE", "here-document");
+        assert_eq!(psql(&db, "SELECT count(*) FROM canary"), "1", "the canary survives {attack:?}");
+    }
+    assert!(!Path::new("/tmp/runbook-values-never").exists(), "a psql meta-command in a value ran");
+    for case in [&bound, &wrapped] {
+        let ran = case.run(&params(&[("DB_URL", &db), ("VALUE", "dr.patel@clinic.example")]));
+        assert!(ran.out.contains("found:1"), "{}{}", ran.out, ran.err);
+    }
 }
 
 #[test]

@@ -137,18 +137,21 @@ struct Found {
     psql: Vec<PsqlCommand>,
 }
 
-/// `psql … -c SQL` run by this bash itself (not through `sudo`, `ssh` or `kubectl exec`): its
-/// SQL can take values the bound way, as psql variables (`-v name=value`, `:'name'`), read from
-/// a file instead of `-c`, since psql does not interpolate variables in `-c`.
+/// `psql … -c SQL` or `psql … <<EOF` run by this bash itself (not through `sudo`, `ssh` or
+/// `kubectl exec`): its SQL can take values the bound way, as psql variables (`-v name=value`,
+/// `:'name'`). psql interpolates variables in what it reads, not in `-c`, so `-c` SQL is read
+/// from a file instead.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PsqlCommand {
-    /// The `-c` (or `--command`) word.
-    pub flag: (usize, usize),
-    /// The SQL word after it, quotes included.
+    /// Right after the `psql` word: where options can be added.
+    pub psql_end: usize,
+    /// The `-c` (or `--command`) word; `None` for SQL in a here-document.
+    pub flag: Option<(usize, usize)>,
+    /// The SQL: the word after `-c` (quotes included), or the here-document's body.
     pub sql: (usize, usize),
 }
 
-/// The `psql -c SQL` commands of a shell step that can be rewritten to take values bound.
+/// The `psql` commands of a shell step whose SQL can take values bound.
 pub fn psql_commands(code: &str) -> Vec<PsqlCommand> {
     analysed(code).psql
 }
@@ -188,8 +191,9 @@ fn analyze(code: &str, from: usize, to: usize, found: &mut Found) {
     let b = code.as_bytes();
     let mut pieces: Vec<Piece> = Vec::new();
     let mut word: Option<Word> = None;
-    // Here-documents announced on the current line: (delimiter, strip tabs, quoted).
-    let mut pending: Vec<(String, bool, bool)> = Vec::new();
+    // Here-documents announced on the current line: (delimiter, strip tabs, quoted, the end of
+    // the `psql` word when psql reads it).
+    let mut pending: Vec<(String, bool, bool, Option<usize>)> = Vec::new();
     let mut i = from;
     fn push(word: &mut Option<Word>, at: usize, text: &str) {
         let w = word.get_or_insert(Word { start: at, end: at, text: String::new() });
@@ -212,7 +216,7 @@ fn analyze(code: &str, from: usize, to: usize, found: &mut Found) {
                 flush(&mut word, &mut pieces, i);
                 pieces.push(Piece::Separator);
                 i += 1;
-                for (delim, strip, quoted) in std::mem::take(&mut pending) {
+                for (delim, strip, quoted, psql_end) in std::mem::take(&mut pending) {
                     let body_start = i;
                     let mut body_end = to;
                     let mut next = to;
@@ -234,6 +238,9 @@ fn analyze(code: &str, from: usize, to: usize, found: &mut Found) {
                     // line is inside it (regions hold positions after their first byte).
                     found.regions.push((body_start - 1, body_end, Quoting::HereDoc { expands: !quoted }));
                     found.code.push((body_start, body_end, "the program reading the here-document".into()));
+                    if let Some(psql_end) = psql_end {
+                        found.psql.push(PsqlCommand { psql_end, flag: None, sql: (body_start, body_end) });
+                    }
                     i = next;
                 }
             }
@@ -338,7 +345,7 @@ fn analyze(code: &str, from: usize, to: usize, found: &mut Found) {
                 let quoted = raw.contains(['\'', '"', '\\']);
                 let delim: String = raw.chars().filter(|c| !matches!(c, '\'' | '"' | '\\')).collect();
                 if !delim.is_empty() {
-                    pending.push((delim, strip, quoted));
+                    pending.push((delim, strip, quoted, psql_reading(&pieces)));
                 }
             }
             b'<' | b'>' => {
@@ -374,6 +381,23 @@ fn analyze(code: &str, from: usize, to: usize, found: &mut Found) {
     }
     flush(&mut word, &mut pieces, to);
     commands(&pieces, found);
+}
+
+/// The end of the `psql` word when the command being lexed (the pieces since the last
+/// separator) is psql itself, after any variable assignments.
+fn psql_reading(pieces: &[Piece]) -> Option<usize> {
+    let since = pieces.iter().rposition(|p| matches!(p, Piece::Separator)).map_or(0, |k| k + 1);
+    let mut after_redirect = false;
+    for p in &pieces[since..] {
+        match p {
+            Piece::Word(_) if after_redirect => after_redirect = false,
+            Piece::Word(w) if w.text.split_once('=').is_some_and(|(name, _)| is_name(name)) => {}
+            Piece::Word(w) => return (program(&w.text) == "psql").then_some(w.end),
+            Piece::Redirect | Piece::HereString => after_redirect = true,
+            Piece::Separator => {}
+        }
+    }
+    None
 }
 
 fn analyze_substitution(code: &str, from: usize, to: usize, found: &mut Found) {
@@ -451,7 +475,11 @@ fn commands(pieces: &[Piece], found: &mut Found) {
         if texts.get(command).is_some_and(|w| program(w) == "psql") {
             for k in command + 1..words.len().saturating_sub(1) {
                 if matches!(texts[k], "-c" | "--command") {
-                    found.psql.push(PsqlCommand { flag: (words[k].start, words[k].end), sql: (words[k + 1].start, words[k + 1].end) });
+                    found.psql.push(PsqlCommand {
+                        psql_end: words[command].end,
+                        flag: Some((words[k].start, words[k].end)),
+                        sql: (words[k + 1].start, words[k + 1].end),
+                    });
                 }
             }
         }
@@ -803,8 +831,14 @@ mod tests {
     fn local_psql_commands_are_found() {
         let code = r#"psql "$DB" -X -c "SELECT '<v>'" -c 'SELECT 2'; sudo -u postgres psql -c "SELECT '<w>'"; ssh db psql -c x"#;
         let found = psql_commands(code);
-        let texts: Vec<(&str, &str)> = found.iter().map(|p| (&code[p.flag.0..p.flag.1], &code[p.sql.0..p.sql.1])).collect();
-        assert_eq!(texts, [("-c", "\"SELECT '<v>'\""), ("-c", "'SELECT 2'")]);
+        let texts: Vec<(Option<&str>, &str)> = found.iter().map(|p| (p.flag.map(|f| &code[f.0..f.1]), &code[p.sql.0..p.sql.1])).collect();
+        assert_eq!(texts, [(Some("-c"), "\"SELECT '<v>'\""), (Some("-c"), "'SELECT 2'")]);
+        let code = "PGOPTIONS=x psql \"$DB\" -X <<SQL\nSELECT '<v>';\nSQL\nsudo psql <<SQL\nSELECT 1;\nSQL\n";
+        let found = psql_commands(code);
+        assert_eq!(found.len(), 1);
+        assert_eq!(&code[..found[0].psql_end], "PGOPTIONS=x psql");
+        assert_eq!(found[0].flag, None);
+        assert_eq!(&code[found[0].sql.0..found[0].sql.1], "SELECT '<v>';\n");
     }
 
     #[test]

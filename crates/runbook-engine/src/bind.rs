@@ -125,11 +125,17 @@ pub fn bind_shell(step: &Step) -> (String, Vec<String>) {
     }
     // `psql … -c SQL` → `psql … -v ON_ERROR_STOP=1 -v "runbook_x=${RUNBOOK_PARAM_X}" -f <(printf '%s\n' SQL)`:
     // psql quotes each value itself where the SQL says `:'runbook_x'`.
+    // A here-document keeps its form; the variables are added after `psql`.
     for (command, vars) in &psql {
         let bound: Vec<String> = vars.iter().map(|n| format!("-v \"{}=${{{}}}\"", psql_variable(n), env_name(n))).collect();
-        edits.push((command.flag.0, command.flag.1, format!("-v ON_ERROR_STOP=1 {} -f", bound.join(" "))));
-        edits.push((command.sql.0, command.sql.0, "<(printf '%s\\n' ".to_owned()));
-        edits.push((command.sql.1, command.sql.1, ")".to_owned()));
+        match command.flag {
+            Some(flag) => {
+                edits.push((flag.0, flag.1, format!("-v ON_ERROR_STOP=1 {} -f", bound.join(" "))));
+                edits.push((command.sql.0, command.sql.0, "<(printf '%s\\n' ".to_owned()));
+                edits.push((command.sql.1, command.sql.1, ")".to_owned()));
+            }
+            None => edits.push((command.psql_end, command.psql_end, format!(" {}", bound.join(" ")))),
+        }
     }
     edits.sort_by_key(|(start, end, _)| (*start, *end));
     let mut out = String::with_capacity(code.len() + 64);
@@ -175,7 +181,7 @@ fn psql_variable(param: &str) -> String {
 /// (`'<email>'`, or the quotes of `'EMAIL'`) are replaced too: psql adds its own.
 fn psql_reference(code: &str, p: &Placeholder, quoting: Quoting) -> (usize, usize, String) {
     let var = psql_variable(&p.name);
-    let sql_quoted = quoting == Quoting::Double
+    let sql_quoted = matches!(quoting, Quoting::Double | Quoting::HereDoc { .. })
         && p.start > 0
         && code.as_bytes().get(p.start - 1) == Some(&b'\'')
         && code.as_bytes().get(p.end) == Some(&b'\'');
@@ -461,10 +467,16 @@ mod tests {
             r#"ls "${RUNBOOK_PARAM_TARGET_DIR}" && echo "in ${RUNBOOK_PARAM_TARGET_DIR}"
 psql -v ON_ERROR_STOP=1 -v "runbook_email=${RUNBOOK_PARAM_EMAIL}" -f <(printf '%s\n' "SELECT 1 FROM users WHERE email = :'runbook_email'")"#
         );
+        let s = step("mysql <<SQL\nSELECT * FROM users WHERE email = 'EMAIL' AND id = $USER_ID;\nSQL", runbook_core::StepKind::Shell);
+        assert_eq!(
+            bind_shell(&s).0,
+            "mysql <<SQL\nSELECT * FROM users WHERE email = '${RUNBOOK_PARAM_EMAIL}' AND id = ${RUNBOOK_PARAM_USER_ID};\nSQL"
+        );
+        // psql reads its here-document with variables: bound there, as with -c.
         let s = step("psql <<SQL\nSELECT * FROM users WHERE email = 'EMAIL' AND id = $USER_ID;\nSQL", runbook_core::StepKind::Shell);
         assert_eq!(
             bind_shell(&s).0,
-            "psql <<SQL\nSELECT * FROM users WHERE email = '${RUNBOOK_PARAM_EMAIL}' AND id = ${RUNBOOK_PARAM_USER_ID};\nSQL"
+            "psql -v \"runbook_email=${RUNBOOK_PARAM_EMAIL}\" -v \"runbook_user_id=${RUNBOOK_PARAM_USER_ID}\" <<SQL\nSELECT * FROM users WHERE email = :'runbook_email' AND id = :'runbook_user_id';\nSQL"
         );
     }
 

@@ -75,7 +75,7 @@ const NESTED_CODE: &[&str] = &[
     "ssh db-1 \"grep <value> /var/log/app.log\"",
     "mysql -e \"SELECT 1 FROM t WHERE id = <value>\"",
     "python3 -c \"print('<value>')\"",
-    "psql -X <<SQL\nSELECT 'VALUE';\nSQL",
+    "mysql <<SQL\nSELECT 'VALUE';\nSQL",
 ];
 
 /// Compiled once: the property runs 10,000 times.
@@ -83,6 +83,7 @@ static NESTED: LazyLock<Vec<Step>> = LazyLock::new(|| NESTED_CODE.iter().map(|c|
 static ARGUMENT: LazyLock<Step> = LazyLock::new(|| step("grep -- <value> /var/log/app.log", "bash"));
 static PSQL: LazyLock<Step> =
     LazyLock::new(|| step("psql \"$DB_URL\" -X -A -t -c \"SELECT count(*) FROM users WHERE email = 'VALUE'\"", "bash"));
+static PSQL_HERE_DOCUMENT: LazyLock<Step> = LazyLock::new(|| step("psql -X <<SQL\nSELECT 'VALUE';\nSQL", "bash"));
 static HTTP: LazyLock<Step> = LazyLock::new(|| {
     step(
         "curl -s -X POST 'https://app.example.com/api/users/{{ A_A }}/unlock?next={{ B_B }}' -H 'X-User: {{ A_A }}' -H 'Content-Type: application/json' -d '{\"id\": \"{{ A_A }}\", \"b\": \"{{ B_B }}\"}'",
@@ -110,8 +111,10 @@ proptest! {
         let refused = bind::refuse_code_values(&ARGUMENT, &values, &|_| None, &|_| false).is_err();
         prop_assert_eq!(refused, v.contains('\0'));
         // psql run by the step's bash binds the value as a psql variable: any value goes.
-        let refused = bind::refuse_code_values(&PSQL, &values, &|_| None, &|_| false).is_err();
-        prop_assert_eq!(refused, v.contains('\0'));
+        for psql in [&*PSQL, &*PSQL_HERE_DOCUMENT] {
+            let refused = bind::refuse_code_values(psql, &values, &|_| None, &|_| false).is_err();
+            prop_assert_eq!(refused, v.contains('\0'));
+        }
     }
 
     /// A URL value is one path segment (or one query value) that decodes back to itself, a JSON
