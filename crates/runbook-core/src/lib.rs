@@ -20,6 +20,7 @@ pub mod risk;
 pub mod shell;
 pub mod source;
 pub mod sqltext;
+pub mod value_site;
 pub mod words;
 
 pub use diagnostic::{Diagnostic, Finding, Severity};

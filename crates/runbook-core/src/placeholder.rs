@@ -164,6 +164,10 @@ pub fn find(code: &str, kind: CodeKind, assigned: &[String]) -> Vec<Placeholder>
                     quote = None;
                 } else if c == b'\\' && q == b'"' {
                     i += 1;
+                    // A `\` ending the code escapes nothing (`echo "\` as the block's last line).
+                    if i >= b.len() {
+                        break;
+                    }
                 } else if q == b'"' && kind == CodeKind::Shell && c == b'$' {
                     i = shell_var(code, i, &is_assigned, &mut out);
                     continue;
@@ -456,6 +460,14 @@ pub fn collect_assignments(code: &str, out: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_backslash_at_the_end_of_a_string_is_no_panic() {
+        for code in ["\"\\", "echo \"\\", "echo \"a\\"] {
+            let _ = find(code, CodeKind::Shell, &[]);
+            let _ = find(code, CodeKind::Sql, &[]);
+        }
+    }
 
     fn names(code: &str, kind: CodeKind) -> Vec<String> {
         find(code, kind, &[]).into_iter().map(|p| p.name).collect()

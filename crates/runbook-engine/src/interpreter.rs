@@ -327,14 +327,17 @@ impl<'a> Interpreter<'a> {
         let graph = self.graph;
         let step = &graph.steps[i];
 
-        // Parameters first: a step with an unresolved placeholder does not run.
-        if let Err(e) = self.params.resolve(graph, step, &self.captures, self.ops) {
+        // Parameters first: a step with an unresolved placeholder does not run, nor one where
+        // a value would be read as code by a nested interpreter.
+        let resolved = self.params.resolve(graph, step, &self.captures, self.ops);
+        if let Err(e) = resolved.and_then(|()| self.params.refuse_code_values(graph, step).map_err(ParamError::Invalid)) {
             return match e {
                 ParamError::Stop(stop) => Next::End(self.stopped(&step.id, stop)),
                 ParamError::Invalid(err) => {
                     let record =
                         StepRecord { step: step.id.clone(), outcome: Err(err), checks: Vec::new(), captures: Vec::new(), elapsed_ms: 0 };
-                    self.sink.event(&Event::StepFinished { step, record: &record });
+                    let secrets = self.params.secret_values().into_iter().map(str::to_owned).collect::<Vec<_>>();
+                    self.sink.event(&Event::StepFinished { step, record: &record.redacted(&secrets) });
                     self.results.insert(step.id.clone(), record);
                     self.after(i, false).await
                 }
@@ -433,7 +436,12 @@ impl<'a> Interpreter<'a> {
                 // The request as it will go out: method, URL after targets, headers and body,
                 // with secret values masked (the masked values are bound here, not the real ones).
                 let command = match bind::bind_http(step, &self.masked_values()) {
-                    Ok(req) => {
+                    Ok(mut req) => {
+                        // The mask was percent-encoded like any value; show it as the mask.
+                        let encoded_mask =
+                            percent_encoding::utf8_percent_encode(SECRET_MASK, percent_encoding::NON_ALPHANUMERIC).to_string();
+                        req.url = req.url.replace(&encoded_mask, SECRET_MASK);
+                        req.body = req.body.map(|b| b.replace(&encoded_mask, SECRET_MASK));
                         let mut lines = vec![format!("{} {}", req.method, bind::retarget(&req.url, &self.config.targets))];
                         lines.extend(req.headers.iter().map(|(k, v)| format!("{k}: {}", mask_auth(k, v))));
                         if let Some(user) = &req.basic_auth {
@@ -488,8 +496,7 @@ impl<'a> Interpreter<'a> {
         let timeout = self.timeout(step);
         let shell = |this: &Self| {
             let (code, names) = bind::bind_shell(step);
-            let mut env: Vec<(String, String)> =
-                names.iter().filter_map(|n| this.params.get(n).map(|v| (bind::env_name(n), v.clone()))).collect();
+            let mut env = bind::shell_env(step, this.params.all());
             // Parameters the annotation declares but the code reads itself (`${WAIT:-0}`) are
             // exported under their own names.
             for n in step.params.iter().filter(|n| {

@@ -70,6 +70,13 @@ impl ParamValues {
                 self.secret.insert(p.name.clone());
             }
         }
+        // A value given for a name that says it is secret (`--param DB_PASSWORD=…`) is one even
+        // when no step of the runbook uses it: it may still turn up in a result.
+        for name in self.values.keys() {
+            if graph.parameter(name).is_none() && runbook_core::build::is_secret_name(name) {
+                self.secret.insert(name.clone());
+            }
+        }
         for s in &graph.secrets {
             self.secret.insert(s.name.clone());
             if self.values.contains_key(&s.name) {
@@ -100,28 +107,7 @@ impl ParamValues {
             if self.values.contains_key(name) {
                 continue;
             }
-            // The step's own spec wins, field by field, over the runbook's.
-            let global = graph.parameter(name).cloned().unwrap_or(Parameter {
-                name: name.clone(),
-                prompt: None,
-                pattern: None,
-                default: None,
-                source: None,
-                secret: false,
-                declared: false,
-            });
-            let merged = match step.local_params.iter().find(|p| &p.name == name) {
-                Some(l) => Parameter {
-                    name: name.clone(),
-                    prompt: l.prompt.clone().or(global.prompt),
-                    pattern: l.pattern.clone().or(global.pattern),
-                    default: l.default.clone().or(global.default),
-                    source: l.source.clone().or(global.source),
-                    secret: l.secret || global.secret,
-                    declared: true,
-                },
-                None => global,
-            };
+            let merged = spec(graph, step, name);
             let param = &merged;
             if param.secret {
                 self.secret.insert(name.clone());
@@ -178,6 +164,13 @@ impl ParamValues {
         Ok(())
     }
 
+    /// Refuses the step when one of its values would be read as code by a program nested in
+    /// its shell code (`psql -c "…"`, `bash -c "…"`, `ssh host '…'`): see
+    /// [`crate::bind::refuse_code_values`].
+    pub fn refuse_code_values(&self, graph: &Graph, step: &Step) -> Result<(), StepError> {
+        crate::bind::refuse_code_values(step, &self.values, &|name| spec(graph, step, name).pattern, &|name| self.is_secret(name))
+    }
+
     fn check(&self, param: &Parameter, value: &str) -> Result<(), StepError> {
         let Some(pattern) = &param.pattern else { return Ok(()) };
         let re = regex::Regex::new(&format!("^(?:{pattern})$"))
@@ -188,6 +181,32 @@ impl ParamValues {
             let shown = if param.secret { crate::events::SECRET_MASK.to_owned() } else { format!("`{value}`") };
             Err(StepError::new(ErrorKind::Parameter, format!("{shown} does not match the pattern of {}: {pattern}", param.name)))
         }
+    }
+}
+
+/// The parameter `name` as `step` sees it: the step's own spec wins, field by field, over the
+/// runbook's.
+pub fn spec(graph: &Graph, step: &Step, name: &str) -> Parameter {
+    let global = graph.parameter(name).cloned().unwrap_or(Parameter {
+        name: name.to_owned(),
+        prompt: None,
+        pattern: None,
+        default: None,
+        source: None,
+        secret: false,
+        declared: false,
+    });
+    match step.local_params.iter().find(|p| p.name == name) {
+        Some(l) => Parameter {
+            name: name.to_owned(),
+            prompt: l.prompt.clone().or(global.prompt),
+            pattern: l.pattern.clone().or(global.pattern),
+            default: l.default.clone().or(global.default),
+            source: l.source.clone().or(global.source),
+            secret: l.secret || global.secret,
+            declared: true,
+        },
+        None => global,
     }
 }
 

@@ -153,12 +153,87 @@ impl Outcome {
     }
 }
 
-/// Replaces every secret value inside a string with the mask.
+/// Replaces every secret value inside a string with the mask, in every form it can take on
+/// its way out: raw, percent-encoded (`%20` and `+` for spaces, either hex case), JSON-escaped,
+/// and base64 (inside `Authorization: Basic`).
 pub fn redact_text(text: &str, secrets: &[String]) -> String {
+    let mut forms: Vec<String> = secrets.iter().filter(|s| s.len() >= 3).flat_map(|s| secret_forms(s)).collect();
+    // Longest first: the raw secret may sit inside one of its encodings.
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms.dedup();
     let mut out = text.to_owned();
-    for s in secrets.iter().filter(|s| s.len() >= 3) {
-        if out.contains(s.as_str()) {
-            out = out.replace(s.as_str(), crate::events::SECRET_MASK);
+    for f in &forms {
+        if out.contains(f.as_str()) {
+            out = out.replace(f.as_str(), crate::events::SECRET_MASK);
+        }
+    }
+    out
+}
+
+/// The texts a secret can turn into in a URL, a form or JSON body, a header or a JSON log.
+pub fn secret_forms(secret: &str) -> Vec<String> {
+    use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, utf8_percent_encode};
+    /// Everything but RFC 3986 unreserved characters: how values are bound into URLs.
+    const STRICT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    /// Only what a URL cannot hold raw: how browsers and URL libraries encode paths.
+    const LOOSE: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}').add(b'%');
+    let mut forms = vec![secret.to_owned()];
+    for set in [STRICT, LOOSE] {
+        let encoded = utf8_percent_encode(secret, set).to_string();
+        forms.push(encoded.replace("%20", "+"));
+        forms.push(lower_hex(&encoded));
+        forms.push(encoded);
+    }
+    if let Ok(json) = serde_json::to_string(secret) {
+        let inner = json.get(1..json.len().saturating_sub(1)).unwrap_or_default().to_owned();
+        forms.push(inner.replace('/', "\\/"));
+        // Python's json.dumps and others write non-ASCII as \uXXXX.
+        let ascii: String = inner
+            .chars()
+            .map(|c| if c.is_ascii() { c.to_string() } else { c.encode_utf16(&mut [0; 2]).iter().map(|u| format!("\\u{u:04x}")).collect() })
+            .collect();
+        forms.push(ascii);
+        forms.push(inner);
+    }
+    forms.extend(base64_forms(secret.as_bytes()));
+    forms.retain(|f| f.len() >= 3);
+    forms
+}
+
+fn lower_hex(encoded: &str) -> String {
+    let mut out = String::with_capacity(encoded.len());
+    let mut rest = encoded;
+    while let Some(i) = rest.find('%') {
+        out.push_str(&rest[..i]);
+        let hex = rest.get(i + 1..i + 3).unwrap_or_default();
+        out.push('%');
+        out.push_str(&hex.to_ascii_lowercase());
+        rest = &rest[(i + 1 + hex.len()).min(rest.len())..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A secret inside a longer base64 text (`user:password` in `Authorization: Basic`) is encoded
+/// differently depending on where it starts modulo 3. For each start, the characters that depend
+/// only on the secret's bytes are a fixed run: masking it hides the secret, whatever surrounds
+/// it. Standard and URL-safe alphabets; the whole padded encoding too.
+fn base64_forms(secret: &[u8]) -> Vec<String> {
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let mut out = vec![STANDARD.encode(secret)];
+    for offset in 0..3usize {
+        let mut bytes = vec![0u8; offset];
+        bytes.extend_from_slice(secret);
+        // Only whole 3-byte groups: the last partial group depends on what follows.
+        let whole = bytes.len() / 3 * 3;
+        // The first `offset` bytes are not the secret's: skip the characters they reach.
+        let skip = (offset * 8).div_ceil(6);
+        for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+            let encoded = engine.encode(&bytes[..whole]);
+            if let Some(core) = encoded.get(skip..).filter(|c| c.len() >= 4) {
+                out.push(core.to_owned());
+            }
         }
     }
     out
@@ -211,5 +286,52 @@ impl StepRecord {
             captures: self.captures.iter().map(|(k, x)| (k.clone(), v(x))).collect(),
             elapsed_ms: self.elapsed_ms,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+
+    const MASK: &str = crate::events::SECRET_MASK;
+
+    #[test]
+    fn secrets_are_masked_in_every_encoding() {
+        let secrets = vec!["p@ss w0rd/+x".to_owned(), "cap/QWE+4321".to_owned(), "é\"lan".to_owned()];
+        let cases = [
+            "https://h/api?p=p%40ss%20w0rd%2F%2Bx&t=cap%2FQWE%2B4321",
+            "form: password=p%40ss+w0rd%2F%2Bx",
+            "lower: p%40ss%20w0rd%2f%2bx",
+            "loose: /login/p@ss%20w0rd/+x",
+            r#"{"password": "p@ss w0rd\/+x", "name": "\u00e9\"lan", "raw": "é\"lan"}"#,
+        ];
+        for text in cases {
+            let out = redact_text(text, &secrets);
+            for leak in ["p@ss", "w0rd", "%40ss", "QWE", "lan"] {
+                assert!(!out.contains(leak), "{leak} left in {out}");
+            }
+            assert!(out.contains(MASK), "{out}");
+        }
+    }
+
+    #[test]
+    fn base64_is_masked_wherever_the_secret_starts() {
+        let secret = "p@ss w0rd/+x".to_owned();
+        for user in ["", "a", "ab", "abc", "admin"] {
+            let header = format!("Authorization: Basic {}", STANDARD.encode(format!("{user}:{secret}")));
+            let out = redact_text(&header, std::slice::from_ref(&secret));
+            assert!(out.contains(MASK), "{user}: {out}");
+            assert!(!out.contains(&STANDARD.encode(format!("{user}:{secret}"))), "{out}");
+        }
+        let alone = STANDARD.encode(&secret);
+        assert_eq!(redact_text(&alone, std::slice::from_ref(&secret)), MASK);
+    }
+
+    #[test]
+    fn short_or_no_secrets_leave_text_alone() {
+        assert_eq!(redact_text("a=ab", &["ab".to_owned()]), "a=ab");
+        assert_eq!(redact_text("nothing here", &["s3cret".to_owned()]), "nothing here");
     }
 }
