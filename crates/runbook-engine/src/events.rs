@@ -15,7 +15,8 @@ pub struct Rendered {
     pub target: Option<String>,
 }
 
-pub const SECRET_MASK: &str = "••••••";
+/// What a secret value is shown as (kept with the redaction, in `result`).
+pub use crate::result::SECRET_MASK;
 
 #[derive(Debug)]
 pub enum Event<'a> {

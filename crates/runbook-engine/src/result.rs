@@ -153,6 +153,9 @@ impl Outcome {
     }
 }
 
+/// What a secret value is shown as, wherever it would have been.
+pub const SECRET_MASK: &str = "••••••";
+
 /// Replaces every secret value inside a string with the mask, in every form it can take on
 /// its way out: raw, percent-encoded (`%20` and `+` for spaces, either hex case), JSON-escaped,
 /// and base64 (inside `Authorization: Basic`).
@@ -164,7 +167,7 @@ pub fn redact_text(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_owned();
     for f in &forms {
         if out.contains(f.as_str()) {
-            out = out.replace(f.as_str(), crate::events::SECRET_MASK);
+            out = out.replace(f.as_str(), SECRET_MASK);
         }
     }
     out
@@ -295,7 +298,7 @@ mod tests {
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
 
-    const MASK: &str = crate::events::SECRET_MASK;
+    const MASK: &str = SECRET_MASK;
 
     #[test]
     fn secrets_are_masked_in_every_encoding() {
