@@ -23,6 +23,9 @@ pub mod sqltext;
 pub mod value_site;
 pub mod words;
 
+#[cfg(test)]
+pub(crate) mod testing;
+
 pub use diagnostic::{Diagnostic, Finding, Severity};
 pub use model::{Edge, EdgeKind, EntryPoint, Graph, Risk, Step, StepKind};
 pub use source::{Source, Span};
