@@ -455,6 +455,7 @@ impl Builder<'_> {
         let roles = node_roles(self.source, doc, &self.problems);
         self.list_item_steps(&roles);
         self.prose_only_sections();
+        self.prose_paragraph_steps(&roles);
         for d in &mut self.drafts {
             d.role = roles.get(d.node).copied().flatten();
         }
@@ -602,6 +603,82 @@ impl Builder<'_> {
             d.title = prose::title_of(&self.source.text[node.span.range()]);
             d.risk = Classified { risk: Risk::Read, reason: "manual instruction".into() };
             added.push(d);
+        }
+        if !added.is_empty() {
+            self.drafts.extend(added);
+            self.drafts.sort_by_key(|d| d.node);
+        }
+    }
+
+    /// Paragraphs of a problem or procedure that tell the operator what to do ("Check the ring
+    /// web page. You could then check the logs: `kubectl logs -f ingester-01`."): each run of
+    /// sentences holding an instruction is a manual step, each command in inline code a step
+    /// of its kind, and a run opening with "If …" is an alternative. Description ("This alert
+    /// fires when …"), a block's introduction and sections already read as prose are left alone.
+    fn prose_paragraph_steps(&mut self, roles: &[Option<prose::Role>]) {
+        use prose::Role;
+        let doc = self.doc;
+        let prose_sections: HashSet<Option<usize>> =
+            self.drafts.iter().filter(|d| matches!(doc.nodes[d.node].kind, NodeKind::Paragraph)).map(|d| d.section).collect();
+        let mut added = Vec::new();
+        for (index, node) in doc.nodes.iter().enumerate() {
+            let (NodeKind::Paragraph, Some(h), 0) = (&node.kind, node.section, node.list.depth) else { continue };
+            if self.problems[h].is_none()
+                || prose_sections.contains(&Some(h))
+                || matches!(roles.get(index).copied().flatten(), Some(Role::Context | Role::Symptoms | Role::Prevention))
+            {
+                continue;
+            }
+            // The introduction of the block after it is that step's title.
+            if doc.nodes.get(index + 1).is_some_and(|n| matches!(n.kind, NodeKind::Code(_)) && n.section == node.section) {
+                continue;
+            }
+            let raw = &self.source.text[node.span.range()];
+            if is_bold_only(raw) || infer::is_jump(raw) || prose::introduces_output(raw) {
+                continue;
+            }
+            // (sentences, condition) of the run being read.
+            let mut run: Vec<&str> = Vec::new();
+            let mut run_condition: Option<String> = None;
+            let flush = |run: &mut Vec<&str>, condition: &mut Option<String>, added: &mut Vec<Draft>| {
+                let condition = condition.take();
+                if run.iter().any(|s| prose::instructs(s)) {
+                    let first = run.iter().find(|s| prose::instructs(s)).copied().unwrap_or(run[0]);
+                    let text = prose::plain_text(&run.join(" "));
+                    let at = node.span.start + (run[0].as_ptr() as usize).saturating_sub(raw.as_ptr() as usize);
+                    let mut d = self.draft(StepKind::Manual, text, vec![(0, at)], None, node.span, Some(h), node.list, index);
+                    d.title = prose::short_title(first);
+                    d.risk = Classified { risk: Risk::Read, reason: "manual instruction".into() };
+                    d.condition = condition;
+                    added.push(d);
+                }
+                run.clear();
+            };
+            for sentence in prose::sentences(raw) {
+                let codes: Vec<(&str, usize)> =
+                    inline_code(sentence).into_iter().filter(|&(c, at)| is_step_code(c) || told_to_run(sentence, at, c)).collect();
+                let condition = infer::opening_condition(sentence);
+                if condition.is_some() || !codes.is_empty() {
+                    flush(&mut run, &mut run_condition, &mut added);
+                }
+                if codes.is_empty() {
+                    if condition.is_some() {
+                        run_condition = condition;
+                    }
+                    run.push(sentence);
+                    continue;
+                }
+                let offset = (sentence.as_ptr() as usize).saturating_sub(raw.as_ptr() as usize);
+                for (code, at) in codes {
+                    let start = node.span.start + offset + at;
+                    let mut d = self.draft(inline_kind(code), code.to_owned(), vec![(0, start)], None, node.span, Some(h), node.list, index);
+                    opener_as_manual(&mut d);
+                    d.title = prose::short_title(sentence);
+                    d.condition = condition.clone();
+                    added.push(d);
+                }
+            }
+            flush(&mut run, &mut run_condition, &mut added);
         }
         if !added.is_empty() {
             self.drafts.extend(added);
@@ -2801,6 +2878,25 @@ fn is_step_code(code: &str) -> bool {
     looks_like_sql(code) || (is_known_command(code) && code.contains(' '))
 }
 
+/// "you can execute (on any node) `sudo gitlab-patronictl restart …`": inline code the
+/// sentence says to run is a command, even one runbook does not know.
+/// So is a sentence that is only a command (`` `sudo gitlab-ctl restart` ``).
+fn told_to_run(sentence: &str, at: usize, code: &str) -> bool {
+    let before = sentence[..at.min(sentence.len())].trim_end_matches(|c: char| c == '`' || c == ':' || c.is_whitespace());
+    let alone = before.is_empty() && sentence.trim().trim_end_matches(['.', ';']).trim_matches('`').trim() == code;
+    // Skip an aside between the verb and the command: "(on any node)".
+    let before = match before.strip_suffix(')').and_then(|b| b.rfind('(').map(|i| &b[..i])) {
+        Some(b) => b.trim_end(),
+        None => before,
+    };
+    let last = before.rsplit([' ', '\n']).next().unwrap_or("").to_ascii_lowercase();
+    let first = code.split_whitespace().next().unwrap_or("");
+    (alone || matches!(last.as_str(), "run" | "execute" | "running" | "executing" | "issue" | "issuing" | "type"))
+        && code.contains(' ')
+        && !first.is_empty()
+        && first.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+}
+
 /// Inline code spans (`` `x` ``) in a piece of Markdown, with their offsets.
 fn inline_code(text: &str) -> Vec<(&str, usize)> {
     let mut out = Vec::new();
@@ -2874,4 +2970,32 @@ fn short_slug(slug: &str) -> &str {
 pub(crate) fn section_end(doc: &Document, h: usize) -> usize {
     let level = doc.headings[h].level;
     doc.headings[h + 1..].iter().find(|n| n.level <= level).map_or(usize::MAX, |n| n.span.start)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Source, StepKind, compile};
+
+    /// (kind, code) of each step of a runbook written inline.
+    fn steps(md: &str) -> Vec<(StepKind, String)> {
+        compile(Source::new("t.md", md)).graph.steps.iter().map(|s| (s.kind, s.code.clone())).collect()
+    }
+
+    #[test]
+    fn instruction_paragraphs_are_manual_steps_and_their_commands_steps() {
+        let s = steps(
+            "# Ops\n## IngesterUnhealthy\nThis alert goes off when an ingester is unhealthy. Check the ring web page to see which. \
+             You could then check the logs, ex: `kubectl logs -f ingester-01`.\n\nThis alert is noisy.\n",
+        );
+        assert_eq!(s.len(), 2, "{s:?}");
+        assert_eq!(s[0].0, StepKind::Manual);
+        assert!(s[0].1.contains("Check the ring web page") && !s[0].1.contains("noisy"), "{s:?}");
+        assert_eq!(s[1], (StepKind::Shell, "kubectl logs -f ingester-01".to_owned()));
+    }
+
+    #[test]
+    fn inline_code_the_sentence_says_to_run_is_a_command() {
+        let s = steps("# Ops\n## Restarting a node\nTo restart a member you can execute (on any node)\n`sudo gitlab-patronictl restart c1 <member>`\n");
+        assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Shell], "{s:?}");
+    }
 }

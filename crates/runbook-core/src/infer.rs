@@ -54,12 +54,13 @@ pub(crate) fn condition_sentence(paragraph: &str) -> Option<String> {
 pub(crate) fn opening_condition(paragraph: &str) -> Option<String> {
     // Cheap test on the raw start before converting the whole paragraph.
     let start: String = paragraph.trim_start_matches(['*', '_', ' ', '-', '>']).chars().take(14).collect::<String>().to_ascii_lowercase();
-    if !["if", "when", "otherwise", "in case", "should", "only if", "in the event"].iter().any(|o| start.starts_with(o)) {
+    if !["if", "when", "otherwise", "in case", "should", "only if", "in the event", "failing that"].iter().any(|o| start.starts_with(o)) {
         return None;
     }
     let text = prose::plain_text(paragraph);
     let lower = text.to_ascii_lowercase();
-    let opens = ["if ", "when ", "otherwise", "in case ", "should ", "only if ", "if,", "in the event "];
+    // "Failing that, remove old files": the last resort, an alternative like "Otherwise".
+    let opens = ["if ", "when ", "otherwise", "in case ", "should ", "only if ", "if,", "in the event ", "failing that"];
     if opens.iter().any(|o| lower.starts_with(o)) { Some(prose::first_sentence(&text, 160)) } else { None }
 }
 
@@ -382,7 +383,8 @@ pub(crate) fn branches(
         let mut has_otherwise = false;
         for &(a, b) in &alternatives {
             let cond = drafts[a].condition.clone().unwrap_or_default();
-            has_otherwise |= cond.to_ascii_lowercase().starts_with("otherwise");
+            let lower = cond.to_ascii_lowercase();
+            has_otherwise |= lower.starts_with("otherwise") || lower.starts_with("failing that");
             branches.push(Branch { to: Some(a), label: short_label(&cond), judgement: Some(cond) });
             if alternatives.len() > 1 {
                 // Each alternative ends where the group ends.
