@@ -740,7 +740,7 @@ impl Builder<'_> {
         let mut instruction_items: HashSet<usize> = HashSet::new();
         for node in &doc.nodes {
             if let (Some(item), NodeKind::ItemStart, 1 | 2) = (node.list.item, &node.kind, node.list.depth)
-                && prose::is_instruction(item_lead_text(&self.source.text, node.span).0)
+                && instruction_item(item_lead_text(&self.source.text, node.span).0)
             {
                 instruction_items.insert(item);
             }
@@ -777,6 +777,50 @@ impl Builder<'_> {
                 *instructions_in.entry(first).or_default() += 1;
             }
         }
+        // Every list (first item → its items), whatever its section's role, and the paragraph
+        // right before it: "you have several options to recover:" makes its items alternatives,
+        // and so do two or more items that open with "If …".
+        let mut list_first: HashMap<usize, usize> = HashMap::new();
+        let mut conditioned_in: HashMap<usize, usize> = HashMap::new();
+        let mut option_lists: HashSet<usize> = HashSet::new();
+        {
+            let mut open: Option<(usize, Option<usize>)> = None;
+            let mut intro: Option<usize> = None;
+            for (index, node) in doc.nodes.iter().enumerate() {
+                match (&node.kind, node.list.depth) {
+                    (NodeKind::Paragraph, 0) => {
+                        intro = Some(index);
+                        open = None;
+                    }
+                    (NodeKind::Code(_) | NodeKind::Table, 0) => {
+                        intro = None;
+                        open = None;
+                    }
+                    (NodeKind::ItemStart, 1) => {
+                        let Some(item) = node.list.item else { continue };
+                        let first = match open {
+                            Some((first, section)) if section == node.section => first,
+                            _ => {
+                                let lead = intro.filter(|&p| doc.nodes[p].section == node.section);
+                                if lead.is_some_and(|p| introduces_alternatives(&self.source.text[doc.nodes[p].span.range()])) {
+                                    option_lists.insert(item);
+                                }
+                                item
+                            }
+                        };
+                        open = Some((first, node.section));
+                        list_first.insert(item, first);
+                        if infer::opening_condition(item_lead_text(&self.source.text, node.span).0).is_some() {
+                            *conditioned_in.entry(first).or_default() += 1;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let alternatives_list = |item: usize| {
+            list_first.get(&item).is_some_and(|f| option_lists.contains(f) || conditioned_in.get(f).copied().unwrap_or(0) >= 2)
+        };
         let mut added = Vec::new();
         // The last paragraph outside lists: what introduces the list an item is in.
         let mut lead_in: Option<usize> = None;
@@ -864,7 +908,7 @@ impl Builder<'_> {
                 d.title = title;
                 // "If alert X fired too, look at it first" in a diagnosis list is advice, not a
                 // choice between alternatives: only resolution lists branch on prose items.
-                d.condition = condition.filter(|_| role == Some(Role::Resolution));
+                d.condition = condition.filter(|_| role == Some(Role::Resolution) || alternatives_list(item));
                 added.push(d);
             }
         }
@@ -872,6 +916,19 @@ impl Builder<'_> {
             self.drafts.extend(added);
             // Back into document order (stable: drafts of one block keep their order).
             self.drafts.sort_by_key(|d| d.node);
+        }
+        // Items of a list of options are alternatives, labelled with the item's words.
+        for d in &mut self.drafts {
+            let Some(item) = d.list.item else { continue };
+            if d.condition.is_some() || d.annotation.is_some() || !list_first.get(&item).is_some_and(|f| option_lists.contains(f)) {
+                continue;
+            }
+            if let Some((text, _)) = lead.get(&item) {
+                let label = prose::short_title(text);
+                if !label.is_empty() {
+                    d.condition = Some(label);
+                }
+            }
         }
     }
 
@@ -2878,6 +2935,25 @@ fn is_step_code(code: &str) -> bool {
     looks_like_sql(code) || (is_known_command(code) && code.contains(' '))
 }
 
+/// "You have several options to recover:", "Use one of the following:", "Either:": the list
+/// after the paragraph holds alternatives, not a sequence.
+fn introduces_alternatives(paragraph: &str) -> bool {
+    let p = paragraph.trim_end();
+    if !p.ends_with(':') {
+        return false;
+    }
+    let tail = p.rsplit(". ").next().unwrap_or(p).to_ascii_lowercase();
+    ["options", "alternatives", "one of the following", "several ways", "two ways", "a few ways", "multiple ways", "either"]
+        .iter()
+        .any(|w| tail.contains(w))
+}
+
+/// A list item that tells the operator to do something: an imperative (`Review access
+/// logs`) or a sentence of it that instructs ("If the limit is hit, you can raise it").
+fn instruction_item(text: &str) -> bool {
+    prose::is_instruction(text) || prose::sentences(text).iter().take(4).any(|s| prose::instructs(s))
+}
+
 /// "you can execute (on any node) `sudo gitlab-patronictl restart …`": inline code the
 /// sentence says to run is a command, even one runbook does not know.
 /// So is a sentence that is only a command (`` `sudo gitlab-ctl restart` ``).
@@ -2991,6 +3067,30 @@ mod tests {
         assert_eq!(s[0].0, StepKind::Manual);
         assert!(s[0].1.contains("Check the ring web page") && !s[0].1.contains("noisy"), "{s:?}");
         assert_eq!(s[1], (StepKind::Shell, "kubectl logs -f ingester-01".to_owned()));
+    }
+
+    /// Labels of the branch edges of a runbook written inline.
+    fn branch_labels(md: &str) -> Vec<String> {
+        let g = compile(Source::new("t.md", md)).graph;
+        g.edges.iter().filter(|e| e.kind == crate::EdgeKind::Branch).filter_map(|e| e.label.clone()).collect()
+    }
+
+    #[test]
+    fn a_list_of_options_is_alternatives() {
+        let b = branch_labels(
+            "# Replica\n## Resync a replica\nIf a replica fails, you have several options to recover:\n\n\
+             1. Run pg_basebackup from the secondary\n2. Restore a backup with WAL-G\n3. Take a disk snapshot of the primary\n",
+        );
+        assert!(b.iter().any(|l| l.starts_with("Run pg_basebackup")) && b.iter().any(|l| l.starts_with("Take a disk snapshot")), "{b:?}");
+    }
+
+    #[test]
+    fn two_if_bullets_of_a_check_list_are_alternatives() {
+        let b = branch_labels(
+            "# DB\n## Diagnosis\nCheck the pgbouncer dashboard:\n\n- if waiting clients stay high, look for slow queries\n\
+             - if saturation is near 100%, check the database load\n",
+        );
+        assert!(b.iter().any(|l| l.starts_with("if waiting clients")) && b.iter().any(|l| l.starts_with("if saturation")), "{b:?}");
     }
 
     #[test]

@@ -149,10 +149,15 @@ pub fn instructs(sentence: &str) -> bool {
             && let Some(next) = words.get(i + 1)
         {
             let modal = next.trim_end_matches(',');
-            let rest: Vec<&str> = words[i + 2..].iter().copied().take(4).collect();
+            // The verb comes right after the modal and its fillers ("may also need to").
+            let next_verb = words[i + 2..].iter().find(|w| {
+                !matches!(
+                    w.trim_end_matches(','),
+                    "to" | "also" | "then" | "need" | "want" | "first" | "now" | "just" | "probably" | "further" | "either" | "simply" | "have" | "a" | "quick"
+                )
+            });
             if matches!(modal, "should" | "can" | "could" | "may" | "might" | "must" | "will" | "need" | "have" | "want" | "then")
-                && rest.iter().take_while(|w| matches!(w.trim_end_matches(','), "to" | "also" | "then" | "need" | "want" | "first" | "now" | "just" | "probably" | "further" | "try" | "either")).count() <= 3
-                && rest.iter().any(|w| verb(w))
+                && next_verb.is_some_and(|w| verb(w))
             {
                 return true;
             }
@@ -636,6 +641,7 @@ mod tests {
         assert!(!instructs("This alert fires when an ingester is marked as unhealthy."));
         assert!(!instructs("The most likely cause is that one of the rule ring entries is unhealthy."));
         assert!(!instructs("Log entries are kept for a week."));
+        assert!(!instructs("If a replica fails, you have several options to recover:"));
     }
 
     #[test]
