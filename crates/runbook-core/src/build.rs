@@ -524,7 +524,7 @@ impl Builder<'_> {
             let Some(problem) = problems[h].filter(|&p| p != h) else { continue };
             // `### 2. Node failures` under `## Mitigation`: an option, told in prose.
             let option = heading.role.is_none()
-                && heading.parent.is_some_and(|p| doc.headings[p].role == Some(Role::Resolution) || is_cause_container(doc, p));
+                && heading.parent.is_some_and(|p| doc.headings[p].role == Some(Role::Resolution) || is_cause_container(doc, p) || doc.headings[p].ways);
             let wanted = match heading.role {
                 Some(Role::Resolution | Role::Verification) => true,
                 Some(Role::Diagnosis) => has_steps[problem],
@@ -590,12 +590,16 @@ impl Builder<'_> {
                 added.extend(commands);
                 continue;
             }
-            let texts: Vec<String> = nodes
+            let mut texts: Vec<String> = nodes
                 .iter()
                 .take(3)
                 .map(|&n| prose::plain_text(&self.source.text[doc.nodes[n].span.range()]))
                 .filter(|t| t.len() > 20 && !t.ends_with(':'))
                 .collect();
+            // An option told by a list of links ("Grafana dashboards:"): its introduction.
+            if texts.is_empty() && option {
+                texts = nodes.iter().take(1).map(|&n| prose::plain_text(&self.source.text[doc.nodes[n].span.range()])).collect();
+            }
             let (Some(&first), false) = (nodes.first(), texts.is_empty()) else { continue };
             let node = &doc.nodes[first];
             let mut d =

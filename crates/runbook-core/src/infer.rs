@@ -108,22 +108,34 @@ fn option_of(
     follow_up: &HashSet<usize>,
     d: &Draft,
 ) -> Option<(usize, String)> {
-    let section = d.section?;
-    let heading = &doc.headings[section];
+    let mut section = d.section?;
     let in_resolution = |h: usize| doc.headings[h].role == Some(Role::Resolution);
-    // `### 1. Delete data` (or any non-step heading) directly under a resolution heading.
-    if let Some(parent) = heading.parent
-        && (in_resolution(parent)
-            || crate::outline::is_alternative_heading(&heading.title)
-            || crate::outline::is_cause_container(doc, parent))
-        && heading.role.is_none()
-        && problems[section] != Some(section)
-        && !crate::outline::is_step_heading_sequential(&heading.title)
-        && !crate::outline::is_follow_up_heading(&heading.title)
-        && !follow_up.contains(&section)
-    {
-        return Some((section * 2, option_label(&heading.title)));
+    // `### 1. Delete data` (or any non-step heading) directly under a resolution heading; a
+    // way under a question; its own sub-sections are part of it.
+    loop {
+        let heading = &doc.headings[section];
+        if problems[section] == Some(section) {
+            break;
+        }
+        if let Some(parent) = heading.parent
+            && (in_resolution(parent)
+                || crate::outline::is_alternative_heading(&heading.title)
+                || crate::outline::is_cause_container(doc, parent)
+                || doc.headings[parent].ways)
+            && heading.role.is_none()
+            && !crate::outline::is_step_heading_sequential(&heading.title)
+            && !crate::outline::is_follow_up_heading(&heading.title)
+            && !follow_up.contains(&section)
+        {
+            return Some((section * 2, option_label(&heading.title)));
+        }
+        // Up to the option this sub-section is part of.
+        match heading.parent {
+            Some(p) if problems[section].is_some() => section = p,
+            _ => break,
+        }
     }
+    let heading = &doc.headings[d.section?];
     // `1. **Account locked**: …` list items in a resolution section.
     if d.role == Some(Role::Resolution) {
         let item = d.list.item?;
