@@ -3098,6 +3098,18 @@ mod tests {
     }
 
     #[test]
+    fn bold_labels_over_their_own_lists_are_alternatives() {
+        let b = branch_labels(
+            "# Ops\n## Database Issues\n**Critical Database Failure:**\n1. Check the status page\n2. Contact support\n\n\
+             **Data Corruption:**\n1. Create a backup\n2. Restore from the last good backup\n",
+        );
+        assert_eq!(b[..2], ["Critical Database Failure".to_owned(), "Data Corruption".to_owned()], "{b:?}");
+        // Phases of one sequence are not alternatives.
+        let b = branch_labels("# Ops\n## Outage\n**Immediate Actions:**\n1. Check the status page\n\n**Rollback Procedure:**\n1. Revert\n");
+        assert!(b.is_empty(), "{b:?}");
+    }
+
+    #[test]
     fn inline_code_the_sentence_says_to_run_is_a_command() {
         let s = steps("# Ops\n## Restarting a node\nTo restart a member you can execute (on any node)\n`sudo gitlab-patronictl restart c1 <member>`\n");
         assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Shell], "{s:?}");

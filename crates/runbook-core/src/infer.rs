@@ -106,6 +106,7 @@ fn option_of(
     problems: &[Option<usize>],
     item_text: &HashMap<usize, &str>,
     follow_up: &HashSet<usize>,
+    labelled: &HashMap<usize, (usize, String)>,
     d: &Draft,
 ) -> Option<(usize, String)> {
     let mut section = d.section?;
@@ -135,7 +136,10 @@ fn option_of(
             _ => break,
         }
     }
-    let heading = &doc.headings[d.section?];
+    // `**Data Corruption:**` and its list, after `**Critical Database Failure:**` and its list.
+    if let Some((label_node, label)) = labelled.get(&d.node) {
+        return Some((usize::MAX / 4 + label_node, label.clone()));
+    }
     // `1. **Account locked**: …` list items in a resolution section.
     if d.role == Some(Role::Resolution) {
         let item = d.list.item?;
@@ -145,6 +149,65 @@ fn option_of(
         }
     }
     None
+}
+
+/// Bold labels that name alternatives: two or more `**Critical Database Failure:**`-style
+/// labels in one section, each over its own list or block, none of them a role (`**Diagnosis:**`)
+/// or a phase of one sequence (`**Immediate Actions:**`, `**Procedure:**`, `**Notes:**`). Each
+/// node under such a label (up to the next one) maps to (the label's node, its words).
+fn labelled_alternatives(source: &Source, doc: &Document) -> HashMap<usize, (usize, String)> {
+    const PHASES: &[&str] = &[
+        "action", "step", "procedure", "process", "immediate", "short-term", "long-term", "follow-up", "note", "prerequisite",
+        "pre-requisite", "requirement", "how to", "overview", "example", "before", "after", "during", "verif", "cleanup",
+        "clean-up", "prepar", "setup", "context", "background", "warning", "important", "caution", "tip", "output", "result",
+        "summary", "description", "impact", "detail", "reference", "links", "checklist", "task", "daily", "weekly", "monthly",
+    ];
+    let mut out = HashMap::new();
+    // (section, label nodes) of the section being read; flushed when the section changes.
+    let mut section: Option<usize> = None;
+    let mut labels: Vec<(usize, String)> = Vec::new();
+    let mut fits = true;
+    let flush = |labels: &mut Vec<(usize, String)>, fits: bool, end: usize, out: &mut HashMap<usize, (usize, String)>| {
+        if fits && labels.len() >= 2 {
+            let bounds: Vec<usize> = labels.iter().skip(1).map(|(n, _)| *n).chain(std::iter::once(end)).collect();
+            for ((node, label), until) in labels.iter().zip(bounds) {
+                for n in node + 1..until {
+                    out.insert(n, (*node, label.clone()));
+                }
+            }
+        }
+        labels.clear();
+    };
+    for (index, node) in doc.nodes.iter().enumerate() {
+        if node.section != section {
+            flush(&mut labels, fits, index, &mut out);
+            section = node.section;
+            fits = true;
+        }
+        if !matches!(node.kind, NodeKind::Paragraph) || node.list.depth != 0 {
+            continue;
+        }
+        let text = &source.text[node.span.range()];
+        if !crate::outline::is_label(text) {
+            continue;
+        }
+        let words = prose::plain_text(text).trim().trim_end_matches(':').trim().to_owned();
+        let lower = words.to_ascii_lowercase();
+        if crate::outline::label_role(text).is_some() || PHASES.iter().any(|p| lower.contains(p)) {
+            fits = false;
+        }
+        // Each label must have something under it: the next node is not another label.
+        let empty = doc.nodes.get(index + 1).is_none_or(|n| {
+            n.section != node.section
+                || (matches!(n.kind, NodeKind::Paragraph) && n.list.depth == 0 && crate::outline::is_label(&source.text[n.span.range()]))
+        });
+        if empty {
+            fits = false;
+        }
+        labels.push((index, words));
+    }
+    flush(&mut labels, fits, doc.nodes.len(), &mut out);
+    out
 }
 
 fn option_label(title: &str) -> String {
@@ -180,6 +243,7 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
             follow_up.insert(h);
         }
     }
+    let labelled = labelled_alternatives(source, doc);
     // Alternatives ("If A …", "or …") that open a problem, or a role section, have no step
     // before them in the same place to ask the question: a decision step there asks it.
     // (Options, `### Approach 2`, already have theirs.)
@@ -188,7 +252,7 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
         d.condition.is_some()
             && d.annotation.is_none()
             && d.kind != StepKind::Decision
-            && option_of(doc, problems, &item_text, &follow_up, d).is_none()
+            && option_of(doc, problems, &item_text, &follow_up, &labelled, d).is_none()
     };
     let opens_here = |prev: &Draft, d: &Draft| {
         problem_of(prev) != problem_of(d) || (prev.section != d.section && d.section.is_some_and(|s| doc.headings[s].role.is_some()))
@@ -206,7 +270,7 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
         for (i, d) in old.into_iter().enumerate() {
             if next.peek() == Some(&&i) {
                 next.next();
-                let mut decision = decision_before(doc, &d);
+                let mut decision = decision_before(doc, problems, &d);
                 decision.title = "Which one applies?".into();
                 decision.section = d.section;
                 decision.role = d.role;
@@ -221,7 +285,7 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
             if d.annotation.as_ref().is_some_and(|a| !a.spec.branches.is_empty() || a.spec.next.is_some()) {
                 None
             } else {
-                option_of(doc, problems, &item_text, &follow_up, d)
+                option_of(doc, problems, &item_text, &follow_up, &labelled, d)
             }
         })
         .collect();
@@ -261,7 +325,7 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
     for (i, (d, key)) in old.into_iter().zip(keys).enumerate() {
         if run_starts.peek() == Some(&i) {
             run_starts.next();
-            drafts.push(decision_before(doc, &d));
+            drafts.push(decision_before(doc, problems, &d));
             all_keys.push(None);
         }
         drafts.push(d);
@@ -292,7 +356,7 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
     out
 }
 
-fn decision_before(doc: &Document, first: &Draft) -> Draft {
+fn decision_before(doc: &Document, problems: &[Option<usize>], first: &Draft) -> Draft {
     let resolution_parent = first.section.and_then(|s| doc.headings[s].parent.filter(|&p| doc.headings[p].role == Some(Role::Resolution)));
     // Options outside a resolution section (`Approach 1`, `Approach 2`) are ways, not fixes.
     let container = first.section.and_then(|s| doc.headings[s].parent).filter(|&p| crate::outline::is_cause_container(doc, p));
@@ -300,6 +364,8 @@ fn decision_before(doc: &Document, first: &Draft) -> Draft {
         Some(p) => (Some(p), "Which resolution applies?"),
         None if container.is_some() => (container, "Which cause applies?"),
         None if first.role == Some(Role::Resolution) => (first.section, "Which resolution applies?"),
+        // Alternatives inside the problem's own section (bold labels): the question is asked there.
+        None if first.section.is_some_and(|s| problems[s] == Some(s)) => (first.section, "Which way applies?"),
         None => (first.section.and_then(|s| doc.headings[s].parent).or(first.section), "Which way applies?"),
     };
     Draft {
