@@ -646,7 +646,9 @@ impl Builder<'_> {
             let mut run_condition: Option<String> = None;
             let flush = |run: &mut Vec<&str>, condition: &mut Option<String>, added: &mut Vec<Draft>| {
                 let condition = condition.take();
-                if run.iter().any(|s| prose::instructs(s)) {
+                // "If this fires during startup, the WAL was repaired": an alternative even
+                // when it only states what happened.
+                if condition.is_some() || run.iter().any(|s| prose::instructs(s)) {
                     let first = run.iter().find(|s| prose::instructs(s)).copied().unwrap_or(run[0]);
                     let text = prose::plain_text(&run.join(" "));
                     let at = node.span.start + (run[0].as_ptr() as usize).saturating_sub(raw.as_ptr() as usize);
@@ -814,7 +816,7 @@ impl Builder<'_> {
                         };
                         open = Some((first, node.section));
                         list_first.insert(item, first);
-                        if infer::opening_condition(item_lead_text(&self.source.text, node.span).0).is_some() {
+                        if item_condition(item_lead_text(&self.source.text, node.span).0).is_some() {
                             *conditioned_in.entry(first).or_default() += 1;
                         }
                     }
@@ -875,7 +877,7 @@ impl Builder<'_> {
             }
             let title = prose::clean_title(&prose::first_sentence(&plain, 120));
             // "If the pod is in CrashLoopBackOff, run `kubectl delete pod …`": an alternative.
-            let condition = infer::opening_condition(text);
+            let condition = item_condition(text);
             let mut found = false;
             for (code, at) in inline_code(text) {
                 if !is_step_code(code) {
@@ -2939,6 +2941,17 @@ fn is_step_code(code: &str) -> bool {
     looks_like_sql(code) || (is_known_command(code) && code.contains(' '))
 }
 
+/// The condition a list item opens with: "If the pod is crashing, …", or a question the
+/// operator answers ("Are queriers in a crash loop?", "Is QPS increased?").
+fn item_condition(text: &str) -> Option<String> {
+    infer::opening_condition(text).or_else(|| {
+        let first = prose::first_sentence(&prose::plain_text(text.lines().next().unwrap_or("")), 160);
+        let word = first.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+        let asks = matches!(word.as_str(), "is" | "are" | "does" | "do" | "has" | "have" | "can" | "was" | "were" | "did" | "any");
+        (asks && first.ends_with('?')).then_some(first)
+    })
+}
+
 /// "You have several options to recover:", "Use one of the following:", "Either:": the list
 /// after the paragraph holds alternatives, not a sequence.
 fn introduces_alternatives(paragraph: &str) -> bool {
@@ -3107,6 +3120,20 @@ mod tests {
         // Phases of one sequence are not alternatives.
         let b = branch_labels("# Ops\n## Outage\n**Immediate Actions:**\n1. Check the status page\n\n**Rollback Procedure:**\n1. Revert\n");
         assert!(b.is_empty(), "{b:?}");
+    }
+
+    #[test]
+    fn question_bullets_and_if_paragraphs_are_alternatives() {
+        let b = branch_labels(
+            "# Ops\n## QueriesStuck\nHow to **investigate**:\n- Are queriers in a crash loop?\n  - raise their memory\n\
+             - Is QPS increased?\n  - scale up queriers\n",
+        );
+        assert!(b.iter().any(|l| l.starts_with("Are queriers")) && b.iter().any(|l| l.starts_with("Is QPS")), "{b:?}");
+        let b = branch_labels(
+            "# Ops\n## WALCorrupted\nIf this fires during startup, the WAL was repaired already.\n\n\
+             If this fires during a checkpoint, you can follow the steps of that alert.\n",
+        );
+        assert!(b.iter().any(|l| l.contains("during startup")) && b.iter().any(|l| l.contains("during a checkpoint")), "{b:?}");
     }
 
     #[test]

@@ -426,10 +426,13 @@ pub(crate) fn branches(
         let problem = |d: &Draft| d.section.and_then(|s| problems[s]);
         let mut alternatives: Vec<(usize, usize)> = Vec::new();
         let mut j = i;
+        // Alternatives are written side by side, in one section: an "If …" that opens the next
+        // section (another option) is not one more of them.
         while j < drafts.len()
             && drafts[j].condition.is_some()
             && drafts[j].annotation.is_none()
             && problem(&drafts[j]) == problem(&drafts[i])
+            && drafts[j].section == drafts[i].section
         {
             let start = j;
             // Steps of the same list item belong to this alternative.
