@@ -2643,7 +2643,21 @@ fn interactive_session(cmd: &str) -> Option<String> {
                 ["-n", "--namespace", "-c", "--container", "--context", "--kubeconfig", "-l", "--selector", "--as", "--image"];
             let mut positional = Vec::new();
             let mut i = 0;
+            // Inside `$(oc get pods -l app=x -o name)`: one operand, however many words.
+            let mut nested = 0usize;
             while let Some(a) = before.get(i) {
+                let (opens, closes) = (a.matches("$(").count(), a.matches(')').count());
+                if nested > 0 {
+                    nested = (nested + opens).saturating_sub(closes);
+                    i += 1;
+                    continue;
+                }
+                if opens > 0 {
+                    nested = opens.saturating_sub(closes);
+                    positional.push(*a);
+                    i += 1;
+                    continue;
+                }
                 if value_flags.contains(a) {
                     i += 2;
                     continue;
@@ -3134,6 +3148,12 @@ mod tests {
              If this fires during a checkpoint, you can follow the steps of that alert.\n",
         );
         assert!(b.iter().any(|l| l.contains("during startup")) && b.iter().any(|l| l.contains("during a checkpoint")), "{b:?}");
+    }
+
+    #[test]
+    fn rsh_into_a_pod_found_by_a_subshell_opens_a_session() {
+        assert!(super::interactive_session("oc rsh -n openshift-storage $(oc get pods -n openshift-storage -l app=tools -o name)").is_some());
+        assert!(super::interactive_session("oc rsh -n x $(oc get pods -o name) ceph status").is_none());
     }
 
     #[test]
