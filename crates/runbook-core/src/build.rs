@@ -365,7 +365,20 @@ impl Builder<'_> {
                         }
                     }
                     // After `oc debug node/x` / `ssh db1` in this section, blocks are typed there.
-                    session.take_if(|(section, _)| *section != node.section);
+                    // A step heading (`### Step 2: …`) continues the procedure, and the shell it is in.
+                    let continues = |from: Option<usize>, to: Option<usize>| {
+                        let (Some(a), Some(b)) = (from, to) else { return false };
+                        self.problems[a].is_some()
+                            && self.problems[a] == self.problems[b]
+                            && is_step_heading(&doc.headings[b].title)
+                            && !crate::outline::is_alternative_heading(&doc.headings[b].title)
+                    };
+                    session.take_if(|(section, _)| *section != node.section && !continues(*section, node.section));
+                    // `oc …` / `kubectl …` run on the workstation, not in the pod or on the node.
+                    session.take_if(|(_, opener)| {
+                        let first = |t: &str| t.split_whitespace().next().unwrap_or("").to_owned();
+                        matches!(first(opener).as_str(), "oc" | "kubectl") && matches!(first(block.text.trim_start()).as_str(), "oc" | "kubectl")
+                    });
                     // A block that starts with a shell command is not typed into a console.
                     session.take_if(|(_, opener)| is_console(opener) && is_known_command(block.text.trim_start()));
                     if let Some((_, opener)) = &session {
@@ -379,6 +392,9 @@ impl Builder<'_> {
                     }
                     if let Some(opener) = self.drafts[start..end].last().and_then(|d| d.opens_session.clone()) {
                         session = Some((node.section, opener));
+                    } else if let Some((section, _)) = session.as_mut() {
+                        // Carried into this section: it ends with the section, unless a step follows.
+                        *section = node.section;
                     }
                     if block.unterminated {
                         let open = Span::new(node.span.start, node.span.start + 3);
@@ -3154,6 +3170,16 @@ mod tests {
     fn rsh_into_a_pod_found_by_a_subshell_opens_a_session() {
         assert!(super::interactive_session("oc rsh -n openshift-storage $(oc get pods -n openshift-storage -l app=tools -o name)").is_some());
         assert!(super::interactive_session("oc rsh -n x $(oc get pods -o name) ceph status").is_none());
+    }
+
+    #[test]
+    fn a_pod_shell_carries_into_the_next_step_heading_not_into_oc_commands() {
+        let s = steps(
+            "# Ceph\n## Diagnosis\n### Step 1: Open the tools pod\n```bash\noc rsh -n x $(oc get pods -n x -o name)\n```\n\
+             ### Step 2: Check the cluster\n```bash\nceph status\n```\n### Step 3: Check pods\n```bash\noc get pods -n x\n```\n",
+        );
+        let kinds: Vec<StepKind> = s.iter().map(|(k, _)| *k).collect();
+        assert_eq!(kinds, vec![StepKind::Manual, StepKind::Manual, StepKind::Shell], "{s:?}");
     }
 
     #[test]
