@@ -355,6 +355,13 @@ impl Builder<'_> {
                     {
                         let code = self.drafts[start].code.clone();
                         condition = Some(alternatives(&mut self.drafts[before], &code, or));
+                        // The block before, all its commands, is the first alternative.
+                        let (node, either) = (self.drafts[before].node, self.drafts[before].condition.clone());
+                        for d in self.drafts[..before].iter_mut().rev().take_while(|d| d.node == node) {
+                            if d.condition.is_none() && d.annotation.is_none() {
+                                d.condition.clone_from(&either);
+                            }
+                        }
                     }
                     for d in &mut self.drafts[start..end] {
                         if d.title.is_empty() {
@@ -640,10 +647,15 @@ impl Builder<'_> {
         let doc = self.doc;
         let prose_sections: HashSet<Option<usize>> =
             self.drafts.iter().filter(|d| matches!(doc.nodes[d.node].kind, NodeKind::Paragraph)).map(|d| d.section).collect();
+        // Where the author wrote `yaml step` annotations, the steps are theirs: prose is prose.
+        let annotated: HashSet<usize> =
+            self.drafts.iter().filter(|d| d.annotation.is_some()).filter_map(|d| d.section.and_then(|s| self.problems[s])).collect();
         let mut added = Vec::new();
         for (index, node) in doc.nodes.iter().enumerate() {
             let (NodeKind::Paragraph, Some(h), 0) = (&node.kind, node.section, node.list.depth) else { continue };
-            if self.problems[h].is_none()
+            // (A group's own words introduce its problems: an overview, not a step.)
+            if self.problems[h].is_none_or(|p| annotated.contains(&p))
+                || doc.headings[h].group
                 || prose_sections.contains(&Some(h))
                 || matches!(roles.get(index).copied().flatten(), Some(Role::Context | Role::Symptoms | Role::Prevention))
             {
@@ -1347,6 +1359,9 @@ impl Builder<'_> {
                 groups.push((StepKind::Sql, stmt));
             } else if kind == StepKind::Shell
                 && groups.last().is_some_and(|(k, _)| *k == StepKind::Shell)
+                // Each command is a step of its own; a `cd` or `source` before it only sets up
+                // the shell it runs in, so it stays with it.
+                && groups.last().and_then(|(_, g)| g.last()).is_some_and(|prev| sets_up_shell(&prev.text))
                 // A `# comment` between two commands titles the second: separate steps.
                 && !groups.last().and_then(|(_, g)| g.last()).is_some_and(|prev| {
                     sb.comments.iter().any(|(line, _)| *line > prev.first_line && *line < c.first_line)
@@ -3044,6 +3059,13 @@ fn inline_code(text: &str) -> Vec<(&str, usize)> {
     out
 }
 
+/// A command that only prepares the shell the next one runs in (`cd /srv/app`, `source
+/// venv/bin/activate`, `set -e`): not a step of its own.
+fn sets_up_shell(cmd: &str) -> bool {
+    let first = shell::strip_prompt(cmd).unwrap_or(cmd).split_whitespace().next().unwrap_or("");
+    matches!(first, "cd" | "pushd" | "popd" | "source" | "." | "set" | "shopt" | "ulimit" | "umask" | "alias" | "unset")
+}
+
 /// The same command or query, whatever its spacing and letter case.
 fn same_code(a: &str, b: &str) -> bool {
     let words =
@@ -3180,6 +3202,19 @@ mod tests {
         );
         let kinds: Vec<StepKind> = s.iter().map(|(k, _)| *k).collect();
         assert_eq!(kinds, vec![StepKind::Manual, StepKind::Manual, StepKind::Shell], "{s:?}");
+    }
+
+    #[test]
+    fn each_command_of_a_block_is_a_step_a_cd_stays_with_the_next() {
+        let s = steps("# Ops\n## Upgrade\n```bash\ngit clone git@example.com:ops/migrations.git\ncd migrations\nansible-playbook -i prod upgrade.yml\n```\n");
+        let codes: Vec<&str> = s.iter().map(|(_, c)| c.as_str()).collect();
+        assert_eq!(codes, vec!["git clone git@example.com:ops/migrations.git", "cd migrations\nansible-playbook -i prod upgrade.yml"]);
+    }
+
+    #[test]
+    fn annotated_problems_keep_their_prose_as_prose() {
+        let s = steps("# Ops\n## Cache down\nCheck the dashboard first.\n\n```bash\nredis-cli ping\n```\n```yaml step\nid: ping\n```\n");
+        assert_eq!(s.len(), 1, "{s:?}");
     }
 
     #[test]

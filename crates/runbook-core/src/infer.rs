@@ -435,10 +435,10 @@ pub(crate) fn branches(
             && drafts[j].section == drafts[i].section
         {
             let start = j;
-            // Steps of the same list item belong to this alternative.
+            // Steps of the same list item, or the same block, belong to this alternative.
             while j + 1 < drafts.len()
-                && drafts[j + 1].list.item.is_some()
-                && drafts[j + 1].list.item == drafts[start].list.item
+                && ((drafts[j + 1].list.item.is_some() && drafts[j + 1].list.item == drafts[start].list.item)
+                    || drafts[j + 1].node == drafts[start].node)
                 && drafts[j + 1].condition == drafts[start].condition
             {
                 j += 1;
