@@ -214,6 +214,13 @@ impl Builder<'_> {
                     {
                         let code = self.drafts[start].code.clone();
                         condition = Some(alternatives(&mut self.drafts[before], &code, or));
+                        // The block before, all its commands, is the first alternative.
+                        let (node, either) = (self.drafts[before].node, self.drafts[before].condition.clone());
+                        for d in self.drafts[..before].iter_mut().rev().take_while(|d| d.node == node) {
+                            if d.condition.is_none() && d.annotation.is_none() {
+                                d.condition.clone_from(&either);
+                            }
+                        }
                     }
                     for d in &mut self.drafts[start..end] {
                         if d.title.is_empty() {
@@ -224,7 +231,21 @@ impl Builder<'_> {
                         }
                     }
                     // After `oc debug node/x` / `ssh db1` in this section, blocks are typed there.
-                    session.take_if(|(section, _)| *section != node.section);
+                    // A step heading (`### Step 2: …`) continues the procedure, and the shell it is in.
+                    let continues = |from: Option<usize>, to: Option<usize>| {
+                        let (Some(a), Some(b)) = (from, to) else { return false };
+                        self.problems[a].is_some()
+                            && self.problems[a] == self.problems[b]
+                            && is_step_heading(&doc.headings[b].title)
+                            && !crate::outline::is_alternative_heading(&doc.headings[b].title)
+                    };
+                    session.take_if(|(section, _)| *section != node.section && !continues(*section, node.section));
+                    // `oc …` / `kubectl …` run on the workstation, not in the pod or on the node.
+                    session.take_if(|(_, opener)| {
+                        let first = |t: &str| t.split_whitespace().next().unwrap_or("").to_owned();
+                        matches!(first(opener).as_str(), "oc" | "kubectl")
+                            && matches!(first(block.text.trim_start()).as_str(), "oc" | "kubectl")
+                    });
                     // A block that starts with a shell command is not typed into a console.
                     session.take_if(|(_, opener)| is_console(opener) && is_known_command(block.text.trim_start()));
                     if let Some((_, opener)) = &session {
@@ -238,6 +259,9 @@ impl Builder<'_> {
                     }
                     if let Some(opener) = self.drafts[start..end].last().and_then(|d| d.opens_session.clone()) {
                         session = Some((node.section, opener));
+                    } else if let Some((section, _)) = session.as_mut() {
+                        // Carried into this section: it ends with the section, unless a step follows.
+                        *section = node.section;
                     }
                     if block.unterminated {
                         let open = Span::new(node.span.start, node.span.start + 3);
@@ -314,6 +338,7 @@ impl Builder<'_> {
         let roles = node_roles(self.source, doc, &self.problems);
         self.list_item_steps(&roles);
         self.prose_only_sections();
+        self.prose_paragraph_steps(&roles);
         for d in &mut self.drafts {
             d.role = roles.get(d.node).copied().flatten();
         }
@@ -382,7 +407,9 @@ impl Builder<'_> {
             let Some(problem) = problems[h].filter(|&p| p != h) else { continue };
             // `### 2. Node failures` under `## Mitigation`: an option, told in prose.
             let option = heading.role.is_none()
-                && heading.parent.is_some_and(|p| doc.headings[p].role == Some(Role::Resolution) || is_cause_container(doc, p));
+                && heading
+                    .parent
+                    .is_some_and(|p| doc.headings[p].role == Some(Role::Resolution) || is_cause_container(doc, p) || doc.headings[p].ways);
             let wanted = match heading.role {
                 Some(Role::Resolution | Role::Verification) => true,
                 Some(Role::Diagnosis) => has_steps[problem],
@@ -448,12 +475,16 @@ impl Builder<'_> {
                 added.extend(commands);
                 continue;
             }
-            let texts: Vec<String> = nodes
+            let mut texts: Vec<String> = nodes
                 .iter()
                 .take(3)
                 .map(|&n| prose::plain_text(&self.source.text[doc.nodes[n].span.range()]))
                 .filter(|t| t.len() > 20 && !t.ends_with(':'))
                 .collect();
+            // An option told by a list of links ("Grafana dashboards:"): its introduction.
+            if texts.is_empty() && option {
+                texts = nodes.iter().take(1).map(|&n| prose::plain_text(&self.source.text[doc.nodes[n].span.range()])).collect();
+            }
             let (Some(&first), false) = (nodes.first(), texts.is_empty()) else { continue };
             let node = &doc.nodes[first];
             let mut d =
@@ -461,6 +492,90 @@ impl Builder<'_> {
             d.title = prose::title_of(&self.source.text[node.span.range()]);
             d.risk = Classified { risk: Risk::Read, reason: "manual instruction".into() };
             added.push(d);
+        }
+        if !added.is_empty() {
+            self.drafts.extend(added);
+            self.drafts.sort_by_key(|d| d.node);
+        }
+    }
+
+    /// Paragraphs of a problem or procedure that tell the operator what to do ("Check the ring
+    /// web page. You could then check the logs: `kubectl logs -f ingester-01`."): each run of
+    /// sentences holding an instruction is a manual step, each command in inline code a step
+    /// of its kind, and a run opening with "If …" is an alternative. Description ("This alert
+    /// fires when …"), a block's introduction and sections already read as prose are left alone.
+    fn prose_paragraph_steps(&mut self, roles: &[Option<prose::Role>]) {
+        use prose::Role;
+        let doc = self.doc;
+        let prose_sections: HashSet<Option<usize>> =
+            self.drafts.iter().filter(|d| matches!(doc.nodes[d.node].kind, NodeKind::Paragraph)).map(|d| d.section).collect();
+        // Where the author wrote `yaml step` annotations, the steps are theirs: prose is prose.
+        let annotated: HashSet<usize> =
+            self.drafts.iter().filter(|d| d.annotation.is_some()).filter_map(|d| d.section.and_then(|s| self.problems[s])).collect();
+        let mut added = Vec::new();
+        for (index, node) in doc.nodes.iter().enumerate() {
+            let (NodeKind::Paragraph, Some(h), 0) = (&node.kind, node.section, node.list.depth) else { continue };
+            // (A group's own words introduce its problems: an overview, not a step.)
+            if self.problems[h].is_none_or(|p| annotated.contains(&p))
+                || doc.headings[h].group
+                || prose_sections.contains(&Some(h))
+                || matches!(roles.get(index).copied().flatten(), Some(Role::Context | Role::Symptoms | Role::Prevention))
+            {
+                continue;
+            }
+            // The introduction of the block after it is that step's title.
+            if doc.nodes.get(index + 1).is_some_and(|n| matches!(n.kind, NodeKind::Code(_)) && n.section == node.section) {
+                continue;
+            }
+            let raw = &self.source.text[node.span.range()];
+            if is_bold_only(raw) || infer::is_jump(raw) || prose::introduces_output(raw) {
+                continue;
+            }
+            // (sentences, condition) of the run being read.
+            let mut run: Vec<&str> = Vec::new();
+            let mut run_condition: Option<String> = None;
+            let flush = |run: &mut Vec<&str>, condition: &mut Option<String>, added: &mut Vec<Draft>| {
+                let condition = condition.take();
+                // "If this fires during startup, the WAL was repaired": an alternative even
+                // when it only states what happened.
+                if condition.is_some() || run.iter().any(|s| prose::instructs(s)) {
+                    let first = run.iter().find(|s| prose::instructs(s)).copied().unwrap_or(run[0]);
+                    let text = prose::plain_text(&run.join(" "));
+                    let at = node.span.start + (run[0].as_ptr() as usize).saturating_sub(raw.as_ptr() as usize);
+                    let mut d = self.draft(StepKind::Manual, text, vec![(0, at)], None, node.span, Some(h), node.list, index);
+                    d.title = prose::short_title(first);
+                    d.risk = Classified { risk: Risk::Read, reason: "manual instruction".into() };
+                    d.condition = condition;
+                    added.push(d);
+                }
+                run.clear();
+            };
+            for sentence in prose::sentences(raw) {
+                let codes: Vec<(&str, usize)> =
+                    inline_code(sentence).into_iter().filter(|&(c, at)| is_step_code(c) || told_to_run(sentence, at, c)).collect();
+                let condition = infer::opening_condition(sentence);
+                if condition.is_some() || !codes.is_empty() {
+                    flush(&mut run, &mut run_condition, &mut added);
+                }
+                if codes.is_empty() {
+                    if condition.is_some() {
+                        run_condition = condition;
+                    }
+                    run.push(sentence);
+                    continue;
+                }
+                let offset = (sentence.as_ptr() as usize).saturating_sub(raw.as_ptr() as usize);
+                for (code, at) in codes {
+                    let start = node.span.start + offset + at;
+                    let mut d =
+                        self.draft(inline_kind(code), code.to_owned(), vec![(0, start)], None, node.span, Some(h), node.list, index);
+                    opener_as_manual(&mut d);
+                    d.title = prose::short_title(sentence);
+                    d.condition = condition.clone();
+                    added.push(d);
+                }
+            }
+            flush(&mut run, &mut run_condition, &mut added);
         }
         if !added.is_empty() {
             self.drafts.extend(added);
@@ -522,7 +637,7 @@ impl Builder<'_> {
         let mut instruction_items: HashSet<usize> = HashSet::new();
         for node in &doc.nodes {
             if let (Some(item), NodeKind::ItemStart, 1 | 2) = (node.list.item, &node.kind, node.list.depth)
-                && prose::is_instruction(item_lead_text(&self.source.text, node.span).0)
+                && instruction_item(item_lead_text(&self.source.text, node.span).0)
             {
                 instruction_items.insert(item);
             }
@@ -559,6 +674,50 @@ impl Builder<'_> {
                 *instructions_in.entry(first).or_default() += 1;
             }
         }
+        // Every list (first item → its items), whatever its section's role, and the paragraph
+        // right before it: "you have several options to recover:" makes its items alternatives,
+        // and so do two or more items that open with "If …".
+        let mut list_first: HashMap<usize, usize> = HashMap::new();
+        let mut conditioned_in: HashMap<usize, usize> = HashMap::new();
+        let mut option_lists: HashSet<usize> = HashSet::new();
+        {
+            let mut open: Option<(usize, Option<usize>)> = None;
+            let mut intro: Option<usize> = None;
+            for (index, node) in doc.nodes.iter().enumerate() {
+                match (&node.kind, node.list.depth) {
+                    (NodeKind::Paragraph, 0) => {
+                        intro = Some(index);
+                        open = None;
+                    }
+                    (NodeKind::Code(_) | NodeKind::Table, 0) => {
+                        intro = None;
+                        open = None;
+                    }
+                    (NodeKind::ItemStart, 1) => {
+                        let Some(item) = node.list.item else { continue };
+                        let first = match open {
+                            Some((first, section)) if section == node.section => first,
+                            _ => {
+                                let lead = intro.filter(|&p| doc.nodes[p].section == node.section);
+                                if lead.is_some_and(|p| introduces_alternatives(&self.source.text[doc.nodes[p].span.range()])) {
+                                    option_lists.insert(item);
+                                }
+                                item
+                            }
+                        };
+                        open = Some((first, node.section));
+                        list_first.insert(item, first);
+                        if item_condition(item_lead_text(&self.source.text, node.span).0).is_some() {
+                            *conditioned_in.entry(first).or_default() += 1;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let alternatives_list = |item: usize| {
+            list_first.get(&item).is_some_and(|f| option_lists.contains(f) || conditioned_in.get(f).copied().unwrap_or(0) >= 2)
+        };
         let mut added = Vec::new();
         // The last paragraph outside lists: what introduces the list an item is in.
         let mut lead_in: Option<usize> = None;
@@ -609,7 +768,7 @@ impl Builder<'_> {
             }
             let title = prose::clean_title(&prose::first_sentence(&plain, 120));
             // "If the pod is in CrashLoopBackOff, run `kubectl delete pod …`": an alternative.
-            let condition = infer::opening_condition(text);
+            let condition = item_condition(text);
             let mut found = false;
             for (code, at) in inline_code(text) {
                 if !is_step_code(code) {
@@ -646,7 +805,7 @@ impl Builder<'_> {
                 d.title = title;
                 // "If alert X fired too, look at it first" in a diagnosis list is advice, not a
                 // choice between alternatives: only resolution lists branch on prose items.
-                d.condition = condition.filter(|_| role == Some(Role::Resolution));
+                d.condition = condition.filter(|_| role == Some(Role::Resolution) || alternatives_list(item));
                 added.push(d);
             }
         }
@@ -654,6 +813,19 @@ impl Builder<'_> {
             self.drafts.extend(added);
             // Back into document order (stable: drafts of one block keep their order).
             self.drafts.sort_by_key(|d| d.node);
+        }
+        // Items of a list of options are alternatives, labelled with the item's words.
+        for d in &mut self.drafts {
+            let Some(item) = d.list.item else { continue };
+            if d.condition.is_some() || d.annotation.is_some() || !list_first.get(&item).is_some_and(|f| option_lists.contains(f)) {
+                continue;
+            }
+            if let Some((text, _)) = lead.get(&item) {
+                let label = prose::short_title(text);
+                if !label.is_empty() {
+                    d.condition = Some(label);
+                }
+            }
         }
     }
 
@@ -934,6 +1106,9 @@ impl Builder<'_> {
                 groups.push((StepKind::Sql, stmt));
             } else if kind == StepKind::Shell
                 && groups.last().is_some_and(|(k, _)| *k == StepKind::Shell)
+                // Each command is a step of its own; a `cd` or `source` before it only sets up
+                // the shell it runs in, so it stays with it.
+                && groups.last().and_then(|(_, g)| g.last()).is_some_and(|prev| sets_up_shell(&prev.text))
                 // A `# comment` between two commands titles the second: separate steps.
                 && !groups.last().and_then(|(_, g)| g.last()).is_some_and(|prev| {
                     sb.comments.iter().any(|(line, _)| *line > prev.first_line && *line < c.first_line)
@@ -1173,6 +1348,55 @@ fn is_step_code(code: &str) -> bool {
     looks_like_sql(code) || (is_known_command(code) && code.contains(' '))
 }
 
+/// The condition a list item opens with: "If the pod is crashing, …", or a question the
+/// operator answers ("Are queriers in a crash loop?", "Is QPS increased?").
+fn item_condition(text: &str) -> Option<String> {
+    infer::opening_condition(text).or_else(|| {
+        let first = prose::first_sentence(&prose::plain_text(text.lines().next().unwrap_or("")), 160);
+        let word = first.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+        let asks = matches!(word.as_str(), "is" | "are" | "does" | "do" | "has" | "have" | "can" | "was" | "were" | "did" | "any");
+        (asks && first.ends_with('?')).then_some(first)
+    })
+}
+
+/// "You have several options to recover:", "Use one of the following:", "Either:": the list
+/// after the paragraph holds alternatives, not a sequence.
+fn introduces_alternatives(paragraph: &str) -> bool {
+    let p = paragraph.trim_end();
+    if !p.ends_with(':') {
+        return false;
+    }
+    let tail = p.rsplit(". ").next().unwrap_or(p).to_ascii_lowercase();
+    ["options", "alternatives", "one of the following", "several ways", "two ways", "a few ways", "multiple ways", "either"]
+        .iter()
+        .any(|w| tail.contains(w))
+}
+
+/// A list item that tells the operator to do something: an imperative (`Review access
+/// logs`) or a sentence of it that instructs ("If the limit is hit, you can raise it").
+fn instruction_item(text: &str) -> bool {
+    prose::is_instruction(text) || prose::sentences(text).iter().take(4).any(|s| prose::instructs(s))
+}
+
+/// "you can execute (on any node) `sudo gitlab-patronictl restart …`": inline code the
+/// sentence says to run is a command, even one runbook does not know.
+/// So is a sentence that is only a command (`` `sudo gitlab-ctl restart` ``).
+fn told_to_run(sentence: &str, at: usize, code: &str) -> bool {
+    let before = sentence[..at.min(sentence.len())].trim_end_matches(|c: char| c == '`' || c == ':' || c.is_whitespace());
+    let alone = before.is_empty() && sentence.trim().trim_end_matches(['.', ';']).trim_matches('`').trim() == code;
+    // Skip an aside between the verb and the command: "(on any node)".
+    let before = match before.strip_suffix(')').and_then(|b| b.rfind('(').map(|i| &b[..i])) {
+        Some(b) => b.trim_end(),
+        None => before,
+    };
+    let last = before.rsplit([' ', '\n']).next().unwrap_or("").to_ascii_lowercase();
+    let first = code.split_whitespace().next().unwrap_or("");
+    (alone || matches!(last.as_str(), "run" | "execute" | "running" | "executing" | "issue" | "issuing" | "type"))
+        && code.contains(' ')
+        && !first.is_empty()
+        && first.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+}
+
 /// Inline code spans (`` `x` ``) in a piece of Markdown, with their offsets.
 fn inline_code(text: &str) -> Vec<(&str, usize)> {
     let mut out = Vec::new();
@@ -1197,9 +1421,129 @@ fn inline_code(text: &str) -> Vec<(&str, usize)> {
     out
 }
 
+/// A command that only prepares the shell the next one runs in (`cd /srv/app`, `source
+/// venv/bin/activate`, `set -e`): not a step of its own.
+fn sets_up_shell(cmd: &str) -> bool {
+    let first = shell::strip_prompt(cmd).unwrap_or(cmd).split_whitespace().next().unwrap_or("");
+    matches!(first, "cd" | "pushd" | "popd" | "source" | "." | "set" | "shopt" | "ulimit" | "umask" | "alias" | "unset")
+}
+
 /// The same command or query, whatever its spacing and letter case.
 fn same_code(a: &str, b: &str) -> bool {
     let words =
         |s: &str| s.split_whitespace().map(|w| w.trim_end_matches(';').to_ascii_lowercase()).filter(|w| !w.is_empty()).collect::<Vec<_>>();
     words(a) == words(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Source, StepKind, compile};
+
+    /// (kind, code) of each step of a runbook written inline.
+    fn steps(md: &str) -> Vec<(StepKind, String)> {
+        compile(Source::new("t.md", md)).graph.steps.iter().map(|s| (s.kind, s.code.clone())).collect()
+    }
+
+    #[test]
+    fn instruction_paragraphs_are_manual_steps_and_their_commands_steps() {
+        let s = steps(
+            "# Ops\n## IngesterUnhealthy\nThis alert goes off when an ingester is unhealthy. Check the ring web page to see which. \
+             You could then check the logs, ex: `kubectl logs -f ingester-01`.\n\nThis alert is noisy.\n",
+        );
+        assert_eq!(s.len(), 2, "{s:?}");
+        assert_eq!(s[0].0, StepKind::Manual);
+        assert!(s[0].1.contains("Check the ring web page") && !s[0].1.contains("noisy"), "{s:?}");
+        assert_eq!(s[1], (StepKind::Shell, "kubectl logs -f ingester-01".to_owned()));
+    }
+
+    /// Labels of the branch edges of a runbook written inline.
+    fn branch_labels(md: &str) -> Vec<String> {
+        let g = compile(Source::new("t.md", md)).graph;
+        g.edges.iter().filter(|e| e.kind == crate::EdgeKind::Branch).filter_map(|e| e.label.clone()).collect()
+    }
+
+    #[test]
+    fn a_list_of_options_is_alternatives() {
+        let b = branch_labels(
+            "# Replica\n## Resync a replica\nIf a replica fails, you have several options to recover:\n\n\
+             1. Run pg_basebackup from the secondary\n2. Restore a backup with WAL-G\n3. Take a disk snapshot of the primary\n",
+        );
+        assert!(b.iter().any(|l| l.starts_with("Run pg_basebackup")) && b.iter().any(|l| l.starts_with("Take a disk snapshot")), "{b:?}");
+    }
+
+    #[test]
+    fn two_if_bullets_of_a_check_list_are_alternatives() {
+        let b = branch_labels(
+            "# DB\n## Diagnosis\nCheck the pgbouncer dashboard:\n\n- if waiting clients stay high, look for slow queries\n\
+             - if saturation is near 100%, check the database load\n",
+        );
+        assert!(b.iter().any(|l| l.starts_with("if waiting clients")) && b.iter().any(|l| l.starts_with("if saturation")), "{b:?}");
+    }
+
+    #[test]
+    fn bold_labels_over_their_own_lists_are_alternatives() {
+        let b = branch_labels(
+            "# Ops\n## Database Issues\n**Critical Database Failure:**\n1. Check the status page\n2. Contact support\n\n\
+             **Data Corruption:**\n1. Create a backup\n2. Restore from the last good backup\n",
+        );
+        assert_eq!(b[..2], ["Critical Database Failure".to_owned(), "Data Corruption".to_owned()], "{b:?}");
+        // Phases of one sequence are not alternatives.
+        let b = branch_labels("# Ops\n## Outage\n**Immediate Actions:**\n1. Check the status page\n\n**Rollback Procedure:**\n1. Revert\n");
+        assert!(b.is_empty(), "{b:?}");
+    }
+
+    #[test]
+    fn question_bullets_and_if_paragraphs_are_alternatives() {
+        let b = branch_labels(
+            "# Ops\n## QueriesStuck\nHow to **investigate**:\n- Are queriers in a crash loop?\n  - raise their memory\n\
+             - Is QPS increased?\n  - scale up queriers\n",
+        );
+        assert!(b.iter().any(|l| l.starts_with("Are queriers")) && b.iter().any(|l| l.starts_with("Is QPS")), "{b:?}");
+        let b = branch_labels(
+            "# Ops\n## WALCorrupted\nIf this fires during startup, the WAL was repaired already.\n\n\
+             If this fires during a checkpoint, you can follow the steps of that alert.\n",
+        );
+        assert!(b.iter().any(|l| l.contains("during startup")) && b.iter().any(|l| l.contains("during a checkpoint")), "{b:?}");
+    }
+
+    #[test]
+    fn rsh_into_a_pod_found_by_a_subshell_opens_a_session() {
+        assert!(
+            super::interactive_session("oc rsh -n openshift-storage $(oc get pods -n openshift-storage -l app=tools -o name)").is_some()
+        );
+        assert!(super::interactive_session("oc rsh -n x $(oc get pods -o name) ceph status").is_none());
+    }
+
+    #[test]
+    fn a_pod_shell_carries_into_the_next_step_heading_not_into_oc_commands() {
+        let s = steps(
+            "# Ceph\n## Diagnosis\n### Step 1: Open the tools pod\n```bash\noc rsh -n x $(oc get pods -n x -o name)\n```\n\
+             ### Step 2: Check the cluster\n```bash\nceph status\n```\n### Step 3: Check pods\n```bash\noc get pods -n x\n```\n",
+        );
+        let kinds: Vec<StepKind> = s.iter().map(|(k, _)| *k).collect();
+        assert_eq!(kinds, vec![StepKind::Manual, StepKind::Manual, StepKind::Shell], "{s:?}");
+    }
+
+    #[test]
+    fn each_command_of_a_block_is_a_step_a_cd_stays_with_the_next() {
+        let s = steps(
+            "# Ops\n## Upgrade\n```bash\ngit clone git@example.com:ops/migrations.git\ncd migrations\nansible-playbook -i prod upgrade.yml\n```\n",
+        );
+        let codes: Vec<&str> = s.iter().map(|(_, c)| c.as_str()).collect();
+        assert_eq!(codes, vec!["git clone git@example.com:ops/migrations.git", "cd migrations\nansible-playbook -i prod upgrade.yml"]);
+    }
+
+    #[test]
+    fn annotated_problems_keep_their_prose_as_prose() {
+        let s = steps("# Ops\n## Cache down\nCheck the dashboard first.\n\n```bash\nredis-cli ping\n```\n```yaml step\nid: ping\n```\n");
+        assert_eq!(s.len(), 1, "{s:?}");
+    }
+
+    #[test]
+    fn inline_code_the_sentence_says_to_run_is_a_command() {
+        let s = steps(
+            "# Ops\n## Restarting a node\nTo restart a member you can execute (on any node)\n`sudo gitlab-patronictl restart c1 <member>`\n",
+        );
+        assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Shell], "{s:?}");
+    }
 }

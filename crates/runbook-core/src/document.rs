@@ -53,6 +53,9 @@ pub struct Heading {
     /// The outline made it a group of problems (see [`crate::outline`]): not one problem's
     /// list of causes, whatever its title says.
     pub group: bool,
+    /// The outline found its sub-sections are ways to answer it (`## Is redis running?` over
+    /// `### Grafana` and `### redis-cli`): each is an option, not an entry of its own.
+    pub ways: bool,
 }
 
 /// Where a node sits in a list, if it does.
@@ -175,6 +178,7 @@ pub fn parse(text: &str) -> Document {
                         span: Span::new(start, trim_end_newline(text, range.end)),
                         parent: open_headings.last().copied(),
                         group: false,
+                        ways: false,
                     });
                     open_headings.push(index);
                     current_section = Some(index);

@@ -55,12 +55,13 @@ pub(crate) fn condition_sentence(paragraph: &str) -> Option<String> {
 pub(crate) fn opening_condition(paragraph: &str) -> Option<String> {
     // Cheap test on the raw start before converting the whole paragraph.
     let start: String = paragraph.trim_start_matches(['*', '_', ' ', '-', '>']).chars().take(14).collect::<String>().to_ascii_lowercase();
-    if !["if", "when", "otherwise", "in case", "should", "only if", "in the event"].iter().any(|o| start.starts_with(o)) {
+    if !["if", "when", "otherwise", "in case", "should", "only if", "in the event", "failing that"].iter().any(|o| start.starts_with(o)) {
         return None;
     }
     let text = prose::plain_text(paragraph);
     let lower = text.to_ascii_lowercase();
-    let opens = ["if ", "when ", "otherwise", "in case ", "should ", "only if ", "if,", "in the event "];
+    // "Failing that, remove old files": the last resort, an alternative like "Otherwise".
+    let opens = ["if ", "when ", "otherwise", "in case ", "should ", "only if ", "if,", "in the event ", "failing that"];
     if opens.iter().any(|o| lower.starts_with(o)) { Some(prose::first_sentence(&text, 160)) } else { None }
 }
 
@@ -106,23 +107,39 @@ fn option_of(
     problems: &[Option<usize>],
     item_text: &HashMap<usize, &str>,
     follow_up: &HashSet<usize>,
+    labelled: &HashMap<usize, (usize, String)>,
     d: &Draft,
 ) -> Option<(usize, String)> {
-    let section = d.section?;
-    let heading = &doc.headings[section];
+    let mut section = d.section?;
     let in_resolution = |h: usize| doc.headings[h].role == Some(Role::Resolution);
-    // `### 1. Delete data` (or any non-step heading) directly under a resolution heading.
-    if let Some(parent) = heading.parent
-        && (in_resolution(parent)
-            || crate::outline::is_alternative_heading(&heading.title)
-            || crate::outline::is_cause_container(doc, parent))
-        && heading.role.is_none()
-        && problems[section] != Some(section)
-        && !crate::outline::is_step_heading_sequential(&heading.title)
-        && !crate::outline::is_follow_up_heading(&heading.title)
-        && !follow_up.contains(&section)
-    {
-        return Some((section * 2, option_label(&heading.title)));
+    // `### 1. Delete data` (or any non-step heading) directly under a resolution heading; a
+    // way under a question; its own sub-sections are part of it.
+    loop {
+        let heading = &doc.headings[section];
+        if problems[section] == Some(section) {
+            break;
+        }
+        if let Some(parent) = heading.parent
+            && (in_resolution(parent)
+                || crate::outline::is_alternative_heading(&heading.title)
+                || crate::outline::is_cause_container(doc, parent)
+                || doc.headings[parent].ways)
+            && heading.role.is_none()
+            && !crate::outline::is_step_heading_sequential(&heading.title)
+            && !crate::outline::is_follow_up_heading(&heading.title)
+            && !follow_up.contains(&section)
+        {
+            return Some((section * 2, option_label(&heading.title)));
+        }
+        // Up to the option this sub-section is part of.
+        match heading.parent {
+            Some(p) if problems[section].is_some() => section = p,
+            _ => break,
+        }
+    }
+    // `**Data Corruption:**` and its list, after `**Critical Database Failure:**` and its list.
+    if let Some((label_node, label)) = labelled.get(&d.node) {
+        return Some((usize::MAX / 4 + label_node, label.clone()));
     }
     // `1. **Account locked**: …` list items in a resolution section.
     if d.role == Some(Role::Resolution) {
@@ -133,6 +150,103 @@ fn option_of(
         }
     }
     None
+}
+
+/// Bold labels that name alternatives: two or more `**Critical Database Failure:**`-style
+/// labels in one section, each over its own list or block, none of them a role (`**Diagnosis:**`)
+/// or a phase of one sequence (`**Immediate Actions:**`, `**Procedure:**`, `**Notes:**`). Each
+/// node under such a label (up to the next one) maps to (the label's node, its words).
+fn labelled_alternatives(source: &Source, doc: &Document) -> HashMap<usize, (usize, String)> {
+    const PHASES: &[&str] = &[
+        "action",
+        "step",
+        "procedure",
+        "process",
+        "immediate",
+        "short-term",
+        "long-term",
+        "follow-up",
+        "note",
+        "prerequisite",
+        "pre-requisite",
+        "requirement",
+        "how to",
+        "overview",
+        "example",
+        "before",
+        "after",
+        "during",
+        "verif",
+        "cleanup",
+        "clean-up",
+        "prepar",
+        "setup",
+        "context",
+        "background",
+        "warning",
+        "important",
+        "caution",
+        "tip",
+        "output",
+        "result",
+        "summary",
+        "description",
+        "impact",
+        "detail",
+        "reference",
+        "links",
+        "checklist",
+        "task",
+        "daily",
+        "weekly",
+        "monthly",
+    ];
+    let mut out = HashMap::new();
+    // (section, label nodes) of the section being read; flushed when the section changes.
+    let mut section: Option<usize> = None;
+    let mut labels: Vec<(usize, String)> = Vec::new();
+    let mut fits = true;
+    let flush = |labels: &mut Vec<(usize, String)>, fits: bool, end: usize, out: &mut HashMap<usize, (usize, String)>| {
+        if fits && labels.len() >= 2 {
+            let bounds: Vec<usize> = labels.iter().skip(1).map(|(n, _)| *n).chain(std::iter::once(end)).collect();
+            for ((node, label), until) in labels.iter().zip(bounds) {
+                for n in node + 1..until {
+                    out.insert(n, (*node, label.clone()));
+                }
+            }
+        }
+        labels.clear();
+    };
+    for (index, node) in doc.nodes.iter().enumerate() {
+        if node.section != section {
+            flush(&mut labels, fits, index, &mut out);
+            section = node.section;
+            fits = true;
+        }
+        if !matches!(node.kind, NodeKind::Paragraph) || node.list.depth != 0 {
+            continue;
+        }
+        let text = &source.text[node.span.range()];
+        if !crate::outline::is_label(text) {
+            continue;
+        }
+        let words = prose::plain_text(text).trim().trim_end_matches(':').trim().to_owned();
+        let lower = words.to_ascii_lowercase();
+        if crate::outline::label_role(text).is_some() || PHASES.iter().any(|p| lower.contains(p)) {
+            fits = false;
+        }
+        // Each label must have something under it: the next node is not another label.
+        let empty = doc.nodes.get(index + 1).is_none_or(|n| {
+            n.section != node.section
+                || (matches!(n.kind, NodeKind::Paragraph) && n.list.depth == 0 && crate::outline::is_label(&source.text[n.span.range()]))
+        });
+        if empty {
+            fits = false;
+        }
+        labels.push((index, words));
+    }
+    flush(&mut labels, fits, doc.nodes.len(), &mut out);
+    out
 }
 
 fn option_label(title: &str) -> String {
@@ -168,6 +282,7 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
             follow_up.insert(h);
         }
     }
+    let labelled = labelled_alternatives(source, doc);
     // Alternatives ("If A …", "or …") that open a problem, or a role section, have no step
     // before them in the same place to ask the question: a decision step there asks it.
     // (Options, `### Approach 2`, already have theirs.)
@@ -176,7 +291,7 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
         d.condition.is_some()
             && d.annotation.is_none()
             && d.kind != StepKind::Decision
-            && option_of(doc, problems, &item_text, &follow_up, d).is_none()
+            && option_of(doc, problems, &item_text, &follow_up, &labelled, d).is_none()
     };
     let opens_here = |prev: &Draft, d: &Draft| {
         problem_of(prev) != problem_of(d) || (prev.section != d.section && d.section.is_some_and(|s| doc.headings[s].role.is_some()))
@@ -194,7 +309,7 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
         for (i, d) in old.into_iter().enumerate() {
             if next.peek() == Some(&&i) {
                 next.next();
-                let mut decision = decision_before(doc, &d);
+                let mut decision = decision_before(doc, problems, &d);
                 decision.title = "Which one applies?".into();
                 decision.section = d.section;
                 decision.role = d.role;
@@ -209,7 +324,7 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
             if d.annotation.as_ref().is_some_and(|a| !a.spec.branches.is_empty() || a.spec.next.is_some()) {
                 None
             } else {
-                option_of(doc, problems, &item_text, &follow_up, d)
+                option_of(doc, problems, &item_text, &follow_up, &labelled, d)
             }
         })
         .collect();
@@ -249,7 +364,7 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
     for (i, (d, key)) in old.into_iter().zip(keys).enumerate() {
         if run_starts.peek() == Some(&i) {
             run_starts.next();
-            drafts.push(decision_before(doc, &d));
+            drafts.push(decision_before(doc, problems, &d));
             all_keys.push(None);
         }
         drafts.push(d);
@@ -280,7 +395,7 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
     out
 }
 
-fn decision_before(doc: &Document, first: &Draft) -> Draft {
+fn decision_before(doc: &Document, problems: &[Option<usize>], first: &Draft) -> Draft {
     let resolution_parent = first.section.and_then(|s| doc.headings[s].parent.filter(|&p| doc.headings[p].role == Some(Role::Resolution)));
     // Options outside a resolution section (`Approach 1`, `Approach 2`) are ways, not fixes.
     let container = first.section.and_then(|s| doc.headings[s].parent).filter(|&p| crate::outline::is_cause_container(doc, p));
@@ -288,6 +403,8 @@ fn decision_before(doc: &Document, first: &Draft) -> Draft {
         Some(p) => (Some(p), "Which resolution applies?"),
         None if container.is_some() => (container, "Which cause applies?"),
         None if first.role == Some(Role::Resolution) => (first.section, "Which resolution applies?"),
+        // Alternatives inside the problem's own section (bold labels): the question is asked there.
+        None if first.section.is_some_and(|s| problems[s] == Some(s)) => (first.section, "Which way applies?"),
         None => (first.section.and_then(|s| doc.headings[s].parent).or(first.section), "Which way applies?"),
     };
     Draft {
@@ -348,16 +465,19 @@ pub(crate) fn branches(
         let problem = |d: &Draft| d.section.and_then(|s| problems[s]);
         let mut alternatives: Vec<(usize, usize)> = Vec::new();
         let mut j = i;
+        // Alternatives are written side by side, in one section: an "If …" that opens the next
+        // section (another option) is not one more of them.
         while j < drafts.len()
             && drafts[j].condition.is_some()
             && drafts[j].annotation.is_none()
             && problem(&drafts[j]) == problem(&drafts[i])
+            && drafts[j].section == drafts[i].section
         {
             let start = j;
-            // Steps of the same list item belong to this alternative.
+            // Steps of the same list item, or the same block, belong to this alternative.
             while j + 1 < drafts.len()
-                && drafts[j + 1].list.item.is_some()
-                && drafts[j + 1].list.item == drafts[start].list.item
+                && ((drafts[j + 1].list.item.is_some() && drafts[j + 1].list.item == drafts[start].list.item)
+                    || drafts[j + 1].node == drafts[start].node)
                 && drafts[j + 1].condition == drafts[start].condition
             {
                 j += 1;
@@ -383,7 +503,8 @@ pub(crate) fn branches(
         let mut has_otherwise = false;
         for &(a, b) in &alternatives {
             let cond = drafts[a].condition.clone().unwrap_or_default();
-            has_otherwise |= cond.to_ascii_lowercase().starts_with("otherwise");
+            let lower = cond.to_ascii_lowercase();
+            has_otherwise |= lower.starts_with("otherwise") || lower.starts_with("failing that");
             branches.push(Branch { to: Some(a), label: short_label(&cond), judgement: Some(cond) });
             if alternatives.len() > 1 {
                 // Each alternative ends where the group ends.

@@ -150,6 +150,7 @@ pub fn outline(source: &Source, doc: &Document) -> Outline {
 
     let step: Vec<bool> = doc.headings.iter().map(|h| is_step_heading(&h.title)).collect();
     let container: Vec<bool> = doc.headings.iter().map(|h| is_alternatives_container(&h.title)).collect();
+    let ways: Vec<bool> = (0..n).map(|i| asks_for_ways(doc, i, &children[i], &roles, &step)).collect();
     let mut sections: Vec<Section> = Vec::with_capacity(n);
     // The last problem opened at each level, for `## 1. Check …` siblings of `## The problem`.
     let mut problem_at_level: [Option<usize>; 7] = [None; 7];
@@ -178,6 +179,15 @@ pub fn outline(source: &Source, doc: &Document) -> Outline {
             // `#### Network issues` under `### Potential issues and resolutions`: one cause
             // among several, of the problem above.
             (SectionKind::Option, parent_problem, "one of several causes or alternatives")
+        } else if h.parent.is_some_and(|p| ways[p] && !group[p]) && parent_problem.is_some() {
+            // `### Grafana`, `### redis-cli` under `## Is redis running?`: one way to answer it.
+            (SectionKind::Option, parent_problem, "one of several ways to answer the question above")
+        } else if h.parent.is_some_and(|p| matches!(sections[p].kind, SectionKind::Option | SectionKind::Part))
+            && parent_problem.is_some_and(|q| ways[q])
+            && !structured[i]
+        {
+            // `#### Monitoring the slowlog` under `### slowlog`, one of those ways: still that way.
+            (SectionKind::Part, parent_problem, "part of the option above")
         } else if h.parent.is_some_and(|p| step[p]) && parent_problem.is_some() {
             // `#### Certificate errors` under `### 3. Prometheus issues`: still that procedure.
             (SectionKind::Part, parent_problem, "part of the step heading above")
@@ -208,6 +218,26 @@ pub fn apply(outline: &Outline, doc: &mut Document) {
         }
         h.group = s.kind == SectionKind::Group;
     }
+    // A heading whose sub-sections the outline made its ways.
+    for (i, s) in outline.sections.iter().enumerate() {
+        if s.kind == SectionKind::Option
+            && s.why.starts_with("one of several ways")
+            && let Some(p) = doc.headings[i].parent
+        {
+            doc.headings[p].ways = true;
+        }
+    }
+}
+
+/// A question (`Is redis running?`, `How to get redis stats?`) over two or more plain
+/// sub-sections: each sub-section is one way to answer it (a dashboard, a CLI), the operator
+/// picks one. Not when a sub-section is a role or a numbered step.
+fn asks_for_ways(doc: &Document, i: usize, children: &[usize], roles: &[Option<Role>], step: &[bool]) -> bool {
+    let title = doc.headings[i].title.trim();
+    title.ends_with('?')
+        && roles[i].is_none()
+        && children.len() >= 2
+        && children.iter().all(|&c| roles[c].is_none() && !step[c] && !doc.headings[c].title.trim().ends_with('?'))
 }
 
 /// `Step 1: …`: a heading that is one step of a sequence.
@@ -357,5 +387,27 @@ mod tests {
     fn step_headings_continue_their_procedure() {
         let k = kinds("# Restore\n## 1. Stop the app\n```sh\nls\n```\n## 2. Restore\n```sh\nls\n```\n");
         assert_eq!(k[1], ("1. Stop the app".into(), "step", Some("Restore".into())));
+    }
+
+    #[test]
+    fn sub_sections_of_a_question_are_its_ways() {
+        let k = kinds(
+            "# Redis
+## Is redis running?
+### Grafana
+See the dashboards.
+### redis-cli
+```sh
+redis-cli info
+```
+#### Replication
+```sh
+redis-cli info replication
+```
+",
+        );
+        assert_eq!(k[2], ("Grafana".into(), "option", Some("Is redis running?".into())));
+        assert_eq!(k[3], ("redis-cli".into(), "option", Some("Is redis running?".into())));
+        assert_eq!(k[4], ("Replication".into(), "part", Some("Is redis running?".into())));
     }
 }

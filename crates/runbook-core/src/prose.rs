@@ -116,6 +116,113 @@ pub fn is_instruction(text: &str) -> bool {
     INSTRUCTION_VERBS.contains(first.trim_end_matches(['.', ','])) && plain.split_whitespace().count() >= 2
 }
 
+crate::word_set!(
+    /// Verbs of prose instructions beyond the list ones: "proceed to the ring page", "click".
+    PROSE_VERBS = [
+        "proceed", "execute", "click", "establish", "examine", "try", "take", "make", "ping", "ssh", "login", "describe", "grep",
+        "forget", "halt", "freeze", "recover", "resize", "repair", "reassign", "re-run", "re-create", "re-analyze",
+        "analyze", "cross-check", "double-check", "reach", "visit", "browse", "attempt", "hand", "get", "look",
+    ]
+);
+
+/// One sentence of prose tells the operator to do something: it opens with a verb in the
+/// imperative, maybe after "If so, " / "Then" / "First", or the operator is the subject
+/// ("you should check", "you can raise", "you may need to restart"). A statement of fact
+/// ("This alert fires when …") does not.
+pub fn instructs(sentence: &str) -> bool {
+    let plain = plain_text(sentence).to_ascii_lowercase();
+    let words: Vec<&str> =
+        plain.split(|c: char| c.is_whitespace() || matches!(c, ':' | '(' | ')' | '"')).filter(|w| !w.is_empty()).take(60).collect();
+    let verb = |w: &str| {
+        let w = w.trim_end_matches([',', '.', ';', '!']);
+        INSTRUCTION_VERBS.contains(w) || PROSE_VERBS.contains(w)
+    };
+    // Where a clause starts: the sentence's start, after a comma, after "then"/"and".
+    let mut clause_start = true;
+    for (i, w) in words.iter().enumerate() {
+        let bare = w.trim_end_matches([',', '.', ';']);
+        if clause_start && verb(w) && !(i == 0 && matches!(bare, "log" | "file" | "post" | "note" | "back" | "test" | "query" | "page")) {
+            return true;
+        }
+        // "you should check", "you can raise", "you need to restart", "you may want to check".
+        if matches!(bare, "you" | "we" | "operators" | "one")
+            && let Some(next) = words.get(i + 1)
+        {
+            let modal = next.trim_end_matches(',');
+            // The verb comes right after the modal and its fillers ("may also need to").
+            let next_verb = words[i + 2..].iter().find(|w| {
+                !matches!(
+                    w.trim_end_matches(','),
+                    "to" | "also"
+                        | "then"
+                        | "need"
+                        | "want"
+                        | "first"
+                        | "now"
+                        | "just"
+                        | "probably"
+                        | "further"
+                        | "either"
+                        | "simply"
+                        | "have"
+                        | "a"
+                        | "quick"
+                )
+            });
+            if matches!(modal, "should" | "can" | "could" | "may" | "might" | "must" | "will" | "need" | "have" | "want" | "then")
+                && next_verb.is_some_and(|w| verb(w))
+            {
+                return true;
+            }
+        }
+        clause_start = w.ends_with(',')
+            || w.ends_with(';')
+            || matches!(
+                bare,
+                "then" | "and" | "first" | "next" | "also" | "please" | "immediately" | "manually" | "finally" | "simply" | "just"
+            );
+        // The opening condition of "If so, restart it" / "If this is the case proceed to …".
+        if i == 0 && matches!(bare, "if" | "when" | "once" | "otherwise" | "after" | "before" | "until" | "while") {
+            clause_start = bare == "otherwise";
+        }
+    }
+    // "If this is the case proceed to the admin page": no comma after the condition.
+    words.first().is_some_and(|w| matches!(*w, "if" | "when" | "once"))
+        && words.iter().skip(3).any(|w| verb(w) && !w.ends_with("ing"))
+        && ["is the case", "so ", "not ", "it does", "this happens"].iter().any(|c| plain.contains(c))
+}
+
+/// The sentences of a paragraph of Markdown, as slices of it: a `.`, `!` or `?` followed by
+/// white space ends one, unless it is inside inline code or after "e.g." and the like.
+pub fn sentences(md: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let b = md.as_bytes();
+    let mut start = 0;
+    let mut in_code = false;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'`' => in_code = !in_code,
+            b'.' | b'!' | b'?' if !in_code && b.get(i + 1).is_some_and(|n| n.is_ascii_whitespace()) => {
+                let word = md[start..i].rsplit([' ', '(', '\n']).next().unwrap_or("").to_ascii_lowercase();
+                if matches!(word.as_str(), "e.g" | "i.e" | "ie" | "eg" | "vs" | "cf" | "approx" | "no" | "etc" | "ex") || word.len() == 1 {
+                    continue;
+                }
+                let s = md[start..=i].trim();
+                if !s.is_empty() {
+                    out.push(s);
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    let s = md[start..].trim();
+    if !s.is_empty() {
+        out.push(s);
+    }
+    out
+}
+
 /// A title's first word, for the role pre-check: up to a space or `:`.
 fn first_word(t: &str) -> &str {
     t.split([' ', ':']).next().unwrap_or("")
@@ -539,6 +646,26 @@ mod tests {
         assert!(!is_instruction("Invitation creation: < 2000ms"));
         assert!(!is_instruction("**Caching Strategy**"));
         assert!(!is_instruction("Check"));
+    }
+
+    #[test]
+    fn prose_instructions() {
+        assert!(instructs("Check the ring web page to see which is marked as unhealthy."));
+        assert!(instructs("If nothing obvious from the above, check for increased load:"));
+        assert!(instructs("You could then check the logs to see if there are any."));
+        assert!(instructs("If this is the case proceed to the ring admin http page and forget the unhealth ruler."));
+        assert!(!instructs("This alert fires when an ingester is marked as unhealthy."));
+        assert!(!instructs("The most likely cause is that one of the rule ring entries is unhealthy."));
+        assert!(!instructs("Log entries are kept for a week."));
+        assert!(!instructs("If a replica fails, you have several options to recover:"));
+    }
+
+    #[test]
+    fn sentences_of_a_paragraph() {
+        assert_eq!(
+            sentences("Check the ring, e.g. the page. Then run `kubectl get pods -n x. y`.\nDone"),
+            vec!["Check the ring, e.g. the page.", "Then run `kubectl get pods -n x. y`.", "Done"]
+        );
     }
 
     #[test]

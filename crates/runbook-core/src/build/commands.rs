@@ -365,7 +365,21 @@ pub(super) fn interactive_session(cmd: &str) -> Option<String> {
                 ["-n", "--namespace", "-c", "--container", "--context", "--kubeconfig", "-l", "--selector", "--as", "--image"];
             let mut positional = Vec::new();
             let mut i = 0;
+            // Inside `$(oc get pods -l app=x -o name)`: one operand, however many words.
+            let mut nested = 0usize;
             while let Some(a) = before.get(i) {
+                let (opens, closes) = (a.matches("$(").count(), a.matches(')').count());
+                if nested > 0 {
+                    nested = (nested + opens).saturating_sub(closes);
+                    i += 1;
+                    continue;
+                }
+                if opens > 0 {
+                    nested = opens.saturating_sub(closes);
+                    positional.push(*a);
+                    i += 1;
+                    continue;
+                }
                 if value_flags.contains(a) {
                     i += 2;
                     continue;
