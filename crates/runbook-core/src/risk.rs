@@ -374,13 +374,11 @@ crate::word_set!(
 crate::word_set!(
     DESTRUCTIVE_VERBS = [
         "delete",
+        // `apt-get autoremove`: packages go.
+        "autoremove",
         "drop",
         "destroy",
-        "rollback",
-        "roll-back",
         "terminate",
-        "restart",
-        "reboot",
         "purge",
         "remove",
         "rm",
@@ -392,8 +390,6 @@ crate::word_set!(
         "flushdb",
         "del",
         "kill",
-        "failover",
-        "switchover",
         "undo",
         "prune",
         "reset",
@@ -401,8 +397,6 @@ crate::word_set!(
         "force-delete",
         "reinit",
         "demote",
-        // Evicts every pod of the node.
-        "drain",
         // Windows: `az vmss reimage`.
         "reimage",
         "rb",
@@ -437,8 +431,16 @@ crate::word_set!(
 
 crate::word_set!(
     WRITE_VERBS = [
-        // A stopped service starts again with nothing lost.
+        // A stopped, restarted or rolled-back service, a failed-over database, a drained node:
+        // the state changes and comes back, nothing is lost.
         "stop",
+        "restart",
+        "reboot",
+        "rollback",
+        "roll-back",
+        "failover",
+        "switchover",
+        "drain",
         "apply",
         "create",
         "patch",
@@ -875,12 +877,25 @@ fn own_risk(base: &str, args: &[&str]) -> Classified {
     {
         return classified(Risk::Read, format!("`{base} adm prune` without --confirm is a dry run"));
     }
+    // A drain moves pods elsewhere; `--force` and `--delete-emptydir-data` delete the pods no
+    // controller brings back, and their local data with them.
+    if matches!(base, "kubectl" | "oc")
+        && args.contains(&"drain")
+        && args.iter().any(|a| matches!(*a, "--force" | "--delete-emptydir-data" | "--delete-local-data") || a.starts_with("--force="))
+    {
+        return classified(Risk::Destructive, format!("`{base} drain --force` deletes unmanaged pods"));
+    }
     if base == "kill" || base == "pkill" || base == "killall" {
         // Signals that ask a process to report or reload are not destructive.
         let signal = args.iter().find(|a| a.starts_with('-') && a.len() > 1).map(|a| a.trim_start_matches('-').to_ascii_uppercase());
         return match signal.as_deref() {
             Some("TTIN" | "TTOU" | "USR1" | "USR2" | "HUP" | "SIGHUP" | "SIGUSR1" | "SIGUSR2" | "CONT" | "0" | "L" | "WINCH") => {
                 classified(Risk::Write, format!("`{base}` sends a signal"))
+            }
+            // TERM (the default), INT, QUIT: the process shuts down cleanly and its supervisor
+            // starts it again; KILL gives it no chance to finish what it was writing.
+            None | Some("TERM" | "SIGTERM" | "15" | "INT" | "SIGINT" | "2" | "QUIT" | "SIGQUIT" | "3") => {
+                classified(Risk::Write, format!("`{base}` asks the process to stop"))
             }
             _ => classified(Risk::Destructive, format!("`{base}` command")),
         };
@@ -896,7 +911,9 @@ fn own_risk(base: &str, args: &[&str]) -> Classified {
             })
         });
         let writes_data = args.iter().any(|a| a.starts_with("-d") || a.starts_with("--data") || *a == "-F" || *a == "--form" || *a == "-T");
-        let writes_file = args.iter().any(|a| matches!(*a, "-o" | "--output" | "-O" | "--remote-name"));
+        // `-o /dev/null` throws the body away: nothing is written.
+        let writes_file = args.windows(2).any(|w| matches!(w[0], "-o" | "--output") && w[1] != "/dev/null")
+            || args.iter().any(|a| matches!(*a, "-O" | "--remote-name"));
         return match method.as_deref() {
             Some("DELETE") => classified(Risk::Destructive, "HTTP DELETE"),
             Some("GET" | "HEAD" | "OPTIONS") | None if !writes_data && !writes_file => classified(Risk::Read, "HTTP GET"),
@@ -927,10 +944,10 @@ fn own_risk(base: &str, args: &[&str]) -> Classified {
     if base == "redis-cli" {
         for a in args.iter().filter(|a| !a.starts_with('-')) {
             let v = a.to_ascii_lowercase();
-            if matches!(v.as_str(), "flushall" | "flushdb" | "del" | "unlink" | "shutdown" | "failover") {
+            if matches!(v.as_str(), "flushall" | "flushdb" | "del" | "unlink" | "shutdown") {
                 return classified(Risk::Destructive, format!("redis {}", v.to_ascii_uppercase()));
             }
-            if matches!(v.as_str(), "set" | "config" | "expire" | "hset" | "lpush" | "rpush" | "sadd" | "debug") {
+            if matches!(v.as_str(), "set" | "config" | "expire" | "hset" | "lpush" | "rpush" | "sadd" | "debug" | "failover") {
                 return classified(Risk::Write, format!("redis {}", v.to_ascii_uppercase()));
             }
         }
@@ -1213,6 +1230,11 @@ mod tests {
         sql("WITH d AS (DELETE FROM t RETURNING *) SELECT count(*) FROM d", Risk::Destructive);
         sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity", Risk::Destructive);
         sql("SELECT cleanup_expired_rate_limits();", Risk::Write);
+        sh("curl -s -o /dev/null -w '%{http_code}' https://h/health", Risk::Read);
+        sh("sudo apt-get autoremove", Risk::Destructive);
+        sh("kill -TERM 1827", Risk::Write);
+        sh("kubectl drain node-1 --ignore-daemonsets --force", Risk::Destructive);
+        sh("kill -9 1827", Risk::Destructive);
         sql("SELECT purge_old_sessions(30)", Risk::Destructive);
         sql("SELECT pg_size_pretty(pg_database_size('postgres'));", Risk::Read);
         sql("EXPLAIN SELECT 1", Risk::Read);
@@ -1235,7 +1257,7 @@ mod tests {
     fn shell_commands() {
         sh("kubectl get pods -n prod", Risk::Read);
         sh("kubectl -n prod delete pod web-1", Risk::Destructive);
-        sh("sudo systemctl restart nginx", Risk::Destructive);
+        sh("sudo systemctl restart nginx", Risk::Write);
         sh("grep delete /var/log/app.log | wc -l", Risk::Read);
         sh("rm -rf /tmp/cache", Risk::Destructive);
         sh("kubectl scale deploy web --replicas=3", Risk::Write);
@@ -1244,7 +1266,7 @@ mod tests {
         sh("curl -XDELETE http://es:9200/index", Risk::Destructive);
         sh("curl -s http://localhost/health | jq .status", Risk::Read);
         sh("psql -c 'DELETE FROM t'", Risk::Destructive);
-        sh("helm rollback web 3", Risk::Destructive);
+        sh("helm rollback web 3", Risk::Write);
         sh("pg_dump -Fc invites > backup.dump", Risk::Write);
         sh("pg_dump -Fc --file=backup.dump invites", Risk::Write);
         sh("pg_restore --clean -d invites backup.dump", Risk::Destructive);
@@ -1266,7 +1288,7 @@ mod tests {
         sh("curl -s --socks5 localhost:5000 https://x/y", Risk::Read);
         sh("kubectl delete pod x --dry-run=client", Risk::Read);
         sh("gitlab-rake db:migrate", Risk::Write);
-        sh("redis-cli -p 26379 sentinel failover sessions", Risk::Destructive);
+        sh("redis-cli -p 26379 sentinel failover sessions", Risk::Write);
         sh("aws ec2 terminate-instances --instance-ids i-0a1b", Risk::Destructive);
         assert_eq!(classify_shell("kubectl --context search -n prod delete pod x").reason, "`kubectl delete`");
         sh("df -h /var/log # there's space\nrm -rf /var/log/old", Risk::Destructive);
@@ -1318,7 +1340,7 @@ mod tests {
         sh("Get-Service kubelet", Risk::Read);
         sh("Set-Service kubelet -StartupType Automatic", Risk::Write);
         sh("del /f /q C:\\temp\\x.log", Risk::Destructive);
-        sh("kubectl drain node-1 --ignore-daemonsets", Risk::Destructive);
+        sh("kubectl drain node-1 --ignore-daemonsets", Risk::Write);
         sh("amtool silence add alertname=Foo", Risk::Write);
         sh("amtool silence query", Risk::Read);
         sh("docker run --rm -it busybox sh", Risk::Write);
