@@ -19,7 +19,11 @@ pub struct GraphJson<'a> {
     entry_points: &'a [EntryPoint],
     steps: Vec<StepJson<'a>>,
     edges: &'a [Edge],
-    parameters: &'a [Parameter],
+    /// What the operator supplies.
+    parameters: Vec<&'a Parameter>,
+    /// Values taken from an earlier step (`source: capture:NAME`): a declared parameter filled
+    /// from a capture, or a shell variable an earlier step sets. Nobody is asked for them.
+    variables: Vec<&'a Parameter>,
     connections: &'a [Connection],
     environments: &'a [Environment],
     secrets: &'a [Secret],
@@ -59,6 +63,10 @@ struct DiagnosticJson<'a> {
     line: usize,
     col: usize,
     hint: &'a Option<String>,
+}
+
+fn is_captured(p: &Parameter) -> bool {
+    p.source.as_deref().is_some_and(|s| s.starts_with("capture:"))
 }
 
 pub fn to_json(c: &Compiled) -> GraphJson<'_> {
@@ -104,7 +112,8 @@ pub fn to_json(c: &Compiled) -> GraphJson<'_> {
         entry_points: &g.entry_points,
         steps,
         edges: &g.edges,
-        parameters: &g.parameters,
+        parameters: g.parameters.iter().filter(|p| !is_captured(p)).collect(),
+        variables: g.parameters.iter().filter(|p| is_captured(p)).collect(),
         connections: &g.connections,
         environments: &g.environments,
         secrets: &g.secrets,
