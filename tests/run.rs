@@ -275,7 +275,7 @@ fn a_million_rows_stream_without_being_held() {
     let out = runbook_with(&["run", md.to_str().unwrap(), "--db", &db, "--output", "json", "--max-rows", "5"], &[]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let ev = events(&out);
-    let r = find(&ev, "step_result", "many-rows-1").unwrap();
+    let r = find(&ev, "step_result", "many-rows.1").unwrap();
     assert_eq!(r["result"]["row_count"], 1_000_000);
     assert_eq!(r["result"]["rows"].as_array().unwrap().len(), 5);
     assert_eq!(r["result"]["truncated"], true);

@@ -40,21 +40,41 @@ impl Builder<'_> {
                 ids[i] = value;
             }
         }
-        let mut counters: HashMap<String, usize> = HashMap::new();
+        // Inferred ids: the problem's slug and the step's place in it (`users-cannot-log-in.4`),
+        // short enough to read and type, and unchanged when another problem of the file is
+        // edited. The place counts every step of the problem, annotated ones too.
+        let mut bases: HashMap<Option<usize>, String> = HashMap::new();
+        let mut used_bases: HashSet<String> = HashSet::new();
+        let mut places: HashMap<Option<usize>, usize> = HashMap::new();
         for (i, d) in self.drafts.iter().enumerate() {
+            let problem = d.section.and_then(|s| problems[s]);
+            let n = places.entry(problem).or_insert(0);
+            *n += 1;
             if !ids[i].is_empty() {
                 continue;
             }
-            let base = id_base(doc, &problems, d.section, d.role);
-            let n = counters.entry(base.clone()).or_insert(0);
+            let base = bases
+                .entry(problem)
+                .or_insert_with(|| {
+                    let slug = problem.map_or("main", |p| short_slug(&doc.headings[p].slug));
+                    let slug = if slug.is_empty() { "step" } else { slug };
+                    let mut base = slug.to_owned();
+                    let mut k = 1;
+                    while !used_bases.insert(base.clone()) {
+                        k += 1;
+                        base = format!("{slug}-{k}");
+                    }
+                    base
+                })
+                .clone();
             loop {
-                *n += 1;
-                let candidate = format!("{base}-{n}");
+                let candidate = format!("{base}.{n}");
                 if !taken.contains_key(&candidate) {
                     taken.insert(candidate.clone(), d.span);
                     ids[i] = candidate;
                     break;
                 }
+                *n += 1;
             }
         }
 
@@ -452,25 +472,12 @@ pub(super) fn strip_numbering(title: &str) -> &str {
     if numbered && rest.starts_with(' ') && !rest.trim().is_empty() { rest.trim_start() } else { title }
 }
 
-pub(super) fn id_base(doc: &Document, problems: &[Option<usize>], section: Option<usize>, role: Option<prose::Role>) -> String {
-    let Some(h) = section else { return "step".into() };
-    let heading = &doc.headings[h];
-    match problems[h] {
-        Some(p) if p != h => format!("{}-{}", short_slug(&doc.headings[p].slug), short_slug(&heading.slug)),
-        // A bold pseudo-heading (`**Diagnosis**`) under the problem heading names the role.
-        _ => match role.filter(|_| heading.role.is_none()) {
-            Some(r) => format!("{}-{}", short_slug(&heading.slug), r.as_str()),
-            None => short_slug(&heading.slug).to_owned(),
-        },
-    }
-}
-
-/// A slug cut to its first words (at most 40 bytes): ids stay readable when headings are sentences.
+/// A slug cut to its first words (at most 34 bytes: one long alert name still fits): ids stay short when headings are sentences.
 pub(super) fn short_slug(slug: &str) -> &str {
-    if slug.len() <= 40 {
+    if slug.len() <= 34 {
         return slug;
     }
-    let mut end = 40;
+    let mut end = 34;
     while !slug.is_char_boundary(end) {
         end -= 1;
     }
@@ -488,7 +495,7 @@ mod tests {
     fn ids_come_from_the_problem_not_the_document() {
         let g = graph("# Ops Runbook\n\n## Disk full\n\n### Diagnosis\n\n```sh\ndf -h\n```\n");
         assert_eq!(g.entry_points.len(), 1);
-        assert!(g.steps[0].id.starts_with("disk-full"), "{}", g.steps[0].id);
+        assert_eq!(g.steps[0].id, "disk-full.1");
     }
 
     #[test]
