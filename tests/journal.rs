@@ -317,7 +317,9 @@ fn a_token_set_by_one_step_feeds_the_next_and_is_never_written() {
     .unwrap();
     let graph: Value = serde_json::from_str(&stdout(&runbook(&["graph", md.to_str().unwrap()]))).unwrap();
     assert_eq!(graph["steps"][0]["captures"][0]["name"], "TOKEN", "{graph}");
-    let param = graph["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "TOKEN").unwrap();
+    // Taken from the step that sets it: a variable, not a parameter anyone is asked for.
+    assert!(graph["parameters"].as_array().unwrap().iter().all(|p| p["name"] != "TOKEN"), "{graph}");
+    let param = graph["variables"].as_array().unwrap().iter().find(|p| p["name"] == "TOKEN").unwrap();
     assert_eq!(param["source"], "capture:TOKEN");
     assert_eq!(param["secret"], true);
 
