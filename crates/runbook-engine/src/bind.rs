@@ -430,9 +430,10 @@ mod tests {
     use super::*;
 
     fn step(code: &str, kind: runbook_core::StepKind) -> Step {
+        // Annotated, so the whole block is one step whatever inference would split.
         let md = match kind {
-            runbook_core::StepKind::Sql => format!("# T\n\n```sql\n{code}\n```\n"),
-            _ => format!("# T\n\n```bash\n{code}\n```\n"),
+            runbook_core::StepKind::Sql => format!("# T\n\n```sql\n{code}\n```\n\n```yaml step\nid: t\n```\n"),
+            _ => format!("# T\n\n```bash\n{code}\n```\n\n```yaml step\nid: t\n```\n"),
         };
         let c = runbook_core::compile(runbook_core::Source::new("t.md", md));
         c.graph.steps.into_iter().next().expect("one step")

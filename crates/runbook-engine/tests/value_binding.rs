@@ -14,7 +14,8 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 fn step(markdown_block: &str, lang: &str) -> Step {
-    let md = format!("# T\n\n```{lang}\n{markdown_block}\n```\n");
+    // Annotated, so the whole block is one step whatever inference would split.
+    let md = format!("# T\n\n```{lang}\n{markdown_block}\n```\n\n```yaml step\nid: t\n```\n");
     let compiled = runbook_core::compile(runbook_core::Source::new("t.md", md));
     compiled.graph.steps.into_iter().next().expect("one step")
 }
