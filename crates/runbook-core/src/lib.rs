@@ -9,6 +9,7 @@ pub mod check;
 pub mod diagnostic;
 pub mod document;
 pub mod export;
+pub mod hidden_writes;
 pub(crate) mod infer;
 pub mod model;
 pub mod placeholder;
