@@ -2,6 +2,7 @@
 //! pulldown-cmark; every step gets a card next to the block it came from; the step graph is
 //! inline SVG ([`svg`]). Templates are files under `templates/`, compiled in.
 
+mod sanitize;
 pub mod svg;
 
 use minijinja::Environment;
@@ -160,7 +161,7 @@ fn body(compiled: &Compiled, env: &Environment<'_>) -> String {
         }
     }
     flush_cards_before(usize::MAX, &mut next_step, &mut out);
-    out
+    sanitize::prose(&out)
 }
 
 pub fn runbook_page(compiled: &Compiled, file_name: &str, source_name: &str) -> Result<Page, String> {
