@@ -99,6 +99,15 @@ fn scan(cmd: &str, quotes: bool) -> Vec<(Substitution, &str)> {
                 continue;
             }
             b'"' if quotes => double = !double,
+            // A comment runs to the end of the line: its apostrophes open no quote that could
+            // hide the next line's `$(…)` (`ls # it's` / `echo $(rm x) # '`). In a
+            // here-document (`quotes` off) `#` is text and the scan goes on.
+            b'#' if quotes && !double && (i == 0 || b"\n\t ;&|()<>".contains(&b[i - 1])) => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
             b'`' => {
                 let end = closing_backtick(b, i + 1);
                 out.push((Substitution::Backtick, &cmd[i + 1..end]));
@@ -688,6 +697,10 @@ mod tests {
         // …but not an escaped quote in ANSI-C quoting, nor any quote in a here-document.
         sh("echo $'it\\'s' $(rm -f f)", Risk::Destructive);
         sh("cat <<EOF\nit's\n$(rm -f f)\n'\nEOF", Risk::Destructive);
+        // A comment's apostrophe hides nothing on the next line; `$#` and `${#x}` are no comments.
+        sh("ls # it's here\necho $(rm -rf /x) # '", Risk::Destructive);
+        sh("echo $# ${#x} $(rm -f f)", Risk::Destructive);
+        sh("ls # see `man ls`", Risk::Read);
         // An unclosed substitution is read to the end.
         sh("echo $(rm -f f", Risk::Destructive);
     }
