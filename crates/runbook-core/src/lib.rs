@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod document;
 pub(crate) mod draft;
 pub mod export;
+pub mod hidden_writes;
 pub(crate) mod infer;
 pub mod model;
 pub mod outline;

@@ -1,6 +1,7 @@
 //! Risk classes: SQL by statement type (sqlparser, not a regex), HTTP by method, shell by
 //! command. When in doubt a step is classified as riskier, never as safer.
 
+use crate::hidden_writes;
 use crate::model::Risk;
 use crate::shell;
 use sqlparser::ast::{Query, SetExpr, Statement};
@@ -491,6 +492,26 @@ crate::word_set!(
 
 /// Classifies a shell command line (one command, possibly a pipeline).
 pub fn classify_shell(cmd: &str) -> Classified {
+    let Some(_level) = hidden_writes::enter_nested() else {
+        return classified(Risk::Write, "commands nested too deep to read");
+    };
+    max(classify_shell_line(cmd), classify_substituted(cmd))
+}
+
+/// The commands the shell substitutes while expanding the line (`` `…` ``, `$(…)`, `<(…)`)
+/// run before it, whatever the outer command is: `echo `rm -f f`` is destructive.
+fn classify_substituted(cmd: &str) -> Classified {
+    let mut out = classified(Risk::Read, "read-only command");
+    for (how, inner) in hidden_writes::substituted_commands(cmd) {
+        let c = classify_shell(inner);
+        if c.risk > out.risk {
+            out = classified(c.risk, format!("{}: {}", how.describe(), c.reason));
+        }
+    }
+    out
+}
+
+fn classify_shell_line(cmd: &str) -> Classified {
     if cmd.contains("curl")
         && let Some(req) = shell::parse_curl(cmd)
         && req.shell_reason.is_none()
@@ -620,17 +641,11 @@ fn is_short_dry_run(base: &str, args: &[&str]) -> bool {
     }
 }
 
-/// One command, and every command it substitutes (`POD=$(kubectl delete pod web-0 -o name)`):
-/// those run too.
+/// One command. What it substitutes (`POD=$(kubectl delete pod web-0 -o name)`) was read
+/// with the whole line by [`classify_substituted`], once: reading it again here would double
+/// the work at every level of nesting.
 fn classify_simple_command(words: &[&str]) -> Classified {
-    let mut out = classify_command(words);
-    for inner in words.iter().flat_map(|w| substitutions(w)) {
-        let c = classify_shell(inner);
-        if c.risk > out.risk {
-            out = classified(c.risk, format!("in `$(…)`: {}", c.reason));
-        }
-    }
-    out
+    classify_command(words)
 }
 
 /// PowerShell's `Verb-Noun` cmdlets (`Remove-Item`, `Get-Service`): the verb says the risk.
@@ -647,32 +662,6 @@ fn powershell_cmdlet(name: &str) -> Option<Classified> {
         _ => Risk::Write,
     };
     Some(classified(risk, format!("`{name}` cmdlet")))
-}
-
-/// The commands inside `$(…)` in a word (not `$((…))` arithmetic).
-fn substitutions(word: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = word;
-    while let Some(open) = rest.find("$(") {
-        let body = &rest[open + 2..];
-        if body.starts_with('(') {
-            rest = body;
-            continue;
-        }
-        let mut depth = 1;
-        let end = body.char_indices().find_map(|(i, c)| {
-            match c {
-                '(' => depth += 1,
-                ')' => depth -= 1,
-                _ => {}
-            }
-            (depth == 0).then_some(i)
-        });
-        let Some(end) = end else { break };
-        out.push(&body[..end]);
-        rest = &body[end + 1..];
-    }
-    out
 }
 
 fn classify_command(words: &[&str]) -> Classified {
@@ -803,7 +792,8 @@ fn classify_command(words: &[&str]) -> Classified {
 /// A command given as words, or as one quoted string (`watch 'kubectl get pods'`).
 fn classify_words(words: &[&str]) -> Classified {
     match words {
-        [one] if one.contains([' ', ';', '|', '&', '\n']) => classify_shell(one),
+        // `bash -c '$(reboot)'`: one word, but the shell substitutes in it.
+        [one] if one.contains([' ', ';', '|', '&', '\n', '$', '`', '<', '>']) => classify_shell(one),
         _ => classify_simple_command(words),
     }
 }
@@ -953,8 +943,12 @@ fn own_risk(base: &str, args: &[&str]) -> Classified {
         }
         return classified(Risk::Read, "redis read command");
     }
-    if let Some(c) = mode_dependent(base, args) {
-        return c;
+    // Code given to a reader (`awk 'BEGIN{system(…)}'`, `sed -n 'w f'`) and writing modes
+    // of readers (`sort -o`): see `hidden_writes`.
+    match (mode_dependent(base, args), hidden_writes::embedded_risk(base, args)) {
+        (Some(a), Some(b)) => return max(a, b),
+        (Some(c), None) | (None, Some(c)) => return c,
+        (None, None) => {}
     }
     if READERS.contains(base) || READERS_MORE.contains(base) {
         return classified(Risk::Read, "read-only command");

@@ -2,13 +2,16 @@
 //! pulldown-cmark; every step gets a card next to the block it came from; the step graph is
 //! inline SVG ([`svg`]). Templates are files under `templates/`, compiled in.
 
+mod sanitize;
 pub mod svg;
 
 use minijinja::Environment;
 use pulldown_cmark::{CodeBlockKind, Event, Tag, TagEnd};
 use runbook_core::Compiled;
-use runbook_core::model::{ConfirmKind, Step};
+use runbook_core::model::{ConfirmKind, Parameter, Step};
+use runbook_core::{Edge, Graph};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 
 const STYLE: &str = include_str!("../templates/style.css");
 
@@ -46,19 +49,41 @@ pub struct Listing {
     pub errors: usize,
 }
 
-pub fn card_context(step: &Step, compiled: &Compiled) -> Value {
-    let g = &compiled.graph;
-    let branches: Vec<Value> = g
-        .edges
-        .iter()
-        .filter(|e| e.from == step.id)
+/// Edges by the step they leave and parameters by name, looked up once per card: scanning
+/// every edge for every step made a page quadratic in the size of its runbook.
+pub struct Lookup<'a> {
+    edges_from: HashMap<&'a str, Vec<&'a Edge>>,
+    parameters: HashMap<&'a str, &'a Parameter>,
+}
+
+impl<'a> Lookup<'a> {
+    pub fn new(g: &'a Graph) -> Self {
+        let mut edges_from: HashMap<&str, Vec<&Edge>> = HashMap::new();
+        for e in &g.edges {
+            edges_from.entry(e.from.as_str()).or_default().push(e);
+        }
+        // The first of a name wins, as `Graph::parameter` finds it.
+        let mut parameters = HashMap::new();
+        for p in &g.parameters {
+            parameters.entry(p.name.as_str()).or_insert(p);
+        }
+        Lookup { edges_from, parameters }
+    }
+}
+
+pub fn card_context(step: &Step, lookup: &Lookup<'_>) -> Value {
+    let branches: Vec<Value> = lookup
+        .edges_from
+        .get(step.id.as_str())
+        .into_iter()
+        .flatten()
         .map(|e| json!({"label": e.label, "to": e.to, "when": e.when, "judgement": e.judgement, "branch": e.kind == runbook_core::EdgeKind::Branch}))
         .collect();
     let params: Vec<Value> = step
         .params
         .iter()
         .map(|p| {
-            let spec = g.parameter(p);
+            let spec = lookup.parameters.get(p.as_str()).copied();
             json!({"name": p, "prompt": spec.and_then(|s| s.prompt.clone()), "secret": spec.is_some_and(|s| s.secret), "pattern": spec.and_then(|s| s.pattern.clone())})
         })
         .collect();
@@ -95,8 +120,11 @@ fn body(compiled: &Compiled, env: &Environment<'_>) -> String {
     let mut steps_by_pos: Vec<(usize, &Step)> = g.steps.iter().map(|s| (s.span.start, s)).collect();
     steps_by_pos.sort_by_key(|(p, _)| *p);
     let card = env.get_template("card.html.j2").ok();
+    let lookup = Lookup::new(g);
     let render_card =
-        |s: &Step| card.as_ref().and_then(|t| t.render(minijinja::value::Serde(card_context(s, compiled))).ok()).unwrap_or_default();
+        |s: &Step| card.as_ref().and_then(|t| t.render(minijinja::value::Serde(card_context(s, &lookup))).ok()).unwrap_or_default();
+    // Entry points by the heading they start at, for the heading anchors.
+    let entry_at: HashMap<usize, &runbook_core::EntryPoint> = g.entry_points.iter().rev().map(|e| (e.span.start, e)).collect();
     let mut out = String::with_capacity(text.len() * 2);
     let mut pending: Vec<Event> = Vec::new();
     let mut next_step = 0;
@@ -121,7 +149,7 @@ fn body(compiled: &Compiled, env: &Environment<'_>) -> String {
             Event::End(TagEnd::Heading(level)) => {
                 let anchor = doc.headings.get(heading_ix).map(|h| h.anchor.clone()).unwrap_or_default();
                 heading_ix += 1;
-                let entry = g.entry_points.iter().find(|e| doc.headings.get(heading_ix - 1).is_some_and(|h| h.span.start == e.span.start));
+                let entry = doc.headings.get(heading_ix - 1).and_then(|h| entry_at.get(&h.span.start));
                 let mut inner = String::new();
                 pulldown_cmark::html::push_html(&mut inner, pending.drain(1..));
                 pending.clear();
@@ -160,7 +188,7 @@ fn body(compiled: &Compiled, env: &Environment<'_>) -> String {
         }
     }
     flush_cards_before(usize::MAX, &mut next_step, &mut out);
-    out
+    sanitize::prose(&out)
 }
 
 pub fn runbook_page(compiled: &Compiled, file_name: &str, source_name: &str) -> Result<Page, String> {

@@ -40,10 +40,14 @@ pub fn render(graph: &Graph) -> String {
     // Which band (entry point) each step is drawn in: the first entry that reaches it.
     let mut band_of: Vec<Option<usize>> = vec![None; n];
     let mut layer: Vec<usize> = vec![0; n];
+    // Shared by every band: a step seen from one entry point belongs to its band and is not
+    // visited again (only an entry's own first step moves to its band), so the walks together
+    // stay linear in the size of the graph.
+    let mut seen = vec![false; n];
     for (b, ep) in graph.entry_points.iter().enumerate() {
         let Some(&start) = ep.first_step.as_deref().and_then(|f| index.get(f)) else { continue };
         // Longest path layering over a DFS order that ignores back edges.
-        let order = topo_from(start, &succ, &band_of);
+        let order = topo_from(start, &succ, &mut seen);
         for &v in &order {
             band_of[v] = Some(b);
         }
@@ -66,30 +70,52 @@ pub fn render(graph: &Graph) -> String {
     let mut y0 = MARGIN;
     let mut width: f64 = 400.0;
     let mut band_tops: Vec<(usize, f64)> = Vec::new();
-    for b in 0..bands {
-        let members: Vec<usize> = (0..n).filter(|&v| band_of[v] == Some(b)).collect();
+    let mut members_of: Vec<Vec<usize>> = vec![Vec::new(); bands];
+    for (v, b) in band_of.iter().enumerate() {
+        if let Some(b) = b {
+            members_of[*b].push(v);
+        }
+    }
+    // Positions within a layer, and the sums of predecessors' positions: reused by every band
+    // (each writes the entries of its own steps before reading them).
+    let mut slot: Vec<f64> = vec![0.0; n];
+    let mut pred_sum: Vec<(f64, usize)> = vec![(0.0, 0); n];
+    for (b, members) in members_of.iter().enumerate() {
         if members.is_empty() {
             continue;
         }
         band_tops.push((b, y0));
         let depth = members.iter().map(|&v| layer[v]).max().unwrap_or(0) + 1;
         let mut layers: Vec<Vec<usize>> = vec![Vec::new(); depth];
-        for &v in &members {
+        for &v in members {
             layers[layer[v]].push(v);
         }
-        // Barycenter ordering: each layer sorted by the mean position of its predecessors.
-        let mut slot: Vec<f64> = vec![0.0; n];
+        // Barycenter ordering: each layer sorted by the mean position of its predecessors,
+        // summed from the previous layer's edges (not by searching that layer per step).
         for l in &layers {
             for (i, &v) in l.iter().enumerate() {
                 slot[v] = i as f64;
             }
         }
         for d in 1..depth {
+            for &v in &layers[d] {
+                pred_sum[v] = (0.0, 0);
+            }
+            for &u in &layers[d - 1] {
+                // An edge counted once per predecessor, however often it is listed.
+                let mut targets: Vec<usize> = succ[u].iter().copied().filter(|&w| layer[w] == d && band_of[w] == Some(b)).collect();
+                targets.sort_unstable();
+                targets.dedup();
+                for w in targets {
+                    pred_sum[w].0 += slot[u];
+                    pred_sum[w].1 += 1;
+                }
+            }
             let mut keyed: Vec<(f64, usize)> = layers[d]
                 .iter()
                 .map(|&v| {
-                    let preds: Vec<f64> = layers[d - 1].iter().filter(|&&u| succ[u].contains(&v)).map(|&u| slot[u]).collect();
-                    let key = if preds.is_empty() { slot[v] } else { preds.iter().sum::<f64>() / preds.len() as f64 };
+                    let (sum, count) = pred_sum[v];
+                    let key = if count == 0 { slot[v] } else { sum / count as f64 };
                     (key, v)
                 })
                 .collect();
@@ -227,16 +253,16 @@ pub fn render(graph: &Graph) -> String {
     svg
 }
 
-/// Nodes reachable from `start` (not yet in another band), in DFS post-order reversed.
-fn topo_from(start: usize, succ: &[Vec<usize>], band_of: &[Option<usize>]) -> Vec<usize> {
-    let mut seen = vec![false; succ.len()];
+/// `start` and the nodes reachable from it not `seen` from an earlier entry point, in DFS
+/// post-order reversed; marks them seen.
+fn topo_from(start: usize, succ: &[Vec<usize>], seen: &mut [bool]) -> Vec<usize> {
     let mut post = Vec::new();
     let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
     seen[start] = true;
     while let Some(&mut (v, ref mut i)) = stack.last_mut() {
         if let Some(&w) = succ[v].get(*i) {
             *i += 1;
-            if !seen[w] && band_of[w].is_none() {
+            if !seen[w] {
                 seen[w] = true;
                 stack.push((w, 0));
             }

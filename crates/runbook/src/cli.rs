@@ -10,6 +10,10 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
+    /// Refuse runbook files larger than this (bytes, or 512KiB, 64MiB, 1GiB).
+    #[arg(long, global = true, value_name = "SIZE", default_value = "16MiB", value_parser = crate::files::parse_size)]
+    pub max_file_size: u64,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -1,9 +1,114 @@
 //! Finding runbook files and reading them without losing anything: a file that is not UTF-8
-//! becomes a diagnostic at its first bad byte, not an I/O failure.
+//! becomes a diagnostic at its first bad byte, not an I/O failure. Reading is bounded: only
+//! regular files are opened (a FIFO would block, `/dev/zero` never ends) and never more than
+//! `--max-file-size` bytes are read.
 
 use anyhow::{Context, Result, bail};
 use runbook_core::{Compiled, Diagnostic, Source, Span};
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The largest runbook read unless `--max-file-size` says otherwise: far above any real
+/// runbook (the largest of the shared corpus is 62 KiB), small enough to check in seconds.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
+
+static MAX_FILE_SIZE: OnceLock<u64> = OnceLock::new();
+
+/// Sets the size limit once, from the command line, for every command that reads runbooks:
+/// a process-wide setting rather than one more argument threaded through each command.
+pub fn set_max_file_size(bytes: u64) {
+    let _ = MAX_FILE_SIZE.set(bytes);
+}
+
+fn max_file_size() -> u64 {
+    MAX_FILE_SIZE.get().copied().unwrap_or(DEFAULT_MAX_FILE_SIZE)
+}
+
+/// Parses `--max-file-size`: bytes, or a number with a unit (`512KiB`, `64MiB`, `1G`; K, M and
+/// G count in powers of 1024 as file sizes do).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let number: u64 = t[..digits].parse().map_err(|_| format!("`{text}` is not a size (try 16MiB or 20000000)"))?;
+    let unit: u64 = match t[digits..].trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => return Err(format!("unknown unit `{other}` in `{text}` (use KiB, MiB or GiB)")),
+    };
+    number.checked_mul(unit).ok_or_else(|| format!("`{text}` is too large"))
+}
+
+/// A size for people: `16 MiB`, `1.5 KiB`, `200 bytes`.
+fn human(bytes: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    for (size, unit) in UNITS {
+        if bytes >= size {
+            let value = bytes as f64 / size as f64;
+            return if value.fract() == 0.0 { format!("{value} {unit}") } else { format!("{value:.1} {unit}") };
+        }
+    }
+    format!("{bytes} bytes")
+}
+
+/// What a path is when it is not a regular file, for the error message.
+fn kind(meta: &std::fs::Metadata) -> &'static str {
+    let ty = meta.file_type();
+    if ty.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ty.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if ty.is_char_device() || ty.is_block_device() {
+            return "a device";
+        }
+        if ty.is_socket() {
+            return "a socket";
+        }
+    }
+    "not a regular file"
+}
+
+/// Reads a runbook's bytes: a regular file (through symlinks), at most the size limit.
+pub fn read_runbook(path: &Path) -> Result<Vec<u8>> {
+    let limit = max_file_size();
+    let too_large = |size: &str| {
+        anyhow::anyhow!(
+            "`{}` is {size}, over the limit of {} for a runbook; raise it with --max-file-size if this file is meant to be read",
+            path.display(),
+            human(limit)
+        )
+    };
+    // Looked at before opening: opening a FIFO blocks until someone writes to it.
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    if !meta.is_file() {
+        // `x.md -> /dev/zero`: say where the link leads.
+        let target = std::fs::read_link(path).map(|t| format!(" (a link to `{}`)", t.display())).unwrap_or_default();
+        bail!("`{}`{target} is {}; runbooks are read from regular files only", path.display(), kind(&meta));
+    }
+    if meta.len() > limit {
+        return Err(too_large(&human(meta.len())));
+    }
+    let file = std::fs::File::open(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    // The path may have been replaced since it was looked at: what was opened counts, and
+    // never more than the limit is read, even from a file that grows.
+    let opened = file.metadata().with_context(|| format!("cannot read `{}`", path.display()))?;
+    if !opened.is_file() {
+        bail!("`{}` is {}; runbooks are read from regular files only", path.display(), kind(&opened));
+    }
+    let mut bytes = Vec::with_capacity(opened.len().min(limit) as usize);
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes).with_context(|| format!("cannot read `{}`", path.display()))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(&format!("more than {}", human(limit))));
+    }
+    Ok(bytes)
+}
 
 /// Expands directories into the Markdown files under them, sorted for stable output.
 pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
@@ -43,7 +148,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 
 /// Reads and compiles one runbook.
 pub fn compile(path: &Path) -> Result<Compiled> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    let bytes = read_runbook(path)?;
     let name = path.display().to_string();
     Ok(match Source::from_bytes(name, bytes) {
         Ok(source) => runbook_core::compile(source),
@@ -58,4 +163,23 @@ pub fn compile(path: &Path) -> Result<Compiled> {
             c
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_with_units() {
+        assert_eq!(parse_size("16MiB"), Ok(16 << 20));
+        assert_eq!(parse_size("512 KiB"), Ok(512 << 10));
+        assert_eq!(parse_size("1g"), Ok(1 << 30));
+        assert_eq!(parse_size("20000000"), Ok(20_000_000));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+        assert!(parse_size("99999999999999999999GiB").is_err());
+        assert_eq!(human(16 << 20), "16 MiB");
+        assert_eq!(human(1536), "1.5 KiB");
+        assert_eq!(human(12), "12 bytes");
+    }
 }

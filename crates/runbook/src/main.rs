@@ -33,6 +33,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    files::set_max_file_size(args.max_file_size);
     match commands::run(args) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

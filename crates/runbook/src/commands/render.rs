@@ -14,7 +14,12 @@ pub fn run(args: &RenderArgs) -> Result<u8> {
     for path in &paths {
         let compiled = files::compile(path)?;
         // Page names from the file stem; files with the same stem get a number.
-        let stem = path.file_stem().map_or_else(|| "runbook".to_owned(), |s| s.to_string_lossy().into_owned());
+        // Only plain characters: a runbook named `javascript:x.md` must not become a link
+        // that runs script from the index.
+        let stem = path.file_stem().map_or_else(
+            || "runbook".to_owned(),
+            |s| s.to_string_lossy().chars().map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '-' }).collect(),
+        );
         let mut name = format!("{stem}.html");
         let mut n = 2;
         while !used.insert(name.clone()) {
