@@ -5,6 +5,7 @@
 //! driven by [`compile`].
 
 pub mod annotation;
+pub mod blast_radius;
 pub mod build;
 pub mod check;
 pub mod diagnostic;
