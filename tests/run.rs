@@ -426,3 +426,67 @@ fn ehr_seed_login_answers_choose_one_solution_and_only_it_runs() {
     assert_eq!(psql(&db, "SELECT string_agg(user_id, ',') FROM login_attempts"), "u-ok-1");
     assert_eq!(psql(&db, "SELECT count(*) FROM rate_limits"), "1");
 }
+
+#[test]
+fn ehr_seed_gate_counts_the_rows_a_delete_touches_and_a_declined_gate_goes_back_to_the_decision() {
+    let db = ehr_database();
+    let http = HttpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let decision = ehr_step("Which resolution applies?");
+    let unlock = ehr_step("DELETE FROM login_attempts");
+    let mfa = ehr_step("MFA Issues");
+    // Declined (a wrong word is a no), then back at the decision the operator picks MFA Issues.
+    let a = answers(
+        &dir,
+        &format!(
+            "params: {{USER_ID: u-locked-42}}\ndecisions: {{{decision}: [Account Locked, MFA Issues]}}\nconfirm: {{{unlock}: no}}\nmanual: {{{mfa}: done}}\n"
+        ),
+    );
+    let o = ehr_login_run(&db, &http, &["--answers", &a]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let ev = events(&o);
+    // The blast radius, counted read-only before the gate, with the bound value.
+    let radius = find(&ev, "blast_radius", &unlock).unwrap();
+    assert_eq!(radius["impact"], "deletes 1 row of login_attempts");
+    // Declining is the operator's choice, not a failure: no retry menu, the walk goes on.
+    let skipped = find(&ev, "step_skipped", &unlock).unwrap();
+    assert_eq!(skipped["by"], "operator", "{skipped}");
+    assert!(find(&ev, "step_result", &unlock).is_none());
+    let decisions: Vec<&str> = ev.iter().filter(|e| e["event"] == "decision").map(|e| e["chosen"].as_str().unwrap()).collect();
+    assert_eq!(decisions, ["Account Locked", "MFA Issues"], "back at the decision after the decline");
+    assert!(!stdout(&o).contains("Retry this step"));
+    // Nothing was deleted, by the count or by the write.
+    assert_eq!(psql(&db, "SELECT count(*) FROM login_attempts"), "2");
+}
+
+#[test]
+fn ehr_seed_destructive_gate_asks_for_the_table_name_and_the_same_answer_after_a_decline_stops() {
+    let db = ehr_database();
+    let http = HttpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let decision = ehr_step("Which resolution applies?");
+    let unlock = ehr_step("DELETE FROM login_attempts");
+    // No confirmation given: the question names the word to type, tied to the table.
+    let a = answers(&dir, &format!("params: {{USER_ID: u-locked-42}}\ndecisions: {{{decision}: Account Locked}}\n"));
+    let o = ehr_login_run(&db, &http, &["--answers", &a]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("type `login_attempts` to run it"), "{}", stderr(&o));
+    // The word runs it.
+    let a = answers(
+        &dir,
+        &format!("params: {{USER_ID: u-locked-42}}\ndecisions: {{{decision}: Account Locked}}\nconfirm: {{{unlock}: login_attempts}}\n"),
+    );
+    let o = ehr_login_run(&db, &http, &["--answers", &a]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(psql(&db, "SELECT string_agg(user_id, ',') FROM login_attempts"), "u-ok-1");
+    // Declined, and the answers file gives the same branch again: the run stops instead of looping.
+    let db = ehr_database();
+    let a = answers(
+        &dir,
+        &format!("params: {{USER_ID: u-locked-42}}\ndecisions: {{{decision}: Account Locked}}\nconfirm: {{{unlock}: false}}\n"),
+    );
+    let o = ehr_login_run(&db, &http, &["--answers", &a]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("declined"), "{}", stderr(&o));
+    assert_eq!(psql(&db, "SELECT count(*) FROM login_attempts"), "2");
+}

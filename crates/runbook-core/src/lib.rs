@@ -8,6 +8,7 @@ pub mod annotation;
 pub mod blast_radius;
 pub mod build;
 pub mod check;
+pub mod confirm_word;
 pub mod diagnostic;
 pub mod document;
 pub(crate) mod draft;

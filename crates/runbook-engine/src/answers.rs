@@ -141,7 +141,7 @@ impl Operator for AnswersOperator {
         }
     }
 
-    fn confirm(&mut self, step: &Step, gate: &Gate) -> Answer<bool> {
+    fn confirm(&mut self, step: &Step, gate: &Gate, impact: Option<&str>) -> Answer<bool> {
         if let Some(a) = self.answers.confirm.get(&step.id) {
             return Ok(match (a, gate) {
                 (ConfirmAnswer::Yes(b), Gate::YesNo) => *b,
@@ -151,7 +151,7 @@ impl Operator for AnswersOperator {
             });
         }
         match self.fallback.as_mut() {
-            Some(f) => f.confirm(step, gate),
+            Some(f) => f.confirm(step, gate, impact),
             None => {
                 let (q, how) = match gate {
                     Gate::YesNo => (
@@ -189,6 +189,13 @@ impl Operator for AnswersOperator {
                         Action::Branch(_) => item.label.eq_ignore_ascii_case(&a),
                     }
             });
+            // The same answer again after its step was declined would loop: stop and ask.
+            if let Some(i) = found.filter(|&i| menu.items[i].declined) {
+                return Err(Stop::NoAnswer {
+                    question: format!("`{}` at {} leads to a step that was declined; answer another option", menu.items[i].label, step.id),
+                    options: menu.items.iter().filter(|i| !i.declined).map(|i| i.label.clone()).collect(),
+                });
+            }
             let retry_used_up = a_lower == "retry" && !menu.items.iter().any(|i| i.action == Action::Retry);
             return found.ok_or_else(|| Stop::NoAnswer {
                 question: if retry_used_up {

@@ -37,10 +37,18 @@ pub enum Event<'a> {
         step: &'a Step,
         record: &'a StepRecord,
     },
-    /// A step that did not run: refused, skipped or without a value.
+    /// A step that did not run: refused, skipped or without a value. `by_operator`: the
+    /// operator declined its gate (a choice, not a failure).
     StepSkipped {
         step: &'a Step,
         reason: &'a str,
+        by_operator: bool,
+    },
+    /// Before a write runs (or is confirmed): the rows it would touch, counted read-only
+    /// (`deletes 1 row of login_attempts`), or why they cannot be counted.
+    BlastRadius {
+        step: &'a Step,
+        impact: &'a str,
     },
     /// On resume: what the operator chose for a step that was running when the session died.
     InFlight {

@@ -12,7 +12,7 @@ use crate::result::{CheckResult, ErrorKind, ManualResult, Outcome, StepError, St
 use runbook_core::annotation::{Direction, Level};
 use runbook_core::model::{ConfirmKind, EdgeKind, Graph, Risk, Step, StepKind};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 /// How a run is set up; built by the CLI from flags, environment and front matter.
@@ -56,6 +56,9 @@ impl Default for Config {
 }
 
 const MAX_STEPS: usize = 5000;
+
+/// The help of a branch whose step the operator declined earlier in the walk.
+const DECLINED_NOTE: &str = "declined earlier in this walk";
 
 /// Retries per step unless `--max-retries` says otherwise.
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
@@ -126,6 +129,9 @@ pub struct Interpreter<'a> {
     pending_stop: Option<Stop>,
     /// Times each step (by index) was run again in this walk, against `Config::max_retries`.
     retries: HashMap<usize, u32>,
+    /// Steps whose gate the operator declined in this walk: a branch to one is marked so, and
+    /// never suggested.
+    declined: HashSet<usize>,
 }
 
 /// What to do after a step.
@@ -133,6 +139,8 @@ enum Next {
     Go(Option<usize>),
     Again,
     Back,
+    /// Back to the most recent decision (a declined fix: choose again).
+    BackToDecision,
     End(RunEnd),
 }
 
@@ -161,6 +169,7 @@ impl<'a> Interpreter<'a> {
             expressions: Expressions::default(),
             pending_stop: None,
             retries: HashMap::new(),
+            declined: HashSet::new(),
         })
     }
 
@@ -221,6 +230,8 @@ impl<'a> Interpreter<'a> {
         let first = match next {
             Next::Go(n) => n,
             Next::Again | Next::Back => Some(point.step),
+            // A resumed walk has no history: nothing to go back to.
+            Next::BackToDecision => None,
             Next::End(end) => {
                 self.finish(&end);
                 return end;
@@ -235,13 +246,13 @@ impl<'a> Interpreter<'a> {
     /// had done by then stays done): never run it again without the operator saying so.
     async fn in_flight(&mut self, i: usize) -> Next {
         let step = &self.graph.steps[i];
-        let item = |label: &str, action: Action, detail: &str| MenuItem { label: label.into(), action, detail: Some(detail.into()) };
+        let item = |label: &str, action: Action, detail: &str| MenuItem { declined: false, label: label.into(), action, detail: Some(detail.into()) };
         let menu = Menu {
             items: vec![
                 item("Run it again", Action::Retry, "if it had not done its work: whatever it did may happen twice"),
                 item("Mark it done", Action::Continue, "it completed: go on as if it had succeeded (its result is unknown)"),
                 item("Skip it", Action::Skip, "go on to the next step without it"),
-                MenuItem { label: "Abort".into(), action: Action::Abort, detail: None },
+                MenuItem { declined: false, label: "Abort".into(), action: Action::Abort, detail: None },
             ],
             suggested: None,
             prompt: format!("{} was running when the session died and may have completed: run it again, mark it done or skip it?", step.id),
@@ -298,7 +309,7 @@ impl<'a> Interpreter<'a> {
             // A guard against answers that loop forever (`retry` answered every time).
             if count > MAX_STEPS {
                 let message = format!("stopped after {MAX_STEPS} steps: the walk seems to loop");
-                self.sink.event(&Event::StepSkipped { step: &self.graph.steps[i], reason: &message });
+                self.sink.event(&Event::StepSkipped { step: &self.graph.steps[i], reason: &message, by_operator: false });
                 return RunEnd::Aborted;
             }
             let next = self.step(i, count).await;
@@ -309,6 +320,15 @@ impl<'a> Interpreter<'a> {
                 }
                 Next::Again => Some(i),
                 Next::Back => Some(history.pop().unwrap_or(i)),
+                Next::BackToDecision => {
+                    let graph = self.graph;
+                    let is_decision = |k: &usize| graph.edges.iter().any(|e| e.from == graph.steps[*k].id && e.kind == EdgeKind::Branch);
+                    while history.last().is_some_and(|k| !is_decision(k)) {
+                        history.pop();
+                    }
+                    // No decision behind it: the walk ends here.
+                    history.pop()
+                }
                 Next::End(end) => return end,
             };
         }
@@ -347,16 +367,24 @@ impl<'a> Interpreter<'a> {
         let rendered = self.render(step);
         self.sink.event(&Event::StepStarted { step, index, rendered: &rendered });
 
+        // How much a write would change, counted read-only before anyone confirms it.
+        let impact = self.blast_radius(step).await;
+        if let Some(impact) = &impact {
+            self.sink.event(&Event::BlastRadius { step, impact });
+        }
+
         // Risk gates.
         if let Some(gate) = self.gate(step) {
-            match self.ops.confirm(step, &gate) {
+            match self.ops.confirm(step, &gate, impact.as_deref()) {
                 Ok(true) => {}
                 Ok(false) => {
-                    self.sink.event(&Event::StepSkipped { step, reason: "not confirmed" });
-                    return self.after_refusal(i).await;
+                    // Declining is a choice: the walk goes on without this step.
+                    self.sink.event(&Event::StepSkipped { step, reason: "declined by the operator", by_operator: true });
+                    self.declined.insert(i);
+                    return self.after_decline(i);
                 }
                 Err(Stop::NoAnswer { question, options }) => {
-                    self.sink.event(&Event::StepSkipped { step, reason: "needs a confirmation" });
+                    self.sink.event(&Event::StepSkipped { step, reason: "needs a confirmation", by_operator: false });
                     return Next::End(RunEnd::NeedsAnswer { step: step.id.clone(), question, options });
                 }
                 Err(Stop::Abort) => return Next::End(RunEnd::Aborted),
@@ -405,7 +433,10 @@ impl<'a> Interpreter<'a> {
             _ => None,
         };
         match step.risk {
-            Risk::Destructive if !self.config.allow_destructive => Some(Gate::Word(word.unwrap_or_else(|| step.id.clone()))),
+            // A word tied to the action (its table, resource or command), never the step id.
+            Risk::Destructive if !self.config.allow_destructive => {
+                Some(Gate::Word(word.unwrap_or_else(|| runbook_core::confirm_word::confirm_word(step))))
+            }
             Risk::Write if !self.config.allow_writes => Some(word.map_or(Gate::YesNo, Gate::Word)),
             Risk::Read if step.confirm != ConfirmKind::None && !self.config.allow_writes => Some(word.map_or(Gate::YesNo, Gate::Word)),
             _ => None,
@@ -638,12 +669,15 @@ impl<'a> Interpreter<'a> {
             let detail = e.when.clone().map(|w| format!("when {w}")).or_else(|| e.judgement.clone());
             if ok
                 && suggested.is_none()
+                && !next_of(&e.to).is_some_and(|t| self.declined.contains(&t))
                 && let Some(w) = &e.when
                 && self.expressions.eval_bool(w, &ctx).unwrap_or(false)
             {
                 suggested = Some(items.len());
             }
-            items.push(MenuItem { label: e.label.clone().unwrap_or_else(|| "continue".into()), action: Action::Branch(*ei), detail });
+            let declined = next_of(&e.to).is_some_and(|t| self.declined.contains(&t));
+            let detail = if declined { Some(DECLINED_NOTE.to_owned()) } else { detail };
+            items.push(MenuItem { declined, label: e.label.clone().unwrap_or_else(|| "continue".into()), action: Action::Branch(*ei), detail });
         }
         // No condition held: the one branch without a condition is the "otherwise".
         if ok && suggested.is_none() {
@@ -658,15 +692,15 @@ impl<'a> Interpreter<'a> {
         let may_retry = retried < self.config.max_retries;
         if !ok {
             if may_retry {
-                items.insert(0, MenuItem { label: "Retry this step".into(), action: Action::Retry, detail: None });
+                items.insert(0, MenuItem { declined: false, label: "Retry this step".into(), action: Action::Retry, detail: None });
                 suggested = Some(0);
             }
-            items.push(MenuItem { label: "Skip this step".into(), action: Action::Skip, detail: None });
+            items.push(MenuItem { declined: false, label: "Skip this step".into(), action: Action::Skip, detail: None });
         } else if may_retry {
-            items.push(MenuItem { label: "Run this step again".into(), action: Action::Retry, detail: None });
+            items.push(MenuItem { declined: false, label: "Run this step again".into(), action: Action::Retry, detail: None });
         }
-        items.push(MenuItem { label: "Back to the previous step".into(), action: Action::Back, detail: None });
-        items.push(MenuItem { label: "Abort".into(), action: Action::Abort, detail: None });
+        items.push(MenuItem { declined: false, label: "Back to the previous step".into(), action: Action::Back, detail: None });
+        items.push(MenuItem { declined: false, label: "Abort".into(), action: Action::Abort, detail: None });
         let mut prompt = if ok { format!("{}: which way?", step.id) } else { format!("{} failed: what now?", step.id) };
         if !may_retry {
             prompt.push_str(&format!(" (run again {retried} times: the limit, --max-retries {})", self.config.max_retries));
@@ -699,17 +733,58 @@ impl<'a> Interpreter<'a> {
         next
     }
 
-    /// A gate was refused: skip, retry, go back or abort.
-    async fn after_refusal(&mut self, i: usize) -> Next {
-        let record = StepRecord {
-            step: self.graph.steps[i].id.clone(),
-            outcome: Err(StepError::new(ErrorKind::Refused, "the operator did not confirm this step")),
-            checks: Vec::new(),
-            captures: Vec::new(),
-            elapsed_ms: 0,
+    /// A gate was declined: on to the next step in the runbook's order, or, for a step with
+    /// none (a fix chosen at a decision), back to the decision to choose again.
+    fn after_decline(&mut self, i: usize) -> Next {
+        match self.sequence_next(i) {
+            Some(n) => Next::Go(Some(n)),
+            None => Next::BackToDecision,
+        }
+    }
+
+    /// The rows a SQL write would touch, each statement counted read-only with the write's
+    /// bound values; `None` for steps that are not SQL writes.
+    async fn blast_radius(&mut self, step: &Step) -> Option<String> {
+        if step.kind != StepKind::Sql || step.risk == Risk::Read {
+            return None;
+        }
+        let Some((connection, url)) = self.database_for(step) else {
+            return Some("cannot estimate the rows it touches: no database is configured".into());
         };
-        self.results.insert(record.step.clone(), record);
-        self.after(i, false).await
+        let (dialect, flavor) = if url.starts_with("sqlite:") {
+            (Dialect::Sqlite, runbook_core::blast_radius::SqlFlavor::Sqlite)
+        } else {
+            (Dialect::Postgres, runbook_core::blast_radius::SqlFlavor::Postgres)
+        };
+        let mut parts = Vec::new();
+        for statement in exec::sql::statements(step, dialect) {
+            let query = match runbook_core::blast_radius::count_query(&statement.text, flavor) {
+                None => continue,
+                Some(Err(why)) => {
+                    parts.push(format!("cannot estimate the rows it touches ({why})"));
+                    continue;
+                }
+                Some(Ok(q)) => q,
+            };
+            let values: Option<Vec<String>> =
+                query.params.iter().map(|&n| statement.names.get(n.wrapping_sub(1)).and_then(|name| self.params.get(name)).cloned()).collect();
+            let Some(values) = values else {
+                parts.push("cannot estimate the rows it touches (a value is missing)".into());
+                continue;
+            };
+            let request = exec::blast_radius::CountRequest {
+                connection: connection.clone(),
+                url: url.clone(),
+                text: query.text.clone(),
+                values,
+                timeout: self.timeout(step),
+            };
+            match self.executor.count(request).await {
+                Ok(rows) => parts.push(query.verb.describe(rows, &query.table)),
+                Err(e) => parts.push(format!("cannot estimate the rows it touches ({})", e.message)),
+            }
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
     }
 
     pub fn manual_done() -> ManualResult {

@@ -282,7 +282,11 @@ impl EventSink for Journal {
                     "checks": record.checks, "captures": record.captures.iter().cloned().collect::<Map<_, _>>(),
                 }),
             ),
-            Event::StepSkipped { step, reason } => self.record("step_skipped", json!({"step": step.id, "reason": reason})),
+            Event::StepSkipped { step, reason, by_operator } => {
+                let by = if *by_operator { Some("operator") } else { None };
+                self.record("step_skipped", json!({"step": step.id, "reason": reason, "by": by}))
+            }
+            Event::BlastRadius { step, impact } => self.record("blast_radius", json!({"step": step.id, "impact": impact})),
             Event::Decision { step, chosen, suggested, target } => {
                 self.record("decision", json!({"step": step.id, "chosen": chosen, "suggested": suggested, "to": target}))
             }

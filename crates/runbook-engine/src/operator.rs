@@ -32,6 +32,8 @@ pub struct MenuItem {
     pub action: Action,
     /// For branches: the author's condition or sentence, shown as help.
     pub detail: Option<String>,
+    /// The branch leads to a step whose gate the operator declined earlier in this walk.
+    pub declined: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +94,8 @@ pub struct ParamRequest<'a> {
 pub trait Operator {
     fn choose_entry(&mut self, graph: &Graph) -> Answer<usize>;
     fn param(&mut self, request: &ParamRequest<'_>) -> Answer<String>;
-    fn confirm(&mut self, step: &Step, gate: &Gate) -> Answer<bool>;
+    /// `impact`: what the step would change, when known (`deletes 1 row of login_attempts`).
+    fn confirm(&mut self, step: &Step, gate: &Gate, impact: Option<&str>) -> Answer<bool>;
     fn decide(&mut self, step: &Step, menu: &Menu) -> Answer<usize>;
     fn manual(&mut self, step: &Step) -> Answer<ManualResult>;
 

@@ -63,15 +63,16 @@ impl Operator for TerminalOperator {
         io(input.interact_text_on(&self.term))
     }
 
-    fn confirm(&mut self, step: &Step, gate: &Gate) -> Answer<bool> {
+    fn confirm(&mut self, step: &Step, gate: &Gate, impact: Option<&str>) -> Answer<bool> {
+        let impact = impact.map(|i| format!(" It {i}.")).unwrap_or_default();
         match gate {
             Gate::YesNo => io(Confirm::with_theme(&self.theme)
-                .with_prompt(format!("Run {} step `{}`?", step.risk.as_str(), step.id))
+                .with_prompt(format!("Run {} step `{}`?{impact}", step.risk.as_str(), step.id))
                 .default(false)
                 .interact_on(&self.term)),
             Gate::Word(word) => {
                 let typed: String = io(Input::<String>::with_theme(&self.theme)
-                    .with_prompt(format!("`{}` is {}. Type {word} to run it (anything else skips)", step.id, step.risk.as_str()))
+                    .with_prompt(format!("`{}` is {}.{impact} Type {word} to run it (anything else skips)", step.id, step.risk.as_str()))
                     .allow_empty(true)
                     .interact_text_on(&self.term))?;
                 Ok(typed.trim() == word)
