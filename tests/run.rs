@@ -457,6 +457,37 @@ fn ehr_seed_gate_counts_the_rows_a_delete_touches_and_a_declined_gate_goes_back_
     assert!(!stdout(&o).contains("Retry this step"));
     // Nothing was deleted, by the count or by the write.
     assert_eq!(psql(&db, "SELECT count(*) FROM login_attempts"), "2");
+    // The end of the walk: what ran, what was skipped, the choices, the session's transcript.
+    let summary = ev.iter().find(|e| e["event"] == "summary").unwrap();
+    assert_eq!(summary["steps_run"].as_array().unwrap().len(), 4, "{summary}");
+    assert_eq!(summary["steps_skipped"][0]["step"], unlock.as_str());
+    assert_eq!(summary["steps_skipped"][0]["reason"], "declined by the operator");
+    assert_eq!(summary["decisions"][1]["chosen"], "MFA Issues");
+    assert!(summary["elapsed_ms"].is_u64());
+    let session = summary["session"].as_str().unwrap();
+    assert!(stderr(&o).contains(&format!("session {session}")), "the session the run announced");
+    assert_eq!(summary["transcript"][0], format!("runbook transcript {session}"));
+}
+
+#[test]
+fn the_end_of_a_walk_prints_a_summary_on_the_terminal() {
+    let db = ehr_database();
+    let http = HttpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let decision = ehr_step("Which resolution applies?");
+    let mfa = ehr_step("MFA Issues");
+    let a = answers(&dir, &format!("decisions: {{{decision}: MFA Issues}}\nmanual: {{{mfa}: done}}\n"));
+    let host = format!("fpzuxwynuivqdyltpydj.supabase.co={}", http.base());
+    http.respond(r#"{"path": "/functions/v1/health-check", "status": 200, "json": {"status": "healthy"}}"#);
+    let o = runbook_with(&["run", &ehr_seed(), "--entry", "Users Cannot Log In", "--db", &db, "--target", &host, "--answers", &a], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("━━ summary"), "{out}");
+    assert!(out.contains("steps run: 4"), "{out}");
+    assert!(out.contains("skipped: 0"), "{out}");
+    assert!(out.contains(&format!("decision {decision}: MFA Issues")), "{out}");
+    assert!(out.contains("elapsed: "), "{out}");
+    assert!(out.contains("runbook transcript "), "{out}");
 }
 
 #[test]

@@ -345,7 +345,8 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
     j.append("resumed", resumed.as_object().cloned().unwrap_or_default())?;
     let mut rep = reporter(args.operator.output, color, false);
     let mut critical = CriticalChecks::from_journal(&events);
-    let mut sink = Fanout(vec![rep.as_mut(), &mut j as &mut dyn EventSink, &mut critical]);
+    let mut summary = crate::walk_summary::WalkSummary::new();
+    let mut sink = Fanout(vec![rep.as_mut(), &mut j as &mut dyn EventSink, &mut critical, &mut summary]);
     let mut live = runbook_engine::exec::Live::default();
     let end = walk(
         graph,
@@ -358,5 +359,7 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
         &mut sink,
     )?;
     drop(sink);
+    let journal_path = j.path.clone();
+    super::run::print_summary(&summary, &end, &journal_path, args.journal_dir.as_deref(), args.operator.output);
     Ok(exit_status(&end, &critical, &args.operator))
 }
