@@ -521,3 +521,27 @@ fn ehr_seed_destructive_gate_asks_for_the_table_name_and_the_same_answer_after_a
     assert!(stderr(&o).contains("declined"), "{}", stderr(&o));
     assert_eq!(psql(&db, "SELECT count(*) FROM login_attempts"), "2");
 }
+
+#[test]
+fn ehr_seed_a_value_found_in_a_result_is_never_picked_without_a_person() {
+    let db = ehr_database();
+    let http = HttpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let decision = ehr_step("Which resolution applies?");
+    let unlock = ehr_step("DELETE FROM login_attempts");
+    // `u-locked-42` was found by the diagnosis, but an answers file without USER_ID stops.
+    let a = answers(&dir, &format!("decisions: {{{decision}: Account Locked}}\nconfirm: {{{unlock}: login_attempts}}\n"));
+    let o = ehr_login_run(&db, &http, &["--answers", &a]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("a value for parameter USER_ID"), "{}", stderr(&o));
+    assert_eq!(psql(&db, "SELECT count(*) FROM login_attempts"), "2");
+    // Given in the file, it is journalled as the operator's.
+    let a = answers(
+        &dir,
+        &format!("params: {{USER_ID: u-locked-42}}\ndecisions: {{{decision}: Account Locked}}\nconfirm: {{{unlock}: login_attempts}}\n"),
+    );
+    let o = ehr_login_run(&db, &http, &["--answers", &a]);
+    let ev = events(&o);
+    let given = ev.iter().find(|e| e["event"] == "param_value" && e["name"] == "USER_ID");
+    assert_eq!(given.map(|e| e["source"].clone()), Some(Value::from("operator")), "{}", stdout(&o));
+}

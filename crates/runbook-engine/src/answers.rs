@@ -141,6 +141,14 @@ impl Operator for AnswersOperator {
         }
     }
 
+    fn pick_value(&mut self, request: &ParamRequest<'_>) -> Answer<Option<usize>> {
+        // A value in the file is the answer; only a person at the terminal picks from results.
+        match self.fallback.as_mut() {
+            Some(f) if !self.answers.params.contains_key(&request.param.name) => f.pick_value(request),
+            _ => Ok(None),
+        }
+    }
+
     fn confirm(&mut self, step: &Step, gate: &Gate, impact: Option<&str>) -> Answer<bool> {
         if let Some(a) = self.answers.confirm.get(&step.id) {
             return Ok(match (a, gate) {

@@ -44,6 +44,14 @@ pub enum Event<'a> {
         reason: &'a str,
         by_operator: bool,
     },
+    /// A parameter got its value while the walk ran; `source` says from where (`operator`,
+    /// `default`, `capture:…`, or the result row it was picked from). Secret values are masked.
+    ParamValue {
+        step: &'a Step,
+        name: &'a str,
+        value: &'a str,
+        source: &'a str,
+    },
     /// Before a write runs (or is confirmed): the rows it would touch, counted read-only
     /// (`deletes 1 row of login_attempts`), or why they cannot be counted.
     BlastRadius {

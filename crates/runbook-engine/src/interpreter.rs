@@ -349,8 +349,27 @@ impl<'a> Interpreter<'a> {
 
         // Parameters first: a step with an unresolved placeholder does not run, nor one where
         // a value would be read as code by a nested interpreter.
-        let resolved = self.params.resolve(graph, step, &self.captures, self.ops);
-        if let Err(e) = resolved.and_then(|()| self.params.refuse_code_values(graph, step).map_err(ParamError::Invalid)) {
+        let found = |name: &str| {
+            // Earlier SQL results, in the runbook's order.
+            let mut results: Vec<(usize, &str, &crate::result::SqlResult)> = self
+                .results
+                .iter()
+                .filter_map(|(id, r)| match &r.outcome {
+                    Ok(Outcome::Sql(sql)) if id != &step.id => Some((graph.step_index(id).unwrap_or(usize::MAX), id.as_str(), sql)),
+                    _ => None,
+                })
+                .collect();
+            results.sort_by_key(|(k, _, _)| *k);
+            crate::value_choices::value_choices(name, results.into_iter().map(|(_, id, r)| (id, r)))
+        };
+        let resolved = self.params.resolve(graph, step, &self.captures, self.ops, &found);
+        if let Ok(sources) = &resolved {
+            for (name, source) in sources {
+                let value = if self.params.is_secret(name) { SECRET_MASK } else { self.params.get(name).map_or("", String::as_str) };
+                self.sink.event(&Event::ParamValue { step, name, value, source });
+            }
+        }
+        if let Err(e) = resolved.and_then(|_| self.params.refuse_code_values(graph, step).map_err(ParamError::Invalid)) {
             return match e {
                 ParamError::Stop(stop) => Next::End(self.stopped(&step.id, stop)),
                 ParamError::Invalid(err) => {

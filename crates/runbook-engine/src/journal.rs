@@ -286,6 +286,9 @@ impl EventSink for Journal {
                 let by = if *by_operator { Some("operator") } else { None };
                 self.record("step_skipped", json!({"step": step.id, "reason": reason, "by": by}))
             }
+            Event::ParamValue { step, name, value, source } => {
+                self.record("param_value", json!({"step": step.id, "name": name, "value": value, "source": source}))
+            }
             Event::BlastRadius { step, impact } => self.record("blast_radius", json!({"step": step.id, "impact": impact})),
             Event::Decision { step, chosen, suggested, target } => {
                 self.record("decision", json!({"step": step.id, "chosen": chosen, "suggested": suggested, "to": target}))

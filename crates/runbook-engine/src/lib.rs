@@ -14,5 +14,6 @@ pub mod params;
 pub mod rehearse;
 pub mod result;
 pub mod transcript;
+pub mod value_choices;
 
 pub use interpreter::{Config, DEFAULT_MAX_RETRIES, Interpreter, ResumeAt, ResumePoint, RunEnd};

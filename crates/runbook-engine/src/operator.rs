@@ -89,11 +89,21 @@ pub struct ParamRequest<'a> {
     pub default: Option<String>,
     /// Why the last value was refused, when asking again.
     pub problem: Option<String>,
+    /// Values found in earlier results for a column of the parameter's name, to pick from
+    /// (a person only: nobody picks one for a non-interactive run).
+    pub choices: Vec<crate::value_choices::ValueChoice>,
 }
 
 pub trait Operator {
     fn choose_entry(&mut self, graph: &Graph) -> Answer<usize>;
     fn param(&mut self, request: &ParamRequest<'_>) -> Answer<String>;
+
+    /// One of `request.choices` (values found in earlier results), or `None` to be asked for
+    /// a value as usual. Only a person picks: the default, and every non-interactive operator,
+    /// picks none.
+    fn pick_value(&mut self, _request: &ParamRequest<'_>) -> Answer<Option<usize>> {
+        Ok(None)
+    }
     /// `impact`: what the step would change, when known (`deletes 1 row of login_attempts`).
     fn confirm(&mut self, step: &Step, gate: &Gate, impact: Option<&str>) -> Answer<bool>;
     fn decide(&mut self, step: &Step, menu: &Menu) -> Answer<usize>;

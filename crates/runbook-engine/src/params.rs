@@ -4,6 +4,7 @@
 
 use crate::operator::{Operator, ParamRequest, Stop};
 use crate::result::{ErrorKind, StepError};
+use crate::value_choices::ValueChoice;
 use runbook_core::model::{Graph, Parameter, Step};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
@@ -101,8 +102,17 @@ impl ParamValues {
         }
     }
 
-    /// Makes sure every parameter of `step` has a valid value.
-    pub fn resolve(&mut self, graph: &Graph, step: &Step, captures: &Map<String, Value>, ops: &mut dyn Operator) -> Result<(), ParamError> {
+    /// Makes sure every parameter of `step` has a valid value. `choices` gives the values
+    /// earlier results hold for a parameter; returns where each value found here came from.
+    pub fn resolve(
+        &mut self,
+        graph: &Graph,
+        step: &Step,
+        captures: &Map<String, Value>,
+        ops: &mut dyn Operator,
+        choices: &dyn Fn(&str) -> Vec<ValueChoice>,
+    ) -> Result<Vec<(String, String)>, ParamError> {
+        let mut sources = Vec::new();
         for name in &step.params {
             if self.values.contains_key(name) {
                 continue;
@@ -120,6 +130,7 @@ impl ParamValues {
                         let v = value_text(v);
                         self.check(param, &v).map_err(ParamError::Invalid)?;
                         self.values.insert(name.clone(), v);
+                        sources.push((name.clone(), src.to_owned()));
                         continue;
                     }
                 }
@@ -127,12 +138,14 @@ impl ParamValues {
                     if let Ok(v) = std::env::var(&src["env:".len()..]) {
                         self.check(param, &v).map_err(ParamError::Invalid)?;
                         self.values.insert(name.clone(), v);
+                        sources.push((name.clone(), src.to_owned()));
                         continue;
                     }
                 }
                 Some(src) if src.starts_with("file:") => {
                     if let Ok(v) = std::fs::read_to_string(&src["file:".len()..]) {
                         self.values.insert(name.clone(), v.trim_end_matches(['\n', '\r']).to_owned());
+                        sources.push((name.clone(), src.to_owned()));
                         continue;
                     }
                 }
@@ -143,17 +156,31 @@ impl ParamValues {
                 offered = captures.get(name).or_else(|| captures.get(&name.to_ascii_lowercase())).filter(|v| !v.is_null()).map(value_text);
             }
             let mut problem = None;
+            // Secrets are never offered from results (they would be shown).
+            let found = if param.secret { Vec::new() } else { choices(name) };
             loop {
-                let request = ParamRequest { param, step, default: offered.clone(), problem: problem.clone() };
-                let value = match ops.param(&request) {
-                    Ok(v) => v,
-                    // Without anyone to ask, a default is the answer.
-                    Err(Stop::NoAnswer { .. }) if offered.is_some() => offered.clone().unwrap_or_default(),
+                let request = ParamRequest { param, step, default: offered.clone(), problem: problem.clone(), choices: found.clone() };
+                let picked = match ops.pick_value(&request) {
+                    Ok(p) => p.and_then(|i| found.get(i)),
+                    Err(stop) => return Err(ParamError::Stop(stop)),
+                };
+                let answer = match picked {
+                    Some(choice) => Ok(choice.value.clone()),
+                    None => ops.param(&request),
+                };
+                let (value, source) = match answer {
+                    Ok(v) => {
+                        let source = picked.map_or_else(|| "operator".to_owned(), |c| c.source.clone());
+                        (v, source)
+                    }
+                    // Without anyone to ask, a default is the answer (never a value from a result).
+                    Err(Stop::NoAnswer { .. }) if offered.is_some() => (offered.clone().unwrap_or_default(), "default".to_owned()),
                     Err(stop) => return Err(ParamError::Stop(stop)),
                 };
                 match self.check(param, &value) {
                     Ok(()) => {
                         self.values.insert(name.clone(), value);
+                        sources.push((name.clone(), source));
                         break;
                     }
                     Err(e) if problem.is_none() || problem.as_deref() != Some(e.message.as_str()) => problem = Some(e.message),
@@ -161,7 +188,7 @@ impl ParamValues {
                 }
             }
         }
-        Ok(())
+        Ok(sources)
     }
 
     /// Refuses the step when one of its values would be read as code by a program nested in

@@ -225,6 +225,10 @@ impl EventSink for TerminalReporter {
                 }
             }
             Event::StepSkipped { step, reason, .. } => self.line(format!("  {} {} not run: {reason}", style("–").yellow(), step.id)),
+            Event::ParamValue { name, source, .. } if source.contains(" row ") => {
+                self.line(format!("  {}", style(format!("{name} picked from {source}")).dim()))
+            }
+            Event::ParamValue { .. } => {}
             Event::BlastRadius { impact, .. } => self.line(format!("  {} {impact}", style("⚠").yellow().bold())),
             Event::InFlight { step, choice } => {
                 let what = match choice {
@@ -289,6 +293,9 @@ impl EventSink for JsonReporter {
             Event::StepSkipped { step, reason, by_operator } => {
                 let by = if *by_operator { Some("operator") } else { None };
                 self.emit(json!({"event": "step_skipped", "step": step.id, "reason": reason, "by": by}))
+            }
+            Event::ParamValue { step, name, value, source } => {
+                self.emit(json!({"event": "param_value", "step": step.id, "name": name, "value": value, "source": source}))
             }
             Event::BlastRadius { step, impact } => self.emit(json!({"event": "blast_radius", "step": step.id, "impact": impact})),
             Event::InFlight { step, choice } => self.emit(json!({"event": "in_flight", "step": step.id, "choice": choice})),

@@ -63,6 +63,23 @@ impl Operator for TerminalOperator {
         io(input.interact_text_on(&self.term))
     }
 
+    fn pick_value(&mut self, request: &ParamRequest<'_>) -> Answer<Option<usize>> {
+        if request.choices.is_empty() {
+            return Ok(None);
+        }
+        let p = request.param;
+        let prompt = p.prompt.clone().unwrap_or_else(|| format!("Value for {}", p.name));
+        let mut items: Vec<String> = request
+            .choices
+            .iter()
+            .map(|c| if c.context.is_empty() { format!("{}  ({})", c.value, c.source) } else { format!("{}  ({}; {})", c.value, c.context, c.source) })
+            .collect();
+        items.push("type another…".into());
+        let picked =
+            io(Select::with_theme(&self.theme).with_prompt(format!("{prompt}: found in earlier results")).items(&items).default(0).interact_on(&self.term))?;
+        Ok((picked < request.choices.len()).then_some(picked))
+    }
+
     fn confirm(&mut self, step: &Step, gate: &Gate, impact: Option<&str>) -> Answer<bool> {
         let impact = impact.map(|i| format!(" It {i}.")).unwrap_or_default();
         match gate {
