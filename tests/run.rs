@@ -545,3 +545,101 @@ fn ehr_seed_a_value_found_in_a_result_is_never_picked_without_a_person() {
     let given = ev.iter().find(|e| e["event"] == "param_value" && e["name"] == "USER_ID");
     assert_eq!(given.map(|e| e["source"].clone()), Some(Value::from("operator")), "{}", stdout(&o));
 }
+
+#[test]
+fn ehr_seed_suggests_the_options_the_diagnosis_supports_and_follows_it_on_request() {
+    let db = ehr_database();
+    let http = HttpServer::start();
+    let decision = ehr_step("Which resolution applies?");
+    let o = ehr_login_run(&db, &http, &["--answers", "/dev/null"]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = stderr(&o);
+    assert!(err.contains("- Account Locked (suggested: 'Check for account lockouts' returned 1 row)"), "{err}");
+    assert!(err.contains("- Rate Limited (supported: 'Check rate limiting' returned 1 row)"), "{err}");
+    assert!(err.contains("- Email Not Confirmed\n") && err.contains("- MFA Issues\n"), "no evidence, no mark: {err}");
+    // --follow-suggestions takes it; the journal and events keep suggestion, reason and choice.
+    let unlock = ehr_step("DELETE FROM login_attempts");
+    let dir = tempfile::tempdir().unwrap();
+    let a = answers(&dir, &format!("params: {{USER_ID: u-locked-42}}\nconfirm: {{{unlock}: login_attempts}}\n"));
+    let o = ehr_login_run(&db, &http, &["--answers", &a, "--follow-suggestions"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let ev = events(&o);
+    let d = find(&ev, "decision", &decision).unwrap();
+    assert_eq!(d["chosen"], "Account Locked");
+    assert_eq!(d["suggested"], "Account Locked");
+    assert_eq!(d["reason"], "'Check for account lockouts' returned 1 row");
+    let session = ev.iter().find(|e| e["event"] == "summary").unwrap()["session"].as_str().unwrap().to_owned();
+    let journal = std::fs::read_to_string(state_dir().join("runbook/sessions").join(format!("{session}.jsonl"))).unwrap();
+    assert!(journal.contains(r#""reason":"'Check for account lockouts' returned 1 row""#), "{journal}");
+    assert_eq!(psql(&db, "SELECT string_agg(user_id, ',') FROM login_attempts"), "u-ok-1");
+    // With no locked account the evidence speaks against it, and the rate limit is suggested.
+    let o = ehr_login_run(&db, &http, &["--answers", "/dev/null"]);
+    let err = stderr(&o);
+    assert!(err.contains("- Account Locked (against: 'Check for account lockouts' returned no rows)"), "{err}");
+    assert!(err.contains("- Rate Limited (suggested: 'Check rate limiting' returned 1 row)"), "{err}");
+}
+
+#[test]
+fn ehr_seed_pseudo_terminal_walk_offers_found_values_counts_the_delete_and_goes_on_after_a_decline() {
+    let db = ehr_database();
+    let http = HttpServer::start();
+    http.respond(r#"{"path": "/functions/v1/health-check", "status": 200, "json": {"status": "healthy"}}"#);
+    let host = format!("fpzuxwynuivqdyltpydj.supabase.co={}", http.base());
+    let args: Vec<String> = strings(&[
+        &repo_root().join("tests/support/pty_drive.py").display().to_string(),
+        "--timeout",
+        "60",
+        // The suggestion is pre-selected: Account Locked.
+        "--expect",
+        "which way",
+        "--send",
+        "\\r",
+        // USER_ID: the locked account the diagnosis found, first.
+        "--expect",
+        "type another",
+        "--send",
+        "\\r",
+        // A wrong word declines.
+        "--expect",
+        "to run it",
+        "--send",
+        "no\\r",
+        // Back at the decision: Rate Limited is now pre-selected; two down is MFA Issues.
+        "--expect",
+        "which way",
+        "--send",
+        "\\x1b[B\\x1b[B\\r",
+        "--expect",
+        "done?",
+        "--send",
+        "\\r",
+        "--",
+        &assert_cmd::cargo::cargo_bin("runbook").display().to_string(),
+        "run",
+        &ehr_seed(),
+        "--entry",
+        "Users Cannot Log In",
+        "--db",
+        &db,
+        "--target",
+        &host,
+    ]);
+    let out = std::process::Command::new("python3").args(&args).env("XDG_STATE_HOME", state_dir()).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    for expected in [
+        "Account Locked  (suggested: 'Check for account lockouts' returned 1 row)",
+        "Rate Limited  — supported: 'Check rate limiting' returned 1 row",
+        "u-locked-42  (attempt_count=5",
+        "deletes 1 row of login_attempts",
+        "Type login_attempts to run it",
+        "declined by the operator",
+        "↳ MFA Issues",
+        "━━ summary",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in\n{text}");
+    }
+    // The u-locked-42 choice came before u-rl-9 (the rate-limit query found that one).
+    assert!(text.find("u-locked-42  (").unwrap() < text.find("u-rl-9  (").unwrap(), "{text}");
+    assert_eq!(psql(&db, "SELECT count(*) FROM login_attempts"), "2", "declined: nothing deleted");
+}

@@ -225,7 +225,12 @@ impl Operator for AnswersOperator {
                 menu.items
                     .iter()
                     .enumerate()
-                    .map(|(i, item)| if menu.suggested == Some(i) { format!("{} (suggested)", item.label) } else { item.label.clone() })
+                    .map(|(i, item)| match (menu.suggested == Some(i), &menu.reason, &item.detail) {
+                        (true, Some(why), _) => format!("{} (suggested: {why})", item.label),
+                        (true, None, _) => format!("{} (suggested)", item.label),
+                        (false, _, Some(d)) if d.starts_with("supported:") || d.starts_with("against:") => format!("{} ({d})", item.label),
+                        _ => item.label.clone(),
+                    })
                     .collect(),
             ),
         }

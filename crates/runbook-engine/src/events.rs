@@ -67,6 +67,9 @@ pub enum Event<'a> {
         step: &'a Step,
         chosen: &'a str,
         suggested: Option<&'a str>,
+        /// Why the suggestion was made, when the evidence made it (`'Check for account
+        /// lockouts' returned 1 row`).
+        reason: Option<&'a str>,
         target: Option<&'a str>,
     },
     SessionFinished {

@@ -255,6 +255,7 @@ impl<'a> Interpreter<'a> {
                 MenuItem { declined: false, label: "Abort".into(), action: Action::Abort, detail: None },
             ],
             suggested: None,
+            reason: None,
             prompt: format!("{} was running when the session died and may have completed: run it again, mark it done or skip it?", step.id),
         };
         let choice = match self.ops.in_flight(step, &menu) {
@@ -359,7 +360,11 @@ impl<'a> Interpreter<'a> {
                     _ => None,
                 })
                 .collect();
-            results.sort_by_key(|(k, _, _)| *k);
+            // The result of the step that relates most to this one first (`DELETE FROM
+            // login_attempts` offers what the `login_attempts` query found before the rest).
+            let this = format!("{} {}", step.title, step.code);
+            let related = |k: usize| graph.steps.get(k).map_or(0, |s| crate::suggest::relatedness(&this, &format!("{} {}", s.title, s.code)));
+            results.sort_by_key(|(k, _, _)| (std::cmp::Reverse(related(*k)), *k));
             crate::value_choices::value_choices(name, results.into_iter().map(|(_, id, r)| (id, r)))
         };
         let resolved = self.params.resolve(graph, step, &self.captures, self.ops, &found);
@@ -706,6 +711,25 @@ impl<'a> Interpreter<'a> {
                 suggested = Some(unconditional[0]);
             }
         }
+        // No author condition speaks: weigh each option against what the diagnosis found.
+        let mut reason = None;
+        if ok && !branches.is_empty() && branches.iter().all(|(_, e)| e.when.is_none()) {
+            let mut suggestion = self.suggestion(&branches);
+            // A declined option is never suggested: the best of the others is.
+            suggestion.best = crate::suggest::best(&suggestion.verdicts, |k| items[k].declined);
+            for (k, verdict) in suggestion.verdicts.iter().enumerate() {
+                let Some(v) = verdict else { continue };
+                if items[k].declined {
+                    continue;
+                }
+                if suggestion.best == Some(k) {
+                    reason = Some(v.reason.clone());
+                } else {
+                    items[k].detail = Some(format!("{}: {}", if v.supports() { "supported" } else { "against" }, v.reason));
+                }
+            }
+            suggested = suggestion.best;
+        }
         // Past the limit a step is not offered again: the walk goes on through the menu.
         let retried = self.retries.get(&i).copied().unwrap_or(0);
         let may_retry = retried < self.config.max_retries;
@@ -724,7 +748,7 @@ impl<'a> Interpreter<'a> {
         if !may_retry {
             prompt.push_str(&format!(" (run again {retried} times: the limit, --max-retries {})", self.config.max_retries));
         }
-        let menu = Menu { items, suggested, prompt };
+        let menu = Menu { items, suggested, prompt, reason };
         let choice = match self.ops.decide(step, &menu) {
             Ok(c) if c < menu.items.len() => c,
             Ok(_) => return Next::End(RunEnd::Aborted),
@@ -748,8 +772,46 @@ impl<'a> Interpreter<'a> {
             Action::Back => (Next::Back, None),
             Action::Abort => (Next::End(RunEnd::Aborted), None),
         };
-        self.sink.event(&Event::Decision { step, chosen: &item.label, suggested: suggested_label, target: target.as_deref() });
+        let reason = menu.reason.as_deref().filter(|_| menu.suggested.is_some());
+        self.sink.event(&Event::Decision { step, chosen: &item.label, suggested: suggested_label, reason, target: target.as_deref() });
         next
+    }
+
+    /// The evidence of this walk's results, weighed for each branch (see [`crate::suggest`]).
+    fn suggestion(&self, branches: &[(usize, &runbook_core::Edge)]) -> crate::suggest::Suggestion {
+        use crate::suggest::{Choice, Evidence, Finding};
+        let graph = self.graph;
+        let mut ran: Vec<(usize, &StepRecord)> =
+            self.results.iter().filter_map(|(id, r)| graph.step_index(id).map(|k| (k, r))).collect();
+        ran.sort_by_key(|(k, _)| *k);
+        let evidence: Vec<Evidence<'_>> = ran
+            .iter()
+            .filter_map(|(k, r)| {
+                let step = &graph.steps[*k];
+                let failed_checks: Vec<&CheckResult> = r.checks.iter().filter(|c| c.level != Level::Pass).collect();
+                let finding = match &r.outcome {
+                    Ok(Outcome::Decision | Outcome::Manual(_)) => return None,
+                    _ if !failed_checks.is_empty() => Finding::Checks { failed: failed_checks.len(), first: Some(failed_checks[0].name.clone()) },
+                    Ok(Outcome::Sql(sql)) => Finding::Rows(sql.row_count),
+                    Ok(Outcome::Http(h)) => Finding::HttpStatus(h.status),
+                    Ok(Outcome::Shell(s)) => Finding::ExitCode(s.exit_code),
+                    // A request or command that could not run says something; a query error does not.
+                    Err(_) if matches!(step.kind, StepKind::Http | StepKind::Shell) => Finding::Failed,
+                    Err(_) => return None,
+                };
+                Some(Evidence { title: &step.title, code: &step.code, finding })
+            })
+            .collect();
+        let texts: Vec<String> = branches
+            .iter()
+            .map(|(_, e)| {
+                let target = e.to.as_deref().and_then(|t| graph.step_index(t)).map(|t| &graph.steps[t]);
+                target.map(|t| format!("{} {}", t.title, t.code)).unwrap_or_default()
+            })
+            .collect();
+        let choices: Vec<Choice<'_>> =
+            branches.iter().zip(&texts).map(|((_, e), text)| Choice { label: e.label.as_deref().unwrap_or(""), text }).collect();
+        crate::suggest::suggest(&choices, &evidence)
     }
 
     /// A gate was declined: on to the next step in the runbook's order, or, for a step with

@@ -55,6 +55,9 @@ pub struct Menu {
     pub suggested: Option<usize>,
     /// Why the menu is shown (a failure message, or "choose a branch").
     pub prompt: String,
+    /// Why `suggested` is suggested, when the diagnosis' evidence (not an author's condition)
+    /// points to it.
+    pub reason: Option<String>,
 }
 
 /// What to do with a step that was running when its session died: it may or may not have

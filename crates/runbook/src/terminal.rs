@@ -103,7 +103,11 @@ impl Operator for TerminalOperator {
             .iter()
             .enumerate()
             .map(|(i, item)| {
-                let mark = if menu.suggested == Some(i) { "  (suggested)" } else { "" };
+                let mark = match (&menu.reason, menu.suggested == Some(i)) {
+                    (Some(why), true) => format!("  (suggested: {why})"),
+                    (None, true) => "  (suggested)".to_owned(),
+                    _ => String::new(),
+                };
                 match &item.detail {
                     Some(d) => format!("{}{mark}  — {d}", item.label),
                     None => format!("{}{mark}", item.label),
