@@ -643,3 +643,15 @@ fn ehr_seed_pseudo_terminal_walk_offers_found_values_counts_the_delete_and_goes_
     assert!(text.find("u-locked-42  (").unwrap() < text.find("u-rl-9  (").unwrap(), "{text}");
     assert_eq!(psql(&db, "SELECT count(*) FROM login_attempts"), "2", "declined: nothing deleted");
 }
+
+#[test]
+fn completions_are_printed_for_bash_zsh_and_fish() {
+    for (shell, marker) in [("bash", "complete -F"), ("zsh", "#compdef runbook"), ("fish", "complete -c runbook")] {
+        let o = runbook(&["completions", shell]);
+        assert_eq!(o.status.code(), Some(0), "{shell}: {}", stderr(&o));
+        let script = stdout(&o);
+        assert!(script.contains(marker), "{shell}: {script}");
+        assert!(script.contains("follow-suggestions"), "{shell} completes run's flags");
+    }
+    assert_eq!(runbook(&["completions", "powershell"]).status.code(), Some(2));
+}

@@ -89,14 +89,15 @@ fn verdict(choice: &Choice<'_>, evidence: &[Evidence<'_>]) -> Option<Verdict> {
     let label = words(choice.label);
     let text: BTreeSet<String> = words(choice.text).difference(&label).cloned().collect();
     // The step this option relates to most closely.
-    let (relation, e) = evidence
+    let (_, by_label, e) = evidence
         .iter()
         .map(|e| {
             let step = words(&format!("{} {}", e.title, e.code));
-            (2 * meet(&label, &step) + meet(&text, &step), e)
+            let by_label = meet(&label, &step);
+            (2 * by_label + meet(&text, &step), by_label, e)
         })
-        .filter(|(r, _)| *r >= RELATED)
-        .max_by_key(|(r, _)| *r)?;
+        .filter(|(r, _, _)| *r >= RELATED)
+        .max_by_key(|(r, _, _)| *r)?;
     let title = format!("'{}'", e.title);
     let (sign, found) = match &e.finding {
         Finding::Rows(0) => (-1, format!("{title} returned no rows")),
@@ -112,7 +113,7 @@ fn verdict(choice: &Choice<'_>, evidence: &[Evidence<'_>]) -> Option<Verdict> {
     };
     // How strongly: a step its label names outweighs one only its text meets; within a tier
     // options are equal and the runbook's order decides.
-    let strength = if meet(&label, &words(&format!("{} {}", e.title, e.code))) > 0 { 2 } else { 1 };
+    let strength = if by_label > 0 { 2 } else { 1 };
     Some(Verdict { score: sign * strength, reason: found })
 }
 
