@@ -125,7 +125,12 @@ pub fn count_query(sql: &str, flavor: SqlFlavor) -> Option<Result<CountQuery, St
 type Counted = (TableWithJoins, Option<Expr>, String, Verb);
 
 /// The rows of `target` that `selection` (over `target` and the `joined` tables) matches.
-fn target_rows(target: &TableWithJoins, joined: Option<&[TableWithJoins]>, selection: Option<&Expr>, verb: Verb) -> Result<Counted, String> {
+fn target_rows(
+    target: &TableWithJoins,
+    joined: Option<&[TableWithJoins]>,
+    selection: Option<&Expr>,
+    verb: Verb,
+) -> Result<Counted, String> {
     if !target.joins.is_empty() {
         return Err("a write through a JOIN".into());
     }
@@ -270,20 +275,28 @@ mod tests {
     #[test]
     fn delete_using_counts_target_rows_once_through_exists() {
         let q = pg("DELETE FROM orders o USING customers c WHERE o.customer_id = c.id AND c.banned");
-        assert_eq!(q.text, "SELECT count(*) FROM orders o WHERE EXISTS (SELECT 1 FROM customers c WHERE o.customer_id = c.id AND c.banned)");
+        assert_eq!(
+            q.text,
+            "SELECT count(*) FROM orders o WHERE EXISTS (SELECT 1 FROM customers c WHERE o.customer_id = c.id AND c.banned)"
+        );
         assert_eq!(q.table, "orders");
     }
 
     #[test]
     fn update_from_counts_target_rows_once_through_exists() {
         let q = pg("UPDATE accounts a SET balance = 0 FROM closures c WHERE c.account_id = a.id AND c.day = $1");
-        assert_eq!(q.text, "SELECT count(*) FROM accounts a WHERE EXISTS (SELECT 1 FROM closures c WHERE c.account_id = a.id AND c.day = $1)");
+        assert_eq!(
+            q.text,
+            "SELECT count(*) FROM accounts a WHERE EXISTS (SELECT 1 FROM closures c WHERE c.account_id = a.id AND c.day = $1)"
+        );
         assert_eq!(q.params, [1]);
     }
 
     #[test]
     fn a_cte_in_front_is_kept() {
-        let q = pg("WITH stale AS (SELECT id FROM sessions WHERE seen < now() - interval '1 day') DELETE FROM sessions WHERE id IN (SELECT id FROM stale)");
+        let q = pg(
+            "WITH stale AS (SELECT id FROM sessions WHERE seen < now() - interval '1 day') DELETE FROM sessions WHERE id IN (SELECT id FROM stale)",
+        );
         assert_eq!(
             q.text,
             "WITH stale AS (SELECT id FROM sessions WHERE seen < now() - INTERVAL '1 day') SELECT count(*) FROM sessions WHERE id IN (SELECT id FROM stale)"
@@ -293,7 +306,10 @@ mod tests {
     #[test]
     fn subqueries_and_schemas_are_kept() {
         let q = pg("DELETE FROM public.tokens WHERE user_id IN (SELECT id FROM users WHERE email = $1) AND expires_at < now()");
-        assert_eq!(q.text, "SELECT count(*) FROM public.tokens WHERE user_id IN (SELECT id FROM users WHERE email = $1) AND expires_at < now()");
+        assert_eq!(
+            q.text,
+            "SELECT count(*) FROM public.tokens WHERE user_id IN (SELECT id FROM users WHERE email = $1) AND expires_at < now()"
+        );
         assert_eq!(q.table, "tokens");
     }
 

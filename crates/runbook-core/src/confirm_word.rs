@@ -30,13 +30,12 @@ fn resource(url: &str) -> Option<String> {
     let path = url.split_once("://").map_or(url, |(_, rest)| rest.split_once('/').map_or("", |(_, p)| p));
     let path = path.split(['?', '#']).next().unwrap_or("");
     path.split('/')
-        .filter(|s| {
+        .rfind(|s| {
             !s.is_empty()
                 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
                 && s.chars().any(|c| c.is_ascii_lowercase())
                 && !s.chars().any(|c| c.is_ascii_digit())
         })
-        .next_back()
         .map(str::to_owned)
 }
 

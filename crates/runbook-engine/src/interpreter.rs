@@ -246,7 +246,12 @@ impl<'a> Interpreter<'a> {
     /// had done by then stays done): never run it again without the operator saying so.
     async fn in_flight(&mut self, i: usize) -> Next {
         let step = &self.graph.steps[i];
-        let item = |label: &str, action: Action, detail: &str| MenuItem { declined: false, label: label.into(), action, detail: Some(detail.into()) };
+        let item = |label: &str, action: Action, detail: &str| MenuItem {
+            declined: false,
+            label: label.into(),
+            action,
+            detail: Some(detail.into()),
+        };
         let menu = Menu {
             items: vec![
                 item("Run it again", Action::Retry, "if it had not done its work: whatever it did may happen twice"),
@@ -363,7 +368,8 @@ impl<'a> Interpreter<'a> {
             // The result of the step that relates most to this one first (`DELETE FROM
             // login_attempts` offers what the `login_attempts` query found before the rest).
             let this = format!("{} {}", step.title, step.code);
-            let related = |k: usize| graph.steps.get(k).map_or(0, |s| crate::suggest::relatedness(&this, &format!("{} {}", s.title, s.code)));
+            let related =
+                |k: usize| graph.steps.get(k).map_or(0, |s| crate::suggest::relatedness(&this, &format!("{} {}", s.title, s.code)));
             results.sort_by_key(|(k, _, _)| (std::cmp::Reverse(related(*k)), *k));
             crate::value_choices::value_choices(name, results.into_iter().map(|(_, id, r)| (id, r)))
         };
@@ -701,7 +707,12 @@ impl<'a> Interpreter<'a> {
             }
             let declined = next_of(&e.to).is_some_and(|t| self.declined.contains(&t));
             let detail = if declined { Some(DECLINED_NOTE.to_owned()) } else { detail };
-            items.push(MenuItem { declined, label: e.label.clone().unwrap_or_else(|| "continue".into()), action: Action::Branch(*ei), detail });
+            items.push(MenuItem {
+                declined,
+                label: e.label.clone().unwrap_or_else(|| "continue".into()),
+                action: Action::Branch(*ei),
+                detail,
+            });
         }
         // No condition held: the one branch without a condition is the "otherwise".
         if ok && suggested.is_none() {
@@ -781,8 +792,7 @@ impl<'a> Interpreter<'a> {
     fn suggestion(&self, branches: &[(usize, &runbook_core::Edge)]) -> crate::suggest::Suggestion {
         use crate::suggest::{Choice, Evidence, Finding};
         let graph = self.graph;
-        let mut ran: Vec<(usize, &StepRecord)> =
-            self.results.iter().filter_map(|(id, r)| graph.step_index(id).map(|k| (k, r))).collect();
+        let mut ran: Vec<(usize, &StepRecord)> = self.results.iter().filter_map(|(id, r)| graph.step_index(id).map(|k| (k, r))).collect();
         ran.sort_by_key(|(k, _)| *k);
         let evidence: Vec<Evidence<'_>> = ran
             .iter()
@@ -791,7 +801,9 @@ impl<'a> Interpreter<'a> {
                 let failed_checks: Vec<&CheckResult> = r.checks.iter().filter(|c| c.level != Level::Pass).collect();
                 let finding = match &r.outcome {
                     Ok(Outcome::Decision | Outcome::Manual(_)) => return None,
-                    _ if !failed_checks.is_empty() => Finding::Checks { failed: failed_checks.len(), first: Some(failed_checks[0].name.clone()) },
+                    _ if !failed_checks.is_empty() => {
+                        Finding::Checks { failed: failed_checks.len(), first: Some(failed_checks[0].name.clone()) }
+                    }
                     Ok(Outcome::Sql(sql)) => Finding::Rows(sql.row_count),
                     Ok(Outcome::Http(h)) => Finding::HttpStatus(h.status),
                     Ok(Outcome::Shell(s)) => Finding::ExitCode(s.exit_code),
@@ -847,8 +859,11 @@ impl<'a> Interpreter<'a> {
                 }
                 Some(Ok(q)) => q,
             };
-            let values: Option<Vec<String>> =
-                query.params.iter().map(|&n| statement.names.get(n.wrapping_sub(1)).and_then(|name| self.params.get(name)).cloned()).collect();
+            let values: Option<Vec<String>> = query
+                .params
+                .iter()
+                .map(|&n| statement.names.get(n.wrapping_sub(1)).and_then(|name| self.params.get(name)).cloned())
+                .collect();
             let Some(values) = values else {
                 parts.push("cannot estimate the rows it touches (a value is missing)".into());
                 continue;

@@ -16,7 +16,10 @@ pub enum Finding {
     /// The step failed (connection refused, timeout…).
     Failed,
     /// Checks evaluated: how many failed (warning or critical), and the first one's name.
-    Checks { failed: usize, first: Option<String> },
+    Checks {
+        failed: usize,
+        first: Option<String>,
+    },
     ExitCode(i32),
     /// Nothing to go by (a manual step).
     Nothing,
@@ -125,14 +128,64 @@ pub fn relatedness(a: &str, b: &str) -> i32 {
 /// How many words of `a` meet a word of `b` (equal, or one the other's stem: `lock` and
 /// `lockouts`, `limited` and `limiting`).
 fn meet(a: &BTreeSet<String>, b: &BTreeSet<String>) -> i32 {
-    a.iter().filter(|w| b.iter().any(|v| v == *w || (w.len() >= 4 && v.starts_with(w.as_str())) || (v.len() >= 4 && w.starts_with(v.as_str())))).count() as i32
+    a.iter()
+        .filter(|w| b.iter().any(|v| v == *w || (w.len() >= 4 && v.starts_with(w.as_str())) || (v.len() >= 4 && w.starts_with(v.as_str()))))
+        .count() as i32
 }
 
 /// Words that say nothing about which option fits: SQL and HTTP vocabulary, filler.
 const STOP: &[&str] = &[
-    "a", "an", "and", "as", "at", "by", "check", "count", "curl", "delete", "desc", "asc", "for", "from", "functions", "http", "https", "id", "if", "in",
-    "into", "is", "it", "limit", "manual", "manually", "not", "now", "null", "of", "on", "or", "order", "select", "set", "the", "to", "update",
-    "via", "where", "with", "www", "com", "co", "api", "v1", "v2", "issue", "issues", "problem", "fix",
+    "a",
+    "an",
+    "and",
+    "as",
+    "at",
+    "by",
+    "check",
+    "count",
+    "curl",
+    "delete",
+    "desc",
+    "asc",
+    "for",
+    "from",
+    "functions",
+    "http",
+    "https",
+    "id",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "limit",
+    "manual",
+    "manually",
+    "not",
+    "now",
+    "null",
+    "of",
+    "on",
+    "or",
+    "order",
+    "select",
+    "set",
+    "the",
+    "to",
+    "update",
+    "via",
+    "where",
+    "with",
+    "www",
+    "com",
+    "co",
+    "api",
+    "v1",
+    "v2",
+    "issue",
+    "issues",
+    "problem",
+    "fix",
 ];
 
 /// Lower-case word stems of `text`; `login_attempts` is two words.
@@ -182,8 +235,14 @@ mod tests {
 
     fn options() -> Vec<Choice<'static>> {
         vec![
-            Choice { label: "Account Locked", text: "Manually unlock via admin panel or database DELETE FROM login_attempts WHERE user_id = 'USER_ID'" },
-            Choice { label: "Rate Limited", text: "Wait for rate limit window to expire or reset DELETE FROM rate_limits WHERE user_id = 'USER_ID'" },
+            Choice {
+                label: "Account Locked",
+                text: "Manually unlock via admin panel or database DELETE FROM login_attempts WHERE user_id = 'USER_ID'",
+            },
+            Choice {
+                label: "Rate Limited",
+                text: "Wait for rate limit window to expire or reset DELETE FROM rate_limits WHERE user_id = 'USER_ID'",
+            },
             Choice { label: "Email Not Confirmed", text: "Resend verification email via admin panel" },
             Choice { label: "MFA Issues", text: "Reset MFA for user via admin panel" },
         ]
@@ -220,8 +279,12 @@ mod tests {
 
     #[test]
     fn an_http_error_or_a_failed_check_supports_the_option_it_relates_to() {
-        let options = [Choice { label: "Auth service down", text: "Restart the auth service" }, Choice { label: "Slow Queries", text: "Add indexes" }];
-        let down = [Evidence { title: "Check Supabase Auth service status", code: "curl https://x/health", finding: Finding::HttpStatus(503) }];
+        let options = [
+            Choice { label: "Auth service down", text: "Restart the auth service" },
+            Choice { label: "Slow Queries", text: "Add indexes" },
+        ];
+        let down =
+            [Evidence { title: "Check Supabase Auth service status", code: "curl https://x/health", finding: Finding::HttpStatus(503) }];
         let s = suggest(&options, &down);
         assert_eq!(s.best, Some(0));
         assert_eq!(s.verdicts[0].as_ref().unwrap().reason, "'Check Supabase Auth service status' returned HTTP 503");

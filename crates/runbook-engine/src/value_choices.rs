@@ -65,7 +65,8 @@ fn printable(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    let escaped: String = text.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect();
+    let escaped: String =
+        text.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect();
     if escaped.chars().count() > 40 { format!("{}…", escaped.chars().take(39).collect::<String>()) } else { escaped }
 }
 

@@ -72,11 +72,20 @@ impl Operator for TerminalOperator {
         let mut items: Vec<String> = request
             .choices
             .iter()
-            .map(|c| if c.context.is_empty() { format!("{}  ({})", c.value, c.source) } else { format!("{}  ({}; {})", c.value, c.context, c.source) })
+            .map(|c| {
+                if c.context.is_empty() {
+                    format!("{}  ({})", c.value, c.source)
+                } else {
+                    format!("{}  ({}; {})", c.value, c.context, c.source)
+                }
+            })
             .collect();
         items.push("type another…".into());
-        let picked =
-            io(Select::with_theme(&self.theme).with_prompt(format!("{prompt}: found in earlier results")).items(&items).default(0).interact_on(&self.term))?;
+        let picked = io(Select::with_theme(&self.theme)
+            .with_prompt(format!("{prompt}: found in earlier results"))
+            .items(&items)
+            .default(0)
+            .interact_on(&self.term))?;
         Ok((picked < request.choices.len()).then_some(picked))
     }
 

@@ -25,10 +25,7 @@ impl WalkSummary {
     /// is not the default one).
     fn commands(session: &str, journal_dir: Option<&Path>) -> Vec<String> {
         let dir = journal_dir.map(|d| format!(" --journal-dir {}", d.display())).unwrap_or_default();
-        vec![
-            format!("runbook transcript {session}{dir}"),
-            format!("runbook transcript {session}{dir} --format html -o {session}.html"),
-        ]
+        vec![format!("runbook transcript {session}{dir}"), format!("runbook transcript {session}{dir} --format html -o {session}.html")]
     }
 
     /// For `--output json`: one `summary` event.
@@ -45,7 +42,8 @@ impl WalkSummary {
     /// For the terminal: a few lines under the walk.
     pub fn text(&self, session: &str, journal_dir: Option<&Path>) -> String {
         let mut lines = vec![format!("{} summary", style("━━").cyan())];
-        let failed = if self.failed.is_empty() { String::new() } else { format!(" ({} failed: {})", self.failed.len(), self.failed.join(", ")) };
+        let failed =
+            if self.failed.is_empty() { String::new() } else { format!(" ({} failed: {})", self.failed.len(), self.failed.join(", ")) };
         lines.push(format!("  steps run: {}{failed}{}", self.run.len(), list(&self.run)));
         let skipped: Vec<String> = self.skipped.iter().map(|(s, r)| format!("{s} ({r})")).collect();
         lines.push(format!("  skipped: {}{}", skipped.len(), list(&skipped)));

@@ -36,7 +36,9 @@ async fn count_pg(pool: &sqlx::PgPool, request: &CountRequest) -> Result<i64, St
     let outcome = async {
         conn.execute("SET TRANSACTION READ ONLY").await.map_err(|e| db_error(e, "SET TRANSACTION READ ONLY"))?;
         let ms = request.timeout.as_millis();
-        conn.execute(AssertSqlSafe(format!("SET LOCAL statement_timeout = {ms}"))).await.map_err(|e| db_error(e, "SET LOCAL statement_timeout"))?;
+        conn.execute(AssertSqlSafe(format!("SET LOCAL statement_timeout = {ms}")))
+            .await
+            .map_err(|e| db_error(e, "SET LOCAL statement_timeout"))?;
         // The same casts as the write gets (`user_id = $1` on a uuid column).
         let prepared =
             (&mut *conn).prepare(AssertSqlSafe(request.text.clone()).into_sql_str()).await.map_err(|e| db_error(e, &request.text))?;
