@@ -257,3 +257,72 @@ pub fn value_text(v: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operator::{Answer, Gate, Menu};
+    use crate::result::ManualResult;
+    use crate::value_choices::ValueChoice;
+
+    /// Picks the first value found, then types `typed` when asked again.
+    struct Picker {
+        typed: &'static str,
+        asked: Vec<Option<String>>,
+    }
+
+    impl Operator for Picker {
+        fn choose_entry(&mut self, _: &Graph) -> Answer<usize> {
+            Ok(0)
+        }
+        fn param(&mut self, request: &ParamRequest<'_>) -> Answer<String> {
+            self.asked.push(request.problem.clone());
+            Ok(self.typed.to_owned())
+        }
+        fn pick_value(&mut self, request: &ParamRequest<'_>) -> Answer<Option<usize>> {
+            Ok(if request.problem.is_none() && !request.choices.is_empty() { Some(0) } else { None })
+        }
+        fn confirm(&mut self, _: &Step, _: &Gate, _: Option<&str>) -> Answer<bool> {
+            Ok(false)
+        }
+        fn decide(&mut self, _: &Step, _: &Menu) -> Answer<usize> {
+            Ok(0)
+        }
+        fn manual(&mut self, _: &Step) -> Answer<ManualResult> {
+            Ok(ManualResult { done: true, note: None })
+        }
+    }
+
+    fn graph() -> Graph {
+        let md = "---\nparameters:\n  USER_ID:\n    pattern: \"u-[a-z0-9-]+\"\n---\n# T\n\n## Unlock\n\n```sql\nDELETE FROM login_attempts WHERE user_id = 'USER_ID';\n```\n";
+        runbook_core::compile(runbook_core::Source::new("t.md", md)).graph
+    }
+
+    fn found(value: &str) -> Vec<ValueChoice> {
+        vec![ValueChoice { value: value.to_owned(), context: String::new(), source: "diag row 1, column user_id".into() }]
+    }
+
+    #[test]
+    fn a_value_picked_from_a_result_meets_the_pattern_like_a_typed_one() {
+        let g = graph();
+        let step = &g.steps[0];
+        let mut values = ParamValues::new(Vec::new());
+        let mut ops = Picker { typed: "u-ok-1", asked: Vec::new() };
+        // A row holding SQL is data someone wrote: it fails the pattern and the operator is asked.
+        let sources = values.resolve(&g, step, &Map::new(), &mut ops, &|_| found("x'; DROP TABLE users; --")).unwrap();
+        assert_eq!(values.get("USER_ID").map(String::as_str), Some("u-ok-1"));
+        assert_eq!(sources, [("USER_ID".to_owned(), "operator".to_owned())]);
+        assert!(ops.asked[0].as_deref().is_some_and(|p| p.contains("does not match the pattern")), "{:?}", ops.asked);
+    }
+
+    #[test]
+    fn a_picked_value_is_journalled_with_its_row() {
+        let g = graph();
+        let mut values = ParamValues::new(Vec::new());
+        let mut ops = Picker { typed: "unused", asked: Vec::new() };
+        let sources = values.resolve(&g, &g.steps[0], &Map::new(), &mut ops, &|_| found("u-locked-42")).unwrap();
+        assert_eq!(values.get("USER_ID").map(String::as_str), Some("u-locked-42"));
+        assert_eq!(sources, [("USER_ID".to_owned(), "diag row 1, column user_id".to_owned())]);
+        assert!(ops.asked.is_empty(), "picked, not typed");
+    }
+}

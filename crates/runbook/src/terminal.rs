@@ -44,7 +44,8 @@ impl Operator for TerminalOperator {
 
     fn param(&mut self, request: &ParamRequest<'_>) -> Answer<String> {
         let p = request.param;
-        if let Some(problem) = &request.problem {
+        // With values to pick from, `pick_value` has shown the problem already.
+        if let Some(problem) = request.problem.as_ref().filter(|_| request.choices.is_empty() || p.secret) {
             let _ = self.term.write_line(&format!("  {problem}"));
         }
         let prompt = p.prompt.clone().unwrap_or_else(|| format!("Value for {}", p.name));
@@ -66,6 +67,9 @@ impl Operator for TerminalOperator {
     fn pick_value(&mut self, request: &ParamRequest<'_>) -> Answer<Option<usize>> {
         if request.choices.is_empty() {
             return Ok(None);
+        }
+        if let Some(problem) = &request.problem {
+            let _ = self.term.write_line(&format!("  {problem}"));
         }
         let p = request.param;
         let prompt = p.prompt.clone().unwrap_or_else(|| format!("Value for {}", p.name));
