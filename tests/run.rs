@@ -707,3 +707,31 @@ fn blast_radius_of_update_from_and_a_statement_it_cannot_rewrite_on_postgres() {
     assert!(t.contains("reset-counters-1: updates 1 row of login_attempts"), "{t}");
     assert!(t.contains("reset-counters-1 not run: declined by the operator"), "{t}");
 }
+
+#[test]
+fn ehr_seed_declining_after_a_resume_goes_back_to_the_decision_that_led_there() {
+    let db = ehr_database();
+    let http = HttpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let decision = ehr_step("Which resolution applies?");
+    let unlock = ehr_step("DELETE FROM login_attempts");
+    let mfa = ehr_step("MFA Issues");
+    let a = answers(&dir, &format!("params: {{USER_ID: u-locked-42}}\ndecisions: {{{decision}: Account Locked}}\n"));
+    let o = ehr_login_run(&db, &http, &["--answers", &a]);
+    assert_eq!(o.status.code(), Some(3), "stops at the gate: {}", stderr(&o));
+    let session = events(&o).iter().find(|e| e["event"] == "summary").unwrap()["session"].as_str().unwrap().to_owned();
+    let a = answers(
+        &dir,
+        &format!(
+            "params: {{USER_ID: u-locked-42}}\ndecisions: {{{decision}: MFA Issues}}\nconfirm: {{{unlock}: false}}\nmanual: {{{mfa}: done}}\n"
+        ),
+    );
+    let host = format!("fpzuxwynuivqdyltpydj.supabase.co={}", http.base());
+    let o = runbook_with(&["resume", &session, "--db", &db, "--target", &host, "--answers", &a, "--output", "json"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let ev = events(&o);
+    assert_eq!(find(&ev, "step_skipped", &unlock).unwrap()["by"], "operator");
+    assert_eq!(find(&ev, "decision", &decision).unwrap()["chosen"], "MFA Issues");
+    assert!(find(&ev, "step_result", &mfa).is_some());
+    assert_eq!(psql(&db, "SELECT count(*) FROM login_attempts"), "2");
+}

@@ -332,8 +332,16 @@ impl<'a> Interpreter<'a> {
                     while history.last().is_some_and(|k| !is_decision(k)) {
                         history.pop();
                     }
-                    // No decision behind it: the walk ends here.
-                    history.pop()
+                    // No decision in this walk's history (a resumed session): the decision that
+                    // branches to it; none at all, and the walk ends here.
+                    history.pop().or_else(|| {
+                        let id = &graph.steps[i].id;
+                        graph
+                            .edges
+                            .iter()
+                            .find(|e| e.kind == EdgeKind::Branch && e.to.as_deref() == Some(id.as_str()))
+                            .and_then(|e| graph.step_index(&e.from))
+                    })
                 }
                 Next::End(end) => return end,
             };
