@@ -731,7 +731,11 @@ fn ehr_seed_declining_after_a_resume_goes_back_to_the_decision_that_led_there() 
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let ev = events(&o);
     assert_eq!(find(&ev, "step_skipped", &unlock).unwrap()["by"], "operator");
-    assert_eq!(find(&ev, "decision", &decision).unwrap()["chosen"], "MFA Issues");
+    let d = find(&ev, "decision", &decision).unwrap();
+    assert_eq!(d["chosen"], "MFA Issues");
+    // The diagnosis before the resume is still evidence; the declined option is not suggested.
+    assert_eq!(d["suggested"], "Rate Limited", "{d}");
+    assert_eq!(d["reason"], "'Check rate limiting' returned 1 row");
     assert!(find(&ev, "step_result", &mfa).is_some());
     assert_eq!(psql(&db, "SELECT count(*) FROM login_attempts"), "2");
 }

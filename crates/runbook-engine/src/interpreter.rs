@@ -84,6 +84,9 @@ pub struct ResumePoint {
     pub step: usize,
     pub at: ResumeAt,
     pub captures: Map<String, Value>,
+    /// The results the session had seen (as journalled): evidence for suggestions and values
+    /// to offer from here on.
+    pub results: Vec<StepRecord>,
 }
 
 /// What happens first at the step a session resumes at.
@@ -215,6 +218,9 @@ impl<'a> Interpreter<'a> {
         };
         for (k, v) in point.captures {
             self.captures.insert(k, v);
+        }
+        for r in point.results {
+            self.results.insert(r.step.clone(), r);
         }
         self.sink.event(&Event::SessionStarted { runbook: &self.graph.title, entry: &ep.id, entry_title: &ep.title });
         let next = match point.at {
