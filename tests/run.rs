@@ -501,7 +501,11 @@ fn ehr_seed_destructive_gate_asks_for_the_table_name_and_the_same_answer_after_a
     let a = answers(&dir, &format!("params: {{USER_ID: u-locked-42}}\ndecisions: {{{decision}: Account Locked}}\n"));
     let o = ehr_login_run(&db, &http, &["--answers", &a]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    assert!(stderr(&o).contains("type `login_attempts` to run it"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("is a destructive step (it deletes 1 row of login_attempts); type `login_attempts` to run it"),
+        "{}",
+        stderr(&o)
+    );
     // The word runs it.
     let a = answers(
         &dir,

@@ -161,13 +161,14 @@ impl Operator for AnswersOperator {
         match self.fallback.as_mut() {
             Some(f) => f.confirm(step, gate, impact),
             None => {
+                let it = impact.map(|i| format!(" (it {i})")).unwrap_or_default();
                 let (q, how) = match gate {
                     Gate::YesNo => (
-                        format!("{} is a {} step and needs confirmation", step.id, step.risk.as_str()),
+                        format!("{} is a {} step{it} and needs confirmation", step.id, step.risk.as_str()),
                         "--yes, or `confirm: {id: true}` in --answers".to_owned(),
                     ),
                     Gate::Word(w) => (
-                        format!("{} is a {} step; type `{w}` to run it", step.id, step.risk.as_str()),
+                        format!("{} is a {} step{it}; type `{w}` to run it", step.id, step.risk.as_str()),
                         format!("--allow-destructive, or `confirm: {{{}: {w}}}` in --answers", step.id),
                     ),
                 };
