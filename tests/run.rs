@@ -572,6 +572,13 @@ fn ehr_seed_suggests_the_options_the_diagnosis_supports_and_follows_it_on_reques
     assert_eq!(d["chosen"], "Account Locked");
     assert_eq!(d["suggested"], "Account Locked");
     assert_eq!(d["reason"], "'Check for account lockouts' returned 1 row");
+    assert_eq!(
+        d["evidence"],
+        serde_json::json!([
+            "Account Locked: suggested: 'Check for account lockouts' returned 1 row",
+            "Rate Limited: supported: 'Check rate limiting' returned 1 row"
+        ])
+    );
     let session = ev.iter().find(|e| e["event"] == "summary").unwrap()["session"].as_str().unwrap().to_owned();
     let journal = std::fs::read_to_string(state_dir().join("runbook/sessions").join(format!("{session}.jsonl"))).unwrap();
     assert!(journal.contains(r#""reason":"'Check for account lockouts' returned 1 row""#), "{journal}");

@@ -70,6 +70,9 @@ pub enum Event<'a> {
         /// Why the suggestion was made, when the evidence made it (`'Check for account
         /// lockouts' returned 1 row`).
         reason: Option<&'a str>,
+        /// What the evidence said of each option it spoke about (`Rate Limited: supported:
+        /// 'Check rate limiting' returned 1 row`), for the record.
+        evidence: &'a [String],
         target: Option<&'a str>,
     },
     SessionFinished {

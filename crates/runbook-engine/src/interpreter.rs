@@ -798,7 +798,24 @@ impl<'a> Interpreter<'a> {
             Action::Abort => (Next::End(RunEnd::Aborted), None),
         };
         let reason = menu.reason.as_deref().filter(|_| menu.suggested.is_some());
-        self.sink.event(&Event::Decision { step, chosen: &item.label, suggested: suggested_label, reason, target: target.as_deref() });
+        let evidence: Vec<String> = menu
+            .items
+            .iter()
+            .enumerate()
+            .filter_map(|(k, it)| match (&it.detail, menu.suggested == Some(k)) {
+                (_, true) => reason.map(|r| format!("{}: suggested: {r}", it.label)),
+                (Some(d), false) if d.starts_with("supported: ") || d.starts_with("against: ") => Some(format!("{}: {d}", it.label)),
+                _ => None,
+            })
+            .collect();
+        self.sink.event(&Event::Decision {
+            step,
+            chosen: &item.label,
+            suggested: suggested_label,
+            reason,
+            evidence: &evidence,
+            target: target.as_deref(),
+        });
         next
     }
 

@@ -290,9 +290,10 @@ impl EventSink for Journal {
                 self.record("param_value", json!({"step": step.id, "name": name, "value": value, "source": source}))
             }
             Event::BlastRadius { step, impact } => self.record("blast_radius", json!({"step": step.id, "impact": impact})),
-            Event::Decision { step, chosen, suggested, reason, target } => {
-                self.record("decision", json!({"step": step.id, "chosen": chosen, "suggested": suggested, "reason": reason, "to": target}))
-            }
+            Event::Decision { step, chosen, suggested, reason, evidence, target } => self.record(
+                "decision",
+                json!({"step": step.id, "chosen": chosen, "suggested": suggested, "reason": reason, "evidence": evidence, "to": target}),
+            ),
             Event::SessionFinished { status, message } => self.record("end", json!({"status": status, "message": message})),
         }
     }

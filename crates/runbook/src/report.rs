@@ -299,7 +299,7 @@ impl EventSink for JsonReporter {
             }
             Event::BlastRadius { step, impact } => self.emit(json!({"event": "blast_radius", "step": step.id, "impact": impact})),
             Event::InFlight { step, choice } => self.emit(json!({"event": "in_flight", "step": step.id, "choice": choice})),
-            Event::Decision { step, chosen, suggested, reason, target } => self.emit(json!({"event": "decision", "step": step.id, "chosen": chosen, "suggested": suggested, "reason": reason, "to": target})),
+            Event::Decision { step, chosen, suggested, reason, evidence, target } => self.emit(json!({"event": "decision", "step": step.id, "chosen": chosen, "suggested": suggested, "reason": reason, "evidence": evidence, "to": target})),
             Event::SessionFinished { status, message } => self.emit(json!({"event": "finished", "status": status, "message": message})),
         }
     }
