@@ -750,3 +750,27 @@ fn ehr_seed_declining_after_a_resume_goes_back_to_the_decision_that_led_there() 
     assert!(find(&ev, "step_result", &mfa).is_some());
     assert_eq!(psql(&db, "SELECT count(*) FROM login_attempts"), "2");
 }
+
+#[test]
+fn blast_radius_on_sqlite_counts_then_the_confirmed_write_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/w.db?mode=rwc", dir.path().display());
+    let md = dir.path().join("w.md");
+    std::fs::write(
+        &md,
+        "# W\n\n## Setup\n\n```sql\nCREATE TABLE login_attempts (user_id text, n int);\nINSERT INTO login_attempts VALUES ('a', 1), ('a', 2), ('b', 3);\n```\n\n## Reset\n\n```sql\nUPDATE login_attempts SET n = 0 WHERE user_id = 'USER_ID';\n```\n",
+    )
+    .unwrap();
+    let run = |entry: &str, extra: &[&str]| {
+        let mut args = strings(&["run", md.to_str().unwrap(), "--entry", entry, "--db", &db, "--output", "json", "--allow-destructive"]);
+        args.extend(strings(extra));
+        runbook_with(&args, &[])
+    };
+    assert_eq!(run("setup", &[]).status.code(), Some(0));
+    let o = run("reset", &["--param", "USER_ID=a"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let ev = events(&o);
+    assert_eq!(find(&ev, "blast_radius", "reset-1").unwrap()["impact"], "updates 2 rows of login_attempts");
+    // The count's read-only switch is off again: the write itself went through.
+    assert_eq!(find(&ev, "step_result", "reset-1").unwrap()["result"]["row_count"], 2);
+}
