@@ -426,3 +426,351 @@ fn ehr_seed_login_answers_choose_one_solution_and_only_it_runs() {
     assert_eq!(psql(&db, "SELECT string_agg(user_id, ',') FROM login_attempts"), "u-ok-1");
     assert_eq!(psql(&db, "SELECT count(*) FROM rate_limits"), "1");
 }
+
+#[test]
+fn ehr_seed_gate_counts_the_rows_a_delete_touches_and_a_declined_gate_goes_back_to_the_decision() {
+    let db = ehr_database();
+    let http = HttpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let decision = ehr_step("Which resolution applies?");
+    let unlock = ehr_step("DELETE FROM login_attempts");
+    let mfa = ehr_step("MFA Issues");
+    // Declined (a wrong word is a no), then back at the decision the operator picks MFA Issues.
+    let a = answers(
+        &dir,
+        &format!(
+            "params: {{USER_ID: u-locked-42}}\ndecisions: {{{decision}: [Account Locked, MFA Issues]}}\nconfirm: {{{unlock}: no}}\nmanual: {{{mfa}: done}}\n"
+        ),
+    );
+    let o = ehr_login_run(&db, &http, &["--answers", &a]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let ev = events(&o);
+    // The blast radius, counted read-only before the gate, with the bound value.
+    let radius = find(&ev, "blast_radius", &unlock).unwrap();
+    assert_eq!(radius["impact"], "deletes 1 row of login_attempts");
+    // Declining is the operator's choice, not a failure: no retry menu, the walk goes on.
+    let skipped = find(&ev, "step_skipped", &unlock).unwrap();
+    assert_eq!(skipped["by"], "operator", "{skipped}");
+    assert!(find(&ev, "step_result", &unlock).is_none());
+    let decisions: Vec<&str> = ev.iter().filter(|e| e["event"] == "decision").map(|e| e["chosen"].as_str().unwrap()).collect();
+    assert_eq!(decisions, ["Account Locked", "MFA Issues"], "back at the decision after the decline");
+    assert!(!stdout(&o).contains("Retry this step"));
+    // Nothing was deleted, by the count or by the write.
+    assert_eq!(psql(&db, "SELECT count(*) FROM login_attempts"), "2");
+    // The end of the walk: what ran, what was skipped, the choices, the session's transcript.
+    let summary = ev.iter().find(|e| e["event"] == "summary").unwrap();
+    assert_eq!(summary["steps_run"].as_array().unwrap().len(), 4, "{summary}");
+    assert_eq!(summary["steps_skipped"][0]["step"], unlock.as_str());
+    assert_eq!(summary["steps_skipped"][0]["reason"], "declined by the operator");
+    assert_eq!(summary["decisions"][1]["chosen"], "MFA Issues");
+    assert!(summary["elapsed_ms"].is_u64());
+    let session = summary["session"].as_str().unwrap();
+    assert!(stderr(&o).contains(&format!("session {session}")), "the session the run announced");
+    assert_eq!(summary["transcript"][0], format!("runbook transcript {session}"));
+}
+
+#[test]
+fn the_end_of_a_walk_prints_a_summary_on_the_terminal() {
+    let db = ehr_database();
+    let http = HttpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let decision = ehr_step("Which resolution applies?");
+    let mfa = ehr_step("MFA Issues");
+    let a = answers(&dir, &format!("decisions: {{{decision}: MFA Issues}}\nmanual: {{{mfa}: done}}\n"));
+    let host = format!("fpzuxwynuivqdyltpydj.supabase.co={}", http.base());
+    http.respond(r#"{"path": "/functions/v1/health-check", "status": 200, "json": {"status": "healthy"}}"#);
+    let o = runbook_with(&["run", &ehr_seed(), "--entry", "Users Cannot Log In", "--db", &db, "--target", &host, "--answers", &a], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("━━ summary"), "{out}");
+    assert!(out.contains("steps run: 4"), "{out}");
+    assert!(out.contains("skipped: 0"), "{out}");
+    assert!(out.contains(&format!("decision {decision}: MFA Issues")), "{out}");
+    assert!(out.contains("elapsed: "), "{out}");
+    assert!(out.contains("runbook transcript "), "{out}");
+}
+
+#[test]
+fn ehr_seed_destructive_gate_asks_for_the_table_name_and_the_same_answer_after_a_decline_stops() {
+    let db = ehr_database();
+    let http = HttpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let decision = ehr_step("Which resolution applies?");
+    let unlock = ehr_step("DELETE FROM login_attempts");
+    // No confirmation given: the question names the word to type, tied to the table.
+    let a = answers(&dir, &format!("params: {{USER_ID: u-locked-42}}\ndecisions: {{{decision}: Account Locked}}\n"));
+    let o = ehr_login_run(&db, &http, &["--answers", &a]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("is a destructive step (it deletes 1 row of login_attempts); type `login_attempts` to run it"),
+        "{}",
+        stderr(&o)
+    );
+    // The word runs it.
+    let a = answers(
+        &dir,
+        &format!("params: {{USER_ID: u-locked-42}}\ndecisions: {{{decision}: Account Locked}}\nconfirm: {{{unlock}: login_attempts}}\n"),
+    );
+    let o = ehr_login_run(&db, &http, &["--answers", &a]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(psql(&db, "SELECT string_agg(user_id, ',') FROM login_attempts"), "u-ok-1");
+    // Declined, and the answers file gives the same branch again: the run stops instead of looping.
+    let db = ehr_database();
+    let a = answers(
+        &dir,
+        &format!("params: {{USER_ID: u-locked-42}}\ndecisions: {{{decision}: Account Locked}}\nconfirm: {{{unlock}: false}}\n"),
+    );
+    let o = ehr_login_run(&db, &http, &["--answers", &a]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("declined"), "{}", stderr(&o));
+    assert_eq!(psql(&db, "SELECT count(*) FROM login_attempts"), "2");
+}
+
+#[test]
+fn ehr_seed_a_value_found_in_a_result_is_never_picked_without_a_person() {
+    let db = ehr_database();
+    let http = HttpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let decision = ehr_step("Which resolution applies?");
+    let unlock = ehr_step("DELETE FROM login_attempts");
+    // `u-locked-42` was found by the diagnosis, but an answers file without USER_ID stops.
+    let a = answers(&dir, &format!("decisions: {{{decision}: Account Locked}}\nconfirm: {{{unlock}: login_attempts}}\n"));
+    let o = ehr_login_run(&db, &http, &["--answers", &a]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("a value for parameter USER_ID"), "{}", stderr(&o));
+    assert_eq!(psql(&db, "SELECT count(*) FROM login_attempts"), "2");
+    // Given in the file, it is journalled as the operator's.
+    let a = answers(
+        &dir,
+        &format!("params: {{USER_ID: u-locked-42}}\ndecisions: {{{decision}: Account Locked}}\nconfirm: {{{unlock}: login_attempts}}\n"),
+    );
+    let o = ehr_login_run(&db, &http, &["--answers", &a]);
+    let ev = events(&o);
+    let given = ev.iter().find(|e| e["event"] == "param_value" && e["name"] == "USER_ID");
+    assert_eq!(given.map(|e| e["source"].clone()), Some(Value::from("operator")), "{}", stdout(&o));
+}
+
+#[test]
+fn ehr_seed_suggests_the_options_the_diagnosis_supports_and_follows_it_on_request() {
+    let db = ehr_database();
+    let http = HttpServer::start();
+    let decision = ehr_step("Which resolution applies?");
+    let o = ehr_login_run(&db, &http, &["--answers", "/dev/null"]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = stderr(&o);
+    assert!(err.contains("- Account Locked (suggested: 'Check for account lockouts' returned 1 row)"), "{err}");
+    assert!(err.contains("- Rate Limited (supported: 'Check rate limiting' returned 1 row)"), "{err}");
+    assert!(err.contains("- Email Not Confirmed\n") && err.contains("- MFA Issues\n"), "no evidence, no mark: {err}");
+    // --follow-suggestions takes it; the journal and events keep suggestion, reason and choice.
+    let unlock = ehr_step("DELETE FROM login_attempts");
+    let dir = tempfile::tempdir().unwrap();
+    let a = answers(&dir, &format!("params: {{USER_ID: u-locked-42}}\nconfirm: {{{unlock}: login_attempts}}\n"));
+    let o = ehr_login_run(&db, &http, &["--answers", &a, "--follow-suggestions"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let ev = events(&o);
+    let d = find(&ev, "decision", &decision).unwrap();
+    assert_eq!(d["chosen"], "Account Locked");
+    assert_eq!(d["suggested"], "Account Locked");
+    assert_eq!(d["reason"], "'Check for account lockouts' returned 1 row");
+    assert_eq!(
+        d["evidence"],
+        serde_json::json!([
+            "Account Locked: suggested: 'Check for account lockouts' returned 1 row",
+            "Rate Limited: supported: 'Check rate limiting' returned 1 row"
+        ])
+    );
+    let session = ev.iter().find(|e| e["event"] == "summary").unwrap()["session"].as_str().unwrap().to_owned();
+    let journal = std::fs::read_to_string(state_dir().join("runbook/sessions").join(format!("{session}.jsonl"))).unwrap();
+    assert!(journal.contains(r#""reason":"'Check for account lockouts' returned 1 row""#), "{journal}");
+    assert_eq!(psql(&db, "SELECT string_agg(user_id, ',') FROM login_attempts"), "u-ok-1");
+    // With no locked account the evidence speaks against it, and the rate limit is suggested.
+    let o = ehr_login_run(&db, &http, &["--answers", "/dev/null"]);
+    let err = stderr(&o);
+    assert!(err.contains("- Account Locked (against: 'Check for account lockouts' returned no rows)"), "{err}");
+    assert!(err.contains("- Rate Limited (suggested: 'Check rate limiting' returned 1 row)"), "{err}");
+}
+
+#[test]
+fn ehr_seed_pseudo_terminal_walk_offers_found_values_counts_the_delete_and_goes_on_after_a_decline() {
+    let db = ehr_database();
+    let http = HttpServer::start();
+    http.respond(r#"{"path": "/functions/v1/health-check", "status": 200, "json": {"status": "healthy"}}"#);
+    let host = format!("fpzuxwynuivqdyltpydj.supabase.co={}", http.base());
+    let args: Vec<String> = strings(&[
+        &repo_root().join("tests/support/pty_drive.py").display().to_string(),
+        "--timeout",
+        "60",
+        // The suggestion is pre-selected: Account Locked.
+        "--expect",
+        "which way",
+        "--send",
+        "\\r",
+        // USER_ID: the locked account the diagnosis found, first.
+        "--expect",
+        "type another",
+        "--send",
+        "\\r",
+        // A wrong word declines.
+        "--expect",
+        "to run it",
+        "--send",
+        "no\\r",
+        // Back at the decision: Rate Limited is now pre-selected; two down is MFA Issues.
+        "--expect",
+        "which way",
+        "--send",
+        "\\x1b[B\\x1b[B\\r",
+        "--expect",
+        "done?",
+        "--send",
+        "\\r",
+        "--",
+        &assert_cmd::cargo::cargo_bin("runbook").display().to_string(),
+        "run",
+        &ehr_seed(),
+        "--entry",
+        "Users Cannot Log In",
+        "--db",
+        &db,
+        "--target",
+        &host,
+    ]);
+    let out = std::process::Command::new("python3").args(&args).env("XDG_STATE_HOME", state_dir()).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    for expected in [
+        "Account Locked  (suggested: 'Check for account lockouts' returned 1 row)",
+        "Rate Limited  — supported: 'Check rate limiting' returned 1 row",
+        "u-locked-42  (attempt_count=5",
+        "deletes 1 row of login_attempts",
+        "Type login_attempts to run it",
+        "declined by the operator",
+        "↳ MFA Issues",
+        "━━ summary",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in\n{text}");
+    }
+    // The u-locked-42 choice came before u-rl-9 (the rate-limit query found that one).
+    assert!(text.find("u-locked-42  (").unwrap() < text.find("u-rl-9  (").unwrap(), "{text}");
+    assert_eq!(psql(&db, "SELECT count(*) FROM login_attempts"), "2", "declined: nothing deleted");
+}
+
+#[test]
+fn completions_are_printed_for_bash_zsh_and_fish() {
+    for (shell, marker) in [("bash", "complete -F"), ("zsh", "#compdef runbook"), ("fish", "complete -c runbook")] {
+        let o = runbook(&["completions", shell]);
+        assert_eq!(o.status.code(), Some(0), "{shell}: {}", stderr(&o));
+        let script = stdout(&o);
+        assert!(script.contains(marker), "{shell}: {script}");
+        assert!(script.contains("follow-suggestions"), "{shell} completes run's flags");
+    }
+    assert_eq!(runbook(&["completions", "powershell"]).status.code(), Some(2));
+}
+
+#[test]
+fn blast_radius_of_update_from_and_a_statement_it_cannot_rewrite_on_postgres() {
+    let db = ehr_database();
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("fixes.md");
+    std::fs::write(
+        &md,
+        "# Fixes\n\n## Reset counters\n\n```sql\nUPDATE login_attempts SET attempt_count = 'COUNT'\nFROM rate_limits r\nWHERE r.user_id = login_attempts.user_id OR login_attempts.user_id = 'USER_ID';\n```\n\n## Wipe both\n\n```sql\nTRUNCATE login_attempts, rate_limits;\n```\n",
+    )
+    .unwrap();
+    let a = answers(&dir, "confirm: {reset-counters-1: false}\n");
+    let run = |entry: &str| {
+        runbook_with(
+            &[
+                "run",
+                md.to_str().unwrap(),
+                "--entry",
+                entry,
+                "--db",
+                &db,
+                "--output",
+                "json",
+                "--answers",
+                &a,
+                "--param",
+                "USER_ID=u-locked-42",
+                "--param",
+                "COUNT=0",
+            ],
+            &[],
+        )
+    };
+    let o = run("reset-counters");
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let ev = events(&o);
+    // The SET value ($1) is dropped and USER_ID renumbered; the join counts each row once.
+    assert_eq!(find(&ev, "blast_radius", "reset-counters-1").unwrap()["impact"], "updates 1 row of login_attempts");
+    assert_eq!(find(&ev, "step_skipped", "reset-counters-1").unwrap()["by"], "operator");
+    assert_eq!(psql(&db, "SELECT sum(attempt_count) FROM login_attempts"), "6", "declined: nothing updated");
+    // A TRUNCATE of two tables: no estimate, said plainly; the gate still asks.
+    let o = run("wipe-both");
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let impact = find(&events(&o), "blast_radius", "wipe-both-1").unwrap()["impact"].as_str().unwrap().to_owned();
+    assert_eq!(impact, "cannot estimate the rows it touches (a TRUNCATE of several tables)");
+    assert_eq!(psql(&db, "SELECT count(*) FROM login_attempts"), "2");
+    // The transcript keeps the count and the operator's decline.
+    let session = events(&run("reset-counters")).iter().find(|e| e["event"] == "summary").unwrap()["session"].as_str().unwrap().to_owned();
+    let t = stdout(&runbook(&["transcript", &session]));
+    assert!(t.contains("reset-counters-1: updates 1 row of login_attempts"), "{t}");
+    assert!(t.contains("reset-counters-1 not run: declined by the operator"), "{t}");
+}
+
+#[test]
+fn ehr_seed_declining_after_a_resume_goes_back_to_the_decision_that_led_there() {
+    let db = ehr_database();
+    let http = HttpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let decision = ehr_step("Which resolution applies?");
+    let unlock = ehr_step("DELETE FROM login_attempts");
+    let mfa = ehr_step("MFA Issues");
+    let a = answers(&dir, &format!("params: {{USER_ID: u-locked-42}}\ndecisions: {{{decision}: Account Locked}}\n"));
+    let o = ehr_login_run(&db, &http, &["--answers", &a]);
+    assert_eq!(o.status.code(), Some(3), "stops at the gate: {}", stderr(&o));
+    let session = events(&o).iter().find(|e| e["event"] == "summary").unwrap()["session"].as_str().unwrap().to_owned();
+    let a = answers(
+        &dir,
+        &format!(
+            "params: {{USER_ID: u-locked-42}}\ndecisions: {{{decision}: MFA Issues}}\nconfirm: {{{unlock}: false}}\nmanual: {{{mfa}: done}}\n"
+        ),
+    );
+    let host = format!("fpzuxwynuivqdyltpydj.supabase.co={}", http.base());
+    let o = runbook_with(&["resume", &session, "--db", &db, "--target", &host, "--answers", &a, "--output", "json"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let ev = events(&o);
+    assert_eq!(find(&ev, "step_skipped", &unlock).unwrap()["by"], "operator");
+    let d = find(&ev, "decision", &decision).unwrap();
+    assert_eq!(d["chosen"], "MFA Issues");
+    // The diagnosis before the resume is still evidence; the declined option is not suggested.
+    assert_eq!(d["suggested"], "Rate Limited", "{d}");
+    assert_eq!(d["reason"], "'Check rate limiting' returned 1 row");
+    assert!(find(&ev, "step_result", &mfa).is_some());
+    assert_eq!(psql(&db, "SELECT count(*) FROM login_attempts"), "2");
+}
+
+#[test]
+fn blast_radius_on_sqlite_counts_then_the_confirmed_write_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/w.db?mode=rwc", dir.path().display());
+    let md = dir.path().join("w.md");
+    std::fs::write(
+        &md,
+        "# W\n\n## Setup\n\n```sql\nCREATE TABLE login_attempts (user_id text, n int);\nINSERT INTO login_attempts VALUES ('a', 1), ('a', 2), ('b', 3);\n```\n\n## Reset\n\n```sql\nUPDATE login_attempts SET n = 0 WHERE user_id = 'USER_ID';\n```\n",
+    )
+    .unwrap();
+    let run = |entry: &str, extra: &[&str]| {
+        let mut args = strings(&["run", md.to_str().unwrap(), "--entry", entry, "--db", &db, "--output", "json", "--allow-destructive"]);
+        args.extend(strings(extra));
+        runbook_with(&args, &[])
+    };
+    assert_eq!(run("setup", &[]).status.code(), Some(0));
+    let o = run("reset", &["--param", "USER_ID=a"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let ev = events(&o);
+    assert_eq!(find(&ev, "blast_radius", "reset-1").unwrap()["impact"], "updates 2 rows of login_attempts");
+    // The count's read-only switch is off again: the write itself went through.
+    assert_eq!(find(&ev, "step_result", "reset-1").unwrap()["result"]["row_count"], 2);
+}

@@ -5,8 +5,10 @@
 //! driven by [`compile`].
 
 pub mod annotation;
+pub mod blast_radius;
 pub mod build;
 pub mod check;
+pub mod confirm_word;
 pub mod diagnostic;
 pub mod document;
 pub(crate) mod draft;

@@ -141,7 +141,15 @@ impl Operator for AnswersOperator {
         }
     }
 
-    fn confirm(&mut self, step: &Step, gate: &Gate) -> Answer<bool> {
+    fn pick_value(&mut self, request: &ParamRequest<'_>) -> Answer<Option<usize>> {
+        // A value in the file is the answer; only a person at the terminal picks from results.
+        match self.fallback.as_mut() {
+            Some(f) if !self.answers.params.contains_key(&request.param.name) => f.pick_value(request),
+            _ => Ok(None),
+        }
+    }
+
+    fn confirm(&mut self, step: &Step, gate: &Gate, impact: Option<&str>) -> Answer<bool> {
         if let Some(a) = self.answers.confirm.get(&step.id) {
             return Ok(match (a, gate) {
                 (ConfirmAnswer::Yes(b), Gate::YesNo) => *b,
@@ -151,15 +159,16 @@ impl Operator for AnswersOperator {
             });
         }
         match self.fallback.as_mut() {
-            Some(f) => f.confirm(step, gate),
+            Some(f) => f.confirm(step, gate, impact),
             None => {
+                let it = impact.map(|i| format!(" (it {i})")).unwrap_or_default();
                 let (q, how) = match gate {
                     Gate::YesNo => (
-                        format!("{} is a {} step and needs confirmation", step.id, step.risk.as_str()),
+                        format!("{} is a {} step{it} and needs confirmation", step.id, step.risk.as_str()),
                         "--yes, or `confirm: {id: true}` in --answers".to_owned(),
                     ),
                     Gate::Word(w) => (
-                        format!("{} is a {} step; type `{w}` to run it", step.id, step.risk.as_str()),
+                        format!("{} is a {} step{it}; type `{w}` to run it", step.id, step.risk.as_str()),
                         format!("--allow-destructive, or `confirm: {{{}: {w}}}` in --answers", step.id),
                     ),
                 };
@@ -189,6 +198,13 @@ impl Operator for AnswersOperator {
                         Action::Branch(_) => item.label.eq_ignore_ascii_case(&a),
                     }
             });
+            // The same answer again after its step was declined would loop: stop and ask.
+            if let Some(i) = found.filter(|&i| menu.items[i].declined) {
+                return Err(Stop::NoAnswer {
+                    question: format!("`{}` at {} leads to a step that was declined; answer another option", menu.items[i].label, step.id),
+                    options: menu.items.iter().filter(|i| !i.declined).map(|i| i.label.clone()).collect(),
+                });
+            }
             let retry_used_up = a_lower == "retry" && !menu.items.iter().any(|i| i.action == Action::Retry);
             return found.ok_or_else(|| Stop::NoAnswer {
                 question: if retry_used_up {
@@ -210,7 +226,12 @@ impl Operator for AnswersOperator {
                 menu.items
                     .iter()
                     .enumerate()
-                    .map(|(i, item)| if menu.suggested == Some(i) { format!("{} (suggested)", item.label) } else { item.label.clone() })
+                    .map(|(i, item)| match (menu.suggested == Some(i), &menu.reason, &item.detail) {
+                        (true, Some(why), _) => format!("{} (suggested: {why})", item.label),
+                        (true, None, _) => format!("{} (suggested)", item.label),
+                        (false, _, Some(d)) if d.starts_with("supported:") || d.starts_with("against:") => format!("{} ({d})", item.label),
+                        _ => item.label.clone(),
+                    })
                     .collect(),
             ),
         }

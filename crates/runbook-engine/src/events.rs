@@ -38,10 +38,26 @@ pub enum Event<'a> {
         step: &'a Step,
         record: &'a StepRecord,
     },
-    /// A step that did not run: refused, skipped or without a value.
+    /// A step that did not run: refused, skipped or without a value. `by_operator`: the
+    /// operator declined its gate (a choice, not a failure).
     StepSkipped {
         step: &'a Step,
         reason: &'a str,
+        by_operator: bool,
+    },
+    /// A parameter got its value while the walk ran; `source` says from where (`operator`,
+    /// `default`, `capture:…`, or the result row it was picked from). Secret values are masked.
+    ParamValue {
+        step: &'a Step,
+        name: &'a str,
+        value: &'a str,
+        source: &'a str,
+    },
+    /// Before a write runs (or is confirmed): the rows it would touch, counted read-only
+    /// (`deletes 1 row of login_attempts`), or why they cannot be counted.
+    BlastRadius {
+        step: &'a Step,
+        impact: &'a str,
     },
     /// On resume: what the operator chose for a step that was running when the session died.
     InFlight {
@@ -52,6 +68,12 @@ pub enum Event<'a> {
         step: &'a Step,
         chosen: &'a str,
         suggested: Option<&'a str>,
+        /// Why the suggestion was made, when the evidence made it (`'Check for account
+        /// lockouts' returned 1 row`).
+        reason: Option<&'a str>,
+        /// What the evidence said of each option it spoke about (`Rate Limited: supported:
+        /// 'Check rate limiting' returned 1 row`), for the record.
+        evidence: &'a [String],
         target: Option<&'a str>,
     },
     SessionFinished {

@@ -12,7 +12,7 @@ use crate::result::{CheckResult, ErrorKind, ManualResult, Outcome, StepError, St
 use runbook_core::annotation::{Direction, Level};
 use runbook_core::model::{ConfirmKind, EdgeKind, Graph, Risk, Step, StepKind};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 /// How a run is set up; built by the CLI from flags, environment and front matter.
@@ -57,6 +57,9 @@ impl Default for Config {
 
 const MAX_STEPS: usize = 5000;
 
+/// The help of a branch whose step the operator declined earlier in the walk.
+const DECLINED_NOTE: &str = "declined earlier in this walk";
+
 /// Retries per step unless `--max-retries` says otherwise.
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
 
@@ -81,6 +84,9 @@ pub struct ResumePoint {
     pub step: usize,
     pub at: ResumeAt,
     pub captures: Map<String, Value>,
+    /// The results the session had seen (as journalled): evidence for suggestions and values
+    /// to offer from here on.
+    pub results: Vec<StepRecord>,
 }
 
 /// What happens first at the step a session resumes at.
@@ -126,6 +132,9 @@ pub struct Interpreter<'a> {
     pending_stop: Option<Stop>,
     /// Times each step (by index) was run again in this walk, against `Config::max_retries`.
     retries: HashMap<usize, u32>,
+    /// Steps whose gate the operator declined in this walk: a branch to one is marked so, and
+    /// never suggested.
+    declined: HashSet<usize>,
 }
 
 /// What to do after a step.
@@ -133,6 +142,8 @@ enum Next {
     Go(Option<usize>),
     Again,
     Back,
+    /// Back to the most recent decision (a declined fix: choose again).
+    BackToDecision,
     End(RunEnd),
 }
 
@@ -161,6 +172,7 @@ impl<'a> Interpreter<'a> {
             expressions: Expressions::default(),
             pending_stop: None,
             retries: HashMap::new(),
+            declined: HashSet::new(),
         })
     }
 
@@ -207,6 +219,9 @@ impl<'a> Interpreter<'a> {
         for (k, v) in point.captures {
             self.captures.insert(k, v);
         }
+        for r in point.results {
+            self.results.insert(r.step.clone(), r);
+        }
         self.sink.event(&Event::SessionStarted { runbook: &self.graph.title, entry: &ep.id, entry_title: &ep.title });
         let next = match point.at {
             ResumeAt::Run => Next::Go(Some(point.step)),
@@ -221,6 +236,8 @@ impl<'a> Interpreter<'a> {
         let first = match next {
             Next::Go(n) => n,
             Next::Again | Next::Back => Some(point.step),
+            // A resumed walk has no history: nothing to go back to.
+            Next::BackToDecision => None,
             Next::End(end) => {
                 self.finish(&end);
                 return end;
@@ -235,15 +252,21 @@ impl<'a> Interpreter<'a> {
     /// had done by then stays done): never run it again without the operator saying so.
     async fn in_flight(&mut self, i: usize) -> Next {
         let step = &self.graph.steps[i];
-        let item = |label: &str, action: Action, detail: &str| MenuItem { label: label.into(), action, detail: Some(detail.into()) };
+        let item = |label: &str, action: Action, detail: &str| MenuItem {
+            declined: false,
+            label: label.into(),
+            action,
+            detail: Some(detail.into()),
+        };
         let menu = Menu {
             items: vec![
                 item("Run it again", Action::Retry, "if it had not done its work: whatever it did may happen twice"),
                 item("Mark it done", Action::Continue, "it completed: go on as if it had succeeded (its result is unknown)"),
                 item("Skip it", Action::Skip, "go on to the next step without it"),
-                MenuItem { label: "Abort".into(), action: Action::Abort, detail: None },
+                MenuItem { declined: false, label: "Abort".into(), action: Action::Abort, detail: None },
             ],
             suggested: None,
+            reason: None,
             prompt: format!("{} was running when the session died and may have completed: run it again, mark it done or skip it?", step.id),
         };
         let choice = match self.ops.in_flight(step, &menu) {
@@ -298,7 +321,7 @@ impl<'a> Interpreter<'a> {
             // A guard against answers that loop forever (`retry` answered every time).
             if count > MAX_STEPS {
                 let message = format!("stopped after {MAX_STEPS} steps: the walk seems to loop");
-                self.sink.event(&Event::StepSkipped { step: &self.graph.steps[i], reason: &message });
+                self.sink.event(&Event::StepSkipped { step: &self.graph.steps[i], reason: &message, by_operator: false });
                 return RunEnd::Aborted;
             }
             let next = self.step(i, count).await;
@@ -309,6 +332,23 @@ impl<'a> Interpreter<'a> {
                 }
                 Next::Again => Some(i),
                 Next::Back => Some(history.pop().unwrap_or(i)),
+                Next::BackToDecision => {
+                    let graph = self.graph;
+                    let is_decision = |k: &usize| graph.edges.iter().any(|e| e.from == graph.steps[*k].id && e.kind == EdgeKind::Branch);
+                    while history.last().is_some_and(|k| !is_decision(k)) {
+                        history.pop();
+                    }
+                    // No decision in this walk's history (a resumed session): the decision that
+                    // branches to it; none at all, and the walk ends here.
+                    history.pop().or_else(|| {
+                        let id = &graph.steps[i].id;
+                        graph
+                            .edges
+                            .iter()
+                            .find(|e| e.kind == EdgeKind::Branch && e.to.as_deref() == Some(id.as_str()))
+                            .and_then(|e| graph.step_index(&e.from))
+                    })
+                }
                 Next::End(end) => return end,
             };
         }
@@ -329,8 +369,32 @@ impl<'a> Interpreter<'a> {
 
         // Parameters first: a step with an unresolved placeholder does not run, nor one where
         // a value would be read as code by a nested interpreter.
-        let resolved = self.params.resolve(graph, step, &self.captures, self.ops);
-        if let Err(e) = resolved.and_then(|()| self.params.refuse_code_values(graph, step).map_err(ParamError::Invalid)) {
+        let found = |name: &str| {
+            // Earlier SQL results, in the runbook's order.
+            let mut results: Vec<(usize, &str, &crate::result::SqlResult)> = self
+                .results
+                .iter()
+                .filter_map(|(id, r)| match &r.outcome {
+                    Ok(Outcome::Sql(sql)) if id != &step.id => Some((graph.step_index(id).unwrap_or(usize::MAX), id.as_str(), sql)),
+                    _ => None,
+                })
+                .collect();
+            // The result of the step that relates most to this one first (`DELETE FROM
+            // login_attempts` offers what the `login_attempts` query found before the rest).
+            let this = format!("{} {}", step.title, step.code);
+            let related =
+                |k: usize| graph.steps.get(k).map_or(0, |s| crate::suggest::relatedness(&this, &format!("{} {}", s.title, s.code)));
+            results.sort_by_key(|(k, _, _)| (std::cmp::Reverse(related(*k)), *k));
+            crate::value_choices::value_choices(name, results.into_iter().map(|(_, id, r)| (id, r)))
+        };
+        let resolved = self.params.resolve(graph, step, &self.captures, self.ops, &found);
+        if let Ok(sources) = &resolved {
+            for (name, source) in sources {
+                let value = if self.params.is_secret(name) { SECRET_MASK } else { self.params.get(name).map_or("", String::as_str) };
+                self.sink.event(&Event::ParamValue { step, name, value, source });
+            }
+        }
+        if let Err(e) = resolved.and_then(|_| self.params.refuse_code_values(graph, step).map_err(ParamError::Invalid)) {
             return match e {
                 ParamError::Stop(stop) => Next::End(self.stopped(&step.id, stop)),
                 ParamError::Invalid(err) => {
@@ -347,16 +411,24 @@ impl<'a> Interpreter<'a> {
         let rendered = self.render(step);
         self.sink.event(&Event::StepStarted { step, index, rendered: &rendered });
 
+        // How much a write would change, counted read-only before anyone confirms it.
+        let impact = self.blast_radius(step).await;
+        if let Some(impact) = &impact {
+            self.sink.event(&Event::BlastRadius { step, impact });
+        }
+
         // Risk gates.
         if let Some(gate) = self.gate(step) {
-            match self.ops.confirm(step, &gate) {
+            match self.ops.confirm(step, &gate, impact.as_deref()) {
                 Ok(true) => {}
                 Ok(false) => {
-                    self.sink.event(&Event::StepSkipped { step, reason: "not confirmed" });
-                    return self.after_refusal(i).await;
+                    // Declining is a choice: the walk goes on without this step.
+                    self.sink.event(&Event::StepSkipped { step, reason: "declined by the operator", by_operator: true });
+                    self.declined.insert(i);
+                    return self.after_decline(i);
                 }
                 Err(Stop::NoAnswer { question, options }) => {
-                    self.sink.event(&Event::StepSkipped { step, reason: "needs a confirmation" });
+                    self.sink.event(&Event::StepSkipped { step, reason: "needs a confirmation", by_operator: false });
                     return Next::End(RunEnd::NeedsAnswer { step: step.id.clone(), question, options });
                 }
                 Err(Stop::Abort) => return Next::End(RunEnd::Aborted),
@@ -405,7 +477,10 @@ impl<'a> Interpreter<'a> {
             _ => None,
         };
         match step.risk {
-            Risk::Destructive if !self.config.allow_destructive => Some(Gate::Word(word.unwrap_or_else(|| step.id.clone()))),
+            // A word tied to the action (its table, resource or command), never the step id.
+            Risk::Destructive if !self.config.allow_destructive => {
+                Some(Gate::Word(word.unwrap_or_else(|| runbook_core::confirm_word::confirm_word(step))))
+            }
             Risk::Write if !self.config.allow_writes => Some(word.map_or(Gate::YesNo, Gate::Word)),
             Risk::Read if step.confirm != ConfirmKind::None && !self.config.allow_writes => Some(word.map_or(Gate::YesNo, Gate::Word)),
             _ => None,
@@ -638,12 +713,20 @@ impl<'a> Interpreter<'a> {
             let detail = e.when.clone().map(|w| format!("when {w}")).or_else(|| e.judgement.clone());
             if ok
                 && suggested.is_none()
+                && !next_of(&e.to).is_some_and(|t| self.declined.contains(&t))
                 && let Some(w) = &e.when
                 && self.expressions.eval_bool(w, &ctx).unwrap_or(false)
             {
                 suggested = Some(items.len());
             }
-            items.push(MenuItem { label: e.label.clone().unwrap_or_else(|| "continue".into()), action: Action::Branch(*ei), detail });
+            let declined = next_of(&e.to).is_some_and(|t| self.declined.contains(&t));
+            let detail = if declined { Some(DECLINED_NOTE.to_owned()) } else { detail };
+            items.push(MenuItem {
+                declined,
+                label: e.label.clone().unwrap_or_else(|| "continue".into()),
+                action: Action::Branch(*ei),
+                detail,
+            });
         }
         // No condition held: the one branch without a condition is the "otherwise".
         if ok && suggested.is_none() {
@@ -653,25 +736,44 @@ impl<'a> Interpreter<'a> {
                 suggested = Some(unconditional[0]);
             }
         }
+        // No author condition speaks: weigh each option against what the diagnosis found.
+        let mut reason = None;
+        if ok && !branches.is_empty() && branches.iter().all(|(_, e)| e.when.is_none()) {
+            let mut suggestion = self.suggestion(&branches);
+            // A declined option is never suggested: the best of the others is.
+            suggestion.best = crate::suggest::best(&suggestion.verdicts, |k| items[k].declined);
+            for (k, verdict) in suggestion.verdicts.iter().enumerate() {
+                let Some(v) = verdict else { continue };
+                if items[k].declined {
+                    continue;
+                }
+                if suggestion.best == Some(k) {
+                    reason = Some(v.reason.clone());
+                } else {
+                    items[k].detail = Some(format!("{}: {}", if v.supports() { "supported" } else { "against" }, v.reason));
+                }
+            }
+            suggested = suggestion.best;
+        }
         // Past the limit a step is not offered again: the walk goes on through the menu.
         let retried = self.retries.get(&i).copied().unwrap_or(0);
         let may_retry = retried < self.config.max_retries;
         if !ok {
             if may_retry {
-                items.insert(0, MenuItem { label: "Retry this step".into(), action: Action::Retry, detail: None });
+                items.insert(0, MenuItem { declined: false, label: "Retry this step".into(), action: Action::Retry, detail: None });
                 suggested = Some(0);
             }
-            items.push(MenuItem { label: "Skip this step".into(), action: Action::Skip, detail: None });
+            items.push(MenuItem { declined: false, label: "Skip this step".into(), action: Action::Skip, detail: None });
         } else if may_retry {
-            items.push(MenuItem { label: "Run this step again".into(), action: Action::Retry, detail: None });
+            items.push(MenuItem { declined: false, label: "Run this step again".into(), action: Action::Retry, detail: None });
         }
-        items.push(MenuItem { label: "Back to the previous step".into(), action: Action::Back, detail: None });
-        items.push(MenuItem { label: "Abort".into(), action: Action::Abort, detail: None });
+        items.push(MenuItem { declined: false, label: "Back to the previous step".into(), action: Action::Back, detail: None });
+        items.push(MenuItem { declined: false, label: "Abort".into(), action: Action::Abort, detail: None });
         let mut prompt = if ok { format!("{}: which way?", step.id) } else { format!("{} failed: what now?", step.id) };
         if !may_retry {
             prompt.push_str(&format!(" (run again {retried} times: the limit, --max-retries {})", self.config.max_retries));
         }
-        let menu = Menu { items, suggested, prompt };
+        let menu = Menu { items, suggested, prompt, reason };
         let choice = match self.ops.decide(step, &menu) {
             Ok(c) if c < menu.items.len() => c,
             Ok(_) => return Next::End(RunEnd::Aborted),
@@ -695,21 +797,121 @@ impl<'a> Interpreter<'a> {
             Action::Back => (Next::Back, None),
             Action::Abort => (Next::End(RunEnd::Aborted), None),
         };
-        self.sink.event(&Event::Decision { step, chosen: &item.label, suggested: suggested_label, target: target.as_deref() });
+        let reason = menu.reason.as_deref().filter(|_| menu.suggested.is_some());
+        let evidence: Vec<String> = menu
+            .items
+            .iter()
+            .enumerate()
+            .filter_map(|(k, it)| match (&it.detail, menu.suggested == Some(k)) {
+                (_, true) => reason.map(|r| format!("{}: suggested: {r}", it.label)),
+                (Some(d), false) if d.starts_with("supported: ") || d.starts_with("against: ") => Some(format!("{}: {d}", it.label)),
+                _ => None,
+            })
+            .collect();
+        self.sink.event(&Event::Decision {
+            step,
+            chosen: &item.label,
+            suggested: suggested_label,
+            reason,
+            evidence: &evidence,
+            target: target.as_deref(),
+        });
         next
     }
 
-    /// A gate was refused: skip, retry, go back or abort.
-    async fn after_refusal(&mut self, i: usize) -> Next {
-        let record = StepRecord {
-            step: self.graph.steps[i].id.clone(),
-            outcome: Err(StepError::new(ErrorKind::Refused, "the operator did not confirm this step")),
-            checks: Vec::new(),
-            captures: Vec::new(),
-            elapsed_ms: 0,
+    /// The evidence of this walk's results, weighed for each branch (see [`crate::suggest`]).
+    fn suggestion(&self, branches: &[(usize, &runbook_core::Edge)]) -> crate::suggest::Suggestion {
+        use crate::suggest::{Choice, Evidence, Finding};
+        let graph = self.graph;
+        let mut ran: Vec<(usize, &StepRecord)> = self.results.iter().filter_map(|(id, r)| graph.step_index(id).map(|k| (k, r))).collect();
+        ran.sort_by_key(|(k, _)| *k);
+        let evidence: Vec<Evidence<'_>> = ran
+            .iter()
+            .filter_map(|(k, r)| {
+                let step = &graph.steps[*k];
+                let failed_checks: Vec<&CheckResult> = r.checks.iter().filter(|c| c.level != Level::Pass).collect();
+                let finding = match &r.outcome {
+                    Ok(Outcome::Decision | Outcome::Manual(_)) => return None,
+                    _ if !failed_checks.is_empty() => {
+                        Finding::Checks { failed: failed_checks.len(), first: Some(failed_checks[0].name.clone()) }
+                    }
+                    Ok(Outcome::Sql(sql)) => Finding::Rows(sql.row_count),
+                    Ok(Outcome::Http(h)) => Finding::HttpStatus(h.status),
+                    Ok(Outcome::Shell(s)) => Finding::ExitCode(s.exit_code),
+                    // A request or command that could not run says something; a query error does not.
+                    Err(_) if matches!(step.kind, StepKind::Http | StepKind::Shell) => Finding::Failed,
+                    Err(_) => return None,
+                };
+                Some(Evidence { title: &step.title, code: &step.code, finding })
+            })
+            .collect();
+        let texts: Vec<String> = branches
+            .iter()
+            .map(|(_, e)| {
+                let target = e.to.as_deref().and_then(|t| graph.step_index(t)).map(|t| &graph.steps[t]);
+                target.map(|t| format!("{} {}", t.title, t.code)).unwrap_or_default()
+            })
+            .collect();
+        let choices: Vec<Choice<'_>> =
+            branches.iter().zip(&texts).map(|((_, e), text)| Choice { label: e.label.as_deref().unwrap_or(""), text }).collect();
+        crate::suggest::suggest(&choices, &evidence)
+    }
+
+    /// A gate was declined: on to the next step in the runbook's order, or, for a step with
+    /// none (a fix chosen at a decision), back to the decision to choose again.
+    fn after_decline(&mut self, i: usize) -> Next {
+        match self.sequence_next(i) {
+            Some(n) => Next::Go(Some(n)),
+            None => Next::BackToDecision,
+        }
+    }
+
+    /// The rows a SQL write would touch, each statement counted read-only with the write's
+    /// bound values; `None` for steps that are not SQL writes.
+    async fn blast_radius(&mut self, step: &Step) -> Option<String> {
+        if step.kind != StepKind::Sql || step.risk == Risk::Read {
+            return None;
+        }
+        let Some((connection, url)) = self.database_for(step) else {
+            return Some("cannot estimate the rows it touches: no database is configured".into());
         };
-        self.results.insert(record.step.clone(), record);
-        self.after(i, false).await
+        let (dialect, flavor) = if url.starts_with("sqlite:") {
+            (Dialect::Sqlite, runbook_core::blast_radius::SqlFlavor::Sqlite)
+        } else {
+            (Dialect::Postgres, runbook_core::blast_radius::SqlFlavor::Postgres)
+        };
+        let mut parts = Vec::new();
+        for statement in exec::sql::statements(step, dialect) {
+            let query = match runbook_core::blast_radius::count_query(&statement.text, flavor) {
+                None => continue,
+                Some(Err(why)) => {
+                    parts.push(format!("cannot estimate the rows it touches ({why})"));
+                    continue;
+                }
+                Some(Ok(q)) => q,
+            };
+            let values: Option<Vec<String>> = query
+                .params
+                .iter()
+                .map(|&n| statement.names.get(n.wrapping_sub(1)).and_then(|name| self.params.get(name)).cloned())
+                .collect();
+            let Some(values) = values else {
+                parts.push("cannot estimate the rows it touches (a value is missing)".into());
+                continue;
+            };
+            let request = exec::blast_radius::CountRequest {
+                connection: connection.clone(),
+                url: url.clone(),
+                text: query.text.clone(),
+                values,
+                timeout: self.timeout(step),
+            };
+            match self.executor.count(request).await {
+                Ok(rows) => parts.push(query.verb.describe(rows, &query.table)),
+                Err(e) => parts.push(format!("cannot estimate the rows it touches ({})", e.message)),
+            }
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
     }
 
     pub fn manual_done() -> ManualResult {

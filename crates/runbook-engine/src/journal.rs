@@ -282,10 +282,18 @@ impl EventSink for Journal {
                     "checks": record.checks, "captures": record.captures.iter().cloned().collect::<Map<_, _>>(),
                 }),
             ),
-            Event::StepSkipped { step, reason } => self.record("step_skipped", json!({"step": step.id, "reason": reason})),
-            Event::Decision { step, chosen, suggested, target } => {
-                self.record("decision", json!({"step": step.id, "chosen": chosen, "suggested": suggested, "to": target}))
+            Event::StepSkipped { step, reason, by_operator } => {
+                let by = if *by_operator { Some("operator") } else { None };
+                self.record("step_skipped", json!({"step": step.id, "reason": reason, "by": by}))
             }
+            Event::ParamValue { step, name, value, source } => {
+                self.record("param_value", json!({"step": step.id, "name": name, "value": value, "source": source}))
+            }
+            Event::BlastRadius { step, impact } => self.record("blast_radius", json!({"step": step.id, "impact": impact})),
+            Event::Decision { step, chosen, suggested, reason, evidence, target } => self.record(
+                "decision",
+                json!({"step": step.id, "chosen": chosen, "suggested": suggested, "reason": reason, "evidence": evidence, "to": target}),
+            ),
             Event::SessionFinished { status, message } => self.record("end", json!({"status": status, "message": message})),
         }
     }

@@ -13,6 +13,8 @@ pub mod operator;
 pub mod params;
 pub mod rehearse;
 pub mod result;
+pub mod suggest;
 pub mod transcript;
+pub mod value_choices;
 
 pub use interpreter::{Config, DEFAULT_MAX_RETRIES, Interpreter, ResumeAt, ResumePoint, RunEnd};

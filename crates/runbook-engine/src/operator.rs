@@ -32,6 +32,8 @@ pub struct MenuItem {
     pub action: Action,
     /// For branches: the author's condition or sentence, shown as help.
     pub detail: Option<String>,
+    /// The branch leads to a step whose gate the operator declined earlier in this walk.
+    pub declined: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +55,9 @@ pub struct Menu {
     pub suggested: Option<usize>,
     /// Why the menu is shown (a failure message, or "choose a branch").
     pub prompt: String,
+    /// Why `suggested` is suggested, when the diagnosis' evidence (not an author's condition)
+    /// points to it.
+    pub reason: Option<String>,
 }
 
 /// What to do with a step that was running when its session died: it may or may not have
@@ -87,12 +92,23 @@ pub struct ParamRequest<'a> {
     pub default: Option<String>,
     /// Why the last value was refused, when asking again.
     pub problem: Option<String>,
+    /// Values found in earlier results for a column of the parameter's name, to pick from
+    /// (a person only: nobody picks one for a non-interactive run).
+    pub choices: Vec<crate::value_choices::ValueChoice>,
 }
 
 pub trait Operator {
     fn choose_entry(&mut self, graph: &Graph) -> Answer<usize>;
     fn param(&mut self, request: &ParamRequest<'_>) -> Answer<String>;
-    fn confirm(&mut self, step: &Step, gate: &Gate) -> Answer<bool>;
+
+    /// One of `request.choices` (values found in earlier results), or `None` to be asked for
+    /// a value as usual. Only a person picks: the default, and every non-interactive operator,
+    /// picks none.
+    fn pick_value(&mut self, _request: &ParamRequest<'_>) -> Answer<Option<usize>> {
+        Ok(None)
+    }
+    /// `impact`: what the step would change, when known (`deletes 1 row of login_attempts`).
+    fn confirm(&mut self, step: &Step, gate: &Gate, impact: Option<&str>) -> Answer<bool>;
     fn decide(&mut self, step: &Step, menu: &Menu) -> Answer<usize>;
     fn manual(&mut self, step: &Step) -> Answer<ManualResult>;
 

@@ -4,6 +4,7 @@
 
 use crate::operator::{Operator, ParamRequest, Stop};
 use crate::result::{ErrorKind, StepError};
+use crate::value_choices::ValueChoice;
 use runbook_core::model::{Graph, Parameter, Step};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
@@ -101,8 +102,17 @@ impl ParamValues {
         }
     }
 
-    /// Makes sure every parameter of `step` has a valid value.
-    pub fn resolve(&mut self, graph: &Graph, step: &Step, captures: &Map<String, Value>, ops: &mut dyn Operator) -> Result<(), ParamError> {
+    /// Makes sure every parameter of `step` has a valid value. `choices` gives the values
+    /// earlier results hold for a parameter; returns where each value found here came from.
+    pub fn resolve(
+        &mut self,
+        graph: &Graph,
+        step: &Step,
+        captures: &Map<String, Value>,
+        ops: &mut dyn Operator,
+        choices: &dyn Fn(&str) -> Vec<ValueChoice>,
+    ) -> Result<Vec<(String, String)>, ParamError> {
+        let mut sources = Vec::new();
         for name in &step.params {
             if self.values.contains_key(name) {
                 continue;
@@ -120,6 +130,7 @@ impl ParamValues {
                         let v = value_text(v);
                         self.check(param, &v).map_err(ParamError::Invalid)?;
                         self.values.insert(name.clone(), v);
+                        sources.push((name.clone(), src.to_owned()));
                         continue;
                     }
                 }
@@ -127,12 +138,14 @@ impl ParamValues {
                     if let Ok(v) = std::env::var(&src["env:".len()..]) {
                         self.check(param, &v).map_err(ParamError::Invalid)?;
                         self.values.insert(name.clone(), v);
+                        sources.push((name.clone(), src.to_owned()));
                         continue;
                     }
                 }
                 Some(src) if src.starts_with("file:") => {
                     if let Ok(v) = std::fs::read_to_string(&src["file:".len()..]) {
                         self.values.insert(name.clone(), v.trim_end_matches(['\n', '\r']).to_owned());
+                        sources.push((name.clone(), src.to_owned()));
                         continue;
                     }
                 }
@@ -143,17 +156,31 @@ impl ParamValues {
                 offered = captures.get(name).or_else(|| captures.get(&name.to_ascii_lowercase())).filter(|v| !v.is_null()).map(value_text);
             }
             let mut problem = None;
+            // Secrets are never offered from results (they would be shown).
+            let found = if param.secret { Vec::new() } else { choices(name) };
             loop {
-                let request = ParamRequest { param, step, default: offered.clone(), problem: problem.clone() };
-                let value = match ops.param(&request) {
-                    Ok(v) => v,
-                    // Without anyone to ask, a default is the answer.
-                    Err(Stop::NoAnswer { .. }) if offered.is_some() => offered.clone().unwrap_or_default(),
+                let request = ParamRequest { param, step, default: offered.clone(), problem: problem.clone(), choices: found.clone() };
+                let picked = match ops.pick_value(&request) {
+                    Ok(p) => p.and_then(|i| found.get(i)),
+                    Err(stop) => return Err(ParamError::Stop(stop)),
+                };
+                let answer = match picked {
+                    Some(choice) => Ok(choice.value.clone()),
+                    None => ops.param(&request),
+                };
+                let (value, source) = match answer {
+                    Ok(v) => {
+                        let source = picked.map_or_else(|| "operator".to_owned(), |c| c.source.clone());
+                        (v, source)
+                    }
+                    // Without anyone to ask, a default is the answer (never a value from a result).
+                    Err(Stop::NoAnswer { .. }) if offered.is_some() => (offered.clone().unwrap_or_default(), "default".to_owned()),
                     Err(stop) => return Err(ParamError::Stop(stop)),
                 };
                 match self.check(param, &value) {
                     Ok(()) => {
                         self.values.insert(name.clone(), value);
+                        sources.push((name.clone(), source));
                         break;
                     }
                     Err(e) if problem.is_none() || problem.as_deref() != Some(e.message.as_str()) => problem = Some(e.message),
@@ -161,7 +188,7 @@ impl ParamValues {
                 }
             }
         }
-        Ok(())
+        Ok(sources)
     }
 
     /// Refuses the step when one of its values would be read as code by a program nested in
@@ -228,5 +255,74 @@ pub fn value_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operator::{Answer, Gate, Menu};
+    use crate::result::ManualResult;
+    use crate::value_choices::ValueChoice;
+
+    /// Picks the first value found, then types `typed` when asked again.
+    struct Picker {
+        typed: &'static str,
+        asked: Vec<Option<String>>,
+    }
+
+    impl Operator for Picker {
+        fn choose_entry(&mut self, _: &Graph) -> Answer<usize> {
+            Ok(0)
+        }
+        fn param(&mut self, request: &ParamRequest<'_>) -> Answer<String> {
+            self.asked.push(request.problem.clone());
+            Ok(self.typed.to_owned())
+        }
+        fn pick_value(&mut self, request: &ParamRequest<'_>) -> Answer<Option<usize>> {
+            Ok(if request.problem.is_none() && !request.choices.is_empty() { Some(0) } else { None })
+        }
+        fn confirm(&mut self, _: &Step, _: &Gate, _: Option<&str>) -> Answer<bool> {
+            Ok(false)
+        }
+        fn decide(&mut self, _: &Step, _: &Menu) -> Answer<usize> {
+            Ok(0)
+        }
+        fn manual(&mut self, _: &Step) -> Answer<ManualResult> {
+            Ok(ManualResult { done: true, note: None })
+        }
+    }
+
+    fn graph() -> Graph {
+        let md = "---\nparameters:\n  USER_ID:\n    pattern: \"u-[a-z0-9-]+\"\n---\n# T\n\n## Unlock\n\n```sql\nDELETE FROM login_attempts WHERE user_id = 'USER_ID';\n```\n";
+        runbook_core::compile(runbook_core::Source::new("t.md", md)).graph
+    }
+
+    fn found(value: &str) -> Vec<ValueChoice> {
+        vec![ValueChoice { value: value.to_owned(), context: String::new(), source: "diag row 1, column user_id".into() }]
+    }
+
+    #[test]
+    fn a_value_picked_from_a_result_meets_the_pattern_like_a_typed_one() {
+        let g = graph();
+        let step = &g.steps[0];
+        let mut values = ParamValues::new(Vec::new());
+        let mut ops = Picker { typed: "u-ok-1", asked: Vec::new() };
+        // A row holding SQL is data someone wrote: it fails the pattern and the operator is asked.
+        let sources = values.resolve(&g, step, &Map::new(), &mut ops, &|_| found("x'; DROP TABLE users; --")).unwrap();
+        assert_eq!(values.get("USER_ID").map(String::as_str), Some("u-ok-1"));
+        assert_eq!(sources, [("USER_ID".to_owned(), "operator".to_owned())]);
+        assert!(ops.asked[0].as_deref().is_some_and(|p| p.contains("does not match the pattern")), "{:?}", ops.asked);
+    }
+
+    #[test]
+    fn a_picked_value_is_journalled_with_its_row() {
+        let g = graph();
+        let mut values = ParamValues::new(Vec::new());
+        let mut ops = Picker { typed: "unused", asked: Vec::new() };
+        let sources = values.resolve(&g, &g.steps[0], &Map::new(), &mut ops, &|_| found("u-locked-42")).unwrap();
+        assert_eq!(values.get("USER_ID").map(String::as_str), Some("u-locked-42"));
+        assert_eq!(sources, [("USER_ID".to_owned(), "diag row 1, column user_id".to_owned())]);
+        assert!(ops.asked.is_empty(), "picked, not typed");
     }
 }

@@ -212,6 +212,10 @@ impl Rehearsal {
 }
 
 impl Executor for Rehearsal {
+    fn count<'a>(&'a mut self, _request: crate::exec::blast_radius::CountRequest) -> crate::exec::CountFuture<'a> {
+        Box::pin(async { Err(StepError::new(ErrorKind::Unsupported, "a rehearsal counts nothing")) })
+    }
+
     fn execute<'a>(&'a mut self, step: &'a Step, request: Request) -> StepFuture<'a> {
         let result = self.outcome(step, &request);
         Box::pin(async move { result })

@@ -52,7 +52,13 @@ pub fn timeline(events: &[Value]) -> Value {
             "decision" => items.push(json!({
                 "type": "decision", "class": "decision", "time": time,
                 "text": format!("{}: chose “{}”{}{}", text(&e["step"]), text(&e["chosen"]),
-                    if e["suggested"] == e["chosen"] { " (suggested)".to_owned() } else if e["suggested"].is_string() { format!(" (suggested: {})", text(&e["suggested"])) } else { String::new() },
+                    match (e["suggested"] == e["chosen"], e["suggested"].is_string(), e["reason"].as_str()) {
+                        (true, _, Some(why)) => format!(" (suggested: {why})"),
+                        (true, _, None) => " (suggested)".to_owned(),
+                        (false, true, Some(why)) => format!(" (suggested: {}, as {why})", text(&e["suggested"])),
+                        (false, true, None) => format!(" (suggested: {})", text(&e["suggested"])),
+                        _ => String::new(),
+                    },
                     e["to"].as_str().map(|t| format!(" → {t}")).unwrap_or_else(|| " → end".into())),
             })),
             "in_flight" => items.push(json!({"type": "note", "class": "resumed", "time": time, "text": format!("{} was running when the session died; the operator chose: {}", text(&e["step"]), match e["choice"].as_str() {
@@ -62,6 +68,8 @@ pub fn timeline(events: &[Value]) -> Value {
                 _ => "?",
             })})),
             "step_skipped" => items.push(json!({"type": "note", "class": "", "time": time, "text": format!("{} not run: {}", text(&e["step"]), text(&e["reason"]))})),
+            "blast_radius" => items.push(json!({"type": "note", "class": "", "time": time, "text": format!("{}: {}", text(&e["step"]), text(&e["impact"]))})),
+            "param_value" if e["source"].as_str().is_some_and(|s| s.contains(" row ")) => items.push(json!({"type": "note", "class": "", "time": time, "text": format!("{} = {} for {}, picked from {}", text(&e["name"]), text(&e["value"]), text(&e["step"]), text(&e["source"]))})),
             "resumed" => items.push(json!({"type": "note", "class": "resumed", "time": time, "text": format!("session resumed by {} at {}{}", text(&e["operator"]), text(&e["from_step"]), e["note"].as_str().map(|n| format!(" ({n})")).unwrap_or_default())})),
             "end" => items.push(json!({"type": "note", "class": "", "time": time, "text": format!("session {}{}", text(&e["status"]), e["message"].as_str().filter(|m| !m.is_empty()).map(|m| format!(": {m}")).unwrap_or_default())})),
             _ => {}

@@ -62,6 +62,22 @@ pub enum Command {
     /// A session as an incident timeline (Markdown, HTML, JSON); `transcript verify ID` checks
     /// that no event was changed or removed.
     Transcript(TranscriptArgs),
+    /// Print a shell completion script: `runbook completions bash > ~/.local/share/bash-completion/completions/runbook`.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ mod record;
 mod report;
 mod style;
 mod terminal;
+mod walk_summary;
 
 use clap::Parser;
 use std::process::ExitCode;

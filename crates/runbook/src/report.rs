@@ -224,7 +224,12 @@ impl EventSink for TerminalReporter {
                     self.line(format!("  {}", style(format!("captured {k} = {}", cell(v))).dim()));
                 }
             }
-            Event::StepSkipped { step, reason } => self.line(format!("  {} {} not run: {reason}", style("–").yellow(), step.id)),
+            Event::StepSkipped { step, reason, .. } => self.line(format!("  {} {} not run: {reason}", style("–").yellow(), step.id)),
+            Event::ParamValue { name, source, .. } if source.contains(" row ") => {
+                self.line(format!("  {}", style(format!("{name} picked from {source}")).dim()))
+            }
+            Event::ParamValue { .. } => {}
+            Event::BlastRadius { impact, .. } => self.line(format!("  {} {impact}", style("⚠").yellow().bold())),
             Event::InFlight { step, choice } => {
                 let what = match choice {
                     InFlight::Rerun => "running it again",
@@ -285,9 +290,16 @@ impl EventSink for JsonReporter {
                     self.emit(json!({"event": "check", "step": step.id, "name": c.name, "level": c.level, "actual": c.actual, "expected": c.expected}));
                 }
             }
-            Event::StepSkipped { step, reason } => self.emit(json!({"event": "step_skipped", "step": step.id, "reason": reason})),
+            Event::StepSkipped { step, reason, by_operator } => {
+                let by = if *by_operator { Some("operator") } else { None };
+                self.emit(json!({"event": "step_skipped", "step": step.id, "reason": reason, "by": by}))
+            }
+            Event::ParamValue { step, name, value, source } => {
+                self.emit(json!({"event": "param_value", "step": step.id, "name": name, "value": value, "source": source}))
+            }
+            Event::BlastRadius { step, impact } => self.emit(json!({"event": "blast_radius", "step": step.id, "impact": impact})),
             Event::InFlight { step, choice } => self.emit(json!({"event": "in_flight", "step": step.id, "choice": choice})),
-            Event::Decision { step, chosen, suggested, target } => self.emit(json!({"event": "decision", "step": step.id, "chosen": chosen, "suggested": suggested, "to": target})),
+            Event::Decision { step, chosen, suggested, reason, evidence, target } => self.emit(json!({"event": "decision", "step": step.id, "chosen": chosen, "suggested": suggested, "reason": reason, "evidence": evidence, "to": target})),
             Event::SessionFinished { status, message } => self.emit(json!({"event": "finished", "status": status, "message": message})),
         }
     }

@@ -44,7 +44,8 @@ impl Operator for TerminalOperator {
 
     fn param(&mut self, request: &ParamRequest<'_>) -> Answer<String> {
         let p = request.param;
-        if let Some(problem) = &request.problem {
+        // With values to pick from, `pick_value` has shown the problem already.
+        if let Some(problem) = request.problem.as_ref().filter(|_| request.choices.is_empty() || p.secret) {
             let _ = self.term.write_line(&format!("  {problem}"));
         }
         let prompt = p.prompt.clone().unwrap_or_else(|| format!("Value for {}", p.name));
@@ -63,15 +64,45 @@ impl Operator for TerminalOperator {
         io(input.interact_text_on(&self.term))
     }
 
-    fn confirm(&mut self, step: &Step, gate: &Gate) -> Answer<bool> {
+    fn pick_value(&mut self, request: &ParamRequest<'_>) -> Answer<Option<usize>> {
+        if request.choices.is_empty() {
+            return Ok(None);
+        }
+        if let Some(problem) = &request.problem {
+            let _ = self.term.write_line(&format!("  {problem}"));
+        }
+        let p = request.param;
+        let prompt = p.prompt.clone().unwrap_or_else(|| format!("Value for {}", p.name));
+        let mut items: Vec<String> = request
+            .choices
+            .iter()
+            .map(|c| {
+                if c.context.is_empty() {
+                    format!("{}  ({})", c.value, c.source)
+                } else {
+                    format!("{}  ({}; {})", c.value, c.context, c.source)
+                }
+            })
+            .collect();
+        items.push("type another…".into());
+        let picked = io(Select::with_theme(&self.theme)
+            .with_prompt(format!("{prompt}: found in earlier results"))
+            .items(&items)
+            .default(0)
+            .interact_on(&self.term))?;
+        Ok((picked < request.choices.len()).then_some(picked))
+    }
+
+    fn confirm(&mut self, step: &Step, gate: &Gate, impact: Option<&str>) -> Answer<bool> {
+        let impact = impact.map(|i| format!(" It {i}.")).unwrap_or_default();
         match gate {
             Gate::YesNo => io(Confirm::with_theme(&self.theme)
-                .with_prompt(format!("Run {} step `{}`?", step.risk.as_str(), step.id))
+                .with_prompt(format!("Run {} step `{}`?{impact}", step.risk.as_str(), step.id))
                 .default(false)
                 .interact_on(&self.term)),
             Gate::Word(word) => {
                 let typed: String = io(Input::<String>::with_theme(&self.theme)
-                    .with_prompt(format!("`{}` is {}. Type {word} to run it (anything else skips)", step.id, step.risk.as_str()))
+                    .with_prompt(format!("`{}` is {}.{impact} Type {word} to run it (anything else skips)", step.id, step.risk.as_str()))
                     .allow_empty(true)
                     .interact_text_on(&self.term))?;
                 Ok(typed.trim() == word)
@@ -85,7 +116,11 @@ impl Operator for TerminalOperator {
             .iter()
             .enumerate()
             .map(|(i, item)| {
-                let mark = if menu.suggested == Some(i) { "  (suggested)" } else { "" };
+                let mark = match (&menu.reason, menu.suggested == Some(i)) {
+                    (Some(why), true) => format!("  (suggested: {why})"),
+                    (None, true) => "  (suggested)".to_owned(),
+                    _ => String::new(),
+                };
                 match &item.detail {
                     Some(d) => format!("{}{mark}  — {d}", item.label),
                     None => format!("{}{mark}", item.label),

@@ -1,5 +1,6 @@
 //! Live executors. Each takes what to run and returns a typed result or a `StepError`.
 
+pub mod blast_radius;
 pub mod http;
 pub mod shell;
 pub mod sql;
@@ -37,10 +38,18 @@ pub enum Request {
 
 pub type StepFuture<'a> = Pin<Box<dyn Future<Output = Result<Outcome, StepError>> + 'a>>;
 
+pub type CountFuture<'a> = Pin<Box<dyn Future<Output = Result<i64, StepError>> + 'a>>;
+
 /// Runs requests. `Live` reaches real systems; a rehearsal executor answers from fixtures and
 /// has no way to reach anything.
 pub trait Executor {
     fn execute<'a>(&'a mut self, step: &'a Step, request: Request) -> StepFuture<'a>;
+
+    /// The rows a write would touch, counted read-only (see [`blast_radius`]). Executors that
+    /// reach nothing cannot count.
+    fn count<'a>(&'a mut self, _request: blast_radius::CountRequest) -> CountFuture<'a> {
+        Box::pin(async { Err(StepError::new(ErrorKind::Unsupported, "nothing is counted here")) })
+    }
 }
 
 /// The live executors: sqlx pools (opened lazily, one per connection), reqwest, bash.
@@ -49,7 +58,25 @@ pub struct Live {
     databases: HashMap<String, sql::Database>,
 }
 
+impl Live {
+    fn database(&mut self, connection: &str, url: &str) -> Result<sql::Database, StepError> {
+        if let Some(db) = self.databases.get(connection) {
+            return Ok(db.clone());
+        }
+        let db = sql::Database::open(url)?;
+        self.databases.insert(connection.to_owned(), db.clone());
+        Ok(db)
+    }
+}
+
 impl Executor for Live {
+    fn count<'a>(&'a mut self, request: blast_radius::CountRequest) -> CountFuture<'a> {
+        Box::pin(async move {
+            let db = self.database(&request.connection, &request.url)?;
+            blast_radius::count(&db, &request).await
+        })
+    }
+
     fn execute<'a>(&'a mut self, step: &'a Step, request: Request) -> StepFuture<'a> {
         Box::pin(async move {
             match request {

@@ -73,12 +73,12 @@ pub struct SqlRun<'a> {
 }
 
 /// One statement of a step with its own parameter numbering.
-struct Statement_ {
-    text: String,
-    names: Vec<String>,
+pub(crate) struct Statement_ {
+    pub(crate) text: String,
+    pub(crate) names: Vec<String>,
 }
 
-fn statements(step: &Step, dialect: Dialect) -> Vec<Statement_> {
+pub(crate) fn statements(step: &Step, dialect: Dialect) -> Vec<Statement_> {
     let mut out = Vec::new();
     for range in runbook_core::sqltext::split_statements(&step.code) {
         let code = &step.code[range.clone()];
@@ -103,7 +103,7 @@ fn statements(step: &Step, dialect: Dialect) -> Vec<Statement_> {
     out
 }
 
-fn db_error(e: sqlx::Error, statement: &str) -> StepError {
+pub(crate) fn db_error(e: sqlx::Error, statement: &str) -> StepError {
     match e {
         sqlx::Error::Database(db) => {
             let position = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().and_then(|p| match p.position() {
@@ -229,7 +229,7 @@ async fn drain<Q, R>(
 }
 
 /// `$1` → `CAST($1 AS uuid)` for parameters the server typed as something other than text.
-fn with_casts(text: &str, types: &[String]) -> String {
+pub(crate) fn with_casts(text: &str, types: &[String]) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     let b = text.as_bytes();
     let mut i = 0;

@@ -1,4 +1,5 @@
 mod check;
+mod completions;
 mod graph;
 mod rehearse;
 mod render;
@@ -19,5 +20,6 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Resume(args) => session::resume(&args, cli.color),
         Command::Transcript(args) => session::transcript(&args),
         Command::Render(args) => render::run(&args),
+        Command::Completions(args) => completions::run(&args),
     }
 }

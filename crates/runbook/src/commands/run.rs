@@ -2,6 +2,7 @@ use crate::cli::{ColorChoice, OperatorArgs, OutputFormat, RunArgs, SystemArgs};
 use crate::record::Recorder;
 use crate::report::{JsonReporter, TerminalReporter};
 use crate::terminal::TerminalOperator;
+use crate::walk_summary::WalkSummary;
 use crate::{exit, files, style};
 use anyhow::{Context, Result};
 use runbook_core::annotation::Level;
@@ -37,7 +38,8 @@ pub fn run(args: &RunArgs, color: ColorChoice) -> Result<u8> {
     let mut journal =
         super::session_files::start_journal(args.journal_dir.as_deref(), &args.file, "run", args.systems.environment.as_deref())?;
     let mut critical = CriticalChecks::default();
-    let mut sinks: Vec<&mut dyn EventSink> = vec![reporter.as_mut(), &mut journal, &mut critical];
+    let mut summary = WalkSummary::new();
+    let mut sinks: Vec<&mut dyn EventSink> = vec![reporter.as_mut(), &mut journal, &mut critical, &mut summary];
     if let Some(r) = recorder.as_mut() {
         sinks.push(r);
     }
@@ -54,6 +56,7 @@ pub fn run(args: &RunArgs, color: ColorChoice) -> Result<u8> {
         &mut sink,
     )?;
     drop(sink);
+    print_summary(&summary, &end, &journal.path, args.journal_dir.as_deref(), args.operator.output);
     if let Some(e) = &journal.error {
         eprintln!("warning: the journal could not be written completely: {e}");
     }
@@ -62,6 +65,20 @@ pub fn run(args: &RunArgs, color: ColorChoice) -> Result<u8> {
         eprintln!("recorded the run as {}", path.display());
     }
     Ok(exit_status(&end, &critical, &args.operator))
+}
+
+/// The end of the walk, on stdout under the walk itself (a `summary` event with `--output json`).
+pub(crate) fn print_summary(summary: &WalkSummary, end: &RunEnd, journal: &Path, journal_dir: Option<&Path>, output: OutputFormat) {
+    let session = journal.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let status = match end {
+        RunEnd::Finished => "finished",
+        RunEnd::Aborted => "aborted",
+        RunEnd::NeedsAnswer { .. } => "needs-answer",
+    };
+    match output {
+        OutputFormat::Json => println!("{}", summary.json(status, &session, journal_dir)),
+        OutputFormat::Terminal => println!("{}", summary.text(&session, journal_dir)),
+    }
 }
 
 /// The operator's permissions and limits, the same for `run` and `resume`.

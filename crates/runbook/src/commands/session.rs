@@ -233,6 +233,8 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
             }
         }
     }
+    // The results it had seen: evidence for suggestions and values to offer after the resume.
+    let earlier: Vec<StepRecord> = events.iter().filter(|e| e["type"] == "step_result").map(record_of).collect();
     let last = events
         .iter()
         .rev()
@@ -252,6 +254,7 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
                     step: graph.step_index(to).with_context(|| format!("the runbook no longer has step `{to}`"))?,
                     at: ResumeAt::Run,
                     captures,
+                    results: earlier.clone(),
                 },
                 format!("continuing at {to}"),
             ),
@@ -287,10 +290,10 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
                 (true, Some(f)) => {
                     let note =
                         format!("diagnosis results are older than {}; running {} again before deciding", args.fresh_for, graph.steps[f].id);
-                    (ResumePoint { step: f, at: ResumeAt::Run, captures }, note)
+                    (ResumePoint { step: f, at: ResumeAt::Run, captures, results: earlier.clone() }, note)
                 }
                 _ => (
-                    ResumePoint { step: i, at: ResumeAt::Decide(Box::new(record_of(last))), captures },
+                    ResumePoint { step: i, at: ResumeAt::Decide(Box::new(record_of(last))), captures, results: earlier.clone() },
                     format!("deciding after {}", graph.steps[i].id),
                 ),
             }
@@ -298,7 +301,10 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
         // The step's executor had started: whatever it did may be done. The operator decides.
         Some("step_running") => {
             let i = step_of(last)?;
-            (ResumePoint { step: i, at: ResumeAt::InFlight, captures }, format!("{} was running when the session died", graph.steps[i].id))
+            (
+                ResumePoint { step: i, at: ResumeAt::InFlight, captures, results: earlier.clone() },
+                format!("{} was running when the session died", graph.steps[i].id),
+            )
         }
         // A resume before this one recorded what to do with that step.
         Some("in_flight") => {
@@ -307,14 +313,14 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
                 .with_context(|| format!("the journal's in_flight event for {} has no valid choice", graph.steps[i].id))?;
             let at = if choice == InFlight::Rerun { ResumeAt::Run } else { ResumeAt::Chosen(choice) };
             (
-                ResumePoint { step: i, at, captures },
+                ResumePoint { step: i, at, captures, results: earlier.clone() },
                 format!("{} was running when the session died; chosen: {}", graph.steps[i].id, choice.as_str()),
             )
         }
         _ => {
             let i = step_of(last)?;
             (
-                ResumePoint { step: i, at: ResumeAt::Run, captures },
+                ResumePoint { step: i, at: ResumeAt::Run, captures, results: earlier.clone() },
                 format!(
                     "{} had started but not run yet (it waited for its gate, a value or the operator); starting it again",
                     graph.steps[i].id
@@ -345,7 +351,8 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
     j.append("resumed", resumed.as_object().cloned().unwrap_or_default())?;
     let mut rep = reporter(args.operator.output, color, false);
     let mut critical = CriticalChecks::from_journal(&events);
-    let mut sink = Fanout(vec![rep.as_mut(), &mut j as &mut dyn EventSink, &mut critical]);
+    let mut summary = crate::walk_summary::WalkSummary::new();
+    let mut sink = Fanout(vec![rep.as_mut(), &mut j as &mut dyn EventSink, &mut critical, &mut summary]);
     let mut live = runbook_engine::exec::Live::default();
     let end = walk(
         graph,
@@ -358,5 +365,7 @@ pub fn resume(args: &ResumeArgs, color: ColorChoice) -> Result<u8> {
         &mut sink,
     )?;
     drop(sink);
+    let journal_path = j.path.clone();
+    super::run::print_summary(&summary, &end, &journal_path, args.journal_dir.as_deref(), args.operator.output);
     Ok(exit_status(&end, &critical, &args.operator))
 }
