@@ -677,7 +677,7 @@ fn blast_radius_of_update_from_and_a_statement_it_cannot_rewrite_on_postgres() {
         "# Fixes\n\n## Reset counters\n\n```sql\nUPDATE login_attempts SET attempt_count = 'COUNT'\nFROM rate_limits r\nWHERE r.user_id = login_attempts.user_id OR login_attempts.user_id = 'USER_ID';\n```\n\n## Wipe both\n\n```sql\nTRUNCATE login_attempts, rate_limits;\n```\n",
     )
     .unwrap();
-    let a = answers(&dir, "confirm: {reset-counters-1: false}\n");
+    let a = answers(&dir, "confirm: {reset-counters.1: false}\n");
     let run = |entry: &str| {
         runbook_with(
             &[
@@ -703,20 +703,20 @@ fn blast_radius_of_update_from_and_a_statement_it_cannot_rewrite_on_postgres() {
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let ev = events(&o);
     // The SET value ($1) is dropped and USER_ID renumbered; the join counts each row once.
-    assert_eq!(find(&ev, "blast_radius", "reset-counters-1").unwrap()["impact"], "updates 1 row of login_attempts");
-    assert_eq!(find(&ev, "step_skipped", "reset-counters-1").unwrap()["by"], "operator");
+    assert_eq!(find(&ev, "blast_radius", "reset-counters.1").unwrap()["impact"], "updates 1 row of login_attempts");
+    assert_eq!(find(&ev, "step_skipped", "reset-counters.1").unwrap()["by"], "operator");
     assert_eq!(psql(&db, "SELECT sum(attempt_count) FROM login_attempts"), "6", "declined: nothing updated");
     // A TRUNCATE of two tables: no estimate, said plainly; the gate still asks.
     let o = run("wipe-both");
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    let impact = find(&events(&o), "blast_radius", "wipe-both-1").unwrap()["impact"].as_str().unwrap().to_owned();
+    let impact = find(&events(&o), "blast_radius", "wipe-both.1").unwrap()["impact"].as_str().unwrap().to_owned();
     assert_eq!(impact, "cannot estimate the rows it touches (a TRUNCATE of several tables)");
     assert_eq!(psql(&db, "SELECT count(*) FROM login_attempts"), "2");
     // The transcript keeps the count and the operator's decline.
     let session = events(&run("reset-counters")).iter().find(|e| e["event"] == "summary").unwrap()["session"].as_str().unwrap().to_owned();
     let t = stdout(&runbook(&["transcript", &session]));
-    assert!(t.contains("reset-counters-1: updates 1 row of login_attempts"), "{t}");
-    assert!(t.contains("reset-counters-1 not run: declined by the operator"), "{t}");
+    assert!(t.contains("reset-counters.1: updates 1 row of login_attempts"), "{t}");
+    assert!(t.contains("reset-counters.1 not run: declined by the operator"), "{t}");
 }
 
 #[test]
@@ -770,7 +770,7 @@ fn blast_radius_on_sqlite_counts_then_the_confirmed_write_runs() {
     let o = run("reset", &["--param", "USER_ID=a"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let ev = events(&o);
-    assert_eq!(find(&ev, "blast_radius", "reset-1").unwrap()["impact"], "updates 2 rows of login_attempts");
+    assert_eq!(find(&ev, "blast_radius", "reset.1").unwrap()["impact"], "updates 2 rows of login_attempts");
     // The count's read-only switch is off again: the write itself went through.
-    assert_eq!(find(&ev, "step_result", "reset-1").unwrap()["result"]["row_count"], 2);
+    assert_eq!(find(&ev, "step_result", "reset.1").unwrap()["result"]["row_count"], 2);
 }
