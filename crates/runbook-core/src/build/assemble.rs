@@ -90,7 +90,11 @@ impl Builder<'_> {
             let (title, severity, span, id) = match problem {
                 Some(h) => {
                     let heading = &doc.headings[h];
-                    let severity = heading.severity.clone().or_else(|| body_severity.get(&h).cloned());
+                    let severity = heading
+                        .severity
+                        .clone()
+                        .or_else(|| body_severity.get(&h).cloned())
+                        .or_else(|| described_severity(self.source, doc, h, &body_severity));
                     let title = heading.display.clone();
                     // The slug without severity marks (`users-cannot-log-in`), unless another
                     // entry point already has it; then the unique anchor.
@@ -472,6 +476,34 @@ pub(super) fn strip_numbering(title: &str) -> &str {
     if numbered && rest.starts_with(' ') && !rest.trim().is_empty() { rest.trim_start() } else { title }
 }
 
+/// The severity a problem's description states when its heading and its own body do not: a
+/// `Severity:` field in its Meaning / Impact section (`## Impact` / `- **Severity:** Warning`),
+/// or a sentence of that description ("This is a critical alert.", "This alert will fire as
+/// a warning when …").
+pub(super) fn described_severity(source: &Source, doc: &Document, h: usize, fields: &HashMap<usize, String>) -> Option<String> {
+    let describes = |s: usize| s == h || (doc.headings[s].parent == Some(h) && doc.headings[s].role == Some(prose::Role::Symptoms));
+    let end = crate::document::section_end(doc, h);
+    let sections: Vec<usize> =
+        (h..doc.headings.len()).take_while(|&s| doc.headings[s].span.start < end).filter(|&s| describes(s)).collect();
+    if let Some(v) = sections.iter().find_map(|s| fields.get(s)) {
+        return Some(v.clone());
+    }
+    for node in doc.nodes.iter().filter(|n| n.section.is_some_and(|s| sections.contains(&s))) {
+        if !matches!(node.kind, NodeKind::Paragraph) || node.span.start >= end {
+            continue;
+        }
+        let text = source.text[node.span.range()].to_ascii_lowercase();
+        for level in ["critical", "warning", "high", "medium", "low", "info"] {
+            let stated =
+                [format!("is a {level} alert"), format!("as a {level}"), format!("is an {level} alert"), format!("severity is {level}")];
+            if stated.iter().any(|p| text.contains(p.as_str())) {
+                return Some(level.to_owned());
+            }
+        }
+    }
+    None
+}
+
 /// A slug cut to its first words (at most 34 bytes: one long alert name still fits): ids stay short when headings are sentences.
 pub(super) fn short_slug(slug: &str) -> &str {
     if slug.len() <= 34 {
@@ -496,6 +528,18 @@ mod tests {
         let g = graph("# Ops Runbook\n\n## Disk full\n\n### Diagnosis\n\n```sh\ndf -h\n```\n");
         assert_eq!(g.entry_points.len(), 1);
         assert_eq!(g.steps[0].id, "disk-full.1");
+    }
+
+    #[test]
+    fn severity_stated_in_the_description() {
+        let field = graph("# CephOSDNearFull\n\n## Impact\n\n- **Severity:** Warning\n\n## Diagnosis\n\n```sh\nceph df\n```\n");
+        assert_eq!(field.entry_points[0].severity.as_deref(), Some("warning"));
+        let sentence = graph(
+            "# KubeAPIDown\n\n## Meaning\n\nThis is a critical alert. The API is not responding.\n\n## Diagnosis\n\n```sh\noc get pods\n```\n",
+        );
+        assert_eq!(sentence.entry_points[0].severity.as_deref(), Some("critical"));
+        let none = graph("# Disk\n\n## Meaning\n\nThe disk fills up.\n\n## Diagnosis\n\n```sh\ndf -h\n```\n");
+        assert_eq!(none.entry_points[0].severity, None);
     }
 
     #[test]
