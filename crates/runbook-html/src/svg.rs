@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 const W: f64 = 188.0;
-const H: f64 = 46.0;
+// Tall enough for a title on two lines and the kind, risk and id under it.
+const H: f64 = 60.0;
 const GAP_X: f64 = 36.0;
 const GAP_Y: f64 = 54.0;
 const BAND_GAP: f64 = 40.0;
@@ -20,6 +21,26 @@ pub fn escape(s: &str) -> String {
 
 fn clip(s: &str, n: usize) -> String {
     if s.chars().count() <= n { s.to_owned() } else { format!("{}…", s.chars().take(n - 1).collect::<String>()) }
+}
+
+/// A step's title on at most two lines of `n` characters, broken at words: what the step
+/// does, readable in the box (the whole title is the box's tooltip).
+fn wrap2(s: &str, n: usize) -> (String, String) {
+    let mut first = String::new();
+    let mut words = s.split_whitespace().peekable();
+    while let Some(w) = words.peek() {
+        let len = first.chars().count() + w.chars().count() + usize::from(!first.is_empty());
+        if len > n && !first.is_empty() {
+            break;
+        }
+        if !first.is_empty() {
+            first.push(' ');
+        }
+        first.push_str(w);
+        words.next();
+    }
+    let rest: Vec<&str> = words.collect();
+    (clip(&first, n), clip(&rest.join(" "), n))
 }
 
 struct Placed {
@@ -237,16 +258,20 @@ pub fn render(graph: &Graph) -> String {
             StepKind::Manual => format!(r#"<rect x="{:.1}" y="{:.1}" width="{W}" height="{H}" rx="16"/>"#, p.x, p.y),
             _ => format!(r#"<rect x="{:.1}" y="{:.1}" width="{W}" height="{H}" rx="4"/>"#, p.x, p.y),
         };
+        let (line1, line2) = wrap2(if s.title.is_empty() { &s.id } else { &s.title }, 25);
         let _ = write!(
             svg,
-            r##"<a href="#step-{id}" class="node-link"><g class="node {kind} {risk}" data-step="{id}"><title>{title}</title>{shape}<text x="{tx:.1}" y="{ty:.1}" class="node-id">{idc}</text><text x="{tx:.1}" y="{ty2:.1}" class="node-meta">{kind} · {risk}</text></g></a>"##,
+            r##"<a href="#step-{id}" class="node-link"><g class="node {kind} {risk}" data-step="{id}"><title>{title} ({id})</title>{shape}<text x="{tx:.1}" y="{ty:.1}" class="node-title">{line1}</text><text x="{tx:.1}" y="{ty2:.1}" class="node-title">{line2}</text><text x="{tx:.1}" y="{ty3:.1}" class="node-meta">{kind} · {risk} · {idc}</text></g></a>"##,
             id = escape(&s.id),
             kind = s.kind.as_str(),
             title = escape(&s.title),
             tx = p.x + 10.0,
-            ty = p.y + 19.0,
-            ty2 = p.y + 36.0,
-            idc = escape(&clip(&s.id, 26)),
+            ty = p.y + 18.0,
+            ty2 = p.y + 33.0,
+            ty3 = p.y + 50.0,
+            line1 = escape(&line1),
+            line2 = escape(&line2),
+            idc = escape(&clip(&s.id, 14)),
         );
     }
     svg.push_str("</svg>");
@@ -273,4 +298,19 @@ fn topo_from(start: usize, succ: &[Vec<usize>], seen: &mut [bool]) -> Vec<usize>
     }
     post.reverse();
     post
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap2;
+
+    #[test]
+    fn titles_wrap_at_words_on_two_lines() {
+        assert_eq!(wrap2("Check for account lockouts", 27), ("Check for account lockouts".into(), String::new()));
+        assert_eq!(
+            wrap2("Delete the user's login attempts after the lock expired", 27),
+            ("Delete the user's login".into(), "attempts after the lock ex…".into())
+        );
+        assert_eq!(wrap2("kubeletservercertificateexpiration-alert", 27).0.chars().count(), 27);
+    }
 }
