@@ -388,6 +388,12 @@ impl Builder<'_> {
                     });
                     // A block that starts with a shell command is not typed into a console.
                     session.take_if(|(_, opener)| is_console(opener) && is_known_command(block.text.trim_start()));
+                    // "Login to sentry.gitlab.net, and check …": the block is typed on that host.
+                    if session.is_none()
+                        && let Some(host) = intro.and_then(remote_login)
+                    {
+                        session = Some((node.section, host));
+                    }
                     if let Some((_, opener)) = &session {
                         for d in self.drafts[start..end].iter_mut().filter(|d| d.annotation.is_none()) {
                             if matches!(d.kind, StepKind::Shell | StepKind::Http | StepKind::Sql) {
@@ -2582,7 +2588,13 @@ fn is_known_command(line: &str) -> bool {
     }
     let w = first_command_word(line);
     let base = w.rsplit('/').next().unwrap_or(w);
-    KNOWN_COMMANDS.contains(base)
+    // `sudo hatop -s /run/haproxy/admin.sock`: whatever sudo runs is a command.
+    let under_sudo = raw_first == "sudo"
+        && !base.is_empty()
+        && base.starts_with(|c: char| c.is_ascii_lowercase())
+        && base.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    under_sudo
+        || KNOWN_COMMANDS.contains(base)
         || w.starts_with("./")
         || w.starts_with("/usr/")
         || w.starts_with("/opt/")
@@ -3016,6 +3028,21 @@ fn instruction_item(text: &str) -> bool {
     prose::is_instruction(text) || prose::sentences(text).iter().take(4).any(|s| prose::instructs(s))
 }
 
+/// "Login to the sentry.gitlab.net, and check …", "SSH into the node and run:": the sentence
+/// sends the operator to another machine; what follows is typed there. The host it names.
+fn remote_login(paragraph: &str) -> Option<String> {
+    let lower = prose::plain_text(paragraph).to_ascii_lowercase();
+    const VERBS: &[&str] = &["log in to ", "login to ", "log into ", "logged in to ", "logged into ", "ssh into ", "ssh to ", "ssh onto "];
+    let (at, verb) = VERBS.iter().filter_map(|v| lower.find(v).map(|i| (i, *v))).min()?;
+    let rest = &lower[at + verb.len()..];
+    let target: Vec<&str> = rest.split_whitespace().take(4).collect();
+    let host = target.iter().map(|w| w.trim_end_matches([',', '.', ':', ';', ')'])).find(|w| {
+        w.contains('.') && !w.starts_with('.')
+            || matches!(*w, "host" | "node" | "server" | "machine" | "instance" | "vm" | "box" | "primary" | "replica" | "leader")
+    })?;
+    Some(format!("a shell on {host}"))
+}
+
 /// "you can execute (on any node) `sudo gitlab-patronictl restart …`": inline code the
 /// sentence says to run is a command, even one runbook does not know.
 /// So is a sentence that is only a command (`` `sudo gitlab-ctl restart` ``).
@@ -3215,6 +3242,17 @@ mod tests {
     fn annotated_problems_keep_their_prose_as_prose() {
         let s = steps("# Ops\n## Cache down\nCheck the dashboard first.\n\n```bash\nredis-cli ping\n```\n```yaml step\nid: ping\n```\n");
         assert_eq!(s.len(), 1, "{s:?}");
+    }
+
+    #[test]
+    fn commands_after_login_to_a_host_are_typed_there() {
+        let s = steps(
+            "# Sentry\n## Possible checks\n1. Login to sentry.example.net, and check the processes:\n\n    ```\n    sudo supervisorctl status\n    ```\n",
+        );
+        assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Manual], "{s:?}");
+        // `sudo` runs a command, known or not.
+        let s = steps("# LB\n## hatop\nIt can be run on any host via:\n\n```\nsudo hatop -s /run/haproxy/admin.sock\n```\n");
+        assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Shell], "{s:?}");
     }
 
     #[test]
