@@ -246,6 +246,9 @@ impl Builder<'_> {
         let mut last_paragraph: Option<(usize, Span)> = None;
         // A shell opened on another machine (`oc debug node/x`) and the section it was opened in.
         let mut session: Option<(Option<usize>, String)> = None;
+        // The last application console opened anywhere above (`sentry shell`): a Python block
+        // further down, with nothing else to run it, is typed into it too.
+        let mut last_console: Option<String> = None;
         for (index, node) in doc.nodes.iter().enumerate() {
             match &node.kind {
                 NodeKind::Code(block) if block.is_step_annotation() => {
@@ -310,7 +313,8 @@ impl Builder<'_> {
                         let console = session
                             .as_ref()
                             .filter(|(section, opener)| *section == node.section && is_console(opener))
-                            .map(|(_, o)| o.clone());
+                            .map(|(_, o)| o.clone())
+                            .or_else(|| last_console.clone().filter(|o| console_speaks(o, &block.lang())));
                         if drafts.is_empty()
                             && let Some(opener) = console.or(said)
                             && matches!(
@@ -404,6 +408,9 @@ impl Builder<'_> {
                         }
                     }
                     if let Some(opener) = self.drafts[start..end].last().and_then(|d| d.opens_session.clone()) {
+                        if is_console(&opener) {
+                            last_console = Some(opener.clone());
+                        }
                         session = Some((node.section, opener));
                     } else if let Some((section, _)) = session.as_mut() {
                         // Carried into this section: it ends with the section, unless a step follows.
@@ -2731,7 +2738,8 @@ fn interactive_session(cmd: &str) -> Option<String> {
         "chroot" => operands == 1,
         "su" => !args.contains(&"-c"),
         "toolbox" => args.is_empty(),
-        _ => false,
+        // `sentry shell`, `poetry shell`, `heroku console`: a subcommand that opens a prompt.
+        _ => operands == 1 && matches!(args.last(), Some(&"shell" | &"console")),
     };
     console.then(|| words[at..].join(" "))
 }
@@ -2752,12 +2760,23 @@ fn is_console(opener: &str) -> bool {
     // A chain (`ssh db1 → sudo gitlab-rails console`) ends where the typing happens.
     let last = opener.rsplit(" → ").next().unwrap_or(opener);
     let words: Vec<&str> = last.split_whitespace().collect();
-    shell::command_name(&words).is_some_and(|(_, n)| {
+    matches!(words.last(), Some(&"shell" | &"console")) || shell::command_name(&words).is_some_and(|(_, n)| {
         matches!(
             n.rsplit('/').next().unwrap_or(n),
             "gitlab-rails" | "rails" | "bundle" | "irb" | "pry" | "mongo" | "mongosh" | "redis-cli" | "python" | "python3"
         )
     })
+}
+
+/// Whether code in `lang` is typed into the console `opener` opened: Ruby into a Rails console
+/// or irb, Python into a Python or Django (`… shell`) prompt.
+fn console_speaks(opener: &str, lang: &str) -> bool {
+    let last = opener.rsplit(" → ").next().unwrap_or(opener);
+    match lang {
+        "ruby" | "rb" | "irb" => ["rails", "irb", "pry", "bundle"].iter().any(|w| last.contains(w)),
+        "python" | "py" | "python3" => last.contains("python") || last.trim_end().ends_with(" shell"),
+        _ => false,
+    }
 }
 
 /// `rate(x[5m])`, `histogram_quantile(0.99, …`, `up{job="api"}`: PromQL, not shell.
@@ -3253,6 +3272,15 @@ mod tests {
         // `sudo` runs a command, known or not.
         let s = steps("# LB\n## hatop\nIt can be run on any host via:\n\n```\nsudo hatop -s /run/haproxy/admin.sock\n```\n");
         assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Shell], "{s:?}");
+    }
+
+    #[test]
+    fn python_after_an_app_shell_is_typed_into_it_in_later_sections_too() {
+        assert!(super::interactive_session("SENTRY_CONF=/etc/sentry /usr/share/sentry/bin/sentry shell").is_some());
+        let s = steps(
+            "# Sentry\n## Internals\nAs root:\n\n```shell\nsentry shell\n```\n### Sessions\nDecode the cookie:\n\n```python\ns = SessionStore(key)\n```\n",
+        );
+        assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Manual, StepKind::Manual], "{s:?}");
     }
 
     #[test]
