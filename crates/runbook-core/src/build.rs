@@ -626,6 +626,11 @@ impl Builder<'_> {
                 added.extend(commands);
                 continue;
             }
+            // "If the alert fires during an upgrade, wait. If an operator is misconfigured, …":
+            // alternatives in one paragraph, read sentence by sentence later (prose steps).
+            if nodes.iter().take(3).any(|&n| branching_paragraph(&self.source.text[doc.nodes[n].span.range()])) {
+                continue;
+            }
             let mut texts: Vec<String> = nodes
                 .iter()
                 .take(3)
@@ -3047,6 +3052,12 @@ fn instruction_item(text: &str) -> bool {
     prose::is_instruction(text) || prose::sentences(text).iter().take(4).any(|s| prose::instructs(s))
 }
 
+/// A paragraph with two or more sentences that open with a condition ("If …", "When …"):
+/// alternatives written as prose.
+fn branching_paragraph(paragraph: &str) -> bool {
+    prose::sentences(paragraph).iter().filter(|s| infer::opening_condition(s).is_some()).take(2).count() >= 2
+}
+
 /// "Login to the sentry.gitlab.net, and check …", "SSH into the node and run:": the sentence
 /// sends the operator to another machine; what follows is typed there. The host it names.
 fn remote_login(paragraph: &str) -> Option<String> {
@@ -3281,6 +3292,15 @@ mod tests {
             "# Sentry\n## Internals\nAs root:\n\n```shell\nsentry shell\n```\n### Sessions\nDecode the cookie:\n\n```python\ns = SessionStore(key)\n```\n",
         );
         assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Manual, StepKind::Manual], "{s:?}");
+    }
+
+    #[test]
+    fn if_sentences_of_a_resolution_paragraph_are_alternatives() {
+        let b = branch_labels(
+            "# Op\n## Diagnosis\n```sh\noc get co\n```\n## Mitigation\nHow to resolve it varies. If the alert fires during an upgrade, \
+             it may recover. If an operator is misconfigured, review its logs and fix the configuration.\n",
+        );
+        assert!(b.iter().any(|l| l.starts_with("If the alert fires")) && b.iter().any(|l| l.starts_with("If an operator")), "{b:?}");
     }
 
     #[test]

@@ -54,13 +54,13 @@ pub(crate) fn condition_sentence(paragraph: &str) -> Option<String> {
 pub(crate) fn opening_condition(paragraph: &str) -> Option<String> {
     // Cheap test on the raw start before converting the whole paragraph.
     let start: String = paragraph.trim_start_matches(['*', '_', ' ', '-', '>']).chars().take(14).collect::<String>().to_ascii_lowercase();
-    if !["if", "when", "otherwise", "in case", "should", "only if", "in the event", "failing that"].iter().any(|o| start.starts_with(o)) {
+    if !["if", "when", "otherwise", "in case", "should", "only if", "in the event", "failing that", "in the case"].iter().any(|o| start.starts_with(o)) {
         return None;
     }
     let text = prose::plain_text(paragraph);
     let lower = text.to_ascii_lowercase();
     // "Failing that, remove old files": the last resort, an alternative like "Otherwise".
-    let opens = ["if ", "when ", "otherwise", "in case ", "should ", "only if ", "if,", "in the event ", "failing that"];
+    let opens = ["if ", "when ", "otherwise", "in case ", "should ", "only if ", "if,", "in the event ", "failing that", "in the case "];
     if opens.iter().any(|o| lower.starts_with(o)) { Some(prose::first_sentence(&text, 160)) } else { None }
 }
 
