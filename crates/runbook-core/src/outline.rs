@@ -229,12 +229,20 @@ pub fn apply(outline: &Outline, doc: &mut Document) {
     }
 }
 
-/// A question (`Is redis running?`, `How to get redis stats?`) over two or more plain
-/// sub-sections: each sub-section is one way to answer it (a dashboard, a CLI), the operator
-/// picks one. Not when a sub-section is a role or a numbered step.
+/// A question (`Is redis running?`, `How to get redis stats?`) or an alert name over two or
+/// more plain sub-sections: each sub-section is one way to answer it (a dashboard, a CLI) or
+/// one case of the alert, the operator picks one. Not when a sub-section is a role or a
+/// numbered step.
 fn asks_for_ways(doc: &Document, i: usize, children: &[usize], roles: &[Option<Role>], step: &[bool]) -> bool {
     let title = doc.headings[i].title.trim();
-    title.ends_with('?')
+    // An alert (`CortexRequestLatency`) over `Write Latency` and `Read Latency`: its cases.
+    let alert = !title.contains(' ')
+        && title.starts_with(|c: char| c.is_ascii_uppercase())
+        && title.chars().all(|c| c.is_ascii_alphanumeric())
+        && doc.headings[i].level >= 2
+        // Words run together: two lower-to-upper joins (`CortexRequestLatency`, not `PostgreSQL`).
+        && title.as_bytes().windows(2).filter(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase()).count() >= 2;
+    (title.ends_with('?') || alert)
         && roles[i].is_none()
         && children.len() >= 2
         && children.iter().all(|&c| roles[c].is_none() && !step[c] && !doc.headings[c].title.trim().ends_with('?'))
@@ -409,5 +417,34 @@ redis-cli info replication
         assert_eq!(k[2], ("Grafana".into(), "option", Some("Is redis running?".into())));
         assert_eq!(k[3], ("redis-cli".into(), "option", Some("Is redis running?".into())));
         assert_eq!(k[4], ("Replication".into(), "part", Some("Is redis running?".into())));
+    }
+
+    #[test]
+    fn sub_sections_of_an_alert_are_its_cases() {
+        let k = kinds("# Alerts
+## CortexRequestLatency
+### Write Latency
+```sh
+ls
+```
+### Read Latency
+```sh
+ls
+```
+");
+        assert_eq!(k[2], ("Write Latency".into(), "option", Some("CortexRequestLatency".into())));
+        // A product name is not an alert: `PostgreSQL` keeps its procedures.
+        let k = kinds("# Ops
+## PostgreSQL
+### Disk full
+```sh
+ls
+```
+### Standby
+```sh
+ls
+```
+");
+        assert_eq!(k[2].1, "procedure");
     }
 }
