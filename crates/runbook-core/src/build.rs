@@ -766,6 +766,12 @@ impl Builder<'_> {
         });
         for d in &mut self.drafts {
             let Some(item) = d.list.item else { continue };
+            // "Check if only a few ingesters are affected. If so:" over the item's commands.
+            if d.condition.is_none()
+                && let Some((text, _)) = lead.get(&item)
+            {
+                d.condition = check_if_so(text);
+            }
             if d.title.is_empty() {
                 if let Some(t) = task_titles.get(&item) {
                     d.title = t.clone();
@@ -832,7 +838,7 @@ impl Builder<'_> {
         // Every list (first item → its items), whatever its section's role, and the paragraph
         // right before it: "you have several options to recover:" makes its items alternatives,
         // and so do two or more items that open with "If …".
-        let mut list_first: HashMap<usize, usize> = HashMap::new();
+        let mut list_start: HashMap<usize, usize> = HashMap::new();
         let mut conditioned_in: HashMap<usize, usize> = HashMap::new();
         let mut option_lists: HashSet<usize> = HashSet::new();
         {
@@ -861,7 +867,7 @@ impl Builder<'_> {
                             }
                         };
                         open = Some((first, node.section));
-                        list_first.insert(item, first);
+                        list_start.insert(item, first);
                         if item_condition(item_lead_text(&self.source.text, node.span).0).is_some() {
                             *conditioned_in.entry(first).or_default() += 1;
                         }
@@ -871,7 +877,7 @@ impl Builder<'_> {
             }
         }
         let alternatives_list = |item: usize| {
-            list_first.get(&item).is_some_and(|f| option_lists.contains(f) || conditioned_in.get(f).copied().unwrap_or(0) >= 2)
+            list_start.get(&item).is_some_and(|f| option_lists.contains(f) || conditioned_in.get(f).copied().unwrap_or(0) >= 2)
         };
         let mut added = Vec::new();
         // The last paragraph outside lists: what introduces the list an item is in.
@@ -897,7 +903,9 @@ impl Builder<'_> {
             let commands = if step_section { commands.max(2) } else { commands };
             let instructions = list_first.and_then(|first| instructions_in.get(&first)).copied().unwrap_or(0);
             let instruction_list = instructions >= 2 && instruction_items.contains(&item);
-            let procedure = role.is_none() && (commands >= 1 || step_section || instruction_list);
+            // Each item of a list of options is one, whatever it says.
+            let option_item = list_start.get(&item).is_some_and(|f| option_lists.contains(f));
+            let procedure = role.is_none() && (commands >= 1 || step_section || instruction_list || option_item);
             if with_drafts.contains(&item) || !(procedure || matches!(role, Some(Role::Diagnosis | Role::Resolution | Role::Verification)))
             {
                 continue;
@@ -941,7 +949,7 @@ impl Builder<'_> {
                 found = true;
             }
             // In a procedure with a single command, the other items are prose around it.
-            let prose_around_one_command = procedure && commands < 2 && !instruction_list;
+            let prose_around_one_command = procedure && commands < 2 && !instruction_list && !option_item;
             // "Possible causes" bullets state causes; they are not things to do.
             let causes = node.section.is_some_and(|h| is_cause_container(doc, h));
             if !found && !prose_around_one_command && !causes {
@@ -972,7 +980,7 @@ impl Builder<'_> {
         // Items of a list of options are alternatives, labelled with the item's words.
         for d in &mut self.drafts {
             let Some(item) = d.list.item else { continue };
-            if d.condition.is_some() || d.annotation.is_some() || !list_first.get(&item).is_some_and(|f| option_lists.contains(f)) {
+            if d.condition.is_some() || d.annotation.is_some() || !list_start.get(&item).is_some_and(|f| option_lists.contains(f)) {
                 continue;
             }
             if let Some((text, _)) = lead.get(&item) {
@@ -3025,12 +3033,24 @@ fn is_step_code(code: &str) -> bool {
 /// The condition a list item opens with: "If the pod is crashing, …", or a question the
 /// operator answers ("Are queriers in a crash loop?", "Is QPS increased?").
 fn item_condition(text: &str) -> Option<String> {
-    infer::opening_condition(text).or_else(|| {
+    infer::opening_condition(text).or_else(|| check_if_so(text)).or_else(|| {
         let first = prose::first_sentence(&prose::plain_text(text.lines().next().unwrap_or("")), 160);
         let word = first.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
         let asks = matches!(word.as_str(), "is" | "are" | "does" | "do" | "has" | "have" | "can" | "was" | "were" | "did" | "any");
         (asks && first.ends_with('?')).then_some(first)
     })
+}
+
+/// "Check if the issue occurs only for few ingesters. If so:": the check is the condition
+/// of what follows.
+fn check_if_so(text: &str) -> Option<String> {
+    let plain = prose::plain_text(text.lines().next().unwrap_or(""));
+    let lower = plain.to_ascii_lowercase();
+    let first = prose::first_sentence(&lower, 400);
+    let asks = ["check ", "verify ", "see ", "look ", "find out ", "confirm ", "determine "].iter().any(|w| first.starts_with(w))
+        && (first.contains(" if ") || first.contains(" whether "));
+    let so = ["if so", "if yes", "if that is the case", "if this is the case"].iter().any(|w| lower.contains(w));
+    (asks && so).then(|| prose::first_sentence(&plain, 160))
 }
 
 /// "You have several options to recover:", "Use one of the following:", "Either:": the list
@@ -3041,7 +3061,22 @@ fn introduces_alternatives(paragraph: &str) -> bool {
         return false;
     }
     let tail = p.rsplit(". ").next().unwrap_or(p).to_ascii_lowercase();
-    ["options", "alternatives", "one of the following", "several ways", "two ways", "a few ways", "multiple ways", "either"]
+    [
+        "options",
+        "alternatives",
+        "one of the following",
+        "several ways",
+        "two ways",
+        "a few ways",
+        "multiple ways",
+        "either",
+        "possible reasons",
+        "possibles reasons",
+        "possible causes",
+        "likely causes",
+        "common causes",
+        "potential causes",
+    ]
         .iter()
         .any(|w| tail.contains(w))
 }
@@ -3301,6 +3336,20 @@ mod tests {
              it may recover. If an operator is misconfigured, review its logs and fix the configuration.\n",
         );
         assert!(b.iter().any(|l| l.starts_with("If the alert fires")) && b.iter().any(|l| l.starts_with("If an operator")), "{b:?}");
+    }
+
+    #[test]
+    fn check_if_so_items_and_possible_reasons_are_alternatives() {
+        let b = branch_labels(
+            "# Ops\n## Memory\nHow to **fix**:\n- Check if the issue occurs only for few ingesters. If so:\n  - Restart them\n    ```\n    kubectl delete pod ingester-1\n    ```\n\
+             - Check the dashboard to see if the series are above the target. If so:\n  - Scale up ingesters\n",
+        );
+        assert!(b.iter().any(|l| l.starts_with("Check if the issue")) && b.iter().any(|l| l.starts_with("Check the dashboard")), "{b:?}");
+        let b = branch_labels(
+            "# Ops\n## Persist failing\nFind the reason in the logs. Possible reasons:\n\n- The remote write failed. Investigate the network.\n\
+             - The encoding failed. Report a bug.\n",
+        );
+        assert!(b.iter().any(|l| l.starts_with("The remote write failed")), "{b:?}");
     }
 
     #[test]
