@@ -766,11 +766,12 @@ impl Builder<'_> {
         });
         for d in &mut self.drafts {
             let Some(item) = d.list.item else { continue };
-            // "Check if only a few ingesters are affected. If so:" over the item's commands.
+            // "Check if only a few ingesters are affected. If so:", "If a webhook is preventing
+            // the deletion:" over the item's nested steps: the item's condition is theirs.
             if d.condition.is_none()
                 && let Some((text, _)) = lead.get(&item)
             {
-                d.condition = check_if_so(text);
+                d.condition = check_if_so(text).or_else(|| infer::opening_condition(text));
             }
             if d.title.is_empty() {
                 if let Some(t) = task_titles.get(&item) {
@@ -3033,7 +3034,9 @@ fn is_step_code(code: &str) -> bool {
 /// The condition a list item opens with: "If the pod is crashing, …", or a question the
 /// operator answers ("Are queriers in a crash loop?", "Is QPS increased?").
 fn item_condition(text: &str) -> Option<String> {
-    infer::opening_condition(text).or_else(|| check_if_so(text)).or_else(|| {
+    // "Or, you can force delete the pod": one more alternative.
+    let or = || infer::alternative_sentence(text).filter(|s| !s.is_empty());
+    infer::opening_condition(text).or_else(|| check_if_so(text)).or_else(or).or_else(|| {
         let first = prose::first_sentence(&prose::plain_text(text.lines().next().unwrap_or("")), 160);
         let word = first.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
         let asks = matches!(word.as_str(), "is" | "are" | "does" | "do" | "has" | "have" | "can" | "was" | "were" | "did" | "any");
@@ -3350,6 +3353,21 @@ mod tests {
              - The encoding failed. Report a bug.\n",
         );
         assert!(b.iter().any(|l| l.starts_with("The remote write failed")), "{b:?}");
+    }
+
+    #[test]
+    fn an_if_item_is_the_condition_of_its_nested_steps() {
+        let md = "# Ops\n## Mitigation\n- If a PDB blocks it, patch it:\n\n   ```console\n   oc patch pdb x\n   ```\n\
+                  - If a webhook blocks it:\n\n    1. Check the webhooks.\n        ```console\n        $ oc get validatingwebhookconfiguration\n        ```\n\
+                    2. Delete the webhook\n        ```console\n        $ oc delete validatingwebhookconfiguration x\n        ```\n\
+                  - Or, you can force delete the pod.\n";
+        let g = compile(Source::new("t.md", md)).graph;
+        let into = |code: &str| g.steps.iter().find(|s| s.code.contains(code)).map(|s| s.id.clone()).unwrap_or_default();
+        let (get, delete) = (into("oc get validating"), into("oc delete validating"));
+        // The webhook case is one alternative: its two steps in a row, the other cases beside it.
+        assert!(g.edges.iter().any(|e| e.kind == crate::EdgeKind::Branch && e.to.as_deref() == Some(get.as_str())), "{:?}", g.edges);
+        assert!(g.edges.iter().any(|e| e.kind == crate::EdgeKind::Sequence && e.from == get && e.to.as_deref() == Some(delete.as_str())));
+        assert!(g.edges.iter().any(|e| e.label.as_deref().is_some_and(|l| l.starts_with("Or, you can force"))), "{:?}", g.edges);
     }
 
     #[test]
