@@ -881,6 +881,8 @@ impl Builder<'_> {
             list_start.get(&item).is_some_and(|f| option_lists.contains(f) || conditioned_in.get(f).copied().unwrap_or(0) >= 2)
         };
         let mut added = Vec::new();
+        // Items read whole (nested bullets included) into one manual step.
+        let mut whole_items: HashSet<usize> = HashSet::new();
         // The last paragraph outside lists: what introduces the list an item is in.
         let mut lead_in: Option<usize> = None;
         for (index, node) in doc.nodes.iter().enumerate() {
@@ -971,8 +973,49 @@ impl Builder<'_> {
                 // choice between alternatives: only resolution lists branch on prose items.
                 d.condition = condition.filter(|_| role == Some(Role::Resolution) || alternatives_list(item));
                 added.push(d);
+                whole_items.insert(item);
             }
         }
+        // Nested instructions under an item that is a label (`1. **Caching Strategy**`) or that
+        // holds a command block (`- Reset session via admin panel` beside `- End stuck
+        // sessions:` and its SQL): each is a manual step of that item.
+        let mut items_with_steps: HashSet<usize> = with_drafts.clone();
+        items_with_steps.extend(added.iter().filter_map(|d| d.list.item));
+        let mut nested_added = Vec::new();
+        for (index, node) in doc.nodes.iter().enumerate() {
+            let (NodeKind::ItemStart, 2, Some(item), Some(h)) = (&node.kind, node.list.depth, node.list.item, node.section) else { continue };
+            if whole_items.contains(&item)
+                || self.problems[h].is_none()
+                || matches!(
+                    roles.get(index).copied().flatten(),
+                    Some(Role::Context | Role::Symptoms | Role::Prevention | Role::Escalation)
+                )
+            {
+                continue;
+            }
+            let (text, text_start) = item_lead_text(&self.source.text, node.span);
+            // An item with its own block is that block's introduction.
+            let holds_code = doc.nodes[index + 1..]
+                .iter()
+                .take_while(|n| n.span.start < node.span.end)
+                .any(|n| matches!(n.kind, NodeKind::Code(_)) || (matches!(n.kind, NodeKind::ItemStart) && n.list.depth > 2));
+            if holds_code || !instruction_item(text) || inline_code(text).iter().any(|(c, _)| is_step_code(c)) {
+                continue;
+            }
+            // Under an item with no step of its own, or one whose steps are commands.
+            let parent_has_manual = !with_drafts.contains(&item) && items_with_steps.contains(&item);
+            if parent_has_manual {
+                continue;
+            }
+            let plain = prose::plain_text(text);
+            let mut d = self.draft(StepKind::Manual, plain.clone(), vec![(0, text_start)], None, node.span, node.section, node.list, index);
+            d.title = prose::clean_title(&prose::first_sentence(&plain, 120));
+            d.risk = Classified { risk: Risk::Read, reason: "manual instruction".into() };
+            // The item's condition is its nested steps' too (see above).
+            d.condition = lead.get(&item).and_then(|(t, _)| check_if_so(t).or_else(|| infer::opening_condition(t)));
+            nested_added.push(d);
+        }
+        added.extend(nested_added);
         if !added.is_empty() {
             self.drafts.extend(added);
             // Back into document order (stable: drafts of one block keep their order).
@@ -3368,6 +3411,20 @@ mod tests {
         assert!(g.edges.iter().any(|e| e.kind == crate::EdgeKind::Branch && e.to.as_deref() == Some(get.as_str())), "{:?}", g.edges);
         assert!(g.edges.iter().any(|e| e.kind == crate::EdgeKind::Sequence && e.from == get && e.to.as_deref() == Some(delete.as_str())));
         assert!(g.edges.iter().any(|e| e.label.as_deref().is_some_and(|l| l.starts_with("Or, you can force"))), "{:?}", g.edges);
+    }
+
+    #[test]
+    fn nested_instructions_under_a_label_or_beside_a_block_are_manual_steps() {
+        let s = steps(
+            "# Ops\n## API Optimization\n1. **Caching Strategy**\n   - Implement Redis for session data\n   - Use CDN for static assets\n\
+             2. **Response Time Targets**\n   - Invitation creation: < 2000ms\n",
+        );
+        let codes: Vec<&str> = s.iter().map(|(_, c)| c.as_str()).collect();
+        assert_eq!(codes, vec!["Implement Redis for session data", "Use CDN for static assets"]);
+        let s = steps(
+            "# Ops\n## Sessions stuck\n**Solutions:**\n1. **Session State Issues**:\n   - Reset session via admin panel\n   - End stuck sessions:\n     ```sql\n     UPDATE sessions SET status = 'Ended';\n     ```\n",
+        );
+        assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Manual, StepKind::Sql], "{s:?}");
     }
 
     #[test]
