@@ -388,7 +388,8 @@ impl Builder<'_> {
                     // `oc …` / `kubectl …` run on the workstation, not in the pod or on the node.
                     session.take_if(|(_, opener)| {
                         let first = |t: &str| t.split_whitespace().next().unwrap_or("").to_owned();
-                        matches!(first(opener).as_str(), "oc" | "kubectl") && matches!(first(block.text.trim_start()).as_str(), "oc" | "kubectl")
+                        matches!(first(opener).as_str(), "oc" | "kubectl")
+                            && matches!(first(block.text.trim_start()).as_str(), "oc" | "kubectl")
                     });
                     // A block that starts with a shell command is not typed into a console.
                     session.take_if(|(_, opener)| is_console(opener) && is_known_command(block.text.trim_start()));
@@ -560,7 +561,9 @@ impl Builder<'_> {
             let Some(problem) = problems[h].filter(|&p| p != h) else { continue };
             // `### 2. Node failures` under `## Mitigation`: an option, told in prose.
             let option = heading.role.is_none()
-                && heading.parent.is_some_and(|p| doc.headings[p].role == Some(Role::Resolution) || is_cause_container(doc, p) || doc.headings[p].ways);
+                && heading
+                    .parent
+                    .is_some_and(|p| doc.headings[p].role == Some(Role::Resolution) || is_cause_container(doc, p) || doc.headings[p].ways);
             let wanted = match heading.role {
                 Some(Role::Resolution | Role::Verification) => true,
                 Some(Role::Diagnosis) => has_steps[problem],
@@ -723,7 +726,8 @@ impl Builder<'_> {
                 let offset = (sentence.as_ptr() as usize).saturating_sub(raw.as_ptr() as usize);
                 for (code, at) in codes {
                     let start = node.span.start + offset + at;
-                    let mut d = self.draft(inline_kind(code), code.to_owned(), vec![(0, start)], None, node.span, Some(h), node.list, index);
+                    let mut d =
+                        self.draft(inline_kind(code), code.to_owned(), vec![(0, start)], None, node.span, Some(h), node.list, index);
                     opener_as_manual(&mut d);
                     d.title = prose::short_title(sentence);
                     d.condition = condition.clone();
@@ -983,13 +987,12 @@ impl Builder<'_> {
         items_with_steps.extend(added.iter().filter_map(|d| d.list.item));
         let mut nested_added = Vec::new();
         for (index, node) in doc.nodes.iter().enumerate() {
-            let (NodeKind::ItemStart, 2, Some(item), Some(h)) = (&node.kind, node.list.depth, node.list.item, node.section) else { continue };
+            let (NodeKind::ItemStart, 2, Some(item), Some(h)) = (&node.kind, node.list.depth, node.list.item, node.section) else {
+                continue;
+            };
             if whole_items.contains(&item)
                 || self.problems[h].is_none()
-                || matches!(
-                    roles.get(index).copied().flatten(),
-                    Some(Role::Context | Role::Symptoms | Role::Prevention | Role::Escalation)
-                )
+                || matches!(roles.get(index).copied().flatten(), Some(Role::Context | Role::Symptoms | Role::Prevention | Role::Escalation))
             {
                 continue;
             }
@@ -2817,12 +2820,13 @@ fn is_console(opener: &str) -> bool {
     // A chain (`ssh db1 → sudo gitlab-rails console`) ends where the typing happens.
     let last = opener.rsplit(" → ").next().unwrap_or(opener);
     let words: Vec<&str> = last.split_whitespace().collect();
-    matches!(words.last(), Some(&"shell" | &"console")) || shell::command_name(&words).is_some_and(|(_, n)| {
-        matches!(
-            n.rsplit('/').next().unwrap_or(n),
-            "gitlab-rails" | "rails" | "bundle" | "irb" | "pry" | "mongo" | "mongosh" | "redis-cli" | "python" | "python3"
-        )
-    })
+    matches!(words.last(), Some(&"shell" | &"console"))
+        || shell::command_name(&words).is_some_and(|(_, n)| {
+            matches!(
+                n.rsplit('/').next().unwrap_or(n),
+                "gitlab-rails" | "rails" | "bundle" | "irb" | "pry" | "mongo" | "mongosh" | "redis-cli" | "python" | "python3"
+            )
+        })
 }
 
 /// Whether code in `lang` is typed into the console `opener` opened: Ruby into a Rails console
@@ -3123,8 +3127,8 @@ fn introduces_alternatives(paragraph: &str) -> bool {
         "common causes",
         "potential causes",
     ]
-        .iter()
-        .any(|w| tail.contains(w))
+    .iter()
+    .any(|w| tail.contains(w))
 }
 
 /// A list item that tells the operator to do something: an imperative (`Review access
@@ -3328,7 +3332,9 @@ mod tests {
 
     #[test]
     fn rsh_into_a_pod_found_by_a_subshell_opens_a_session() {
-        assert!(super::interactive_session("oc rsh -n openshift-storage $(oc get pods -n openshift-storage -l app=tools -o name)").is_some());
+        assert!(
+            super::interactive_session("oc rsh -n openshift-storage $(oc get pods -n openshift-storage -l app=tools -o name)").is_some()
+        );
         assert!(super::interactive_session("oc rsh -n x $(oc get pods -o name) ceph status").is_none());
     }
 
@@ -3344,7 +3350,9 @@ mod tests {
 
     #[test]
     fn each_command_of_a_block_is_a_step_a_cd_stays_with_the_next() {
-        let s = steps("# Ops\n## Upgrade\n```bash\ngit clone git@example.com:ops/migrations.git\ncd migrations\nansible-playbook -i prod upgrade.yml\n```\n");
+        let s = steps(
+            "# Ops\n## Upgrade\n```bash\ngit clone git@example.com:ops/migrations.git\ncd migrations\nansible-playbook -i prod upgrade.yml\n```\n",
+        );
         let codes: Vec<&str> = s.iter().map(|(_, c)| c.as_str()).collect();
         assert_eq!(codes, vec!["git clone git@example.com:ops/migrations.git", "cd migrations\nansible-playbook -i prod upgrade.yml"]);
     }
@@ -3429,7 +3437,9 @@ mod tests {
 
     #[test]
     fn inline_code_the_sentence_says_to_run_is_a_command() {
-        let s = steps("# Ops\n## Restarting a node\nTo restart a member you can execute (on any node)\n`sudo gitlab-patronictl restart c1 <member>`\n");
+        let s = steps(
+            "# Ops\n## Restarting a node\nTo restart a member you can execute (on any node)\n`sudo gitlab-patronictl restart c1 <member>`\n",
+        );
         assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Shell], "{s:?}");
     }
 }

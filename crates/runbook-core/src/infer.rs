@@ -54,7 +54,10 @@ pub(crate) fn condition_sentence(paragraph: &str) -> Option<String> {
 pub(crate) fn opening_condition(paragraph: &str) -> Option<String> {
     // Cheap test on the raw start before converting the whole paragraph.
     let start: String = paragraph.trim_start_matches(['*', '_', ' ', '-', '>']).chars().take(14).collect::<String>().to_ascii_lowercase();
-    if !["if", "when", "otherwise", "in case", "should", "only if", "in the event", "failing that", "in the case"].iter().any(|o| start.starts_with(o)) {
+    if !["if", "when", "otherwise", "in case", "should", "only if", "in the event", "failing that", "in the case"]
+        .iter()
+        .any(|o| start.starts_with(o))
+    {
         return None;
     }
     let text = prose::plain_text(paragraph);
@@ -157,10 +160,48 @@ fn option_of(
 /// node under such a label (up to the next one) maps to (the label's node, its words).
 fn labelled_alternatives(source: &Source, doc: &Document) -> HashMap<usize, (usize, String)> {
     const PHASES: &[&str] = &[
-        "action", "step", "procedure", "process", "immediate", "short-term", "long-term", "follow-up", "note", "prerequisite",
-        "pre-requisite", "requirement", "how to", "overview", "example", "before", "after", "during", "verif", "cleanup",
-        "clean-up", "prepar", "setup", "context", "background", "warning", "important", "caution", "tip", "output", "result",
-        "summary", "description", "impact", "detail", "reference", "links", "checklist", "task", "daily", "weekly", "monthly",
+        "action",
+        "step",
+        "procedure",
+        "process",
+        "immediate",
+        "short-term",
+        "long-term",
+        "follow-up",
+        "note",
+        "prerequisite",
+        "pre-requisite",
+        "requirement",
+        "how to",
+        "overview",
+        "example",
+        "before",
+        "after",
+        "during",
+        "verif",
+        "cleanup",
+        "clean-up",
+        "prepar",
+        "setup",
+        "context",
+        "background",
+        "warning",
+        "important",
+        "caution",
+        "tip",
+        "output",
+        "result",
+        "summary",
+        "description",
+        "impact",
+        "detail",
+        "reference",
+        "links",
+        "checklist",
+        "task",
+        "daily",
+        "weekly",
+        "monthly",
     ];
     let mut out = HashMap::new();
     // (section, label nodes) of the section being read; flushed when the section changes.

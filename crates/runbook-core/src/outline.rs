@@ -421,7 +421,8 @@ redis-cli info replication
 
     #[test]
     fn sub_sections_of_an_alert_are_its_cases() {
-        let k = kinds("# Alerts
+        let k = kinds(
+            "# Alerts
 ## CortexRequestLatency
 ### Write Latency
 ```sh
@@ -431,10 +432,12 @@ ls
 ```sh
 ls
 ```
-");
+",
+        );
         assert_eq!(k[2], ("Write Latency".into(), "option", Some("CortexRequestLatency".into())));
         // A product name is not an alert: `PostgreSQL` keeps its procedures.
-        let k = kinds("# Ops
+        let k = kinds(
+            "# Ops
 ## PostgreSQL
 ### Disk full
 ```sh
@@ -444,7 +447,8 @@ ls
 ```sh
 ls
 ```
-");
+",
+        );
         assert_eq!(k[2].1, "procedure");
     }
 }

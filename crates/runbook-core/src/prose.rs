@@ -153,7 +153,20 @@ pub fn instructs(sentence: &str) -> bool {
             let next_verb = words[i + 2..].iter().find(|w| {
                 !matches!(
                     w.trim_end_matches(','),
-                    "to" | "also" | "then" | "need" | "want" | "first" | "now" | "just" | "probably" | "further" | "either" | "simply" | "have" | "a" | "quick"
+                    "to" | "also"
+                        | "then"
+                        | "need"
+                        | "want"
+                        | "first"
+                        | "now"
+                        | "just"
+                        | "probably"
+                        | "further"
+                        | "either"
+                        | "simply"
+                        | "have"
+                        | "a"
+                        | "quick"
                 )
             });
             if matches!(modal, "should" | "can" | "could" | "may" | "might" | "must" | "will" | "need" | "have" | "want" | "then")
@@ -164,7 +177,10 @@ pub fn instructs(sentence: &str) -> bool {
         }
         clause_start = w.ends_with(',')
             || w.ends_with(';')
-            || matches!(bare, "then" | "and" | "first" | "next" | "also" | "please" | "immediately" | "manually" | "finally" | "simply" | "just");
+            || matches!(
+                bare,
+                "then" | "and" | "first" | "next" | "also" | "please" | "immediately" | "manually" | "finally" | "simply" | "just"
+            );
         // The opening condition of "If so, restart it" / "If this is the case proceed to …".
         if i == 0 && matches!(bare, "if" | "when" | "once" | "otherwise" | "after" | "before" | "until" | "while") {
             clause_start = bare == "otherwise";
