@@ -637,12 +637,12 @@ impl Builder<'_> {
             let mut texts: Vec<String> = nodes
                 .iter()
                 .take(3)
-                .map(|&n| prose::plain_text(&self.source.text[doc.nodes[n].span.range()]))
+                .map(|&n| as_written(&self.source.text[doc.nodes[n].span.range()]))
                 .filter(|t| t.len() > 20 && !t.ends_with(':'))
                 .collect();
             // An option told by a list of links ("Grafana dashboards:"): its introduction.
             if texts.is_empty() && option {
-                texts = nodes.iter().take(1).map(|&n| prose::plain_text(&self.source.text[doc.nodes[n].span.range()])).collect();
+                texts = nodes.iter().take(1).map(|&n| as_written(&self.source.text[doc.nodes[n].span.range()])).collect();
             }
             let (Some(&first), false) = (nodes.first(), texts.is_empty()) else { continue };
             let node = &doc.nodes[first];
@@ -699,7 +699,7 @@ impl Builder<'_> {
                 // when it only states what happened.
                 if condition.is_some() || run.iter().any(|s| prose::instructs(s)) {
                     let first = run.iter().find(|s| prose::instructs(s)).copied().unwrap_or(run[0]);
-                    let text = prose::plain_text(&run.join(" "));
+                    let text = as_written(&run.join(" "));
                     let at = node.span.start + (run[0].as_ptr() as usize).saturating_sub(raw.as_ptr() as usize);
                     let mut d = self.draft(StepKind::Manual, text, vec![(0, at)], None, node.span, Some(h), node.list, index);
                     d.title = prose::short_title(first);
@@ -963,10 +963,10 @@ impl Builder<'_> {
                 // The whole item, nested bullets included, is what the operator reads.
                 let full: Vec<String> = self.source.text[node.span.range()]
                     .lines()
-                    .map(|l| prose::plain_text(l.trim_start().trim_start_matches(['-', '*', '+']).trim_start()))
+                    .map(|l| as_written(l.trim_start().trim_start_matches(['-', '*', '+']).trim_start()))
                     .filter(|l| !l.is_empty())
                     .collect();
-                let mut code = if full.len() > 1 { full.join("\n") } else { plain.clone() };
+                let mut code = if full.len() > 1 { full.join("\n") } else { as_written(text) };
                 // The address is what the operator opens.
                 if link_only && let Some(url) = text.split_once("](").and_then(|(_, r)| r.strip_suffix(')')) {
                     code = format!("{plain}: {url}");
@@ -1011,7 +1011,8 @@ impl Builder<'_> {
                 continue;
             }
             let plain = prose::plain_text(text);
-            let mut d = self.draft(StepKind::Manual, plain.clone(), vec![(0, text_start)], None, node.span, node.section, node.list, index);
+            let mut d =
+                self.draft(StepKind::Manual, as_written(text), vec![(0, text_start)], None, node.span, node.section, node.list, index);
             d.title = prose::clean_title(&prose::first_sentence(&plain, 120));
             d.risk = Classified { risk: Risk::Read, reason: "manual instruction".into() };
             // The item's condition is its nested steps' too (see above).
@@ -3143,6 +3144,27 @@ fn branching_paragraph(paragraph: &str) -> bool {
     prose::sentences(paragraph).iter().filter(|s| infer::opening_condition(s).is_some()).take(2).count() >= 2
 }
 
+/// A manual step's text as the author wrote it (`` `restart_lsn` ``, `[a new silence](…)`,
+/// `**new**`): what the operator reads, links included; lines trimmed.
+fn as_written(md: &str) -> String {
+    let mut out = String::with_capacity(md.len());
+    for line in md.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        // A line break written as HTML (`**Label**<br />`) is one.
+        let mut rest = line;
+        while let Some(at) = rest.find("<br") {
+            let end = rest[at..].find('>').map_or(rest.len(), |e| at + e + 1);
+            out.push_str(rest[..at].trim_end());
+            out.push('\n');
+            rest = rest[end..].trim_start();
+        }
+        out.push_str(rest);
+    }
+    out
+}
+
 /// "Login to the sentry.gitlab.net, and check …", "SSH into the node and run:": the sentence
 /// sends the operator to another machine; what follows is typed there. The host it names.
 fn remote_login(paragraph: &str) -> Option<String> {
@@ -3433,6 +3455,14 @@ mod tests {
             "# Ops\n## Sessions stuck\n**Solutions:**\n1. **Session State Issues**:\n   - Reset session via admin panel\n   - End stuck sessions:\n     ```sql\n     UPDATE sessions SET status = 'Ended';\n     ```\n",
         );
         assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Manual, StepKind::Sql], "{s:?}");
+    }
+
+    #[test]
+    fn manual_steps_keep_the_authors_markdown() {
+        assert_eq!(
+            super::as_written("**Raise the limit**<br />  Set `max_series`\n  in [the config](x)."),
+            "**Raise the limit**\nSet `max_series`\nin [the config](x)."
+        );
     }
 
     #[test]
