@@ -1377,10 +1377,36 @@ impl Builder<'_> {
                 risk =
                     Classified { risk: risk.risk.max(if typed_code && typed.is_empty() { Risk::Write } else { Risk::Read }), reason: what };
             }
-            let mut d = self.whole_block(StepKind::Manual, text, block, lang_opt, span, section, list, index);
+            // `NODE_NAME=…` or `TOOLS_POD=$(oc get pods …)` before the opener run here, each a
+            // step of its own; the session starts at the opener.
+            let before: Vec<Draft> = if compound {
+                Vec::new()
+            } else {
+                sb.commands[..at]
+                    .iter()
+                    .map(|c| {
+                        let (code, map) = join_commands(std::iter::once(c), block);
+                        let mut d = self.draft(command_kind(&code), code, map, lang_opt.clone(), span, section, list, index);
+                        if let Some((_, comment)) = sb.comments.iter().rev().find(|(line, _)| *line < c.first_line) {
+                            d.title = comment.clone();
+                        }
+                        d
+                    })
+                    .collect()
+            };
+            let opener_at = if before.is_empty() { 0 } else { sb.commands[at].pieces.first().map_or(0, |p| p.1) };
+            let mut d = if opener_at > 0 && opener_at < text.len() {
+                let mut d =
+                    self.draft(StepKind::Manual, text[opener_at..].trim().to_owned(), Vec::new(), lang_opt, span, section, list, index);
+                d.code_map = shift_map(block, opener_at);
+                d
+            } else {
+                self.whole_block(StepKind::Manual, text, block, lang_opt, span, section, list, index)
+            };
             if sb.had_prompts {
                 // What to type, without the prompts; the rest was output.
-                (d.code, d.code_map) = join_commands(&sb.commands, block);
+                let from = if before.is_empty() { 0 } else { at };
+                (d.code, d.code_map) = join_commands(&sb.commands[from..], block);
                 d.expected_output = output.clone();
             }
             d.risk = risk;
@@ -1405,7 +1431,9 @@ impl Builder<'_> {
                 }
                 d.opens_session = Some(chain.join(" → "));
             }
-            return vec![d];
+            let mut out = before;
+            out.push(d);
+            return out;
         }
         // (With prompts, each prompted line is a command already: the grouping below keeps them.)
         if compound && !sb.had_prompts {
@@ -3463,6 +3491,15 @@ mod tests {
             super::as_written("**Raise the limit**<br />  Set `max_series`\n  in [the config](x)."),
             "**Raise the limit**\nSet `max_series`\nin [the config](x)."
         );
+    }
+
+    #[test]
+    fn commands_before_a_session_opener_run_here() {
+        let s = steps(
+            "# Node\n## Diagnosis\n```shell\nNODE_NAME=$(oc get nodes -o name | head -1)\noc debug $NODE_NAME\nchroot /host\ndf -h\n```\n",
+        );
+        assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Shell, StepKind::Manual], "{s:?}");
+        assert!(s[1].1.starts_with("oc debug"), "{s:?}");
     }
 
     #[test]
