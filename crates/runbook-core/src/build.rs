@@ -1435,6 +1435,20 @@ impl Builder<'_> {
             out.push(d);
             return out;
         }
+        // `> slowlog get 10`, `> CONFIG SET …`: a `>` prompt before words no shell knows is an
+        // application's console (redis-cli, mongo), typed there by the operator.
+        if sb.had_prompts
+            && sb.commands.iter().all(|c| {
+                let line = text.lines().nth(c.first_line).unwrap_or("").trim_start();
+                line.starts_with("> ") && !is_known_command(&c.text) && command_kind(&c.text) != StepKind::Sql
+            })
+        {
+            let mut d = self.whole_block(StepKind::Manual, text, block, lang_opt, span, section, list, index);
+            (d.code, d.code_map) = join_commands(&sb.commands, block);
+            d.expected_output = output;
+            d.risk = console_code_risk(&d.code, "the console at the `>` prompt");
+            return vec![d];
+        }
         // (With prompts, each prompted line is a command already: the grouping below keeps them.)
         if compound && !sb.had_prompts {
             let mut d = self.whole_block(StepKind::Shell, text, block, lang_opt, span, section, list, index);
@@ -3500,6 +3514,14 @@ mod tests {
         );
         assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Shell, StepKind::Manual], "{s:?}");
         assert!(s[1].1.starts_with("oc debug"), "{s:?}");
+    }
+
+    #[test]
+    fn a_gt_prompt_before_unknown_words_is_an_app_console() {
+        let s = steps("# Redis\n## Slowlog\nGet the top entries:\n```shell\n> slowlog get 10\n```\n");
+        assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Manual], "{s:?}");
+        let s = steps("# Redis\n## Disk\n```shell\n> df -h /var\n```\n");
+        assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Shell], "{s:?}");
     }
 
     #[test]
