@@ -712,7 +712,8 @@ impl Builder<'_> {
             for sentence in prose::sentences(raw) {
                 let codes: Vec<(&str, usize)> =
                     inline_code(sentence).into_iter().filter(|&(c, at)| is_step_code(c) || told_to_run(sentence, at, c)).collect();
-                let condition = infer::opening_condition(sentence);
+                let condition =
+                    infer::opening_condition(sentence).or_else(|| infer::alternative_sentence(sentence).filter(|s| !s.is_empty()));
                 if condition.is_some() || !codes.is_empty() {
                     flush(&mut run, &mut run_condition, &mut added);
                 }
@@ -3522,6 +3523,16 @@ mod tests {
         assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Manual], "{s:?}");
         let s = steps("# Redis\n## Disk\n```shell\n> df -h /var\n```\n");
         assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Shell], "{s:?}");
+    }
+
+    #[test]
+    fn other_options_paragraphs_are_alternatives() {
+        let b = branch_labels(
+            "# DB\n## Cancel a blocking query\nFirst, try to cancel the query.\n\n```sql\nselect pg_cancel_backend(1);\n```\n\n\
+             Other options would entail restarting the local Patroni connection.\n\n\
+             A final option would be to execute a kill from the session that holds the lock.\n",
+        );
+        assert!(b.iter().any(|l| l.starts_with("Other options")) && b.iter().any(|l| l.starts_with("A final option")), "{b:?}");
     }
 
     #[test]

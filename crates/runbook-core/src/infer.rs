@@ -80,11 +80,16 @@ pub(crate) fn alternative_sentence(paragraph: &str) -> Option<String> {
     }
     let text = prose::plain_text(&paragraph[..end]);
     let lower = text.to_ascii_lowercase();
+    // "Another option is …", "A final option, …", "A more drastic approach is …": one more way.
+    let another = ["alternative,", "alternative:", "another option", "other options", "a final option", "a last option", "a more drastic"]
+        .iter()
+        .any(|w| lower.starts_with(w));
     let opens = lower == "or"
         || lower.starts_with("or ")
         || lower.starts_with("or,")
         || lower.starts_with("or:")
-        || lower.starts_with("alternatively");
+        || lower.starts_with("alternatively")
+        || another;
     opens.then(|| {
         let s = prose::first_sentence(&text, 160);
         let s = s.trim_end_matches(':').trim();
