@@ -125,7 +125,21 @@ pub fn outline(source: &Source, doc: &Document) -> Outline {
             children[p].push(i);
         }
     }
-    let roles: Vec<Option<Role>> = doc.headings.iter().map(|h| h.role).collect();
+    // `# Troubleshooting database degradation` over `## Check CPU utilization`, `## Check for
+    // slow queries`…: the document's subject, a problem whose checks are its parts, not a role
+    // section of nothing.
+    let guide: Vec<bool> = doc
+        .headings
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            h.parent.is_none()
+                && h.role == Some(Role::Diagnosis)
+                && h.title.split_whitespace().count() >= 3
+                && doc.headings.get(i + 1).is_some_and(|c| c.parent == Some(i))
+        })
+        .collect();
+    let roles: Vec<Option<Role>> = doc.headings.iter().zip(&guide).map(|(h, &g)| if g { None } else { h.role }).collect();
     // A section that carries roles of its own: role sub-headings or role labels in its body.
     let carries_roles: Vec<bool> =
         (0..n).map(|i| roles[i].is_none() && (body[i].role_labels > 0 || children[i].iter().any(|&c| roles[c].is_some()))).collect();
@@ -162,7 +176,11 @@ pub fn outline(source: &Source, doc: &Document) -> Outline {
         let level = usize::from(h.level.min(6));
         let sibling_problem = problem_at_level[level].filter(|&p| doc.headings[p].parent == h.parent);
         let has_role_child = children[i].iter().any(|&c| roles[c].is_some());
-        let (kind, problem, why) = if group[i] {
+        let (kind, problem, why) = if guide[i] {
+            (SectionKind::Problem, Some(i), "a troubleshooting guide: the document's subject")
+        } else if let Some(p) = h.parent.filter(|&p| guide[p] && roles[i].is_none() && prose::is_instruction(&h.title)) {
+            (SectionKind::Part, Some(p), "one check of the troubleshooting guide above")
+        } else if group[i] {
             (SectionKind::Group, Some(i), "two or more of its sub-sections are problems or procedures of their own")
         } else if parent_group && (structured[i] || roles[i].is_none()) {
             let kind = if carries_roles[i] { SectionKind::Problem } else { SectionKind::Procedure };
@@ -417,6 +435,15 @@ redis-cli info replication
         assert_eq!(k[2], ("Grafana".into(), "option", Some("Is redis running?".into())));
         assert_eq!(k[3], ("redis-cli".into(), "option", Some("Is redis running?".into())));
         assert_eq!(k[4], ("Replication".into(), "part", Some("Is redis running?".into())));
+    }
+
+    #[test]
+    fn a_troubleshooting_guide_title_is_the_problem_and_its_checks_parts() {
+        let k = kinds(
+            "# Troubleshooting database degradation\n## Check CPU utilization\n```sh\ntop\n```\n## Check for slow queries\n```sh\nls\n```\n",
+        );
+        assert_eq!(k[0].1, "problem");
+        assert_eq!(k[1], ("Check CPU utilization".into(), "part", Some("Troubleshooting database degradation".into())));
     }
 
     #[test]
