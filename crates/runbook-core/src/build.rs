@@ -331,6 +331,35 @@ impl Builder<'_> {
                             d.opens_session = Some(opener);
                             drafts.push(d);
                         }
+                        // "Raise the etcd limits via:" / "or in the runtime config:" and a block of
+                        // settings: a configuration the operator applies by hand.
+                        // (In a tight list the item's own words lead into the block.)
+                        let item_intro = index
+                            .checked_sub(1)
+                            .map(|i| &doc.nodes[i])
+                            .filter(|n| matches!(n.kind, NodeKind::ItemStart))
+                            .map(|n| item_lead_text(&self.source.text, n.span).0);
+                        if drafts.is_empty()
+                            && let Some(p) = intro.or(item_intro).filter(|p| introduces_config(p))
+                            && looks_like_config(&block.text, &block.lang())
+                        {
+                            let lang = Some(block.lang()).filter(|l| !l.is_empty());
+                            let mut d = self.whole_block(
+                                StepKind::Manual,
+                                block.text.trim_end(),
+                                block,
+                                lang,
+                                node.span,
+                                node.section,
+                                node.list,
+                                index,
+                            );
+                            d.risk = Classified { risk: Risk::Write, reason: "a configuration to apply".into() };
+                            d.title = prose::title_of(p);
+                            // What to do with the settings, as the author wrote it, then the settings.
+                            d.code = format!("{}\n{}", as_written(p), d.code);
+                            drafts.push(d);
+                        }
                         // A transcript (`app=# SELECT …` and its rows) of the query just above is
                         // that step's output, not a second run of it.
                         if let ([d], Some(last)) = (drafts.as_mut_slice(), self.drafts.last_mut())
@@ -3187,6 +3216,54 @@ fn branching_paragraph(paragraph: &str) -> bool {
     prose::sentences(paragraph).iter().filter(|s| infer::opening_condition(s).is_some()).take(2).count() >= 2
 }
 
+/// The sentence before a block offers settings: it tells the operator to do something, or says
+/// how something is configured ("… can be configured in the runtime config:"); never output,
+/// nor a config only shown ("The generated config reads:").
+fn introduces_config(paragraph: &str) -> bool {
+    let p = paragraph.trim_end();
+    let lower = p.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase();
+    !prose::introduces_output(p)
+        && p.ends_with(':')
+        && (prose::sentences(p).last().is_some_and(|s| prose::instructs(s))
+            || [
+                "configur",
+                "can be set",
+                "fine-tuned",
+                "the following setting",
+                "the following line",
+                "this line",
+                "the following snippet",
+            ]
+            .iter()
+            .any(|w| lower.contains(w)))
+}
+
+/// YAML, JSON, Jsonnet, INI or TOML settings: a config language, or most lines `key: value`,
+/// `key = value` or braces.
+fn looks_like_config(text: &str, lang: &str) -> bool {
+    if matches!(lang, "yaml" | "yml" | "json" | "jsonnet" | "libsonnet" | "toml" | "ini" | "conf" | "hcl" | "properties" | "xml") {
+        return true;
+    }
+    if !lang.is_empty() {
+        return false;
+    }
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let settings = lines
+        .iter()
+        .filter(|l| {
+            let key_end = l.find([':', '=']).unwrap_or(0);
+            let key = l[..key_end].trim_end_matches('+').trim();
+            matches!(**l, "{" | "}" | "}," | "]" | "],")
+                || l.ends_with('{')
+                || (key_end > 0
+                    && !key.is_empty()
+                    && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '"' | '\'')))
+        })
+        .count();
+    // A command among them makes it a script (`gcloud compute disks list` after assignments).
+    !lines.is_empty() && settings * 3 >= lines.len() * 2 && !lines.iter().any(|l| is_known_command(l))
+}
+
 /// A manual step's text as the author wrote it (`` `restart_lsn` ``, `[a new silence](…)`,
 /// `**new**`): what the operator reads, links included; lines trimmed.
 fn as_written(md: &str) -> String {
@@ -3533,6 +3610,15 @@ mod tests {
              A final option would be to execute a kill from the session that holds the lock.\n",
         );
         assert!(b.iter().any(|l| l.starts_with("Other options")) && b.iter().any(|l| l.starts_with("A final option")), "{b:?}");
+    }
+
+    #[test]
+    fn settings_after_an_instruction_are_a_manual_step() {
+        let s = steps("# Etcd\n## Too much memory\nRaise the etcd limits via:\n\n```\n  etcd+: {\n    memory: '2Gi',\n  },\n```\n");
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert!(s[0].0 == StepKind::Manual && s[0].1.contains("memory: '2Gi'") && s[0].1.starts_with("Raise the etcd limits"), "{s:?}");
+        // Assignments around a command are a script, not settings.
+        assert!(!super::looks_like_config("env=\"gprd\"\ngcloud compute disks list --format=json\nzone=x\n", ""));
     }
 
     #[test]
