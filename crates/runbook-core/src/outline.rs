@@ -165,6 +165,18 @@ pub fn outline(source: &Source, doc: &Document) -> Outline {
     let step: Vec<bool> = doc.headings.iter().map(|h| is_step_heading(&h.title)).collect();
     let container: Vec<bool> = doc.headings.iter().map(|h| is_alternatives_container(&h.title)).collect();
     let ways: Vec<bool> = (0..n).map(|i| asks_for_ways(doc, i, &children[i], &roles, &step)).collect();
+    // `### Restoring with WAL-G` beside `### Restoring with a disk snapshot`: one task done
+    // two ways, side by side.
+    let mut variant = vec![false; n];
+    for kids in &children {
+        for pair in kids.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            if roles[a].is_none() && roles[b].is_none() && same_way_prefix(&doc.headings[a].title, &doc.headings[b].title) {
+                variant[a] = true;
+                variant[b] = true;
+            }
+        }
+    }
     let mut sections: Vec<Section> = Vec::with_capacity(n);
     // The last problem opened at each level, for `## 1. Check …` siblings of `## The problem`.
     let mut problem_at_level: [Option<usize>; 7] = [None; 7];
@@ -200,6 +212,8 @@ pub fn outline(source: &Source, doc: &Document) -> Outline {
         } else if h.parent.is_some_and(|p| ways[p] && !group[p]) && parent_problem.is_some() {
             // `### Grafana`, `### redis-cli` under `## Is redis running?`: one way to answer it.
             (SectionKind::Option, parent_problem, "one of several ways to answer the question above")
+        } else if variant[i] && !structured[i] && parent_problem.is_some() && h.parent.is_some_and(|p| !group[p]) {
+            (SectionKind::Option, parent_problem, "one of several ways to do it, beside its siblings")
         } else if h.parent.is_some_and(|p| matches!(sections[p].kind, SectionKind::Option | SectionKind::Part))
             && parent_problem.is_some_and(|q| ways[q])
             && !structured[i]
@@ -245,6 +259,18 @@ pub fn apply(outline: &Outline, doc: &mut Document) {
             doc.headings[p].ways = true;
         }
     }
+}
+
+/// `Restoring with WAL-G` / `Restoring with a disk snapshot`, `Visualize using X` / `Visualize
+/// using Y`: the same verb and connector, a different means.
+fn same_way_prefix(a: &str, b: &str) -> bool {
+    let words = |t: &str| t.split_whitespace().take(2).map(str::to_ascii_lowercase).collect::<Vec<_>>();
+    let (wa, wb) = (words(a), words(b));
+    // (An action — `Restoring`, `Visualize` — not a noun: `Problems with …` are problems.)
+    wa.len() == 2
+        && wa == wb
+        && matches!(wa[1].as_str(), "with" | "using" | "via" | "from" | "by" | "through")
+        && (wa[0].ends_with("ing") || prose::is_instruction(&format!("{} it", wa[0])))
 }
 
 /// A question (`Is redis running?`, `How to get redis stats?`) or an alert name over two or
@@ -444,6 +470,18 @@ redis-cli info replication
         );
         assert_eq!(k[0].1, "problem");
         assert_eq!(k[1], ("Check CPU utilization".into(), "part", Some("Troubleshooting database degradation".into())));
+    }
+
+    #[test]
+    fn sibling_ways_of_one_task_are_options() {
+        let k = kinds(
+            "# DR\n## Setup Replication\n### Pre-requisites\nA disk.\n### Restoring with WAL-G\n```sh\nwal-g backup-fetch\n```\n### Restoring with a disk-snapshot\n```sh\ngcloud compute disks create x\n```\n",
+        );
+        assert_eq!(k[3], ("Restoring with WAL-G".into(), "option", Some("Setup Replication".into())));
+        assert_eq!(k[2].1, "procedure");
+        // Nouns are not ways: `Problems with replication` / `Problems with performance`.
+        let k = kinds("# P\n## Failover\n### Problems with replication\n```sh\nls\n```\n### Problems with performance\n```sh\nls\n```\n");
+        assert_eq!(k[2].1, "procedure");
     }
 
     #[test]
