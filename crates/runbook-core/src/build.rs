@@ -105,6 +105,9 @@ impl Builder<'_> {
         let mut last_paragraph: Option<(usize, Span)> = None;
         // A shell opened on another machine (`oc debug node/x`) and the section it was opened in.
         let mut session: Option<(Option<usize>, String)> = None;
+        // The last application console opened anywhere above (`sentry shell`): a Python block
+        // further down, with nothing else to run it, is typed into it too.
+        let mut last_console: Option<String> = None;
         for (index, node) in doc.nodes.iter().enumerate() {
             match &node.kind {
                 NodeKind::Code(block) if block.is_step_annotation() => {
@@ -169,7 +172,8 @@ impl Builder<'_> {
                         let console = session
                             .as_ref()
                             .filter(|(section, opener)| *section == node.section && is_console(opener))
-                            .map(|(_, o)| o.clone());
+                            .map(|(_, o)| o.clone())
+                            .or_else(|| last_console.clone().filter(|o| console_speaks(o, &block.lang())));
                         if drafts.is_empty()
                             && let Some(opener) = console.or(said)
                             && matches!(
@@ -184,6 +188,35 @@ impl Builder<'_> {
                             d.risk = console_code_risk(text, &opener);
                             // The console stays open for the next Ruby of the section.
                             d.opens_session = Some(opener);
+                            drafts.push(d);
+                        }
+                        // "Raise the etcd limits via:" / "or in the runtime config:" and a block of
+                        // settings: a configuration the operator applies by hand.
+                        // (In a tight list the item's own words lead into the block.)
+                        let item_intro = index
+                            .checked_sub(1)
+                            .map(|i| &doc.nodes[i])
+                            .filter(|n| matches!(n.kind, NodeKind::ItemStart))
+                            .map(|n| item_lead_text(&self.source.text, n.span).0);
+                        if drafts.is_empty()
+                            && let Some(p) = intro.or(item_intro).filter(|p| introduces_config(p))
+                            && looks_like_config(&block.text, &block.lang())
+                        {
+                            let lang = Some(block.lang()).filter(|l| !l.is_empty());
+                            let mut d = self.whole_block(
+                                StepKind::Manual,
+                                block.text.trim_end(),
+                                block,
+                                lang,
+                                node.span,
+                                node.section,
+                                node.list,
+                                index,
+                            );
+                            d.risk = Classified { risk: Risk::Write, reason: "a configuration to apply".into() };
+                            d.title = prose::title_of(p);
+                            // What to do with the settings, as the author wrote it, then the settings.
+                            d.code = format!("{}\n{}", as_written(p), d.code);
                             drafts.push(d);
                         }
                         // A transcript (`app=# SELECT …` and its rows) of the query just above is
@@ -248,6 +281,12 @@ impl Builder<'_> {
                     });
                     // A block that starts with a shell command is not typed into a console.
                     session.take_if(|(_, opener)| is_console(opener) && is_known_command(block.text.trim_start()));
+                    // "Login to sentry.gitlab.net, and check …": the block is typed on that host.
+                    if session.is_none()
+                        && let Some(host) = intro.and_then(remote_login)
+                    {
+                        session = Some((node.section, host));
+                    }
                     if let Some((_, opener)) = &session {
                         for d in self.drafts[start..end].iter_mut().filter(|d| d.annotation.is_none()) {
                             if matches!(d.kind, StepKind::Shell | StepKind::Http | StepKind::Sql) {
@@ -258,6 +297,9 @@ impl Builder<'_> {
                         }
                     }
                     if let Some(opener) = self.drafts[start..end].last().and_then(|d| d.opens_session.clone()) {
+                        if is_console(&opener) {
+                            last_console = Some(opener.clone());
+                        }
                         session = Some((node.section, opener));
                     } else if let Some((section, _)) = session.as_mut() {
                         // Carried into this section: it ends with the section, unless a step follows.
@@ -475,15 +517,20 @@ impl Builder<'_> {
                 added.extend(commands);
                 continue;
             }
+            // "If the alert fires during an upgrade, wait. If an operator is misconfigured, …":
+            // alternatives in one paragraph, read sentence by sentence later (prose steps).
+            if nodes.iter().take(3).any(|&n| branching_paragraph(&self.source.text[doc.nodes[n].span.range()])) {
+                continue;
+            }
             let mut texts: Vec<String> = nodes
                 .iter()
                 .take(3)
-                .map(|&n| prose::plain_text(&self.source.text[doc.nodes[n].span.range()]))
+                .map(|&n| as_written(&self.source.text[doc.nodes[n].span.range()]))
                 .filter(|t| t.len() > 20 && !t.ends_with(':'))
                 .collect();
             // An option told by a list of links ("Grafana dashboards:"): its introduction.
             if texts.is_empty() && option {
-                texts = nodes.iter().take(1).map(|&n| prose::plain_text(&self.source.text[doc.nodes[n].span.range()])).collect();
+                texts = nodes.iter().take(1).map(|&n| as_written(&self.source.text[doc.nodes[n].span.range()])).collect();
             }
             let (Some(&first), false) = (nodes.first(), texts.is_empty()) else { continue };
             let node = &doc.nodes[first];
@@ -540,7 +587,7 @@ impl Builder<'_> {
                 // when it only states what happened.
                 if condition.is_some() || run.iter().any(|s| prose::instructs(s)) {
                     let first = run.iter().find(|s| prose::instructs(s)).copied().unwrap_or(run[0]);
-                    let text = prose::plain_text(&run.join(" "));
+                    let text = as_written(&run.join(" "));
                     let at = node.span.start + (run[0].as_ptr() as usize).saturating_sub(raw.as_ptr() as usize);
                     let mut d = self.draft(StepKind::Manual, text, vec![(0, at)], None, node.span, Some(h), node.list, index);
                     d.title = prose::short_title(first);
@@ -553,7 +600,8 @@ impl Builder<'_> {
             for sentence in prose::sentences(raw) {
                 let codes: Vec<(&str, usize)> =
                     inline_code(sentence).into_iter().filter(|&(c, at)| is_step_code(c) || told_to_run(sentence, at, c)).collect();
-                let condition = infer::opening_condition(sentence);
+                let condition =
+                    infer::opening_condition(sentence).or_else(|| infer::alternative_sentence(sentence).filter(|s| !s.is_empty()));
                 if condition.is_some() || !codes.is_empty() {
                     flush(&mut run, &mut run_condition, &mut added);
                 }
@@ -611,6 +659,13 @@ impl Builder<'_> {
         });
         for d in &mut self.drafts {
             let Some(item) = d.list.item else { continue };
+            // "Check if only a few ingesters are affected. If so:", "If a webhook is preventing
+            // the deletion:" over the item's nested steps: the item's condition is theirs.
+            if d.condition.is_none()
+                && let Some((text, _)) = lead.get(&item)
+            {
+                d.condition = check_if_so(text).or_else(|| infer::opening_condition(text));
+            }
             if d.title.is_empty() {
                 if let Some(t) = task_titles.get(&item) {
                     d.title = t.clone();
@@ -677,7 +732,7 @@ impl Builder<'_> {
         // Every list (first item → its items), whatever its section's role, and the paragraph
         // right before it: "you have several options to recover:" makes its items alternatives,
         // and so do two or more items that open with "If …".
-        let mut list_first: HashMap<usize, usize> = HashMap::new();
+        let mut list_start: HashMap<usize, usize> = HashMap::new();
         let mut conditioned_in: HashMap<usize, usize> = HashMap::new();
         let mut option_lists: HashSet<usize> = HashSet::new();
         {
@@ -706,7 +761,7 @@ impl Builder<'_> {
                             }
                         };
                         open = Some((first, node.section));
-                        list_first.insert(item, first);
+                        list_start.insert(item, first);
                         if item_condition(item_lead_text(&self.source.text, node.span).0).is_some() {
                             *conditioned_in.entry(first).or_default() += 1;
                         }
@@ -716,9 +771,11 @@ impl Builder<'_> {
             }
         }
         let alternatives_list = |item: usize| {
-            list_first.get(&item).is_some_and(|f| option_lists.contains(f) || conditioned_in.get(f).copied().unwrap_or(0) >= 2)
+            list_start.get(&item).is_some_and(|f| option_lists.contains(f) || conditioned_in.get(f).copied().unwrap_or(0) >= 2)
         };
         let mut added = Vec::new();
+        // Items read whole (nested bullets included) into one manual step.
+        let mut whole_items: HashSet<usize> = HashSet::new();
         // The last paragraph outside lists: what introduces the list an item is in.
         let mut lead_in: Option<usize> = None;
         for (index, node) in doc.nodes.iter().enumerate() {
@@ -742,7 +799,9 @@ impl Builder<'_> {
             let commands = if step_section { commands.max(2) } else { commands };
             let instructions = list_first.and_then(|first| instructions_in.get(&first)).copied().unwrap_or(0);
             let instruction_list = instructions >= 2 && instruction_items.contains(&item);
-            let procedure = role.is_none() && (commands >= 1 || step_section || instruction_list);
+            // Each item of a list of options is one, whatever it says.
+            let option_item = list_start.get(&item).is_some_and(|f| option_lists.contains(f));
+            let procedure = role.is_none() && (commands >= 1 || step_section || instruction_list || option_item);
             if with_drafts.contains(&item) || !(procedure || matches!(role, Some(Role::Diagnosis | Role::Resolution | Role::Verification)))
             {
                 continue;
@@ -786,17 +845,17 @@ impl Builder<'_> {
                 found = true;
             }
             // In a procedure with a single command, the other items are prose around it.
-            let prose_around_one_command = procedure && commands < 2 && !instruction_list;
+            let prose_around_one_command = procedure && commands < 2 && !instruction_list && !option_item;
             // "Possible causes" bullets state causes; they are not things to do.
             let causes = node.section.is_some_and(|h| is_cause_container(doc, h));
             if !found && !prose_around_one_command && !causes {
                 // The whole item, nested bullets included, is what the operator reads.
                 let full: Vec<String> = self.source.text[node.span.range()]
                     .lines()
-                    .map(|l| prose::plain_text(l.trim_start().trim_start_matches(['-', '*', '+']).trim_start()))
+                    .map(|l| as_written(l.trim_start().trim_start_matches(['-', '*', '+']).trim_start()))
                     .filter(|l| !l.is_empty())
                     .collect();
-                let mut code = if full.len() > 1 { full.join("\n") } else { plain.clone() };
+                let mut code = if full.len() > 1 { full.join("\n") } else { as_written(text) };
                 // The address is what the operator opens.
                 if link_only && let Some(url) = text.split_once("](").and_then(|(_, r)| r.strip_suffix(')')) {
                     code = format!("{plain}: {url}");
@@ -807,8 +866,49 @@ impl Builder<'_> {
                 // choice between alternatives: only resolution lists branch on prose items.
                 d.condition = condition.filter(|_| role == Some(Role::Resolution) || alternatives_list(item));
                 added.push(d);
+                whole_items.insert(item);
             }
         }
+        // Nested instructions under an item that is a label (`1. **Caching Strategy**`) or that
+        // holds a command block (`- Reset session via admin panel` beside `- End stuck
+        // sessions:` and its SQL): each is a manual step of that item.
+        let mut items_with_steps: HashSet<usize> = with_drafts.clone();
+        items_with_steps.extend(added.iter().filter_map(|d| d.list.item));
+        let mut nested_added = Vec::new();
+        for (index, node) in doc.nodes.iter().enumerate() {
+            let (NodeKind::ItemStart, 2, Some(item), Some(h)) = (&node.kind, node.list.depth, node.list.item, node.section) else {
+                continue;
+            };
+            if whole_items.contains(&item)
+                || self.problems[h].is_none()
+                || matches!(roles.get(index).copied().flatten(), Some(Role::Context | Role::Symptoms | Role::Prevention | Role::Escalation))
+            {
+                continue;
+            }
+            let (text, text_start) = item_lead_text(&self.source.text, node.span);
+            // An item with its own block is that block's introduction.
+            let holds_code = doc.nodes[index + 1..]
+                .iter()
+                .take_while(|n| n.span.start < node.span.end)
+                .any(|n| matches!(n.kind, NodeKind::Code(_)) || (matches!(n.kind, NodeKind::ItemStart) && n.list.depth > 2));
+            if holds_code || !instruction_item(text) || inline_code(text).iter().any(|(c, _)| is_step_code(c)) {
+                continue;
+            }
+            // Under an item with no step of its own, or one whose steps are commands.
+            let parent_has_manual = !with_drafts.contains(&item) && items_with_steps.contains(&item);
+            if parent_has_manual {
+                continue;
+            }
+            let plain = prose::plain_text(text);
+            let mut d =
+                self.draft(StepKind::Manual, as_written(text), vec![(0, text_start)], None, node.span, node.section, node.list, index);
+            d.title = prose::clean_title(&prose::first_sentence(&plain, 120));
+            d.risk = Classified { risk: Risk::Read, reason: "manual instruction".into() };
+            // The item's condition is its nested steps' too (see above).
+            d.condition = lead.get(&item).and_then(|(t, _)| check_if_so(t).or_else(|| infer::opening_condition(t)));
+            nested_added.push(d);
+        }
+        added.extend(nested_added);
         if !added.is_empty() {
             self.drafts.extend(added);
             // Back into document order (stable: drafts of one block keep their order).
@@ -817,7 +917,7 @@ impl Builder<'_> {
         // Items of a list of options are alternatives, labelled with the item's words.
         for d in &mut self.drafts {
             let Some(item) = d.list.item else { continue };
-            if d.condition.is_some() || d.annotation.is_some() || !list_first.get(&item).is_some_and(|f| option_lists.contains(f)) {
+            if d.condition.is_some() || d.annotation.is_some() || !list_start.get(&item).is_some_and(|f| option_lists.contains(f)) {
                 continue;
             }
             if let Some((text, _)) = lead.get(&item) {
@@ -1050,10 +1150,36 @@ impl Builder<'_> {
                 risk =
                     Classified { risk: risk.risk.max(if typed_code && typed.is_empty() { Risk::Write } else { Risk::Read }), reason: what };
             }
-            let mut d = self.whole_block(StepKind::Manual, text, block, lang_opt, span, section, list, index);
+            // `NODE_NAME=…` or `TOOLS_POD=$(oc get pods …)` before the opener run here, each a
+            // step of its own; the session starts at the opener.
+            let before: Vec<Draft> = if compound {
+                Vec::new()
+            } else {
+                sb.commands[..at]
+                    .iter()
+                    .map(|c| {
+                        let (code, map) = join_commands(std::iter::once(c), block);
+                        let mut d = self.draft(command_kind(&code), code, map, lang_opt.clone(), span, section, list, index);
+                        if let Some((_, comment)) = sb.comments.iter().rev().find(|(line, _)| *line < c.first_line) {
+                            d.title = comment.clone();
+                        }
+                        d
+                    })
+                    .collect()
+            };
+            let opener_at = if before.is_empty() { 0 } else { sb.commands[at].pieces.first().map_or(0, |p| p.1) };
+            let mut d = if opener_at > 0 && opener_at < text.len() {
+                let mut d =
+                    self.draft(StepKind::Manual, text[opener_at..].trim().to_owned(), Vec::new(), lang_opt, span, section, list, index);
+                d.code_map = shift_map(block, opener_at);
+                d
+            } else {
+                self.whole_block(StepKind::Manual, text, block, lang_opt, span, section, list, index)
+            };
             if sb.had_prompts {
                 // What to type, without the prompts; the rest was output.
-                (d.code, d.code_map) = join_commands(&sb.commands, block);
+                let from = if before.is_empty() { 0 } else { at };
+                (d.code, d.code_map) = join_commands(&sb.commands[from..], block);
                 d.expected_output = output.clone();
             }
             d.risk = risk;
@@ -1078,6 +1204,22 @@ impl Builder<'_> {
                 }
                 d.opens_session = Some(chain.join(" → "));
             }
+            let mut out = before;
+            out.push(d);
+            return out;
+        }
+        // `> slowlog get 10`, `> CONFIG SET …`: a `>` prompt before words no shell knows is an
+        // application's console (redis-cli, mongo), typed there by the operator.
+        if sb.had_prompts
+            && sb.commands.iter().all(|c| {
+                let line = text.lines().nth(c.first_line).unwrap_or("").trim_start();
+                line.starts_with("> ") && !is_known_command(&c.text) && command_kind(&c.text) != StepKind::Sql
+            })
+        {
+            let mut d = self.whole_block(StepKind::Manual, text, block, lang_opt, span, section, list, index);
+            (d.code, d.code_map) = join_commands(&sb.commands, block);
+            d.expected_output = output;
+            d.risk = console_code_risk(&d.code, "the console at the `>` prompt");
             return vec![d];
         }
         // (With prompts, each prompted line is a command already: the grouping below keeps them.)
@@ -1351,12 +1493,26 @@ fn is_step_code(code: &str) -> bool {
 /// The condition a list item opens with: "If the pod is crashing, …", or a question the
 /// operator answers ("Are queriers in a crash loop?", "Is QPS increased?").
 fn item_condition(text: &str) -> Option<String> {
-    infer::opening_condition(text).or_else(|| {
+    // "Or, you can force delete the pod": one more alternative.
+    let or = || infer::alternative_sentence(text).filter(|s| !s.is_empty());
+    infer::opening_condition(text).or_else(|| check_if_so(text)).or_else(or).or_else(|| {
         let first = prose::first_sentence(&prose::plain_text(text.lines().next().unwrap_or("")), 160);
         let word = first.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
         let asks = matches!(word.as_str(), "is" | "are" | "does" | "do" | "has" | "have" | "can" | "was" | "were" | "did" | "any");
         (asks && first.ends_with('?')).then_some(first)
     })
+}
+
+/// "Check if the issue occurs only for few ingesters. If so:": the check is the condition
+/// of what follows.
+fn check_if_so(text: &str) -> Option<String> {
+    let plain = prose::plain_text(text.lines().next().unwrap_or(""));
+    let lower = plain.to_ascii_lowercase();
+    let first = prose::first_sentence(&lower, 400);
+    let asks = ["check ", "verify ", "see ", "look ", "find out ", "confirm ", "determine "].iter().any(|w| first.starts_with(w))
+        && (first.contains(" if ") || first.contains(" whether "));
+    let so = ["if so", "if yes", "if that is the case", "if this is the case"].iter().any(|w| lower.contains(w));
+    (asks && so).then(|| prose::first_sentence(&plain, 160))
 }
 
 /// "You have several options to recover:", "Use one of the following:", "Either:": the list
@@ -1367,15 +1523,120 @@ fn introduces_alternatives(paragraph: &str) -> bool {
         return false;
     }
     let tail = p.rsplit(". ").next().unwrap_or(p).to_ascii_lowercase();
-    ["options", "alternatives", "one of the following", "several ways", "two ways", "a few ways", "multiple ways", "either"]
-        .iter()
-        .any(|w| tail.contains(w))
+    [
+        "options",
+        "alternatives",
+        "one of the following",
+        "several ways",
+        "two ways",
+        "a few ways",
+        "multiple ways",
+        "either",
+        "possible reasons",
+        "possibles reasons",
+        "possible causes",
+        "likely causes",
+        "common causes",
+        "potential causes",
+    ]
+    .iter()
+    .any(|w| tail.contains(w))
 }
 
 /// A list item that tells the operator to do something: an imperative (`Review access
 /// logs`) or a sentence of it that instructs ("If the limit is hit, you can raise it").
 fn instruction_item(text: &str) -> bool {
     prose::is_instruction(text) || prose::sentences(text).iter().take(4).any(|s| prose::instructs(s))
+}
+
+/// A paragraph with two or more sentences that open with a condition ("If …", "When …"):
+/// alternatives written as prose.
+fn branching_paragraph(paragraph: &str) -> bool {
+    prose::sentences(paragraph).iter().filter(|s| infer::opening_condition(s).is_some()).take(2).count() >= 2
+}
+
+/// The sentence before a block offers settings: it tells the operator to do something, or says
+/// how something is configured ("… can be configured in the runtime config:"); never output,
+/// nor a config only shown ("The generated config reads:").
+fn introduces_config(paragraph: &str) -> bool {
+    let p = paragraph.trim_end();
+    let lower = p.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase();
+    !prose::introduces_output(p)
+        && p.ends_with(':')
+        && (prose::sentences(p).last().is_some_and(|s| prose::instructs(s))
+            || [
+                "configur",
+                "can be set",
+                "fine-tuned",
+                "the following setting",
+                "the following line",
+                "this line",
+                "the following snippet",
+            ]
+            .iter()
+            .any(|w| lower.contains(w)))
+}
+
+/// YAML, JSON, Jsonnet, INI or TOML settings: a config language, or most lines `key: value`,
+/// `key = value` or braces.
+fn looks_like_config(text: &str, lang: &str) -> bool {
+    if matches!(lang, "yaml" | "yml" | "json" | "jsonnet" | "libsonnet" | "toml" | "ini" | "conf" | "hcl" | "properties" | "xml") {
+        return true;
+    }
+    if !lang.is_empty() {
+        return false;
+    }
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let settings = lines
+        .iter()
+        .filter(|l| {
+            let key_end = l.find([':', '=']).unwrap_or(0);
+            let key = l[..key_end].trim_end_matches('+').trim();
+            matches!(**l, "{" | "}" | "}," | "]" | "],")
+                || l.ends_with('{')
+                || (key_end > 0
+                    && !key.is_empty()
+                    && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '"' | '\'')))
+        })
+        .count();
+    // A command among them makes it a script (`gcloud compute disks list` after assignments).
+    !lines.is_empty() && settings * 3 >= lines.len() * 2 && !lines.iter().any(|l| is_known_command(l))
+}
+
+/// A manual step's text as the author wrote it (`` `restart_lsn` ``, `[a new silence](…)`,
+/// `**new**`): what the operator reads, links included; lines trimmed.
+fn as_written(md: &str) -> String {
+    let mut out = String::with_capacity(md.len());
+    for line in md.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        // A line break written as HTML (`**Label**<br />`) is one.
+        let mut rest = line;
+        while let Some(at) = rest.find("<br") {
+            let end = rest[at..].find('>').map_or(rest.len(), |e| at + e + 1);
+            out.push_str(rest[..at].trim_end());
+            out.push('\n');
+            rest = rest[end..].trim_start();
+        }
+        out.push_str(rest);
+    }
+    out
+}
+
+/// "Login to the sentry.gitlab.net, and check …", "SSH into the node and run:": the sentence
+/// sends the operator to another machine; what follows is typed there. The host it names.
+fn remote_login(paragraph: &str) -> Option<String> {
+    let lower = prose::plain_text(paragraph).to_ascii_lowercase();
+    const VERBS: &[&str] = &["log in to ", "login to ", "log into ", "logged in to ", "logged into ", "ssh into ", "ssh to ", "ssh onto "];
+    let (at, verb) = VERBS.iter().filter_map(|v| lower.find(v).map(|i| (i, *v))).min()?;
+    let rest = &lower[at + verb.len()..];
+    let target: Vec<&str> = rest.split_whitespace().take(4).collect();
+    let host = target.iter().map(|w| w.trim_end_matches([',', '.', ':', ';', ')'])).find(|w| {
+        w.contains('.') && !w.starts_with('.')
+            || matches!(*w, "host" | "node" | "server" | "machine" | "instance" | "vm" | "box" | "primary" | "replica" | "leader")
+    })?;
+    Some(format!("a shell on {host}"))
 }
 
 /// "you can execute (on any node) `sudo gitlab-patronictl restart …`": inline code the
@@ -1537,6 +1798,122 @@ mod tests {
     fn annotated_problems_keep_their_prose_as_prose() {
         let s = steps("# Ops\n## Cache down\nCheck the dashboard first.\n\n```bash\nredis-cli ping\n```\n```yaml step\nid: ping\n```\n");
         assert_eq!(s.len(), 1, "{s:?}");
+    }
+
+    #[test]
+    fn commands_after_login_to_a_host_are_typed_there() {
+        let s = steps(
+            "# Sentry\n## Possible checks\n1. Login to sentry.example.net, and check the processes:\n\n    ```\n    sudo supervisorctl status\n    ```\n",
+        );
+        assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Manual], "{s:?}");
+        // `sudo` runs a command, known or not.
+        let s = steps("# LB\n## hatop\nIt can be run on any host via:\n\n```\nsudo hatop -s /run/haproxy/admin.sock\n```\n");
+        assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Shell], "{s:?}");
+    }
+
+    #[test]
+    fn python_after_an_app_shell_is_typed_into_it_in_later_sections_too() {
+        assert!(super::interactive_session("SENTRY_CONF=/etc/sentry /usr/share/sentry/bin/sentry shell").is_some());
+        let s = steps(
+            "# Sentry\n## Internals\nAs root:\n\n```shell\nsentry shell\n```\n### Sessions\nDecode the cookie:\n\n```python\ns = SessionStore(key)\n```\n",
+        );
+        assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Manual, StepKind::Manual], "{s:?}");
+    }
+
+    #[test]
+    fn if_sentences_of_a_resolution_paragraph_are_alternatives() {
+        let b = branch_labels(
+            "# Op\n## Diagnosis\n```sh\noc get co\n```\n## Mitigation\nHow to resolve it varies. If the alert fires during an upgrade, \
+             it may recover. If an operator is misconfigured, review its logs and fix the configuration.\n",
+        );
+        assert!(b.iter().any(|l| l.starts_with("If the alert fires")) && b.iter().any(|l| l.starts_with("If an operator")), "{b:?}");
+    }
+
+    #[test]
+    fn check_if_so_items_and_possible_reasons_are_alternatives() {
+        let b = branch_labels(
+            "# Ops\n## Memory\nHow to **fix**:\n- Check if the issue occurs only for few ingesters. If so:\n  - Restart them\n    ```\n    kubectl delete pod ingester-1\n    ```\n\
+             - Check the dashboard to see if the series are above the target. If so:\n  - Scale up ingesters\n",
+        );
+        assert!(b.iter().any(|l| l.starts_with("Check if the issue")) && b.iter().any(|l| l.starts_with("Check the dashboard")), "{b:?}");
+        let b = branch_labels(
+            "# Ops\n## Persist failing\nFind the reason in the logs. Possible reasons:\n\n- The remote write failed. Investigate the network.\n\
+             - The encoding failed. Report a bug.\n",
+        );
+        assert!(b.iter().any(|l| l.starts_with("The remote write failed")), "{b:?}");
+    }
+
+    #[test]
+    fn an_if_item_is_the_condition_of_its_nested_steps() {
+        let md = "# Ops\n## Mitigation\n- If a PDB blocks it, patch it:\n\n   ```console\n   oc patch pdb x\n   ```\n\
+                  - If a webhook blocks it:\n\n    1. Check the webhooks.\n        ```console\n        $ oc get validatingwebhookconfiguration\n        ```\n\
+                    2. Delete the webhook\n        ```console\n        $ oc delete validatingwebhookconfiguration x\n        ```\n\
+                  - Or, you can force delete the pod.\n";
+        let g = compile(Source::new("t.md", md)).graph;
+        let into = |code: &str| g.steps.iter().find(|s| s.code.contains(code)).map(|s| s.id.clone()).unwrap_or_default();
+        let (get, delete) = (into("oc get validating"), into("oc delete validating"));
+        // The webhook case is one alternative: its two steps in a row, the other cases beside it.
+        assert!(g.edges.iter().any(|e| e.kind == crate::EdgeKind::Branch && e.to.as_deref() == Some(get.as_str())), "{:?}", g.edges);
+        assert!(g.edges.iter().any(|e| e.kind == crate::EdgeKind::Sequence && e.from == get && e.to.as_deref() == Some(delete.as_str())));
+        assert!(g.edges.iter().any(|e| e.label.as_deref().is_some_and(|l| l.starts_with("Or, you can force"))), "{:?}", g.edges);
+    }
+
+    #[test]
+    fn nested_instructions_under_a_label_or_beside_a_block_are_manual_steps() {
+        let s = steps(
+            "# Ops\n## API Optimization\n1. **Caching Strategy**\n   - Implement Redis for session data\n   - Use CDN for static assets\n\
+             2. **Response Time Targets**\n   - Invitation creation: < 2000ms\n",
+        );
+        let codes: Vec<&str> = s.iter().map(|(_, c)| c.as_str()).collect();
+        assert_eq!(codes, vec!["Implement Redis for session data", "Use CDN for static assets"]);
+        let s = steps(
+            "# Ops\n## Sessions stuck\n**Solutions:**\n1. **Session State Issues**:\n   - Reset session via admin panel\n   - End stuck sessions:\n     ```sql\n     UPDATE sessions SET status = 'Ended';\n     ```\n",
+        );
+        assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Manual, StepKind::Sql], "{s:?}");
+    }
+
+    #[test]
+    fn manual_steps_keep_the_authors_markdown() {
+        assert_eq!(
+            super::as_written("**Raise the limit**<br />  Set `max_series`\n  in [the config](x)."),
+            "**Raise the limit**\nSet `max_series`\nin [the config](x)."
+        );
+    }
+
+    #[test]
+    fn commands_before_a_session_opener_run_here() {
+        let s = steps(
+            "# Node\n## Diagnosis\n```shell\nNODE_NAME=$(oc get nodes -o name | head -1)\noc debug $NODE_NAME\nchroot /host\ndf -h\n```\n",
+        );
+        assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Shell, StepKind::Manual], "{s:?}");
+        assert!(s[1].1.starts_with("oc debug"), "{s:?}");
+    }
+
+    #[test]
+    fn a_gt_prompt_before_unknown_words_is_an_app_console() {
+        let s = steps("# Redis\n## Slowlog\nGet the top entries:\n```shell\n> slowlog get 10\n```\n");
+        assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Manual], "{s:?}");
+        let s = steps("# Redis\n## Disk\n```shell\n> df -h /var\n```\n");
+        assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Shell], "{s:?}");
+    }
+
+    #[test]
+    fn other_options_paragraphs_are_alternatives() {
+        let b = branch_labels(
+            "# DB\n## Cancel a blocking query\nFirst, try to cancel the query.\n\n```sql\nselect pg_cancel_backend(1);\n```\n\n\
+             Other options would entail restarting the local Patroni connection.\n\n\
+             A final option would be to execute a kill from the session that holds the lock.\n",
+        );
+        assert!(b.iter().any(|l| l.starts_with("Other options")) && b.iter().any(|l| l.starts_with("A final option")), "{b:?}");
+    }
+
+    #[test]
+    fn settings_after_an_instruction_are_a_manual_step() {
+        let s = steps("# Etcd\n## Too much memory\nRaise the etcd limits via:\n\n```\n  etcd+: {\n    memory: '2Gi',\n  },\n```\n");
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert!(s[0].0 == StepKind::Manual && s[0].1.contains("memory: '2Gi'") && s[0].1.starts_with("Raise the etcd limits"), "{s:?}");
+        // Assignments around a command are a script, not settings.
+        assert!(!super::looks_like_config("env=\"gprd\"\ngcloud compute disks list --format=json\nzone=x\n", ""));
     }
 
     #[test]

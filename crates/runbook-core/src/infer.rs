@@ -55,13 +55,16 @@ pub(crate) fn condition_sentence(paragraph: &str) -> Option<String> {
 pub(crate) fn opening_condition(paragraph: &str) -> Option<String> {
     // Cheap test on the raw start before converting the whole paragraph.
     let start: String = paragraph.trim_start_matches(['*', '_', ' ', '-', '>']).chars().take(14).collect::<String>().to_ascii_lowercase();
-    if !["if", "when", "otherwise", "in case", "should", "only if", "in the event", "failing that"].iter().any(|o| start.starts_with(o)) {
+    if !["if", "when", "otherwise", "in case", "should", "only if", "in the event", "failing that", "in the case"]
+        .iter()
+        .any(|o| start.starts_with(o))
+    {
         return None;
     }
     let text = prose::plain_text(paragraph);
     let lower = text.to_ascii_lowercase();
     // "Failing that, remove old files": the last resort, an alternative like "Otherwise".
-    let opens = ["if ", "when ", "otherwise", "in case ", "should ", "only if ", "if,", "in the event ", "failing that"];
+    let opens = ["if ", "when ", "otherwise", "in case ", "should ", "only if ", "if,", "in the event ", "failing that", "in the case "];
     if opens.iter().any(|o| lower.starts_with(o)) { Some(prose::first_sentence(&text, 160)) } else { None }
 }
 
@@ -78,11 +81,16 @@ pub(crate) fn alternative_sentence(paragraph: &str) -> Option<String> {
     }
     let text = prose::plain_text(&paragraph[..end]);
     let lower = text.to_ascii_lowercase();
+    // "Another option is …", "A final option, …", "A more drastic approach is …": one more way.
+    let another = ["alternative,", "alternative:", "another option", "other options", "a final option", "a last option", "a more drastic"]
+        .iter()
+        .any(|w| lower.starts_with(w));
     let opens = lower == "or"
         || lower.starts_with("or ")
         || lower.starts_with("or,")
         || lower.starts_with("or:")
-        || lower.starts_with("alternatively");
+        || lower.starts_with("alternatively")
+        || another;
     opens.then(|| {
         let s = prose::first_sentence(&text, 160);
         let s = s.trim_end_matches(':').trim();

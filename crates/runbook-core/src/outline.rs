@@ -125,7 +125,21 @@ pub fn outline(source: &Source, doc: &Document) -> Outline {
             children[p].push(i);
         }
     }
-    let roles: Vec<Option<Role>> = doc.headings.iter().map(|h| h.role).collect();
+    // `# Troubleshooting database degradation` over `## Check CPU utilization`, `## Check for
+    // slow queries`…: the document's subject, a problem whose checks are its parts, not a role
+    // section of nothing.
+    let guide: Vec<bool> = doc
+        .headings
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            h.parent.is_none()
+                && h.role == Some(Role::Diagnosis)
+                && h.title.split_whitespace().count() >= 3
+                && doc.headings.get(i + 1).is_some_and(|c| c.parent == Some(i))
+        })
+        .collect();
+    let roles: Vec<Option<Role>> = doc.headings.iter().zip(&guide).map(|(h, &g)| if g { None } else { h.role }).collect();
     // A section that carries roles of its own: role sub-headings or role labels in its body.
     let carries_roles: Vec<bool> =
         (0..n).map(|i| roles[i].is_none() && (body[i].role_labels > 0 || children[i].iter().any(|&c| roles[c].is_some()))).collect();
@@ -151,6 +165,18 @@ pub fn outline(source: &Source, doc: &Document) -> Outline {
     let step: Vec<bool> = doc.headings.iter().map(|h| is_step_heading(&h.title)).collect();
     let container: Vec<bool> = doc.headings.iter().map(|h| is_alternatives_container(&h.title)).collect();
     let ways: Vec<bool> = (0..n).map(|i| asks_for_ways(doc, i, &children[i], &roles, &step)).collect();
+    // `### Restoring with WAL-G` beside `### Restoring with a disk snapshot`: one task done
+    // two ways, side by side.
+    let mut variant = vec![false; n];
+    for kids in &children {
+        for pair in kids.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            if roles[a].is_none() && roles[b].is_none() && same_way_prefix(&doc.headings[a].title, &doc.headings[b].title) {
+                variant[a] = true;
+                variant[b] = true;
+            }
+        }
+    }
     let mut sections: Vec<Section> = Vec::with_capacity(n);
     // The last problem opened at each level, for `## 1. Check …` siblings of `## The problem`.
     let mut problem_at_level: [Option<usize>; 7] = [None; 7];
@@ -162,7 +188,11 @@ pub fn outline(source: &Source, doc: &Document) -> Outline {
         let level = usize::from(h.level.min(6));
         let sibling_problem = problem_at_level[level].filter(|&p| doc.headings[p].parent == h.parent);
         let has_role_child = children[i].iter().any(|&c| roles[c].is_some());
-        let (kind, problem, why) = if group[i] {
+        let (kind, problem, why) = if guide[i] {
+            (SectionKind::Problem, Some(i), "a troubleshooting guide: the document's subject")
+        } else if let Some(p) = h.parent.filter(|&p| guide[p] && roles[i].is_none() && prose::is_instruction(&h.title)) {
+            (SectionKind::Part, Some(p), "one check of the troubleshooting guide above")
+        } else if group[i] {
             (SectionKind::Group, Some(i), "two or more of its sub-sections are problems or procedures of their own")
         } else if parent_group && (structured[i] || roles[i].is_none()) {
             let kind = if carries_roles[i] { SectionKind::Problem } else { SectionKind::Procedure };
@@ -182,6 +212,8 @@ pub fn outline(source: &Source, doc: &Document) -> Outline {
         } else if h.parent.is_some_and(|p| ways[p] && !group[p]) && parent_problem.is_some() {
             // `### Grafana`, `### redis-cli` under `## Is redis running?`: one way to answer it.
             (SectionKind::Option, parent_problem, "one of several ways to answer the question above")
+        } else if variant[i] && !structured[i] && parent_problem.is_some() && h.parent.is_some_and(|p| !group[p]) {
+            (SectionKind::Option, parent_problem, "one of several ways to do it, beside its siblings")
         } else if h.parent.is_some_and(|p| matches!(sections[p].kind, SectionKind::Option | SectionKind::Part))
             && parent_problem.is_some_and(|q| ways[q])
             && !structured[i]
@@ -229,12 +261,32 @@ pub fn apply(outline: &Outline, doc: &mut Document) {
     }
 }
 
-/// A question (`Is redis running?`, `How to get redis stats?`) over two or more plain
-/// sub-sections: each sub-section is one way to answer it (a dashboard, a CLI), the operator
-/// picks one. Not when a sub-section is a role or a numbered step.
+/// `Restoring with WAL-G` / `Restoring with a disk snapshot`, `Visualize using X` / `Visualize
+/// using Y`: the same verb and connector, a different means.
+fn same_way_prefix(a: &str, b: &str) -> bool {
+    let words = |t: &str| t.split_whitespace().take(2).map(str::to_ascii_lowercase).collect::<Vec<_>>();
+    let (wa, wb) = (words(a), words(b));
+    // (An action — `Restoring`, `Visualize` — not a noun: `Problems with …` are problems.)
+    wa.len() == 2
+        && wa == wb
+        && matches!(wa[1].as_str(), "with" | "using" | "via" | "from" | "by" | "through")
+        && (wa[0].ends_with("ing") || prose::is_instruction(&format!("{} it", wa[0])))
+}
+
+/// A question (`Is redis running?`, `How to get redis stats?`) or an alert name over two or
+/// more plain sub-sections: each sub-section is one way to answer it (a dashboard, a CLI) or
+/// one case of the alert, the operator picks one. Not when a sub-section is a role or a
+/// numbered step.
 fn asks_for_ways(doc: &Document, i: usize, children: &[usize], roles: &[Option<Role>], step: &[bool]) -> bool {
     let title = doc.headings[i].title.trim();
-    title.ends_with('?')
+    // An alert (`CortexRequestLatency`) over `Write Latency` and `Read Latency`: its cases.
+    let alert = !title.contains(' ')
+        && title.starts_with(|c: char| c.is_ascii_uppercase())
+        && title.chars().all(|c| c.is_ascii_alphanumeric())
+        && doc.headings[i].level >= 2
+        // Words run together: two lower-to-upper joins (`CortexRequestLatency`, not `PostgreSQL`).
+        && title.as_bytes().windows(2).filter(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase()).count() >= 2;
+    (title.ends_with('?') || alert)
         && roles[i].is_none()
         && children.len() >= 2
         && children.iter().all(|&c| roles[c].is_none() && !step[c] && !doc.headings[c].title.trim().ends_with('?'))
@@ -409,5 +461,59 @@ redis-cli info replication
         assert_eq!(k[2], ("Grafana".into(), "option", Some("Is redis running?".into())));
         assert_eq!(k[3], ("redis-cli".into(), "option", Some("Is redis running?".into())));
         assert_eq!(k[4], ("Replication".into(), "part", Some("Is redis running?".into())));
+    }
+
+    #[test]
+    fn a_troubleshooting_guide_title_is_the_problem_and_its_checks_parts() {
+        let k = kinds(
+            "# Troubleshooting database degradation\n## Check CPU utilization\n```sh\ntop\n```\n## Check for slow queries\n```sh\nls\n```\n",
+        );
+        assert_eq!(k[0].1, "problem");
+        assert_eq!(k[1], ("Check CPU utilization".into(), "part", Some("Troubleshooting database degradation".into())));
+    }
+
+    #[test]
+    fn sibling_ways_of_one_task_are_options() {
+        let k = kinds(
+            "# DR\n## Setup Replication\n### Pre-requisites\nA disk.\n### Restoring with WAL-G\n```sh\nwal-g backup-fetch\n```\n### Restoring with a disk-snapshot\n```sh\ngcloud compute disks create x\n```\n",
+        );
+        assert_eq!(k[3], ("Restoring with WAL-G".into(), "option", Some("Setup Replication".into())));
+        assert_eq!(k[2].1, "procedure");
+        // Nouns are not ways: `Problems with replication` / `Problems with performance`.
+        let k = kinds("# P\n## Failover\n### Problems with replication\n```sh\nls\n```\n### Problems with performance\n```sh\nls\n```\n");
+        assert_eq!(k[2].1, "procedure");
+    }
+
+    #[test]
+    fn sub_sections_of_an_alert_are_its_cases() {
+        let k = kinds(
+            "# Alerts
+## CortexRequestLatency
+### Write Latency
+```sh
+ls
+```
+### Read Latency
+```sh
+ls
+```
+",
+        );
+        assert_eq!(k[2], ("Write Latency".into(), "option", Some("CortexRequestLatency".into())));
+        // A product name is not an alert: `PostgreSQL` keeps its procedures.
+        let k = kinds(
+            "# Ops
+## PostgreSQL
+### Disk full
+```sh
+ls
+```
+### Standby
+```sh
+ls
+```
+",
+        );
+        assert_eq!(k[2].1, "procedure");
     }
 }

@@ -119,7 +119,7 @@ pub fn is_instruction(text: &str) -> bool {
 crate::word_set!(
     /// Verbs of prose instructions beyond the list ones: "proceed to the ring page", "click".
     PROSE_VERBS = [
-        "proceed", "execute", "click", "establish", "examine", "try", "take", "make", "ping", "ssh", "login", "describe", "grep",
+        "proceed", "execute", "click", "cache", "establish", "examine", "try", "take", "make", "ping", "ssh", "login", "describe", "grep",
         "forget", "halt", "freeze", "recover", "resize", "repair", "reassign", "re-run", "re-create", "re-analyze",
         "analyze", "cross-check", "double-check", "reach", "visit", "browse", "attempt", "hand", "get", "look",
     ]

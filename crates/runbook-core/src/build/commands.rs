@@ -273,7 +273,13 @@ pub(crate) fn is_known_command(line: &str) -> bool {
     }
     let w = first_command_word(line);
     let base = w.rsplit('/').next().unwrap_or(w);
-    KNOWN_COMMANDS.contains(base)
+    // `sudo hatop -s /run/haproxy/admin.sock`: whatever sudo runs is a command.
+    let under_sudo = raw_first == "sudo"
+        && !base.is_empty()
+        && base.starts_with(|c: char| c.is_ascii_lowercase())
+        && base.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    under_sudo
+        || KNOWN_COMMANDS.contains(base)
         || w.starts_with("./")
         || w.starts_with("/usr/")
         || w.starts_with("/opt/")
@@ -410,7 +416,8 @@ pub(super) fn interactive_session(cmd: &str) -> Option<String> {
         "chroot" => operands == 1,
         "su" => !args.contains(&"-c"),
         "toolbox" => args.is_empty(),
-        _ => false,
+        // `sentry shell`, `poetry shell`, `heroku console`: a subcommand that opens a prompt.
+        _ => operands == 1 && matches!(args.last(), Some(&"shell" | &"console")),
     };
     console.then(|| words[at..].join(" "))
 }
@@ -431,12 +438,24 @@ pub(super) fn is_console(opener: &str) -> bool {
     // A chain (`ssh db1 → sudo gitlab-rails console`) ends where the typing happens.
     let last = opener.rsplit(" → ").next().unwrap_or(opener);
     let words: Vec<&str> = last.split_whitespace().collect();
-    shell::command_name(&words).is_some_and(|(_, n)| {
-        matches!(
-            n.rsplit('/').next().unwrap_or(n),
-            "gitlab-rails" | "rails" | "bundle" | "irb" | "pry" | "mongo" | "mongosh" | "redis-cli" | "python" | "python3"
-        )
-    })
+    matches!(words.last(), Some(&"shell" | &"console"))
+        || shell::command_name(&words).is_some_and(|(_, n)| {
+            matches!(
+                n.rsplit('/').next().unwrap_or(n),
+                "gitlab-rails" | "rails" | "bundle" | "irb" | "pry" | "mongo" | "mongosh" | "redis-cli" | "python" | "python3"
+            )
+        })
+}
+
+/// Whether code in `lang` is typed into the console `opener` opened: Ruby into a Rails console
+/// or irb, Python into a Python or Django (`… shell`) prompt.
+pub(super) fn console_speaks(opener: &str, lang: &str) -> bool {
+    let last = opener.rsplit(" → ").next().unwrap_or(opener);
+    match lang {
+        "ruby" | "rb" | "irb" => ["rails", "irb", "pry", "bundle"].iter().any(|w| last.contains(w)),
+        "python" | "py" | "python3" => last.contains("python") || last.trim_end().ends_with(" shell"),
+        _ => false,
+    }
 }
 
 /// `rate(x[5m])`, `histogram_quantile(0.99, …`, `up{job="api"}`: PromQL, not shell.
