@@ -196,8 +196,8 @@ impl Builder<'_> {
         let mut step = Step {
             id: id.to_owned(),
             kind: d.kind,
-            risk: d.risk.risk,
-            risk_reason: Some(d.risk.reason.clone()),
+            risk: manual_risk(d).risk,
+            risk_reason: Some(manual_risk(d).reason),
             // The section's title without its numbering: `1. Check the operator` → `Check the operator`.
             title: if d.title.is_empty() { strip_numbering(&section).to_owned() } else { d.title.clone() },
             section,
@@ -504,6 +504,29 @@ pub(super) fn described_severity(source: &Source, doc: &Document, h: usize, fiel
     None
 }
 
+/// A step's risk; for an inferred manual step, at least the risk of the commands its text holds
+/// in inline code (`` `CREATE USER "replicator" …` ``, `` `wal-g backup-fetch …` ``): the
+/// operator types them, and a mutating one is never shown as a read.
+pub(super) fn manual_risk(d: &Draft) -> Classified {
+    if d.kind != StepKind::Manual || d.annotation.is_some() {
+        return d.risk.clone();
+    }
+    let mut out = d.risk.clone();
+    for (code, _) in super::inline_code(&d.code) {
+        if !super::is_step_code(code) {
+            continue;
+        }
+        let c = classify(super::inline_kind(code), code);
+        if c.risk > out.risk {
+            out = Classified {
+                risk: c.risk,
+                reason: format!("the instruction runs `{}`: {}", code.chars().take(60).collect::<String>(), c.reason),
+            };
+        }
+    }
+    out
+}
+
 /// A slug cut to its first words (at most 34 bytes: one long alert name still fits): ids stay short when headings are sentences.
 pub(super) fn short_slug(slug: &str) -> &str {
     if slug.len() <= 34 {
@@ -540,6 +563,15 @@ mod tests {
         assert_eq!(sentence.entry_points[0].severity.as_deref(), Some("critical"));
         let none = graph("# Disk\n\n## Meaning\n\nThe disk fills up.\n\n## Diagnosis\n\n```sh\ndf -h\n```\n");
         assert_eq!(none.entry_points[0].severity, None);
+    }
+
+    #[test]
+    fn a_manual_instruction_is_as_risky_as_the_commands_it_holds() {
+        let g = graph(
+            "# Replica\n\n## Setup\n\n1. Create a replication user on the primary\n    * `CREATE USER \"replicator\" LOGIN REPLICATION;`\n2. Create a replication slot\n    * `SELECT pg_create_physical_replication_slot('standby');`\n",
+        );
+        let s = g.steps.iter().find(|s| s.code.contains("CREATE USER")).expect("a step");
+        assert_ne!(s.risk, crate::Risk::Read, "{s:?}");
     }
 
     #[test]
