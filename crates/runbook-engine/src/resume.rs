@@ -213,3 +213,150 @@ pub fn plan(graph: &Graph, events: &[Line], fresh: Freshness<'_>, now: Timestamp
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::{JournalEvent, Line};
+
+    /// The fixture runbook and journals, written by the binary before events were typed.
+    const RUNBOOK: &str = include_str!("../../../fixtures/journals/disk-full.md");
+    const NEEDS_ANSWER: &str = include_str!("../../../fixtures/journals/needs-answer.jsonl");
+    const FINISHED: &str = include_str!("../../../fixtures/journals/finished.jsonl");
+
+    fn graph() -> Graph {
+        runbook_core::compile(runbook_core::Source::new("disk-full.md", RUNBOOK)).graph
+    }
+
+    fn lines(text: &str) -> Vec<Line> {
+        text.lines().map(|l| serde_json::from_str(l).expect("a journal line")).collect()
+    }
+
+    const FRESH: Freshness<'static> = Freshness { limit: Duration::from_secs(15 * 60), label: "15m" };
+
+    /// A second after the last event.
+    fn soon_after(events: &[Line]) -> Timestamp {
+        Timestamp::from_millis(events.last().map_or(0, |l| l.ts.millis()) + 1000)
+    }
+
+    fn continuation(graph: &Graph, events: &[Line], now: Timestamp) -> Continuation {
+        match plan(graph, events, FRESH, now).expect("plans") {
+            Plan::Continue(c) => c,
+            Plan::Over(m) => panic!("over: {m}"),
+        }
+    }
+
+    fn append(events: &mut Vec<Line>, event: JournalEvent) {
+        let last = events.last().cloned().expect("an event");
+        events.push(Line { seq: last.seq + 1, ts: last.ts, prev: last.hash, hash: String::new(), event });
+    }
+
+    #[test]
+    fn a_session_stopped_at_a_decision_decides_on_its_fresh_results() {
+        let (graph, events) = (graph(), lines(NEEDS_ANSWER));
+        assert!(matches!(resumable(&events), Ok(Resumable::Yes(h)) if h.runbook.ends_with("disk-full.md")));
+        let c = continuation(&graph, &events, soon_after(&events));
+        assert_eq!(c.note, "deciding after choose");
+        assert_eq!(graph.steps[c.point.step].id, "choose");
+        assert!(matches!(&c.point.at, ResumeAt::Decide(r) if r.step == "choose" && r.outcome.is_ok()));
+        assert_eq!(c.point.captures.get("used").and_then(|v| v.as_str()), Some("used=97\n"));
+        let completed: Vec<&str> = c.point.results.iter().map(|r| r.step.as_str()).collect();
+        assert_eq!(completed, ["check-usage", "choose"]);
+        assert_eq!(graph.entry_points[c.entry].id, "the-disk-is-full");
+    }
+
+    #[test]
+    fn stale_diagnosis_runs_again_from_its_first_step() {
+        let (graph, events) = (graph(), lines(NEEDS_ANSWER));
+        let later = Timestamp::from_millis(soon_after(&events).millis() + 60 * 60 * 1000);
+        let c = continuation(&graph, &events, later);
+        assert_eq!(graph.steps[c.point.step].id, "check-usage");
+        assert!(matches!(c.point.at, ResumeAt::Run));
+        assert_eq!(c.note, "diagnosis results are older than 15m; running check-usage again before deciding");
+    }
+
+    #[test]
+    fn a_finished_session_is_over() {
+        let events = lines(FINISHED);
+        assert!(matches!(resumable(&events), Ok(Resumable::Over(m)) if m.ends_with("already finished; nothing to resume")));
+    }
+
+    #[test]
+    fn a_step_running_when_the_session_died_is_in_flight_until_the_operator_chooses() {
+        let graph = graph();
+        // Cut after `step_running` of check-usage: the process died while it ran.
+        let mut events: Vec<Line> = lines(NEEDS_ANSWER).into_iter().take(4).collect();
+        assert!(matches!(events[3].event, JournalEvent::StepRunning { .. }));
+        let c = continuation(&graph, &events, soon_after(&events));
+        assert!(matches!(c.point.at, ResumeAt::InFlight));
+        assert_eq!(c.note, "check-usage was running when the session died");
+        assert!(c.point.results.is_empty());
+        // A resume recorded the choice, then died again: the choice holds.
+        append(&mut events, JournalEvent::InFlight { step: "check-usage".into(), choice: InFlight::Done, note: String::new() });
+        let c = continuation(&graph, &events, soon_after(&events));
+        assert!(matches!(c.point.at, ResumeAt::Chosen(InFlight::Done)));
+        append(&mut events, JournalEvent::InFlight { step: "check-usage".into(), choice: InFlight::Rerun, note: String::new() });
+        assert!(matches!(continuation(&graph, &events, soon_after(&events)).point.at, ResumeAt::Run));
+    }
+
+    #[test]
+    fn a_decision_continues_where_it_led_or_ends() {
+        let graph = graph();
+        let mut events: Vec<Line> = lines(NEEDS_ANSWER).into_iter().take(7).collect();
+        let decision = |to: Option<&str>| JournalEvent::Decision {
+            step: "choose".into(),
+            chosen: "Old logs".into(),
+            suggested: None,
+            reason: None,
+            evidence: Vec::new(),
+            to: to.map(str::to_owned),
+        };
+        append(&mut events, decision(Some("rotate-logs")));
+        let c = continuation(&graph, &events, soon_after(&events));
+        assert_eq!((graph.steps[c.point.step].id.as_str(), c.note.as_str()), ("rotate-logs", "continuing at rotate-logs"));
+        events.pop();
+        append(&mut events, decision(None));
+        assert!(matches!(plan(&graph, &events, FRESH, soon_after(&events)), Ok(Plan::Over(_))));
+        events.pop();
+        append(&mut events, decision(Some("gone")));
+        assert_eq!(plan(&graph, &events, FRESH, soon_after(&events)).err(), Some(ResumeError::NoStep("gone".into())));
+    }
+
+    #[test]
+    fn a_started_step_starts_again_and_masked_values_are_not_carried() {
+        let graph = graph();
+        let mut events: Vec<Line> = lines(NEEDS_ANSWER).into_iter().take(5).collect();
+        let JournalEvent::StepResult(r) = &mut events[4].event else { panic!("a result") };
+        r.captures.insert("token".into(), SECRET_MASK.into());
+        append(
+            &mut events,
+            JournalEvent::StepStart {
+                step: "rotate-logs".into(),
+                index: 3,
+                kind: StepKind::Shell,
+                risk: Risk::Read,
+                title: "Rotate".into(),
+                command: "echo rotated".into(),
+                target: None,
+                params: [("KEEP".to_owned(), "7".to_owned()), ("PASSWORD".to_owned(), SECRET_MASK.to_owned())].into(),
+            },
+        );
+        let c = continuation(&graph, &events, soon_after(&events));
+        assert!(matches!(c.point.at, ResumeAt::Run));
+        assert!(c.note.starts_with("rotate-logs had started but not run yet"), "{}", c.note);
+        assert_eq!(c.params, [("KEEP".to_owned(), "7".to_owned())]);
+        assert!(!c.point.captures.contains_key("token"));
+    }
+
+    #[test]
+    fn rehearsals_and_sessions_without_a_step_are_not_resumed() {
+        let graph = graph();
+        let mut events = lines(NEEDS_ANSWER);
+        assert_eq!(plan(&graph, &events[..2], FRESH, soon_after(&events)).err(), Some(ResumeError::NoStepYet));
+        assert_eq!(plan(&graph, &events[..1], FRESH, soon_after(&events)).err(), Some(ResumeError::NeverStarted));
+        let JournalEvent::Session(h) = &mut events[0].event else { panic!("a header") };
+        h.mode = Mode::Rehearse;
+        assert!(matches!(resumable(&events), Err(ResumeError::Rehearsal { .. })));
+        assert_eq!(resumable(&events[1..]).err(), Some(ResumeError::NoHeader));
+    }
+}
