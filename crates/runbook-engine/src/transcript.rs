@@ -27,7 +27,7 @@ pub struct Timeline {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Item {
-    Step(StepItem),
+    Step(Box<StepItem>),
     Decision(Note),
     Note(Note),
 }
@@ -84,9 +84,8 @@ fn summary(result: &ResultSummary) -> String {
             format!("HTTP {status} in {elapsed_ms} ms{}", filtered.as_ref().map(|f| format!(" → {}", text(f))).unwrap_or_default())
         }
         OutcomeSummary::Shell { exit_code, stdout, .. } => match stdout.lines().next() {
-            Some(first) if !stdout.is_empty() => format!("exit code {exit_code}: {first}"),
-            _ if !stdout.is_empty() => format!("exit code {exit_code}: "),
-            _ => format!("exit code {exit_code}"),
+            Some(first) => format!("exit code {exit_code}: {first}"),
+            None => format!("exit code {exit_code}"),
         },
         OutcomeSummary::Manual { done, note } => {
             format!("{}{}", if *done { "done" } else { "skipped" }, note.as_ref().map(|n| format!(": {n}")).unwrap_or_default())
@@ -124,7 +123,7 @@ pub fn timeline(events: &[Line]) -> Timeline {
     for line in events {
         let time = line.ts.time_of_day();
         match &line.event {
-            JournalEvent::StepStart { step, kind, risk, title, command, params, .. } => items.push(Item::Step(StepItem {
+            JournalEvent::StepStart { step, kind, risk, title, command, params, .. } => items.push(Item::Step(Box::new(StepItem {
                 class: "",
                 time,
                 step: step.clone(),
@@ -139,7 +138,7 @@ pub fn timeline(events: &[Line]) -> Timeline {
                 rows: None,
                 checks: None,
                 ended: None,
-            })),
+            }))),
             JournalEvent::StepResult(r) => {
                 let last = items.iter_mut().rev().find_map(|i| match i {
                     Item::Step(s) if s.step == r.step => Some(s),
