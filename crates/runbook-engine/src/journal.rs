@@ -3,7 +3,10 @@
 //! found. It is the incident's memory and the checkpoint `runbook resume` continues from.
 //!
 //! Every line is `{"seq", "ts", "type", …, "prev", "hash"}`: `hash` is the SHA-256 of the
-//! line's JSON without `hash` (keys sorted), `prev` is the previous line's `hash`.
+//! line's JSON without `hash` (keys sorted), `prev` is the previous line's `hash`. The event
+//! itself is a [`JournalEvent`], tagged by `type`; lines are written from it and read back as
+//! [`Line`]s by the same types. [`verify`] alone reads lines as plain JSON: it checks the bytes
+//! that were hashed, whatever they say.
 //!
 //! The chain alone cannot tell a journal that ends early from one whose last lines were cut
 //! off: a head record beside it (`ID.head`, see [`Head`]) names the last event written, and is
