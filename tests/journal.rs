@@ -333,3 +333,24 @@ fn a_token_set_by_one_step_feeds_the_next_and_is_never_written() {
     let written = assert_no_file_holds(work.path(), SECRET, &["token.md"]);
     assert!(written >= 3, "journal, scenario and log: {written} files");
 }
+
+/// Journals written before events were typed (fixtures/journals) still verify, and their
+/// transcripts are what the string-key reader made of them.
+#[test]
+fn journals_in_the_old_format_still_read() {
+    let dir = "fixtures/journals";
+    for id in ["finished", "needs-answer"] {
+        let verify = runbook(&["transcript", "verify", id, "--journal-dir", dir]);
+        assert_eq!(code(&verify), 0, "{}", stdout(&verify));
+        assert!(stdout(&verify).contains("hash chain intact"), "{}", stdout(&verify));
+        for format in ["json", "md"] {
+            let out = runbook(&["transcript", id, "--format", format, "--journal-dir", dir]);
+            assert_eq!(code(&out), 0, "{}", stderr(&out));
+            let expected = std::fs::read_to_string(repo_root().join(format!("{dir}/{id}.transcript.{format}"))).unwrap();
+            assert_eq!(stdout(&out), expected, "{id} as {format}");
+        }
+    }
+    let list = stdout(&runbook(&["sessions", "--journal-dir", dir]));
+    assert!(list.contains("20261130-052802-e93312   run       disk-full.md") && list.contains("finished"), "{list}");
+    assert!(list.contains("needs-answer"), "{list}");
+}

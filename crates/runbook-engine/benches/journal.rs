@@ -2,21 +2,47 @@
 //! appended and fsynced, next to the same bytes written without hashing or fsync.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use runbook_engine::journal::Journal;
+use runbook_core::model::{Risk, StepKind};
+use runbook_engine::journal::{Journal, JournalEvent, OutcomeSummary, ResultSummary, StepResultEvent};
 use serde_json::{Map, Value, json};
 use std::hint::black_box;
 use std::io::Write;
 
-fn events() -> (Map<String, Value>, Map<String, Value>) {
-    let start = json!({
-        "step": "login-attempts", "index": 3, "kind": "sql", "risk": "read", "title": "Login attempts in the last hour",
-        "command": "SELECT count(*) FILTER (WHERE NOT succeeded) AS failed_1h FROM login_attempts WHERE user_id = $1",
-        "target": "clinic_db (postgres://runbook@127.0.0.1:5432/clinic)", "params": {"USER_ID": "c1000000-0000-4000-8000-000000000002"},
+fn events() -> (JournalEvent, JournalEvent) {
+    let start = JournalEvent::StepStart {
+        step: "login-attempts".into(),
+        index: 3,
+        kind: StepKind::Sql,
+        risk: Risk::Read,
+        title: "Login attempts in the last hour".into(),
+        command: "SELECT count(*) FILTER (WHERE NOT succeeded) AS failed_1h FROM login_attempts WHERE user_id = $1".into(),
+        target: Some("clinic_db (postgres://runbook@127.0.0.1:5432/clinic)".into()),
+        params: [("USER_ID".to_owned(), "c1000000-0000-4000-8000-000000000002".to_owned())].into(),
+    };
+    let rows: Vec<Map<String, Value>> = (0..20)
+        .map(|i| {
+            Map::from_iter([
+                ("id".to_owned(), json!(i)),
+                ("email".to_owned(), json!(format!("user{i}@clinic.example"))),
+                ("failed".to_owned(), json!(i * 3)),
+                ("locked".to_owned(), json!(i % 2 == 0)),
+            ])
+        })
+        .collect();
+    let result = JournalEvent::StepResult(StepResultEvent {
+        step: "login-attempts".into(),
+        ok: true,
+        elapsed_ms: 3,
+        result: ResultSummary::Done(OutcomeSummary::Sql {
+            row_count: 20,
+            columns: vec!["id".into(), "email".into(), "failed".into(), "locked".into()],
+            rows,
+            truncated: false,
+        }),
+        checks: Vec::new(),
+        captures: Map::from_iter([("failed_1h".to_owned(), json!(12))]),
     });
-    let rows: Vec<Value> =
-        (0..20).map(|i| json!({"id": i, "email": format!("user{i}@clinic.example"), "failed": i * 3, "locked": i % 2 == 0})).collect();
-    let result = json!({"step": "login-attempts", "ok": true, "elapsed_ms": 3, "result": {"kind": "sql", "row_count": 20, "columns": ["id", "email", "failed", "locked"], "rows": rows}, "checks": [], "captures": {"failed_1h": 12}});
-    (start.as_object().cloned().unwrap_or_default(), result.as_object().cloned().unwrap_or_default())
+    (start, result)
 }
 
 fn bench(c: &mut Criterion) {
@@ -27,12 +53,12 @@ fn bench(c: &mut Criterion) {
     let mut j = Journal::create(&dir, "bench").expect("journal");
     group.bench_function("hashed + appended + fsynced (2 events)", |b| {
         b.iter(|| {
-            j.append("step_start", start.clone()).expect("append");
-            j.append("step_result", result.clone()).expect("append");
+            j.append(&start).expect("append");
+            j.append(&result).expect("append");
         })
     });
     let mut plain = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("plain.jsonl")).expect("file");
-    let line = format!("{}\n{}\n", Value::Object(start.clone()), Value::Object(result.clone()));
+    let line = format!("{}\n{}\n", serde_json::to_string(&start).expect("json"), serde_json::to_string(&result).expect("json"));
     group.bench_function("same bytes, plain append, no fsync", |b| b.iter(|| plain.write_all(black_box(line.as_bytes())).expect("write")));
     group.finish();
     let _ = std::fs::remove_dir_all(&dir);

@@ -2,7 +2,7 @@
 
 use crate::result::StepRecord;
 use runbook_core::model::Step;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What is about to run, with parameter values (secrets masked).
 #[derive(Debug, Clone, Serialize)]
@@ -77,7 +77,7 @@ pub enum Event<'a> {
         target: Option<&'a str>,
     },
     SessionFinished {
-        status: &'a str,
+        status: EndStatus,
         message: &'a str,
     },
 }
@@ -94,5 +94,31 @@ impl EventSink for Fanout<'_> {
         for s in self.0.iter_mut() {
             s.event(event);
         }
+    }
+}
+
+/// How a walk ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EndStatus {
+    Finished,
+    Aborted,
+    /// A non-interactive walk stopped at a question nobody answered; it can be resumed.
+    NeedsAnswer,
+}
+
+impl EndStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndStatus::Finished => "finished",
+            EndStatus::Aborted => "aborted",
+            EndStatus::NeedsAnswer => "needs-answer",
+        }
+    }
+}
+
+impl std::fmt::Display for EndStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }

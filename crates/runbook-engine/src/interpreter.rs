@@ -3,7 +3,7 @@
 //! operator where to go. A failed step never ends the session: it leads to the same menu.
 
 use crate::bind::{self, Dialect};
-use crate::events::{Event, EventSink, Rendered, SECRET_MASK};
+use crate::events::{EndStatus, Event, EventSink, Rendered, SECRET_MASK};
 use crate::exec::{self, Executor, Request};
 use crate::expr::Expressions;
 use crate::operator::{Action, Gate, InFlight, Menu, MenuItem, Operator, Stop};
@@ -200,9 +200,9 @@ impl<'a> Interpreter<'a> {
         let first = ep.first_step.as_deref().and_then(|id| self.graph.step_index(id));
         let end = self.walk(first).await;
         let (status, message) = match &end {
-            RunEnd::Finished => ("finished", String::new()),
-            RunEnd::Aborted => ("aborted", String::new()),
-            RunEnd::NeedsAnswer { question, .. } => ("needs-answer", question.clone()),
+            RunEnd::Finished => (EndStatus::Finished, String::new()),
+            RunEnd::Aborted => (EndStatus::Aborted, String::new()),
+            RunEnd::NeedsAnswer { question, .. } => (EndStatus::NeedsAnswer, question.clone()),
         };
         self.sink.event(&Event::SessionFinished { status, message: &message });
         end
@@ -306,9 +306,9 @@ impl<'a> Interpreter<'a> {
 
     fn finish(&mut self, end: &RunEnd) {
         let (status, message) = match end {
-            RunEnd::Finished => ("finished", String::new()),
-            RunEnd::Aborted => ("aborted", String::new()),
-            RunEnd::NeedsAnswer { question, .. } => ("needs-answer", question.clone()),
+            RunEnd::Finished => (EndStatus::Finished, String::new()),
+            RunEnd::Aborted => (EndStatus::Aborted, String::new()),
+            RunEnd::NeedsAnswer { question, .. } => (EndStatus::NeedsAnswer, question.clone()),
         };
         self.sink.event(&Event::SessionFinished { status, message: &message });
     }

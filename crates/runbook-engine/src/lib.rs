@@ -13,6 +13,7 @@ pub mod operator;
 pub mod params;
 pub mod rehearse;
 pub mod result;
+pub mod resume;
 pub mod suggest;
 pub mod transcript;
 pub mod value_choices;

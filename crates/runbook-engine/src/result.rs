@@ -1,7 +1,7 @@
 //! Typed step results: what a step produced, as data. The terminal, the JSON event stream and
 //! the journal all render the same values.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -61,7 +61,7 @@ pub struct ManualResult {
 }
 
 /// Why a step did not produce a result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepError {
     pub kind: ErrorKind,
     pub message: String,
@@ -71,7 +71,7 @@ pub struct StepError {
     pub statement: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     Connection,
@@ -99,7 +99,7 @@ impl std::fmt::Display for StepError {
 }
 
 /// One evaluated check from `expect:`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckResult {
     pub name: String,
     pub level: runbook_core::annotation::Level,

@@ -38,7 +38,7 @@ pub fn run(args: &RehearseArgs, color: ColorChoice) -> Result<u8> {
             let mut journal = super::session_files::start_journal(
                 args.journal_dir.as_deref(),
                 &args.file,
-                "rehearse",
+                runbook_engine::journal::Mode::Rehearse,
                 args.systems.environment.as_deref(),
             )?;
             let mut sink = Fanout(vec![reporter.as_mut(), &mut trace, &mut journal]);

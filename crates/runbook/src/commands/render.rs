@@ -45,7 +45,7 @@ pub fn run(args: &RenderArgs) -> Result<u8> {
             let file = format!("sessions/{id}.html");
             std::fs::write(args.output.join(&file), html)?;
             let t = runbook_engine::transcript::timeline(&events);
-            transcripts.push((file, format!("{id} — {} ({})", t["title"].as_str().unwrap_or(""), t["status"].as_str().unwrap_or(""))));
+            transcripts.push((file, format!("{id} — {} ({})", t.title, t.status)));
         }
     }
     let index = runbook_html::index_page(&listings, &transcripts).map_err(anyhow::Error::msg)?;

@@ -35,8 +35,12 @@ pub fn run(args: &RunArgs, color: ColorChoice) -> Result<u8> {
     let entry = entry(graph, args.entry.as_deref().or(answers.entry.as_deref()))?;
     let mut reporter = reporter(args.operator.output, color, false);
     let mut recorder = args.record.as_ref().map(|dir| Recorder::new(dir, &args.file));
-    let mut journal =
-        super::session_files::start_journal(args.journal_dir.as_deref(), &args.file, "run", args.systems.environment.as_deref())?;
+    let mut journal = super::session_files::start_journal(
+        args.journal_dir.as_deref(),
+        &args.file,
+        runbook_engine::journal::Mode::Run,
+        args.systems.environment.as_deref(),
+    )?;
     let mut critical = CriticalChecks::default();
     let mut summary = WalkSummary::new();
     let mut sinks: Vec<&mut dyn EventSink> = vec![reporter.as_mut(), &mut journal, &mut critical, &mut summary];
@@ -96,18 +100,13 @@ pub(crate) struct CriticalChecks(BTreeMap<String, Vec<String>>);
 impl CriticalChecks {
     /// The critical checks a resumed session had failed before it was interrupted: a resume
     /// that decides on those results finished the same walk.
-    pub(crate) fn from_journal(events: &[serde_json::Value]) -> Self {
+    pub(crate) fn from_journal(events: &[runbook_engine::journal::Line]) -> Self {
         let mut critical = CriticalChecks::default();
-        for e in events.iter().filter(|e| e["type"] == "step_result") {
-            let Some(step) = e["step"].as_str() else { continue };
-            let failed: Vec<String> = e["checks"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|c| serde_json::from_value::<Level>(c["level"].clone()).is_ok_and(|l| l == Level::Critical))
-                .map(|c| c["name"].as_str().unwrap_or("?").to_owned())
-                .collect();
-            critical.set(step, failed);
+        for line in events {
+            if let runbook_engine::journal::JournalEvent::StepResult(r) = &line.event {
+                let failed: Vec<String> = r.checks.iter().filter(|c| c.level == Level::Critical).map(|c| c.name.clone()).collect();
+                critical.set(&r.step, failed);
+            }
         }
         critical
     }

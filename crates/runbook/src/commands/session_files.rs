@@ -4,8 +4,7 @@
 //! it without using each other.
 
 use anyhow::{Context, Result, bail};
-use runbook_engine::journal::{self, Journal};
-use serde_json::json;
+use runbook_engine::journal::{self, Journal, JournalEvent, Mode, SessionHeader};
 use std::path::{Path, PathBuf};
 
 /// `user@host` of whoever runs the tool.
@@ -21,17 +20,22 @@ pub fn operator() -> String {
 }
 
 /// Opens the journal of a new session and writes its header.
-pub fn start_journal(dir: Option<&Path>, runbook: &Path, mode: &str, environment: Option<&str>) -> Result<Journal> {
+pub fn start_journal(dir: Option<&Path>, runbook: &Path, mode: Mode, environment: Option<&str>) -> Result<Journal> {
     let dir = dir.map(Path::to_owned).unwrap_or_else(journal::default_dir);
     let id = journal::new_session_id();
     let mut j = Journal::create(&dir, &id).with_context(|| format!("cannot create a journal in `{}`", dir.display()))?;
     let bytes = std::fs::read(runbook).unwrap_or_default();
     let path = std::fs::canonicalize(runbook).unwrap_or_else(|_| runbook.to_owned());
-    let header = json!({
-        "id": id, "mode": mode, "runbook": path.display().to_string(), "runbook_sha256": journal::sha256_hex(&bytes),
-        "operator": operator(), "version": env!("CARGO_PKG_VERSION"), "environment": environment,
-    });
-    j.append("session", header.as_object().cloned().unwrap_or_default()).context("cannot write the journal")?;
+    let header = SessionHeader {
+        id: id.clone(),
+        mode,
+        runbook: path.display().to_string(),
+        runbook_sha256: journal::sha256_hex(&bytes),
+        operator: operator(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        environment: environment.map(str::to_owned),
+    };
+    j.append(&JournalEvent::Session(header)).context("cannot write the journal")?;
     eprintln!("session {id} (journal {})", j.path.display());
     Ok(j)
 }
