@@ -488,8 +488,10 @@ pub(super) fn described_severity(source: &Source, doc: &Document, h: usize, fiel
     if let Some(v) = sections.iter().find_map(|s| fields.get(s)) {
         return Some(v.clone());
     }
-    for node in doc.nodes.iter().filter(|n| n.section.is_some_and(|s| sections.contains(&s))) {
-        if !matches!(node.kind, NodeKind::Paragraph) || node.span.start >= end {
+    // Only the nodes of this problem's section (nodes are in document order): linear overall.
+    let first = doc.nodes.partition_point(|n| n.span.start < doc.headings[h].span.start);
+    for node in doc.nodes[first..].iter().take_while(|n| n.span.start < end) {
+        if !matches!(node.kind, NodeKind::Paragraph) || !node.section.is_some_and(|s| sections.contains(&s)) {
             continue;
         }
         let text = source.text[node.span.range()].to_ascii_lowercase();
