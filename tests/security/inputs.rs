@@ -169,7 +169,9 @@ fn pages(site: &Path) -> Vec<(String, String)> {
 #[test]
 fn rendered_pages_carry_no_script() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("hostile.md"), HOSTILE_PAGE).unwrap();
+    // Plus the private-use character the renderer marks step cards with while it sanitises.
+    let page = HOSTILE_PAGE.replace("## Disk is full", "A private-use character: \u{E000}.\n\n## Disk is full");
+    std::fs::write(dir.path().join("hostile.md"), page).unwrap();
     // A session, so the site has a transcript page too.
     let root = repo_root();
     let journals = dir.path().join("journals");
@@ -218,6 +220,9 @@ fn rendered_pages_carry_no_script() {
         assert!(page.contains(kept), "{kept} was removed");
     }
     assert!(page.contains("hover me") && page.contains("markdown link"), "the text stays");
+    // The step's card is there once, and the author's private-use character took no card's place.
+    assert_eq!(page.matches(r#"<section class="card"#).count(), 1, "one card");
+    assert!(!page.contains('\u{E000}') && page.contains("A private-use character: \u{FFFD}."), "private-use character");
 }
 
 #[test]

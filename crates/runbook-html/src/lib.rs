@@ -109,8 +109,21 @@ fn doc_front(compiled: &Compiled) -> Option<usize> {
 }
 
 /// The prose with step cards after the blocks they came from, and anchors on headings.
+/// Where a step card goes in the prose while the prose is sanitised: the cards are our own
+/// escaped markup, and most of a page's bytes when it has many steps, so they skip the
+/// sanitiser and are put back in its output. A private-use character no runbook needs; the
+/// author's own are replaced by U+FFFD (the same length in UTF-8, so spans still fit).
+const CARD_SLOT: char = '\u{E000}';
+
 fn body(compiled: &Compiled, env: &Environment<'_>) -> String {
-    let text = &compiled.source.text;
+    let text: &str = &compiled.source.text;
+    let cleaned;
+    let text = if text.contains(CARD_SLOT) {
+        cleaned = text.replace(CARD_SLOT, "\u{FFFD}");
+        cleaned.as_str()
+    } else {
+        text
+    };
     // Front matter is metadata, not prose.
     let start = match (&doc_front(compiled), text.strip_prefix("---")) {
         (Some(end), Some(_)) => *end,
@@ -134,7 +147,7 @@ fn body(compiled: &Compiled, env: &Environment<'_>) -> String {
     let doc = runbook_core::document::parse(text);
     let flush_cards_before = |pos: usize, next_step: &mut usize, out: &mut String| {
         while *next_step < steps_by_pos.len() && steps_by_pos[*next_step].0 < pos {
-            out.push_str(&render_card(steps_by_pos[*next_step].1));
+            out.push(CARD_SLOT);
             *next_step += 1;
         }
     };
@@ -188,7 +201,22 @@ fn body(compiled: &Compiled, env: &Environment<'_>) -> String {
         }
     }
     flush_cards_before(usize::MAX, &mut next_step, &mut out);
-    sanitize::prose(&out)
+    let prose = sanitize::prose(&out);
+    // The k-th slot holds the k-th card; a card whose slot the sanitiser dropped (inside an
+    // author's `<script>`) still appears, at the end.
+    let mut page = String::with_capacity(prose.len() * 2);
+    let mut cards = steps_by_pos.iter().map(|(_, s)| render_card(s));
+    let mut pieces = prose.split(CARD_SLOT).peekable();
+    while let Some(piece) = pieces.next() {
+        page.push_str(piece);
+        if pieces.peek().is_some()
+            && let Some(card) = cards.next()
+        {
+            page.push_str(&card);
+        }
+    }
+    cards.for_each(|card| page.push_str(&card));
+    page
 }
 
 pub fn runbook_page(compiled: &Compiled, file_name: &str, source_name: &str) -> Result<Page, String> {

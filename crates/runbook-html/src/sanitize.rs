@@ -3,7 +3,8 @@
 //! keeps the harmless tags and drops scripts, event handlers (`onerror=`, `onmouseover=`),
 //! `javascript:` URLs (also from Markdown links and images), `<style>`, forms and frames.
 //!
-//! The whole prose goes through it at once, step cards included, so an author's `<details>`
+//! The whole prose goes through it at once, with a slot where each step card goes (the
+//! cards are our own escaped markup and are put back afterwards), so an author's `<details>`
 //! that wraps a code block still wraps the card of that block.
 
 use std::collections::HashSet;
