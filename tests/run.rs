@@ -6,7 +6,7 @@
 
 mod support;
 use serde_json::Value;
-use support::servers::{HttpServer, closed_port, fresh_database, psql};
+use support::servers::{HttpServer, closed_port, fresh_database, postgres_connections_logged, psql};
 use support::*;
 
 const DR_PATEL: &str = "c1000000-0000-4000-8000-000000000002";
@@ -425,4 +425,30 @@ fn ehr_seed_login_answers_choose_one_solution_and_only_it_runs() {
     assert!(find(&ev, "step_started", &reset).is_none(), "the other fix did not run");
     assert_eq!(psql(&db, "SELECT string_agg(user_id, ',') FROM login_attempts"), "u-ok-1");
     assert_eq!(psql(&db, "SELECT count(*) FROM rate_limits"), "1");
+}
+
+#[test]
+fn steps_share_one_http_connection_and_one_database_connection() {
+    let db = fresh_database();
+    let http = HttpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("repeat.md");
+    let mut text = String::from("# Repeat\n\n## Checks\n");
+    for _ in 0..5 {
+        text.push_str(
+            "\n```bash\ncurl -s https://invites.example.com/health | jq '.status'\n```\n\n```sql\nSELECT count(*) AS n FROM login_attempts;\n```\n"
+        );
+    }
+    std::fs::write(&md, text).unwrap();
+    let before = postgres_connections_logged(&db);
+    let out = run(&md.display().to_string(), &db, &http, &[]);
+    let ev = events(&out);
+    let results: Vec<&Value> = ev.iter().filter(|e| e["event"] == "step_result").collect();
+    assert_eq!(results.len(), 10, "{}", stderr(&out));
+    assert!(results.iter().all(|r| r["ok"] == true), "{results:?}");
+    assert!(results.iter().filter(|r| r["result"]["rows"].is_array()).all(|r| r["result"]["rows"][0]["n"] == 41), "{results:?}");
+    // Keep-alive: the client is built once per session and its pool reused.
+    assert_eq!(http.connections(), 1);
+    // Each read step ended its read-only transaction on the same connection.
+    assert_eq!(postgres_connections_logged(&db) - before, 1);
 }

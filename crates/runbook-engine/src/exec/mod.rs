@@ -43,10 +43,12 @@ pub trait Executor {
     fn execute<'a>(&'a mut self, step: &'a Step, request: Request) -> StepFuture<'a>;
 }
 
-/// The live executors: sqlx pools (opened lazily, one per connection), reqwest, bash.
+/// The live executors: sqlx pools (opened lazily, one per connection), reqwest clients (built
+/// lazily, kept with their connection pools for the session), bash.
 #[derive(Default)]
 pub struct Live {
     databases: HashMap<String, sql::Database>,
+    http: http::Clients,
 }
 
 impl Executor for Live {
@@ -64,7 +66,7 @@ impl Executor for Live {
                     };
                     sql::run(&db, sql::SqlRun { step, values: &values, read_only, max_rows, timeout }).await.map(Outcome::Sql)
                 }
-                Request::Http { request, timeout } => http::run(&request, timeout).await.map(Outcome::Http),
+                Request::Http { request, timeout } => http::run(&mut self.http, &request, timeout).await.map(Outcome::Http),
                 Request::Shell { code, env, export, timeout } => shell::run(&code, &env, &export, timeout).await.map(Outcome::Shell),
             }
         })
