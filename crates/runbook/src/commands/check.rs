@@ -140,7 +140,9 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> Result<u8> {
                 };
                 Output::Row(counts.row(&name))
             }
-            (CheckFormat::Human, false) => Output::Diagnostics(compiled.diagnostics.iter().map(|d| d.render(&compiled.source, color)).collect()),
+            (CheckFormat::Human, false) => {
+                Output::Diagnostics(compiled.diagnostics.iter().map(|d| d.render(&compiled.source, color)).collect())
+            }
         };
         Ok(FileReport { name: compiled.source.name, counts, output })
     };
