@@ -6,7 +6,7 @@
 
 mod support;
 use serde_json::Value;
-use support::servers::{HttpServer, closed_port, fresh_database, psql};
+use support::servers::{HttpServer, closed_port, fresh_database, postgres_connections_logged, psql};
 use support::*;
 
 const DR_PATEL: &str = "c1000000-0000-4000-8000-000000000002";
@@ -773,4 +773,30 @@ fn blast_radius_on_sqlite_counts_then_the_confirmed_write_runs() {
     assert_eq!(find(&ev, "blast_radius", "reset.1").unwrap()["impact"], "updates 2 rows of login_attempts");
     // The count's read-only switch is off again: the write itself went through.
     assert_eq!(find(&ev, "step_result", "reset.1").unwrap()["result"]["row_count"], 2);
+}
+
+#[test]
+fn steps_share_one_http_connection_and_one_database_connection() {
+    let db = fresh_database();
+    let http = HttpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("repeat.md");
+    let mut text = String::from("# Repeat\n\n## Checks\n");
+    for _ in 0..5 {
+        text.push_str(
+            "\n```bash\ncurl -s https://invites.example.com/health | jq '.status'\n```\n\n```sql\nSELECT count(*) AS n FROM login_attempts;\n```\n"
+        );
+    }
+    std::fs::write(&md, text).unwrap();
+    let before = postgres_connections_logged(&db);
+    let out = run(&md.display().to_string(), &db, &http, &[]);
+    let ev = events(&out);
+    let results: Vec<&Value> = ev.iter().filter(|e| e["event"] == "step_result").collect();
+    assert_eq!(results.len(), 10, "{}", stderr(&out));
+    assert!(results.iter().all(|r| r["ok"] == true), "{results:?}");
+    assert!(results.iter().filter(|r| r["result"]["rows"].is_array()).all(|r| r["result"]["rows"][0]["n"] == 41), "{results:?}");
+    // Keep-alive: the client is built once per session and its pool reused.
+    assert_eq!(http.connections(), 1);
+    // Each read step ended its read-only transaction on the same connection.
+    assert_eq!(postgres_connections_logged(&db) - before, 1);
 }

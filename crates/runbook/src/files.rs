@@ -4,6 +4,7 @@
 //! `--max-file-size` bytes are read.
 
 use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
 use runbook_core::{Compiled, Diagnostic, Source, Span};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -141,6 +142,27 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
             }
         } else if path.extension().is_some_and(|e| e == "md" || e == "markdown") {
             out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// How many items are worked on at once: enough to keep every core busy, few enough that the
+/// results waiting to be handed on stay small and output starts early.
+const BATCH: usize = 64;
+
+/// Runs `work` on every item on all cores and hands the results to `sink` in the order of
+/// `items`, so output is the same as a sequential loop's. The first error stops the loop at
+/// that item, after the items before it were handed on.
+pub fn in_parallel_in_order<I: Sync, T: Send>(
+    items: &[I],
+    work: impl Fn(&I) -> Result<T> + Sync,
+    mut sink: impl FnMut(T) -> Result<()>,
+) -> Result<()> {
+    for batch in items.chunks(BATCH) {
+        let results: Vec<Result<T>> = batch.par_iter().map(&work).collect();
+        for result in results {
+            sink(result?)?;
         }
     }
     Ok(())

@@ -2,7 +2,7 @@
 //! [`runbook_core::blast_radius`] in a read-only transaction that is rolled back, with the same
 //! bound values as the write. The write itself never runs here.
 
-use super::sql::{Database, db_error, with_casts};
+use super::sql::{Database, PgSession, connect, db_error, with_casts};
 use crate::result::{ErrorKind, StepError};
 use sqlx::{AssertSqlSafe, Either, Executor, SqlSafeStr, Statement, TypeInfo};
 use std::time::Duration;
@@ -30,18 +30,22 @@ pub async fn count(db: &Database, request: &CountRequest) -> Result<i64, StepErr
     }
 }
 
-async fn count_pg(pool: &sqlx::PgPool, request: &CountRequest) -> Result<i64, StepError> {
-    let mut conn = pool.acquire().await.map_err(|e| db_error(e, ""))?;
-    conn.execute("BEGIN").await.map_err(|e| db_error(e, "BEGIN"))?;
+/// On the session's one connection (see [`PgSession`]), in a read-only transaction that is
+/// always rolled back before the connection is put back.
+async fn count_pg(session: &PgSession, request: &CountRequest) -> Result<i64, StepError> {
+    let mut slot = session.connection.clone().lock_owned().await;
+    let mut conn = match slot.take() {
+        Some(kept) => kept,
+        None => connect(&session.options).await?,
+    };
+    let ms = request.timeout.as_millis();
+    // Only a number is formatted into this text.
+    let begin = format!("BEGIN READ ONLY; SET LOCAL statement_timeout = {ms}");
+    conn.execute(AssertSqlSafe(begin)).await.map_err(|e| db_error(e, "BEGIN READ ONLY"))?;
     let outcome = async {
-        conn.execute("SET TRANSACTION READ ONLY").await.map_err(|e| db_error(e, "SET TRANSACTION READ ONLY"))?;
-        let ms = request.timeout.as_millis();
-        conn.execute(AssertSqlSafe(format!("SET LOCAL statement_timeout = {ms}")))
-            .await
-            .map_err(|e| db_error(e, "SET LOCAL statement_timeout"))?;
         // The same casts as the write gets (`user_id = $1` on a uuid column).
         let prepared =
-            (&mut *conn).prepare(AssertSqlSafe(request.text.clone()).into_sql_str()).await.map_err(|e| db_error(e, &request.text))?;
+            (&mut conn).prepare(AssertSqlSafe(request.text.clone()).into_sql_str()).await.map_err(|e| db_error(e, &request.text))?;
         let types: Vec<String> = match prepared.parameters() {
             Some(Either::Left(types)) => types.iter().map(|t| t.name().to_owned()).collect(),
             _ => Vec::new(),
@@ -51,10 +55,13 @@ async fn count_pg(pool: &sqlx::PgPool, request: &CountRequest) -> Result<i64, St
         for v in &request.values {
             q = q.bind(v.as_str());
         }
-        q.fetch_one(&mut *conn).await.map_err(|e| db_error(e, &text))
+        q.fetch_one(&mut conn).await.map_err(|e| db_error(e, &text))
     }
     .await;
-    conn.execute("ROLLBACK").await.map_err(|e| db_error(e, "ROLLBACK"))?;
+    // A connection whose rollback failed is dropped, which ends the transaction too.
+    if conn.execute("ROLLBACK").await.is_ok() {
+        *slot = Some(conn);
+    }
     outcome
 }
 

@@ -4,6 +4,7 @@
 use crate::result::{ErrorKind, HttpResult, StepError};
 use runbook_core::model::HttpRequest;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// Responses larger than this are cut (the step still sees the status and headers).
@@ -14,26 +15,85 @@ pub fn install_crypto() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-fn client(req: &HttpRequest, timeout: Duration) -> Result<reqwest::Client, StepError> {
-    install_crypto();
-    let redirects = if req.follow_redirects { reqwest::redirect::Policy::limited(10) } else { reqwest::redirect::Policy::none() };
-    reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout.min(Duration::from_secs(10)))
-        .redirect(redirects)
-        .danger_accept_invalid_certs(req.insecure)
-        .user_agent(concat!("runbook/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| StepError::new(ErrorKind::Http, format!("cannot build an HTTP client: {e}")))
+/// The HTTP clients of one session. Building a client is the expensive part of a request
+/// (with TLS it loads and decodes the system certificate store), so each kind is built once,
+/// on first use, and kept: its connection pool then reuses keep-alive connections from step to
+/// step. What differs between steps and cannot be set per request (following redirects,
+/// `--insecure`, whether TLS can be needed at all) picks the client; the timeout is set on each
+/// request.
+#[derive(Default)]
+pub struct Clients {
+    built: HashMap<ClientKind, reqwest::Client>,
 }
 
-pub async fn run(req: &HttpRequest, timeout: Duration) -> Result<HttpResult, StepError> {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct ClientKind {
+    /// Whether this client may speak TLS. A plain `http://` request that follows no redirect
+    /// never does, and its client skips loading the certificate store.
+    tls: bool,
+    follow_redirects: bool,
+    /// Only meaningful with TLS.
+    insecure: bool,
+}
+
+impl ClientKind {
+    fn of(req: &HttpRequest, url: &reqwest::Url) -> ClientKind {
+        // A redirect may lead to https, and so may an https proxy.
+        let tls = url.scheme() != "http" || req.follow_redirects || https_proxy_configured();
+        ClientKind { tls, follow_redirects: req.follow_redirects, insecure: tls && req.insecure }
+    }
+}
+
+/// Whether the environment sends plain-HTTP requests through an `https://` proxy (reqwest reads
+/// the same variables).
+fn https_proxy_configured() -> bool {
+    ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+        .iter()
+        .any(|v| std::env::var(v).is_ok_and(|p| p.trim_start().to_ascii_lowercase().starts_with("https://")))
+}
+
+impl Clients {
+    fn get(&mut self, kind: ClientKind) -> Result<reqwest::Client, StepError> {
+        if let Some(client) = self.built.get(&kind) {
+            // A clone shares the pool.
+            return Ok(client.clone());
+        }
+        let client = build(kind)?;
+        self.built.insert(kind, client.clone());
+        Ok(client)
+    }
+}
+
+fn build(kind: ClientKind) -> Result<reqwest::Client, StepError> {
+    install_crypto();
+    let redirects = if kind.follow_redirects { reqwest::redirect::Policy::limited(10) } else { reqwest::redirect::Policy::none() };
+    let mut builder = reqwest::Client::builder()
+        // The request's own timeout (set per step) bounds connecting too; this only caps it.
+        .connect_timeout(Duration::from_secs(10))
+        .redirect(redirects)
+        .tcp_nodelay(true)
+        .user_agent(concat!("runbook/", env!("CARGO_PKG_VERSION")));
+    builder = if kind.tls {
+        builder.danger_accept_invalid_certs(kind.insecure)
+    } else {
+        // No certificate store: this client is only given `http://` URLs it will not leave.
+        let config = rustls::ClientConfig::builder_with_provider(rustls::crypto::ring::default_provider().into())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| StepError::new(ErrorKind::Http, format!("cannot build an HTTP client: {e}")))?
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth();
+        builder.tls_backend_preconfigured(config)
+    };
+    builder.build().map_err(|e| StepError::new(ErrorKind::Http, format!("cannot build an HTTP client: {e}")))
+}
+
+pub async fn run(clients: &mut Clients, req: &HttpRequest, timeout: Duration) -> Result<HttpResult, StepError> {
     let timeout = req.max_time_ms.map(Duration::from_millis).map_or(timeout, |t| t.min(timeout));
     let method = reqwest::Method::from_bytes(req.method.as_bytes())
         .map_err(|_| StepError::new(ErrorKind::Http, format!("`{}` is not an HTTP method", req.method)))?;
     let url = reqwest::Url::parse(&req.url).map_err(|e| StepError::new(ErrorKind::Http, format!("`{}` is not a URL: {e}", req.url)))?;
-    let client = client(req, timeout)?;
-    let mut builder = client.request(method, url);
+    let client = clients.get(ClientKind::of(req, &url))?;
+    let mut builder = client.request(method, url).timeout(timeout);
     for (k, v) in &req.headers {
         builder = builder.header(k.as_str(), v.as_str());
     }

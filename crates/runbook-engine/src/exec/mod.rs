@@ -52,10 +52,12 @@ pub trait Executor {
     }
 }
 
-/// The live executors: sqlx pools (opened lazily, one per connection), reqwest, bash.
+/// The live executors: sqlx pools (opened lazily, one per connection), reqwest clients (built
+/// lazily, kept with their connection pools for the session), bash.
 #[derive(Default)]
 pub struct Live {
     databases: HashMap<String, sql::Database>,
+    http: http::Clients,
 }
 
 impl Live {
@@ -91,7 +93,7 @@ impl Executor for Live {
                     };
                     sql::run(&db, sql::SqlRun { step, values: &values, read_only, max_rows, timeout }).await.map(Outcome::Sql)
                 }
-                Request::Http { request, timeout } => http::run(&request, timeout).await.map(Outcome::Http),
+                Request::Http { request, timeout } => http::run(&mut self.http, &request, timeout).await.map(Outcome::Http),
                 Request::Shell { code, env, export, timeout } => shell::run(&code, &env, &export, timeout).await.map(Outcome::Shell),
             }
         })

@@ -7,27 +7,42 @@ use crate::result::{ErrorKind, SqlResult, StepError};
 use futures_util::TryStreamExt;
 use runbook_core::model::{Placeholder, Step};
 use serde_json::{Map, Value};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteRow};
-use sqlx::{AssertSqlSafe, Column, Either, Executor, Row, SqlSafeStr, Statement, TypeInfo, ValueRef};
+use sqlx::{AssertSqlSafe, Column, Connection, Either, Executor, Row, SqlSafeStr, Statement, TypeInfo, ValueRef};
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// An open database, by URL scheme.
 #[derive(Clone)]
 pub enum Database {
-    Postgres(sqlx::PgPool),
+    Postgres(Arc<PgSession>),
     Sqlite(sqlx::SqlitePool),
 }
 
+/// The one PostgreSQL connection of a session, opened on the first step and kept. Owning the
+/// connection (rather than borrowing one from a pool for each step) saves the pool's liveness
+/// pings on acquire and on release, two round trips per step; a broken connection is dropped
+/// and the next step opens a new one.
+pub struct PgSession {
+    pub(crate) options: PgConnectOptions,
+    /// `None` until the first step, and again after an I/O error. The lock is held from a
+    /// step's first round trip until its transaction has ended, which for read steps happens
+    /// after the step has returned (see [`end_in_background`]).
+    pub(crate) connection: Arc<tokio::sync::Mutex<Option<PgConnection>>>,
+}
+
 impl Database {
-    /// Opens a pool lazily: nothing connects until the first step runs.
+    /// Nothing connects until the first step runs.
     pub fn open(url: &str) -> Result<Database, StepError> {
         let bad = |e: sqlx::Error| StepError::new(ErrorKind::Connection, format!("invalid database URL: {e}"));
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url).map_err(bad)?.application_name("runbook");
-            Ok(Database::Postgres(PgPoolOptions::new().max_connections(2).acquire_timeout(Duration::from_secs(10)).connect_lazy_with(opts)))
+            // The statement cache stays on (sqlx's default): a statement run again is bound and
+            // executed without being parsed and described again.
+            let options = PgConnectOptions::from_str(url).map_err(bad)?.application_name("runbook");
+            Ok(Database::Postgres(Arc::new(PgSession { options, connection: Arc::default() })))
         } else if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url).map_err(bad)?;
             Ok(Database::Sqlite(
@@ -129,7 +144,7 @@ pub async fn run(db: &Database, run: SqlRun<'_>) -> Result<SqlResult, StepError>
     let timeout = run.timeout;
     let work = async {
         match db {
-            Database::Postgres(pool) => run_pg(pool, &run).await,
+            Database::Postgres(session) => run_pg(session, &run).await,
             Database::Sqlite(pool) => run_sqlite(pool, &run).await,
         }
     };
@@ -148,22 +163,53 @@ fn needs_autocommit(text: &str) -> bool {
         || upper.starts_with("DROP DATABASE")
 }
 
-async fn run_pg(pool: &sqlx::PgPool, run: &SqlRun<'_>) -> Result<SqlResult, StepError> {
+/// How long opening a connection may take (the pool's acquire timeout before).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub(crate) async fn connect(options: &PgConnectOptions) -> Result<PgConnection, StepError> {
+    match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(options)).await {
+        Ok(r) => r.map_err(|e| db_error(e, "")),
+        Err(_) => Err(StepError::new(ErrorKind::Connection, "could not connect to the database within 10 s")),
+    }
+}
+
+/// Whether an error means the connection is gone (and must not be used again).
+fn is_broken(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed)
+}
+
+/// A step's work on PostgreSQL, in as few round trips as the protocol allows here: the
+/// transaction is opened and its timeout set in one simple-query batch; each statement is
+/// then prepared (answered from the statement cache when it ran before: no round trip) and
+/// executed (one round trip); a read step's `ROLLBACK` leaves after the step has returned.
+///
+/// The connection is taken out of the session while the step uses it and put back only once
+/// its transaction has ended: if the step is abandoned half-way (its timeout), the connection
+/// is dropped with the future, which ends the transaction on the server.
+async fn run_pg(session: &PgSession, run: &SqlRun<'_>) -> Result<SqlResult, StepError> {
     let stmts = statements(run.step, Dialect::Postgres);
-    let mut conn = pool.acquire().await.map_err(|e| db_error(e, ""))?;
+    let mut slot = session.connection.clone().lock_owned().await;
     let autocommit = !run.read_only && stmts.iter().any(|s| needs_autocommit(&s.text));
     let ms = run.timeout.as_millis();
-    if !autocommit {
-        conn.execute("BEGIN").await.map_err(|e| db_error(e, "BEGIN"))?;
-        if run.read_only {
-            conn.execute("SET TRANSACTION READ ONLY").await.map_err(|e| db_error(e, "SET TRANSACTION READ ONLY"))?;
-        }
-        conn.execute(AssertSqlSafe(format!("SET LOCAL statement_timeout = {ms}")))
-            .await
-            .map_err(|e| db_error(e, "SET LOCAL statement_timeout"))?;
-    } else {
-        conn.execute(AssertSqlSafe(format!("SET statement_timeout = {ms}"))).await.map_err(|e| db_error(e, "SET statement_timeout"))?;
-    }
+    // Only a number is formatted into this text.
+    let (begin, label) = match (autocommit, run.read_only) {
+        (true, _) => (format!("SET statement_timeout = {ms}"), "SET statement_timeout"),
+        (false, true) => (format!("BEGIN READ ONLY; SET LOCAL statement_timeout = {ms}"), "BEGIN READ ONLY"),
+        (false, false) => (format!("BEGIN; SET LOCAL statement_timeout = {ms}"), "BEGIN"),
+    };
+    // A kept connection may have been closed by the server while the operator was thinking:
+    // nothing has run yet then, and the step starts again, once, on a new connection.
+    let mut conn = match slot.take() {
+        Some(mut kept) => match kept.execute(AssertSqlSafe(begin.clone())).await {
+            Ok(_) => kept,
+            Err(e) if is_broken(&e) => start(&session.options, &begin, label).await?,
+            Err(e) => {
+                *slot = Some(kept);
+                return Err(db_error(e, label));
+            }
+        },
+        None => start(&session.options, &begin, label).await?,
+    };
     let mut result = SqlResult::default();
     let outcome = async {
         for st in &stmts {
@@ -171,7 +217,7 @@ async fn run_pg(pool: &sqlx::PgPool, run: &SqlRun<'_>) -> Result<SqlResult, Step
             // Preparing first tells the result columns (even for zero rows) and what type each
             // parameter has; the text value is then cast to it, so `user_id = $1` works for
             // uuid and integer columns without splicing anything.
-            let prepared = (&mut *conn).prepare(AssertSqlSafe(st.text.clone()).into_sql_str()).await.map_err(|e| db_error(e, &st.text))?;
+            let prepared = (&mut conn).prepare(AssertSqlSafe(st.text.clone()).into_sql_str()).await.map_err(|e| db_error(e, &st.text))?;
             let types: Vec<String> = match prepared.parameters() {
                 Some(Either::Left(types)) => types.iter().map(|t| t.name().to_owned()).collect(),
                 _ => Vec::new(),
@@ -182,17 +228,55 @@ async fn run_pg(pool: &sqlx::PgPool, run: &SqlRun<'_>) -> Result<SqlResult, Step
             for v in &values {
                 q = q.bind(v.as_str());
             }
-            let stream = (&mut *conn).fetch_many(q);
+            let stream = (&mut conn).fetch_many(q);
             drain(stream, &text, columns, run.max_rows, pg_row, |d| d.rows_affected(), &mut result).await?;
         }
         Ok::<(), StepError>(())
     }
     .await;
-    if !autocommit {
-        let end = if outcome.is_ok() && !run.read_only { "COMMIT" } else { "ROLLBACK" };
-        conn.execute(end).await.map_err(|e| db_error(e, end))?;
+    if autocommit {
+        *slot = Some(conn);
+        return outcome.map(|_| result);
     }
+    if outcome.is_ok() && !run.read_only {
+        // A write's result is its commit's result: wait for it.
+        return match conn.execute("COMMIT").await {
+            Ok(_) => {
+                *slot = Some(conn);
+                Ok(result)
+            }
+            Err(e) => {
+                if !is_broken(&e) {
+                    *slot = Some(conn);
+                }
+                Err(db_error(e, "COMMIT"))
+            }
+        };
+    }
+    roll_back_in_background(slot, conn).await;
     outcome.map(|_| result)
+}
+
+/// Opens a connection and starts the step's transaction on it.
+async fn start(options: &PgConnectOptions, begin: &str, label: &str) -> Result<PgConnection, StepError> {
+    let mut conn = connect(options).await?;
+    conn.execute(AssertSqlSafe(begin.to_owned())).await.map_err(|e| db_error(e, label))?;
+    Ok(conn)
+}
+
+/// Rolls the step's transaction back without making the step wait for the answer: a task
+/// holds the session's lock until the server has answered, so the `ROLLBACK` travels while the
+/// journal is written and the next step finds the connection idle. If it fails, the
+/// connection is dropped, which ends the transaction on the server as well.
+async fn roll_back_in_background(mut slot: tokio::sync::OwnedMutexGuard<Option<PgConnection>>, mut conn: PgConnection) {
+    tokio::spawn(async move {
+        if conn.execute("ROLLBACK").await.is_ok() {
+            *slot = Some(conn);
+        }
+    });
+    // Let the task send the ROLLBACK now (a current-thread runtime runs it before this one
+    // resumes); it then waits for the answer while the step returns.
+    tokio::task::yield_now().await;
 }
 
 /// Reads one statement's results: the first `max_rows` rows converted and kept, every row

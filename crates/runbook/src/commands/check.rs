@@ -87,6 +87,19 @@ impl Counts {
     }
 }
 
+/// What one file contributes to the output, prepared off the main thread.
+struct FileReport {
+    name: String,
+    counts: Counts,
+    output: Output,
+}
+
+enum Output {
+    Json(serde_json::Value),
+    Row(String),
+    Diagnostics(Vec<String>),
+}
+
 const HEADER: &str =
     "file                                                 prob steps  sql http shell manual  dec  read write destr params branch  err warn";
 
@@ -101,14 +114,12 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> Result<u8> {
     }
     let mut json_files = Vec::new();
     let mut without_steps: Vec<String> = Vec::new();
-    for path in &paths {
+    // Each file is compiled and its output prepared on a worker; output is written in the
+    // order of the files.
+    let report = |path: &std::path::PathBuf| -> Result<FileReport> {
         let compiled = files::compile(path)?;
         let counts = Counts::of(&compiled);
-        if counts.steps == 0 {
-            without_steps.push(compiled.source.name.clone());
-        }
-        total.add(counts);
-        match (args.format, args.summary) {
+        let output = match (args.format, args.summary) {
             (CheckFormat::Json, _) => {
                 let diags: Vec<serde_json::Value> = compiled
                     .diagnostics
@@ -118,7 +129,7 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> Result<u8> {
                         serde_json::json!({"severity": d.severity, "code": d.code, "message": d.message, "line": at.line, "col": at.col, "hint": d.hint})
                     })
                     .collect();
-                json_files.push(serde_json::json!({"file": compiled.source.name, "diagnostics": diags}));
+                Output::Json(serde_json::json!({"file": compiled.source.name, "diagnostics": diags}))
             }
             (CheckFormat::Human, true) => {
                 let name = compiled.source.name.clone();
@@ -127,15 +138,30 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> Result<u8> {
                 } else {
                     name
                 };
-                writeln!(out, "{}", counts.row(&name))?;
+                Output::Row(counts.row(&name))
             }
             (CheckFormat::Human, false) => {
-                for d in &compiled.diagnostics {
-                    eprintln!("{}", d.render(&compiled.source, color));
+                Output::Diagnostics(compiled.diagnostics.iter().map(|d| d.render(&compiled.source, color)).collect())
+            }
+        };
+        Ok(FileReport { name: compiled.source.name, counts, output })
+    };
+    files::in_parallel_in_order(&paths, report, |file| {
+        if file.counts.steps == 0 {
+            without_steps.push(file.name);
+        }
+        total.add(file.counts);
+        match file.output {
+            Output::Json(v) => json_files.push(v),
+            Output::Row(row) => writeln!(out, "{row}")?,
+            Output::Diagnostics(rendered) => {
+                for d in rendered {
+                    eprintln!("{d}");
                 }
             }
         }
-    }
+        Ok(())
+    })?;
     match args.format {
         CheckFormat::Json => {
             serde_json::to_writer_pretty(

@@ -6,17 +6,23 @@ use std::io::Write;
 
 pub fn run(args: &GraphArgs, color: ColorChoice) -> Result<u8> {
     let compiled = files::compile(&args.file)?;
-    let out = match args.format {
+    let text = match args.format {
         GraphFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&export::to_json(&compiled))?;
-            s.push('\n');
-            s
+            // Written as it is serialised: the JSON of a large runbook is several times its
+            // size and is never held whole.
+            let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+            serde_json::to_writer_pretty(&mut out, &export::to_json(&compiled))?;
+            out.write_all(b"\n")?;
+            out.flush()?;
+            None
         }
-        GraphFormat::Dot => export::to_dot(&compiled),
-        GraphFormat::Mermaid => export::to_mermaid(&compiled),
-        GraphFormat::Outline => runbook_core::outline_text(&compiled.source),
+        GraphFormat::Dot => Some(export::to_dot(&compiled)),
+        GraphFormat::Mermaid => Some(export::to_mermaid(&compiled)),
+        GraphFormat::Outline => Some(runbook_core::outline_text(&compiled.source)),
     };
-    std::io::stdout().write_all(out.as_bytes())?;
+    if let Some(text) = text {
+        std::io::stdout().write_all(text.as_bytes())?;
+    }
     // Diagnostics go to stderr so the graph on stdout stays machine-readable.
     if args.format != GraphFormat::Json {
         let color = style::stderr_color(color);

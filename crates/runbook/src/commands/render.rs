@@ -5,31 +5,43 @@ use crate::{exit, files};
 use anyhow::{Context, Result};
 use runbook_engine::journal;
 use std::collections::HashSet;
+use std::path::PathBuf;
 
 pub fn run(args: &RenderArgs) -> Result<u8> {
     let paths = files::collect(&args.paths)?;
     std::fs::create_dir_all(&args.output).with_context(|| format!("cannot create `{}`", args.output.display()))?;
-    let mut listings = Vec::new();
+    // Page names from the file stem; files with the same stem get a number. Named first, in
+    // order, so the names do not depend on which page is rendered first.
     let mut used: HashSet<String> = HashSet::new();
-    for path in &paths {
+    let named: Vec<(&PathBuf, String)> = paths
+        .iter()
+        .map(|path| {
+            // Only plain characters: a runbook named `javascript:x.md` must not become a link
+            // that runs script from the index.
+            let stem = path.file_stem().map_or_else(
+                || "runbook".to_owned(),
+                |s| s.to_string_lossy().chars().map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '-' }).collect(),
+            );
+            let mut name = format!("{stem}.html");
+            let mut n = 2;
+            while !used.insert(name.clone()) {
+                name = format!("{stem}-{n}.html");
+                n += 1;
+            }
+            (path, name)
+        })
+        .collect();
+    let mut listings = Vec::new();
+    let page = |(path, name): &(&PathBuf, String)| -> Result<runbook_html::Listing> {
         let compiled = files::compile(path)?;
-        // Page names from the file stem; files with the same stem get a number.
-        // Only plain characters: a runbook named `javascript:x.md` must not become a link
-        // that runs script from the index.
-        let stem = path.file_stem().map_or_else(
-            || "runbook".to_owned(),
-            |s| s.to_string_lossy().chars().map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '-' }).collect(),
-        );
-        let mut name = format!("{stem}.html");
-        let mut n = 2;
-        while !used.insert(name.clone()) {
-            name = format!("{stem}-{n}.html");
-            n += 1;
-        }
-        let page = runbook_html::runbook_page(&compiled, &name, &path.display().to_string()).map_err(anyhow::Error::msg)?;
+        let page = runbook_html::runbook_page(&compiled, name, &path.display().to_string()).map_err(anyhow::Error::msg)?;
         std::fs::write(args.output.join(&page.file_name), page.html).with_context(|| format!("cannot write `{}`", page.file_name))?;
-        listings.push(runbook_html::listing(&compiled, &name));
-    }
+        Ok(runbook_html::listing(&compiled, name))
+    };
+    files::in_parallel_in_order(&named, page, |listing| {
+        listings.push(listing);
+        Ok(())
+    })?;
     let mut transcripts = Vec::new();
     if args.transcripts {
         let dir = args.journal_dir.clone().unwrap_or_else(journal::default_dir);
