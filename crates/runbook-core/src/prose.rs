@@ -130,7 +130,13 @@ crate::word_set!(
 /// ("you should check", "you can raise", "you may need to restart"). A statement of fact
 /// ("This alert fires when …") does not.
 pub fn instructs(sentence: &str) -> bool {
-    let plain = plain_text(sentence).to_ascii_lowercase();
+    // Only the first 60 words are read: convert no more than their text (a char boundary
+    // after 600 bytes).
+    let mut cut = sentence.len().min(600);
+    while !sentence.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let plain = plain_text(&sentence[..cut]).to_ascii_lowercase();
     let words: Vec<&str> =
         plain.split(|c: char| c.is_whitespace() || matches!(c, ':' | '(' | ')' | '"')).filter(|w| !w.is_empty()).take(60).collect();
     let verb = |w: &str| {
