@@ -66,6 +66,8 @@ fn list(items: &[String]) -> String {
 fn elapsed(ms: u64) -> String {
     let secs = ms / 1000;
     match secs {
+        // A walk with no waiting (answers, rehearsals) takes milliseconds: say so, not "0.0 s".
+        _ if ms < 1000 => format!("{ms} ms"),
         0..60 => format!("{:.1} s", ms as f64 / 1000.0),
         60..3600 => format!("{} min {} s", secs / 60, secs % 60),
         _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
@@ -98,6 +100,7 @@ mod tests {
     #[test]
     fn elapsed_time_reads_as_a_person_says_it() {
         assert_eq!(elapsed(7_240), "7.2 s");
+        assert_eq!(elapsed(42), "42 ms");
         assert_eq!(elapsed(125_000), "2 min 5 s");
         assert_eq!(elapsed(3_720_000), "1 h 2 min");
     }
