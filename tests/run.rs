@@ -364,10 +364,16 @@ fn ehr_database() -> String {
     url
 }
 
+/// `--target` for the seed's Supabase host, pointed at the loopback server, whose health check
+/// answers healthy.
+fn ehr_target(http: &HttpServer) -> String {
+    http.respond(r#"{"path": "/functions/v1/health-check", "status": 200, "json": {"status": "healthy"}}"#);
+    format!("fpzuxwynuivqdyltpydj.supabase.co={}", http.base())
+}
+
 /// `run` of the seed's login problem, its Supabase host pointed at the loopback server.
 fn ehr_login_run(db: &str, http: &HttpServer, extra: &[&str]) -> std::process::Output {
-    http.respond(r#"{"path": "/functions/v1/health-check", "status": 200, "json": {"status": "healthy"}}"#);
-    let host = format!("fpzuxwynuivqdyltpydj.supabase.co={}", http.base());
+    let host = ehr_target(http);
     let mut args = strings(&["run", &ehr_seed(), "--entry", "Users Cannot Log In", "--db", db, "--output", "json", "--target", &host]);
     args.extend(extra.iter().map(|s| s.to_string()));
     runbook_with(&args, &[])
@@ -477,8 +483,7 @@ fn the_end_of_a_walk_prints_a_summary_on_the_terminal() {
     let decision = ehr_step("Which resolution applies?");
     let mfa = ehr_step("MFA Issues");
     let a = answers(&dir, &format!("decisions: {{{decision}: MFA Issues}}\nmanual: {{{mfa}: done}}\n"));
-    let host = format!("fpzuxwynuivqdyltpydj.supabase.co={}", http.base());
-    http.respond(r#"{"path": "/functions/v1/health-check", "status": 200, "json": {"status": "healthy"}}"#);
+    let host = ehr_target(&http);
     let o = runbook_with(&["run", &ehr_seed(), "--entry", "Users Cannot Log In", "--db", &db, "--target", &host, "--answers", &a], &[]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let out = stdout(&o);
@@ -594,8 +599,7 @@ fn ehr_seed_suggests_the_options_the_diagnosis_supports_and_follows_it_on_reques
 fn ehr_seed_pseudo_terminal_walk_offers_found_values_counts_the_delete_and_goes_on_after_a_decline() {
     let db = ehr_database();
     let http = HttpServer::start();
-    http.respond(r#"{"path": "/functions/v1/health-check", "status": 200, "json": {"status": "healthy"}}"#);
-    let host = format!("fpzuxwynuivqdyltpydj.supabase.co={}", http.base());
+    let host = ehr_target(&http);
     let args: Vec<String> = strings(&[
         &repo_root().join("tests/support/pty_drive.py").display().to_string(),
         "--timeout",
@@ -737,7 +741,7 @@ fn ehr_seed_declining_after_a_resume_goes_back_to_the_decision_that_led_there() 
             "params: {{USER_ID: u-locked-42}}\ndecisions: {{{decision}: MFA Issues}}\nconfirm: {{{unlock}: false}}\nmanual: {{{mfa}: done}}\n"
         ),
     );
-    let host = format!("fpzuxwynuivqdyltpydj.supabase.co={}", http.base());
+    let host = ehr_target(&http);
     let o = runbook_with(&["resume", &session, "--db", &db, "--target", &host, "--answers", &a, "--output", "json"], &[]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let ev = events(&o);

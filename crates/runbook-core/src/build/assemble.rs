@@ -193,11 +193,12 @@ impl Builder<'_> {
         } else {
             d.placeholders.clone()
         };
+        let risk = manual_risk(d);
         let mut step = Step {
             id: id.to_owned(),
             kind: d.kind,
-            risk: manual_risk(d).risk,
-            risk_reason: Some(manual_risk(d).reason),
+            risk: risk.risk,
+            risk_reason: Some(risk.reason),
             // The section's title without its numbering: `1. Check the operator` → `Check the operator`.
             title: if d.title.is_empty() { strip_numbering(&section).to_owned() } else { d.title.clone() },
             section,
