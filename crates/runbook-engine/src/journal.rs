@@ -192,6 +192,15 @@ impl Journal {
 
 impl EventSink for Journal {
     fn event(&mut self, event: &Event<'_>) {
+        if let Some(event) = Journal::journal_event(event) {
+            self.record(event);
+        }
+    }
+}
+
+impl Journal {
+    /// What an event of the walk is in a journal (every store writes the same).
+    pub fn journal_event(event: &Event<'_>) -> Option<JournalEvent> {
         let step_id = |step: &runbook_core::model::Step| step.id.clone();
         let owned = |text: Option<&str>| text.map(str::to_owned);
         let event = match event {
@@ -237,7 +246,7 @@ impl EventSink for Journal {
             },
             Event::SessionFinished { status, message } => JournalEvent::End { status: *status, message: (*message).to_owned() },
         };
-        self.record(event);
+        Some(event)
     }
 }
 

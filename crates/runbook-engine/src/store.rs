@@ -12,6 +12,8 @@
 
 pub mod file;
 pub mod lease;
+mod pg_client;
+mod pg_log;
 pub mod postgres;
 pub mod summary;
 
@@ -170,6 +172,10 @@ pub trait SessionLog: EventSink + Send {
     fn location(&self) -> String;
     /// A torn last line cut off on reopen (files only), to record in the `resumed` event.
     fn cut_torn_line(&self) -> Option<crate::journal::TornLine> {
+        None
+    }
+    /// Who took the lease, once this driver lost it: it must stop before its next step.
+    fn lost_to(&self) -> Option<String> {
         None
     }
 }

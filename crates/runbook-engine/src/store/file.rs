@@ -91,7 +91,7 @@ impl SessionStore for FileStore {
         lock.name(Some(driver))?;
         std::fs::write(journal.path.with_extension("runbook.md"), runbook_text)?;
         journal.append(&JournalEvent::Session(header.clone()))?;
-        Ok(Box::new(FileLog { id: header.id.clone(), journal, lock: Some(lock), driver: driver.clone() }))
+        Ok(Box::new(FileLog { id: header.id.clone(), journal, lock: Some(lock), driver: driver.clone(), wrote: true }))
     }
 
     fn reopen(&self, id: &str, driver: &Driver, take_over: bool) -> Result<Box<dyn SessionLog>, StoreError> {
@@ -116,7 +116,7 @@ impl SessionStore for FileStore {
             })?;
         }
         lock.name(Some(driver))?;
-        Ok(Box::new(FileLog { id: id.to_owned(), journal, lock: Some(lock), driver: driver.clone() }))
+        Ok(Box::new(FileLog { id: id.to_owned(), journal, lock: Some(lock), driver: driver.clone(), wrote: false }))
     }
 
     fn find(&self, id_or_prefix: &str) -> Result<String, StoreError> {
@@ -198,6 +198,9 @@ pub struct FileLog {
     journal: Journal,
     lock: Option<Lock>,
     driver: Driver,
+    /// Whether letting go needs a `hand_over` record: not when this driver wrote nothing, nor
+    /// right after the walk's `end` (which says the driver stopped).
+    wrote: bool,
 }
 
 impl FileLog {
@@ -209,6 +212,7 @@ impl FileLog {
 
 impl EventSink for FileLog {
     fn event(&mut self, event: &Event<'_>) {
+        self.wrote = !matches!(event, Event::SessionFinished { .. });
         self.journal.event(event);
     }
 }
@@ -219,12 +223,15 @@ impl SessionLog for FileLog {
     }
 
     fn append(&mut self, event: &JournalEvent) -> std::io::Result<()> {
+        self.wrote = !matches!(event, JournalEvent::End { .. });
         self.journal.append(event)
     }
 
     fn hand_over(&mut self) -> std::io::Result<()> {
         let Some(mut lock) = self.lock.take() else { return Ok(()) };
-        self.journal.append(&lease::hand_over_event(&self.driver, "the driver stopped"))?;
+        if self.wrote {
+            self.journal.append(&lease::hand_over_event(&self.driver, "the driver stopped"))?;
+        }
         // Unnamed, then unlocked (on drop): a reader never sees a lock free but named.
         lock.name(None)
     }
