@@ -1,6 +1,6 @@
 //! The default store: one journal file per session in a directory on this machine
 //! (`ID.jsonl` with its head record `ID.head`), the runbook's text beside it
-//! (`ID.runbook.md`), and `ID.lock`: an advisory lock its driver holds while driving, with the
+//! (`ID.md`), and `ID.lock`: an advisory lock its driver holds while driving, with the
 //! driver's name inside. The operating system drops the lock when the driver's process ends,
 //! however it ends, so a lock that can be taken means nobody drives.
 
@@ -89,7 +89,7 @@ impl SessionStore for FileStore {
         let mut journal = Journal::create(&self.dir, &header.id)?;
         let (mut lock, _) = Lock::take(&journal.path)?;
         lock.name(Some(driver))?;
-        std::fs::write(journal.path.with_extension("runbook.md"), runbook_text)?;
+        std::fs::write(journal.path.with_extension("md"), runbook_text)?;
         journal.append(&JournalEvent::Session(header.clone()))?;
         Ok(Box::new(FileLog { id: header.id.clone(), journal, lock: Some(lock), driver: driver.clone(), wrote: true }))
     }
@@ -156,7 +156,7 @@ impl SessionStore for FileStore {
     }
 
     fn runbook_text(&self, id: &str) -> Result<Option<String>, StoreError> {
-        match std::fs::read_to_string(self.existing(id)?.with_extension("runbook.md")) {
+        match std::fs::read_to_string(self.existing(id)?.with_extension("md")) {
             Ok(text) => Ok(Some(text)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e.into()),

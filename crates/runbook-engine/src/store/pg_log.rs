@@ -74,7 +74,10 @@ impl EventSink for PgLog {
         // The same events as a journal file, made the same way.
         let Some(event) = Journal::journal_event(event) else { return };
         if let Err(e) = self.append(&event) {
-            tracing::error!("session store write failed: {e}");
+            // A lost lease is said once, by whoever stops the driver.
+            if self.lost_to.is_none() {
+                tracing::error!("session store write failed: {e}");
+            }
             self.error.get_or_insert(e.to_string());
         }
     }

@@ -19,6 +19,9 @@ use crate::journal::{Broken, GENESIS, Head, JournalEvent, Line, Mode, SessionHea
 use sqlx::{PgConnection, Row};
 use std::sync::Arc;
 
+/// A row's sequence number and text (the head's hash, an event's line).
+type SeqText = (i64, String);
+
 pub struct PgStore {
     client: Arc<PgClient>,
     url: String,
@@ -300,7 +303,7 @@ impl SessionStore for PgStore {
 
     fn verify(&self, id: &str) -> Result<Result<Verified, Broken>, StoreError> {
         let sid = id.to_owned();
-        let (head, lines): (Option<(i64, String)>, Vec<(i64, String)>) = self.client.call(move |pool| async move {
+        let (head, lines): (Option<SeqText>, Vec<SeqText>) = self.client.call(move |pool| async move {
             // One snapshot for the head and the rows, so a driver appending meanwhile is no cut.
             let mut tx = pool.begin().await.map_err(db)?;
             sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await.map_err(db)?;

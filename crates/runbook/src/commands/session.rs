@@ -204,16 +204,18 @@ pub fn resume(args: &ResumeArgs, sessions: Option<&str>, color: ColorChoice) -> 
 }
 
 /// The runbook the session started with: its file when it is still there, else the text the
-/// store kept (a driver on another machine), written beside the journal files.
+/// store kept (a driver on another machine), written under the user's state directory.
 fn runbook_file(store: &dyn SessionStore, id: &str, recorded: &str) -> Result<PathBuf> {
     let path = PathBuf::from(recorded);
     if path.is_file() {
         return Ok(path);
     }
     let text = store.runbook_text(id).map_err(store_error)?.with_context(|| format!("`{recorded}` is gone and the store kept no copy"))?;
-    let copy = journal::default_dir().join(format!("{id}.runbook.md"));
+    // Beside the sessions directory, not in it: the copies are not journals.
+    let dir = journal::default_dir().with_file_name("runbooks");
+    let copy = dir.join(format!("{id}.md"));
     if !copy.is_file() {
-        std::fs::create_dir_all(journal::default_dir())?;
+        std::fs::create_dir_all(&dir)?;
         std::fs::write(&copy, text).with_context(|| format!("cannot write `{}`", copy.display()))?;
     }
     eprintln!("note: `{recorded}` is not on this machine; using the copy the session store kept ({})", copy.display());
