@@ -51,6 +51,12 @@ fn wait_until(what: &str, ready: impl Fn() -> bool) {
     }
 }
 
+/// Like `psql`, but "" while the store's tables do not exist yet (the driver creates them).
+fn psql_soon(url: &str, sql: &str) -> String {
+    let out = Command::new("psql").arg(url).args(["-X", "-q", "-t", "-A", "-c", sql]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
 /// The newest session of the store.
 fn newest_session(store: &str) -> String {
     psql(store, "SELECT id FROM runbook_sessions ORDER BY created DESC LIMIT 1")
@@ -92,7 +98,7 @@ fn a_second_driver_is_refused_then_takes_over_after_the_first_is_killed() {
         Stdio::null(),
     );
     wait_until("A runs `wait`", || {
-        psql(
+        psql_soon(
             &store,
             "SELECT count(*) FROM runbook_session_events WHERE line LIKE '%\"type\":\"step_running\"%' AND line LIKE '%\"step\":\"wait\"%'",
         ) == "1"
@@ -151,7 +157,9 @@ fn a_driver_taken_over_by_force_stops_without_forking_the_session() {
         Stdio::null(),
     );
     wait_until("A runs `wait`", || {
-        psql(&store, "SELECT count(*) FROM runbook_session_events WHERE line LIKE '%\"step\":\"wait\"%'") != "0"
+        psql_soon(&store, "SELECT count(*) FROM runbook_session_events WHERE line LIKE '%\"step\":\"wait\"%'")
+            .parse::<u32>()
+            .is_ok_and(|n| n > 0)
     });
     let id = newest_session(&store);
     let work = tempfile::tempdir().unwrap();
@@ -290,7 +298,7 @@ fn follow_prints_events_as_they_are_written_and_stops_at_the_end() {
         &env,
         Stdio::null(),
     );
-    wait_until("the session starts", || psql(&store, "SELECT count(*) FROM runbook_sessions") == "1");
+    wait_until("the session starts", || psql_soon(&store, "SELECT count(*) FROM runbook_sessions") == "1");
     let id = newest_session(&store);
     let mut follower = spawn(&["follow", &id], &env, Stdio::piped());
     let (lines, received) = mpsc::channel();

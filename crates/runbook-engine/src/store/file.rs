@@ -248,3 +248,85 @@ impl SessionLog for FileLog {
         self.journal.cut_torn_line.as_ref().map(|t| TornLine { line: t.line, bytes: t.bytes })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::Mode;
+
+    fn store(name: &str) -> FileStore {
+        let dir = std::env::temp_dir().join(format!("rb-file-store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        FileStore::new(dir)
+    }
+
+    fn header(id: &str) -> SessionHeader {
+        SessionHeader {
+            id: id.into(),
+            mode: Mode::Run,
+            runbook: "/r.md".into(),
+            runbook_sha256: "ab".into(),
+            operator: "alice@a".into(),
+            version: "0".into(),
+            environment: None,
+        }
+    }
+
+    fn driver(name: &str, pid: u32) -> Driver {
+        Driver { holder: format!("{name}@{name}"), host: name.into(), pid }
+    }
+
+    fn types(store: &FileStore, id: &str) -> Vec<String> {
+        let lines = store.events(id, 0).expect("events");
+        lines.iter().map(|l| serde_json::to_value(&l.event).expect("json")["type"].as_str().unwrap_or("").to_owned()).collect()
+    }
+
+    #[test]
+    fn a_second_driver_is_refused_while_the_lock_is_held() {
+        let s = store("held");
+        let log = s.create(&header("s1"), "# R\n", &driver("alice", 1)).expect("create");
+        let Err(StoreError::Leased { holder, pid, expires, .. }) = s.reopen("s1", &driver("bob", 2), false) else { panic!("not refused") };
+        assert_eq!((holder.as_str(), pid, expires), ("alice@alice", 1, None));
+        // Not even by force: a running process's lock cannot be taken.
+        assert!(matches!(s.reopen("s1", &driver("bob", 2), true), Err(StoreError::NotDrivable(_))));
+        assert_eq!(s.list().expect("list")[0].state, crate::store::SessionState::Running);
+        drop(log);
+        let _ = std::fs::remove_dir_all(s.dir());
+    }
+
+    #[test]
+    fn a_driver_gone_without_a_word_is_taken_over_and_a_hand_over_is_not() {
+        let s = store("gone");
+        let mut log = s.create(&header("s1"), "# R\n", &driver("alice", 1)).expect("create");
+        log.append(&JournalEvent::StepRunning { step: "a".into() }).expect("append");
+        // Dropped without handing over: the lock goes, the name inside stays.
+        drop(log);
+        let mut bob = s.reopen("s1", &driver("bob", 2), false).expect("taken over");
+        assert_eq!(types(&s, "s1"), ["session", "step_running", "take_over"]);
+        bob.append(&JournalEvent::StepRunning { step: "b".into() }).expect("append");
+        bob.hand_over().expect("hand over");
+        drop(bob);
+        let carol = s.reopen("s1", &driver("carol", 3), false).expect("free");
+        assert_eq!(types(&s, "s1"), ["session", "step_running", "take_over", "step_running", "hand_over"]);
+        assert_eq!(s.verify("s1").expect("verify").map(|v| v.events), Ok(5));
+        assert_eq!(s.runbook_text("s1").expect("text").as_deref(), Some("# R\n"));
+        drop(carol);
+        let _ = std::fs::remove_dir_all(s.dir());
+    }
+
+    #[test]
+    fn sessions_are_found_by_a_unique_prefix() {
+        let s = store("find");
+        for id in ["20261130-a1", "20261130-a2", "20261130-b1"] {
+            s.create(&header(id), "", &driver("alice", 1)).expect("create").hand_over().expect("hand over");
+        }
+        assert_eq!(s.find("20261130-b").expect("unique"), "20261130-b1");
+        assert!(matches!(s.find("20261130-a"), Err(StoreError::Ambiguous { matches: 2, .. })));
+        assert!(matches!(s.find("nope"), Err(StoreError::NotFound { .. })));
+        assert_eq!(
+            s.list().expect("list").iter().map(|l| l.id.as_str()).collect::<Vec<_>>(),
+            ["20261130-b1", "20261130-a2", "20261130-a1"]
+        );
+        let _ = std::fs::remove_dir_all(s.dir());
+    }
+}

@@ -6,7 +6,7 @@ use super::session_store;
 use crate::cli::{FollowArgs, OutputFormat};
 use crate::exit;
 use anyhow::Result;
-use runbook_engine::journal::JournalEvent;
+use runbook_engine::journal::{JournalEvent, ResultSummary};
 use runbook_engine::transcript::{decision_text, summary};
 use std::io::Write;
 use std::time::Duration;
@@ -50,7 +50,11 @@ fn describe(event: &JournalEvent) -> String {
         JournalEvent::StepResult(r) => {
             let failed: Vec<&str> = r.checks.iter().map(|c| c.name.as_str()).collect();
             let checks = if failed.is_empty() { String::new() } else { format!("; checks failed: {}", failed.join(", ")) };
-            format!("{} {}: {} in {} ms{checks}", r.step, if r.ok { "done" } else { "failed" }, summary(&r.result), r.elapsed_ms)
+            let what = match &r.result {
+                ResultSummary::Failed { error } => error.to_string(),
+                done => summary(done),
+            };
+            format!("{} {}: {what} in {} ms{checks}", r.step, if r.ok { "done" } else { "failed" }, r.elapsed_ms)
         }
         JournalEvent::StepSkipped { step, reason, .. } => format!("{step} not run: {reason}"),
         JournalEvent::ParamValue { step, name, value, source } => format!("{name} = {value} for {step} ({source})"),
