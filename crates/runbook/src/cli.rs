@@ -45,7 +45,8 @@ pub enum Command {
     /// Read steps run in read-only transactions; write steps ask for confirmation and
     /// destructive steps for a typed word. Exit status: 0 finished, 1 aborted or failed to
     /// start, 2 usage error, 3 stopped at a question nobody answered (non-interactive runs),
-    /// 4 finished but a check failed at critical level (non-interactive runs).
+    /// 4 finished but a check failed at critical level (non-interactive runs), 5 another driver
+    /// took the session over (see `resume --take-over`).
     Run(RunArgs),
     /// Rehearse a runbook: the same guided walk as `run`, with results from scenario fixtures
     /// (or from you) instead of real systems. Nothing runs and nothing is contacted.
@@ -262,6 +263,7 @@ pub struct HandoverArgs {
     /// The session id (or a unique prefix).
     pub id: String,
 
+    /// Where session journals are (default: $XDG_STATE_HOME/runbook/sessions; not with --sessions).
     #[arg(long, value_name = "DIR")]
     pub journal_dir: Option<PathBuf>,
 }
@@ -271,6 +273,7 @@ pub struct FollowArgs {
     /// The session id (or a unique prefix).
     pub id: String,
 
+    /// Where session journals are (default: $XDG_STATE_HOME/runbook/sessions; not with --sessions).
     #[arg(long, value_name = "DIR")]
     pub journal_dir: Option<PathBuf>,
 
