@@ -400,3 +400,33 @@ fn local_journals_have_one_driver_at_a_time_too() {
     assert_eq!(psql(&app, "SELECT count(*) || ':' || max(hits) FROM rate_limits WHERE key = 'local'"), "1:2");
     assert_eq!(code(&run_with(&["transcript", "verify", &id, "--journal-dir", journals], &env)), 0);
 }
+
+#[test]
+fn a_driver_whose_store_connections_are_cut_goes_on_without_losing_an_event() {
+    let (store, app) = (fresh_database(), fresh_database());
+    let env = team_env(&store);
+    let a = spawn(
+        &["run", "fixtures/run/resumable.md", "--db", &app, "--yes", "-p", "RUN_ID=cut", "-p", "WAIT_SECONDS=2"],
+        &env,
+        Stdio::null(),
+    );
+    wait_until("A runs `wait`", || {
+        psql_soon(&store, "SELECT count(*) FROM runbook_session_events WHERE line LIKE '%\"step\":\"wait\"%'")
+            .parse::<u32>()
+            .is_ok_and(|n| n > 0)
+    });
+    // Every connection A has to the store dies, as in a network cut or a server restart.
+    let db = store.rsplit('/').next().unwrap();
+    let killed = psql(
+        &store,
+        &format!("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{db}' AND pid <> pg_backend_pid()"),
+    );
+    assert_ne!(killed, "0", "A had connections to cut");
+    let a = a.wait_with_output().unwrap();
+    assert_eq!(a.status.code(), Some(0), "{}", String::from_utf8_lossy(&a.stderr));
+    let id = newest_session(&store);
+    let events = event_types(&store, &id);
+    assert_eq!(events.iter().filter(|e| e.starts_with("step_result:")).count(), 5, "{events:?}");
+    assert_eq!(events.last().map(String::as_str), Some("end:"));
+    assert_eq!(code(&run_with(&["transcript", "verify", &id], &env)), 0);
+}

@@ -4,11 +4,12 @@
 
 use super::lease::{self, Driver, Renewer};
 use super::pg_client::{PgClient, db};
-use super::postgres::{EventRow, insert_event, redact_url, refused};
+use super::postgres::{EventRow, head_is, insert_event, redact_url, refused};
 use super::{SessionLog, StoreError};
 use crate::events::{Event, EventSink};
 use crate::journal::{Journal, JournalEvent};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 pub struct PgLog {
     client: Arc<PgClient>,
@@ -92,18 +93,44 @@ impl SessionLog for PgLog {
         if let Some(by) = self.lost_to() {
             return Err(std::io::Error::other(StoreError::LeaseLost { by }));
         }
-        let row = EventRow::of(event, self.seq + 1, &self.prev)?;
-        let (sid, me) = (self.id.clone(), self.driver.clone());
-        let (seq, hash) = (row.seq, row.hash.clone());
+        let row = Arc::new(EventRow::of(event, self.seq + 1, &self.prev)?);
         let ends = matches!(event, JournalEvent::End { .. });
-        let written = self.client.call(move |pool| async move {
-            let mut conn = pool.acquire().await.map_err(db)?;
-            if insert_event(&mut conn, &sid, &me, &row).await.map_err(db)? { Ok(()) } else { Err(refused(&mut conn, &sid, &me).await) }
-        });
+        // The next step waits for this event: a store that does not answer is tried again
+        // until the lease would have run out, and then this driver has lost it anyway.
+        let deadline = Instant::now() + lease::lease_length();
+        let mut pause = Duration::from_millis(100);
+        let written = loop {
+            let (sid, me, row) = (self.id.clone(), self.driver.clone(), Arc::clone(&row));
+            let tried = self.client.call(move |pool| async move {
+                let mut conn = pool.acquire().await.map_err(db)?;
+                if insert_event(&mut conn, &sid, &me, &row).await.map_err(db)? {
+                    return Ok(());
+                }
+                // A try whose commit went through but whose answer was lost finds its row there.
+                if head_is(&mut conn, &sid, row.seq, &row.hash).await.map_err(db)? {
+                    return Ok(());
+                }
+                Err(refused(&mut conn, &sid, &me).await)
+            });
+            match tried {
+                Err(StoreError::Database(e)) if Instant::now() + pause < deadline => {
+                    tracing::warn!("session store write failed, trying again: {e}");
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                Err(StoreError::Database(e)) => {
+                    let secs = lease::lease_length().as_secs_f64();
+                    break Err(StoreError::LeaseLost {
+                        by: format!("nobody yet: the store did not answer for {secs:.0} s, the lease's length ({e})"),
+                    });
+                }
+                other => break other,
+            }
+        };
         match written {
             Ok(()) => {
                 self.wrote = !ends;
-                (self.seq, self.prev) = (seq, hash);
+                (self.seq, self.prev) = (row.seq, row.hash.clone());
                 Ok(())
             }
             Err(StoreError::LeaseLost { by }) => {

@@ -149,9 +149,20 @@ pub(super) async fn refused(conn: &mut PgConnection, id: &str, me: &Driver) -> S
     match lease_of(conn, id, false).await {
         Ok((Some(l), _)) if l.holder != me.holder || l.host != me.host || l.pid != me.pid => StoreError::LeaseLost { by: l.who() },
         Ok((None, _)) => StoreError::LeaseLost { by: "nobody (it was released)".into() },
-        Ok(_) => StoreError::Database(format!("session {id}: its head moved under this driver; not writing a fork")),
+        Ok(_) => StoreError::NotDrivable(format!("session {id}: its head moved under this driver; not writing a fork")),
         Err(e) => db(e),
     }
+}
+
+/// Whether the session's head is the event `seq` with `hash`.
+pub(super) async fn head_is(conn: &mut PgConnection, id: &str, seq: u64, hash: &str) -> Result<bool, sqlx::Error> {
+    let found: Option<bool> = sqlx::query_scalar("SELECT head_seq = $2 AND head_hash = $3 FROM runbook_sessions WHERE id = $1")
+        .bind(id)
+        .bind(as_i64(seq))
+        .bind(hash)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(found == Some(true))
 }
 
 async fn take_lease(conn: &mut PgConnection, id: &str, me: &Driver) -> Result<(), sqlx::Error> {
