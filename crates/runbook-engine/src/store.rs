@@ -14,6 +14,7 @@ pub mod file;
 pub mod lease;
 mod pg_client;
 mod pg_log;
+mod pg_sql;
 pub mod postgres;
 pub mod summary;
 

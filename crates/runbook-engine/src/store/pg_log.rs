@@ -3,8 +3,8 @@
 //! the lease in the background, and hands it over at the end.
 
 use super::lease::{self, Driver, Renewer};
-use super::pg_client::{PgClient, db};
-use super::postgres::{EventRow, head_is, insert_event, redact_url, refused};
+use super::pg_client::{PgClient, db, redact_url};
+use super::pg_sql::{EventRow, head_is, insert_event, refused};
 use super::{SessionLog, StoreError};
 use crate::events::{Event, EventSink};
 use crate::journal::{Journal, JournalEvent};
