@@ -258,7 +258,7 @@ impl Journal {
 /// the session goes on. A step that may change something is one (before its executor starts and
 /// when its result is in), and so are the points a resume must not lose: the start, the
 /// operator's decisions and in-flight choices, the end.
-fn is_barrier(event: &Event<'_>) -> bool {
+pub(crate) fn is_barrier(event: &Event<'_>) -> bool {
     match event {
         Event::Executing { step } | Event::StepFinished { step, .. } => step.risk != runbook_core::model::Risk::Read,
         Event::SessionStarted { .. } | Event::InFlight { .. } | Event::Decision { .. } | Event::SessionFinished { .. } => true,

@@ -34,9 +34,9 @@ pub struct PgClient {
 }
 
 impl PgClient {
-    /// Connects (up to 4 connections), applies the migrations, and keeps the pool on its thread
-    /// until the client is dropped.
-    pub fn connect(url: &str) -> Result<PgClient, StoreError> {
+    /// Connects (up to `connections` at once), applies the migrations, and keeps the pool on
+    /// its thread until the client is dropped.
+    pub fn connect(url: &str, connections: u32) -> Result<PgClient, StoreError> {
         let (jobs, mut incoming) = unbounded_channel::<Job>();
         let (ready, is_ready) = std::sync::mpsc::channel::<Result<(), StoreError>>();
         let url = url.to_owned();
@@ -51,7 +51,12 @@ impl PgClient {
                     }
                 };
                 runtime.block_on(async move {
-                    let pool = match PgPoolOptions::new().max_connections(4).acquire_timeout(Duration::from_secs(10)).connect(&url).await {
+                    let pool = match PgPoolOptions::new()
+                        .max_connections(connections.max(1))
+                        .acquire_timeout(Duration::from_secs(10))
+                        .connect(&url)
+                        .await
+                    {
                         Ok(p) => p,
                         Err(e) => {
                             let _ = ready.send(Err(StoreError::Database(format!("cannot connect: {e}"))));

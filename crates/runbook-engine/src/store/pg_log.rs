@@ -70,30 +70,15 @@ fn renew(client: &PgClient, id: &str, me: &Driver) -> Result<(), StoreError> {
     })
 }
 
-impl EventSink for PgLog {
-    fn event(&mut self, event: &Event<'_>) {
-        // The same events as a journal file, made the same way.
-        let Some(event) = Journal::journal_event(event) else { return };
-        if let Err(e) = self.append(&event) {
-            // A lost lease is said once, by whoever stops the driver.
-            if self.lost_to.is_none() {
-                tracing::error!("session store write failed: {e}");
-            }
-            self.error.get_or_insert(e.to_string());
-        }
-    }
-}
-
-impl SessionLog for PgLog {
-    fn id(&self) -> &str {
-        &self.id
-    }
-
-    fn append(&mut self, event: &JournalEvent) -> std::io::Result<()> {
+impl PgLog {
+    /// Appends one event; `durable`: on disk before returning (see `EventRow::durable`).
+    fn write(&mut self, event: &JournalEvent, durable: bool) -> std::io::Result<()> {
         if let Some(by) = self.lost_to() {
             return Err(std::io::Error::other(StoreError::LeaseLost { by }));
         }
-        let row = Arc::new(EventRow::of(event, self.seq + 1, &self.prev)?);
+        let mut row = EventRow::of(event, self.seq + 1, &self.prev)?;
+        row.durable = durable;
+        let row = Arc::new(row);
         let ends = matches!(event, JournalEvent::End { .. });
         // The next step waits for this event: a store that does not answer is tried again
         // until the lease would have run out, and then this driver has lost it anyway.
@@ -139,6 +124,31 @@ impl SessionLog for PgLog {
             }
             Err(e) => Err(std::io::Error::other(e)),
         }
+    }
+}
+
+impl EventSink for PgLog {
+    fn event(&mut self, event: &Event<'_>) {
+        // The same events as a journal file, made the same way.
+        let durable = crate::journal::is_barrier(event);
+        let Some(event) = Journal::journal_event(event) else { return };
+        if let Err(e) = self.write(&event, durable) {
+            // A lost lease is said once, by whoever stops the driver.
+            if self.lost_to.is_none() {
+                tracing::error!("session store write failed: {e}");
+            }
+            self.error.get_or_insert(e.to_string());
+        }
+    }
+}
+
+impl SessionLog for PgLog {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn append(&mut self, event: &JournalEvent) -> std::io::Result<()> {
+        self.write(event, true)
     }
 
     fn hand_over(&mut self) -> std::io::Result<()> {

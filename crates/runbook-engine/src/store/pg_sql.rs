@@ -21,6 +21,11 @@ pub(super) struct EventRow {
     end_status: Option<String>,
     /// Driven again: not ended any more.
     reopened: bool,
+    /// Committed to disk before the statement returns. Not for the events between barriers
+    /// (see `journal::is_barrier`): those are committed at once but flushed by the server within
+    /// its WAL writer's delay, as the journal files group their fsyncs. A killed driver loses
+    /// none of them; a crashed server only the last read-only ones, in order, so the chain holds.
+    pub durable: bool,
 }
 
 impl EventRow {
@@ -45,6 +50,7 @@ impl EventRow {
             last_step: event.step().map(str::to_owned),
             end_status,
             reopened,
+            durable: true,
         })
     }
 }
@@ -61,7 +67,8 @@ pub(super) fn as_i64(n: u64) -> i64 {
 /// `Ok(false)`: neither held, nothing written.
 pub(super) async fn insert_event(conn: &mut PgConnection, id: &str, me: &Driver, row: &EventRow) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "WITH lease AS (
+        "WITH commit_mode AS (SELECT set_config('synchronous_commit', $15, true)
+        ), lease AS (
             UPDATE runbook_session_leases SET expires = now() + make_interval(secs => $5)
             WHERE session_id = $1 AND holder = $2 AND host = $3 AND pid = $4 RETURNING 1
         ), head AS (
@@ -71,7 +78,7 @@ pub(super) async fn insert_event(conn: &mut PgConnection, id: &str, me: &Driver,
                 end_status = CASE WHEN $13 THEN NULL ELSE COALESCE($14, end_status) END
             WHERE id = $1 AND head_seq = $6 - 1 AND head_hash = $8 AND EXISTS (SELECT 1 FROM lease) RETURNING 1
         )
-        INSERT INTO runbook_session_events (session_id, seq, line, prev, hash) SELECT $1, $6, $9, $8, $7 FROM head",
+        INSERT INTO runbook_session_events (session_id, seq, line, prev, hash) SELECT $1, $6, $9, $8, $7 FROM head, commit_mode",
     )
     .bind(id)
     .bind(&me.holder)
@@ -87,6 +94,7 @@ pub(super) async fn insert_event(conn: &mut PgConnection, id: &str, me: &Driver,
     .bind(&row.last_step)
     .bind(row.reopened)
     .bind(&row.end_status)
+    .bind(if row.durable { "on" } else { "off" })
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)

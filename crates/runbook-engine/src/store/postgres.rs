@@ -30,8 +30,15 @@ pub struct PgStore {
 }
 
 impl PgStore {
+    /// A store for one driver or reader: one connection, which its events and its lease's
+    /// renewals take turns on (twenty drivers are twenty connections, not eighty).
     pub fn connect(url: &str) -> Result<PgStore, StoreError> {
-        Ok(PgStore { client: Arc::new(PgClient::connect(url)?), url: url.to_owned() })
+        PgStore::connect_with(url, 1)
+    }
+
+    /// A store for a server that reads many sessions at once: up to `connections`.
+    pub fn connect_with(url: &str, connections: u32) -> Result<PgStore, StoreError> {
+        Ok(PgStore { client: Arc::new(PgClient::connect(url, connections)?), url: url.to_owned() })
     }
 
     fn not_found(&self, id: &str) -> StoreError {
