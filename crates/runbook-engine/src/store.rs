@@ -184,9 +184,17 @@ pub trait SessionLog: EventSink + Send {
 /// The store named by `--sessions`/`RUNBOOK_SESSIONS_URL`, else the journal files in
 /// `journal_dir` (or the default directory).
 pub fn open(url: Option<&str>, journal_dir: Option<&Path>) -> Result<Box<dyn SessionStore>, StoreError> {
+    open_with(url, journal_dir, 1)
+}
+
+/// As [`open`], with up to `connections` to a PostgreSQL store (a server reading many sessions
+/// at once; a driver needs one).
+pub fn open_with(url: Option<&str>, journal_dir: Option<&Path>, connections: u32) -> Result<Box<dyn SessionStore>, StoreError> {
     let from_env = std::env::var(SESSIONS_URL_VAR).ok().filter(|v| !v.is_empty());
     match url.map(str::to_owned).or(from_env) {
-        Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => Ok(Box::new(postgres::PgStore::connect(&u)?)),
+        Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+            Ok(Box::new(postgres::PgStore::connect_with(&u, connections)?))
+        }
         Some(u) => Err(StoreError::Config(format!(
             "--sessions `{}`: expected a postgres:// URL (leave it unset for the local journal files)",
             postgres::redact_url(&u)
