@@ -430,3 +430,36 @@ fn a_driver_whose_store_connections_are_cut_goes_on_without_losing_an_event() {
     assert_eq!(events.last().map(String::as_str), Some("end:"));
     assert_eq!(code(&run_with(&["transcript", "verify", &id], &env)), 0);
 }
+
+#[test]
+fn a_stuck_drivers_session_is_handed_over_by_its_user_and_resumed_at_once() {
+    let (store, app) = (fresh_database(), fresh_database());
+    // A long lease: without the hand-over, B would wait a minute.
+    let env = vec![("RUNBOOK_SESSIONS_URL", store.clone()), ("RUNBOOK_LEASE_SECONDS", "60".to_owned())];
+    let mut a = spawn(
+        &["run", "fixtures/run/resumable.md", "--db", &app, "--yes", "-p", "RUN_ID=hand", "-p", "WAIT_SECONDS=30"],
+        &env,
+        Stdio::null(),
+    );
+    wait_until("A runs `wait`", || {
+        psql_soon(&store, "SELECT count(*) FROM runbook_session_events WHERE line LIKE '%\"step\":\"wait\"%'")
+            .parse::<u32>()
+            .is_ok_and(|n| n > 0)
+    });
+    let id = newest_session(&store);
+    a.kill().unwrap();
+    a.wait().unwrap();
+    let handed = run_with(&["handover", &id], &env);
+    assert_eq!(code(&handed), 0, "{}{}", stdout(&handed), stderr(&handed));
+    assert!(stdout(&handed).contains("handed over"), "{}", stdout(&handed));
+    // Nothing left to hand over.
+    assert_eq!(code(&run_with(&["handover", &id], &env)), 1);
+    let work = tempfile::tempdir().unwrap();
+    let answers = rerun_answers(work.path());
+    let b = run_with(&["resume", &id, "--db", &app, "--yes", "-p", "WAIT_SECONDS=0", "--answers", &answers], &env);
+    assert_eq!(code(&b), 0, "{}{}", stdout(&b), stderr(&b));
+    let events = event_types(&store, &id);
+    assert!(events.contains(&"hand_over:".to_owned()) && !events.contains(&"take_over:".to_owned()), "{events:?}");
+    assert_eq!(psql(&app, "SELECT count(*) || ':' || max(hits) FROM rate_limits WHERE key = 'hand'"), "1:2");
+    assert_eq!(code(&run_with(&["transcript", "verify", &id], &env)), 0);
+}
