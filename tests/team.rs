@@ -463,3 +463,31 @@ fn a_stuck_drivers_session_is_handed_over_by_its_user_and_resumed_at_once() {
     assert_eq!(psql(&app, "SELECT count(*) || ':' || max(hits) FROM rate_limits WHERE key = 'hand'"), "1:2");
     assert_eq!(code(&run_with(&["transcript", "verify", &id], &env)), 0);
 }
+
+#[test]
+fn a_driver_without_the_runbook_file_resumes_from_the_text_the_store_kept() {
+    let (store, app) = (fresh_database(), fresh_database());
+    let env = team_env(&store);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let book = elsewhere.path().join("resumable.md");
+    std::fs::copy(repo_root().join("fixtures/run/resumable.md"), &book).unwrap();
+    let mut a =
+        spawn(&["run", book.to_str().unwrap(), "--db", &app, "--yes", "-p", "RUN_ID=copy", "-p", "WAIT_SECONDS=30"], &env, Stdio::null());
+    wait_until("A runs `wait`", || {
+        psql_soon(&store, "SELECT count(*) FROM runbook_session_events WHERE line LIKE '%\"step\":\"wait\"%'")
+            .parse::<u32>()
+            .is_ok_and(|n| n > 0)
+    });
+    let id = newest_session(&store);
+    a.kill().unwrap();
+    a.wait().unwrap();
+    // The next driver's machine has no such file.
+    drop(elsewhere);
+    std::thread::sleep(Duration::from_millis(2_300));
+    let work = tempfile::tempdir().unwrap();
+    let answers = rerun_answers(work.path());
+    let b = run_with(&["resume", &id, "--db", &app, "--yes", "-p", "WAIT_SECONDS=0", "--answers", &answers], &env);
+    assert_eq!(code(&b), 0, "{}{}", stdout(&b), stderr(&b));
+    assert!(stderr(&b).contains("is not on this machine; using the copy the session store kept"), "{}", stderr(&b));
+    assert_eq!(psql(&app, "SELECT count(*) || ':' || max(hits) FROM rate_limits WHERE key = 'copy'"), "1:2");
+}
