@@ -34,7 +34,6 @@ pub use timestamp::Timestamp;
 
 use crate::events::{Event, EventSink};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
@@ -204,18 +203,9 @@ impl Journal {
     /// Appends one event and moves the head record to it, without waiting for the disk: the
     /// next barrier ([`Journal::sync`]) or the group window flushes it.
     pub fn write(&mut self, event: &JournalEvent) -> std::io::Result<()> {
-        let Value::Object(mut obj) = serde_json::to_value(event)? else {
-            return Err(std::io::Error::other("a journal event is a JSON object"));
-        };
+        // The line every store writes: the hash covers it without `hash`, keys sorted.
+        let (mut line, hash) = chain::encode_line(event, self.seq + 1, Timestamp::now(), &self.prev)?;
         self.seq += 1;
-        obj.insert("seq".into(), self.seq.into());
-        obj.insert("ts".into(), Timestamp::now().to_string().into());
-        obj.insert("prev".into(), self.prev.clone().into());
-        // The hash covers the line without `hash`, keys sorted (`serde_json::Map` is ordered).
-        let body = serde_json::to_string(&Value::Object(obj.clone()))?;
-        let hash = sha256_hex(body.as_bytes());
-        obj.insert("hash".into(), hash.clone().into());
-        let mut line = serde_json::to_string(&Value::Object(obj))?;
         line.push('\n');
         self.file.write_all(line.as_bytes())?;
         self.prev = hash;
