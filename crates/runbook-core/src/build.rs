@@ -993,7 +993,25 @@ impl Builder<'_> {
         if (lang.is_empty() || SQL_LANGS.contains(&lang.as_str()) || TEXT_LANGS.contains(&lang.as_str()))
             && text.lines().any(|l| psql_prompt(l).is_some())
         {
-            let sb = shell::read_block(text);
+            // `# ps aux | grep pgbouncer` and `$ sudo pgb-console` before `pgbouncer=# SHOW …`:
+            // a transcript of shell commands and statements, each a step of its own kind.
+            let root = opens_with_root_prompt(text);
+            let sb = if root { shell::read_session(text, &|w| is_known_command(w)) } else { shell::read_block(text) };
+            let shell_kind = |c: &str| Some(command_kind(c)).filter(|k| *k != StepKind::Sql && is_known_command(c));
+            if sb.commands.iter().any(|c| shell_kind(&c.text).is_some()) {
+                return sb
+                    .commands
+                    .iter()
+                    .map(|c| {
+                        let (code, map) = join_commands([c], block);
+                        let at_psql = text.lines().nth(c.first_line).is_some_and(|l| psql_prompt(l).is_some());
+                        let kind = shell_kind(&code).filter(|_| !at_psql).unwrap_or(StepKind::Sql);
+                        let mut d = self.draft(kind, code, map, lang_opt.clone(), span, section, list, index);
+                        opener_as_manual(&mut d);
+                        d
+                    })
+                    .collect();
+            }
             if !sb.commands.is_empty() {
                 let (code, map) = join_commands(&sb.commands, block);
                 let mut d = self.draft(StepKind::Sql, code, map, lang_opt, span, section, list, index);
@@ -1035,6 +1053,8 @@ impl Builder<'_> {
             || (lang.is_empty() && looks_like_shell(text))
             // `# kill -TERM 1827` alone: root's prompt before a command, not a note.
             || (lang.is_empty() && text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) && root_session(text).is_some())
+            // `# pstree -pals $(pgrep haproxy)` and the tree it printed: root's prompt, then output.
+            || (lang.is_empty() && opens_with_root_prompt(text))
             || (TEXT_LANGS.contains(&lang.as_str())
                 && text.lines().any(|l| shell::strip_prompt(l).is_some() && looks_like_shell(shell::strip_prompt(l).unwrap_or(""))));
         if !shellish {
@@ -1054,8 +1074,9 @@ impl Builder<'_> {
         // `# sudo ls -lt /var/log` followed by its listing: root's prompt, in any shell block.
         if !session
             && !sb.had_prompts
-            && sb.comments.iter().any(|(_, c)| is_known_command(c))
-            && sb.commands.iter().all(|c| is_output_line(&c.text) || !is_known_command(&c.text))
+            && (opens_with_root_prompt(text)
+                || sb.comments.iter().any(|(_, c)| is_known_command(c))
+                    && sb.commands.iter().all(|c| is_output_line(&c.text) || !is_known_command(&c.text)))
             && let Some(root) = root_session(text)
         {
             sb = root;
@@ -1118,7 +1139,7 @@ impl Builder<'_> {
         if let Some(at) = sb.commands.iter().position(|c| interactive_session(&c.text).is_some()) {
             let opener = interactive_session(&sb.commands[at].text).unwrap_or_default();
             let typed = &sb.commands[at + 1..];
-            let mut risk = Classified { risk: Risk::Read, reason: format!("opens `{opener}`") };
+            let mut risk = opener_risk(&sb.commands[at].text, &opener);
             for c in typed {
                 let inner = if interactive_session(&c.text).is_some() {
                     Classified { risk: Risk::Read, reason: format!("opens `{}`", c.text.trim()) }
@@ -1476,8 +1497,20 @@ fn opener_as_manual(d: &mut Draft) {
     if let Some(opener) = interactive_session(&d.code) {
         d.kind = StepKind::Manual;
         d.http = None;
-        d.risk = Classified { risk: Risk::Read, reason: format!("opens `{opener}`") };
+        d.risk = opener_risk(&d.code, &opener);
     }
+}
+
+/// What opening a session changes by itself: nothing (`ssh db1`, `gitlab-rails console`, `oc
+/// debug node/x` in a pod of its own), except that `kubectl debug -it pod --target=app` adds an
+/// ephemeral container to the running pod, which stays in its spec.
+fn opener_risk(cmd: &str, opener: &str) -> Classified {
+    let words: Vec<&str> = cmd.split_whitespace().skip_while(|w| *w == "sudo").collect();
+    let adds_container = matches!(words.first(), Some(&("kubectl" | "oc")))
+        && words.get(1) == Some(&"debug")
+        && words.iter().any(|w| *w == "--target" || w.starts_with("--target="));
+    let risk = if adds_container { Risk::Write } else { Risk::Read };
+    Classified { risk, reason: format!("opens `{opener}`") }
 }
 
 /// The kind of a step written as inline code.
@@ -1765,6 +1798,46 @@ mod tests {
              If this fires during a checkpoint, you can follow the steps of that alert.\n",
         );
         assert!(b.iter().any(|l| l.contains("during startup")) && b.iter().any(|l| l.contains("during a checkpoint")), "{b:?}");
+    }
+
+    #[test]
+    fn root_prompt_lines_and_their_output_are_shell_steps() {
+        let s = steps(
+            "# Web\n## Extra processes\nShow how long the workers have run:\n\n```\n\
+             # for p in $(pgrep -u www nginx); do ps -o pid,etimes $p; done\n  PID ELAPSED\n nginx 812 9999\n```\n",
+        );
+        assert_eq!(s, [(StepKind::Shell, "for p in $(pgrep -u www nginx); do ps -o pid,etimes $p; done".to_owned())]);
+    }
+
+    #[test]
+    fn a_transcript_of_shell_and_psql_prompts_is_a_step_per_command() {
+        let g = compile(Source::new(
+            "t.md",
+            "# Pool\n## Too many clients\nRaise the limit from the pool's console:\n\n```\n# prlimit -n -p 4242\nRESOURCE SOFT HARD\n\n\
+             $ sudo pool-console\n\npool=# show config;\n key | value\n\npool=# set max_client_conn=4096;\n```\n",
+        ))
+        .graph;
+        let s: Vec<(StepKind, &str, crate::Risk)> = g.steps.iter().map(|s| (s.kind, s.code.as_str(), s.risk)).collect();
+        use crate::Risk::Read;
+        assert_eq!(
+            s,
+            [
+                (StepKind::Shell, "prlimit -n -p 4242", Read),
+                (StepKind::Shell, "sudo pool-console", Read),
+                (StepKind::Sql, "show config;", Read),
+                (StepKind::Sql, "set max_client_conn=4096;", Read),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_debug_container_added_to_a_running_pod_is_a_write() {
+        let g =
+            compile(Source::new("t.md", "# K8s\n## Debug a pod\n```\nkubectl debug -it web-1 --image=busybox --target=web\n```\n")).graph;
+        assert_eq!((g.steps[0].kind, g.steps[0].risk), (StepKind::Manual, crate::Risk::Write));
+        // A debug pod of its own (a node's, a copy) changes nothing already running.
+        let g = compile(Source::new("t.md", "# K8s\n## Debug a node\n```\noc debug node/worker-1\n```\n")).graph;
+        assert_eq!((g.steps[0].kind, g.steps[0].risk), (StepKind::Manual, crate::Risk::Read));
     }
 
     #[test]

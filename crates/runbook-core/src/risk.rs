@@ -890,6 +890,14 @@ fn own_risk(base: &str, args: &[&str]) -> Classified {
             _ => classified(Risk::Destructive, format!("`{base}` command")),
         };
     }
+    // `prlimit -n -p PID` shows the limit; `prlimit --nofile=65536 -p PID` sets it.
+    if base == "prlimit" && !args.iter().any(|a| a.contains('=')) {
+        return classified(Risk::Read, "`prlimit` without a new value shows the limits");
+    }
+    // `sudo pgb-console` alone: a console opens; what is typed into it has its own risk.
+    if base.ends_with("-console") && args.is_empty() {
+        return classified(Risk::Read, format!("`{base}` opens a console"));
+    }
     if base.starts_with("mkfs") || DESTRUCTIVE_COMMANDS.contains(base) {
         return classified(Risk::Destructive, format!("`{base}` command"));
     }
@@ -1245,6 +1253,16 @@ mod tests {
     fn sh(text: &str, risk: Risk) {
         let c = classify_shell(text);
         assert_eq!(c.risk, risk, "{text}: {}", c.reason);
+    }
+
+    #[test]
+    fn limits_shown_and_consoles_opened_are_reads() {
+        sh("prlimit -n -p 4242", Risk::Read);
+        sh("prlimit --nofile=65536 -p 4242", Risk::Write);
+        sh("sudo pool-console", Risk::Read);
+        sh("pool-console -c 'RELOAD'", Risk::Write);
+        sh("apk add python3", Risk::Write);
+        sh("pip install requests", Risk::Write);
     }
 
     #[test]

@@ -237,6 +237,15 @@ crate::word_set!(
     "sar",
     "mpstat",
     "pidstat",
+    "apk",
+    "ln",
+    "pip",
+    "pip3",
+    "brew",
+    "tf",
+    "terragrunt",
+    "prlimit",
+    "gitlab-patronictl",
 ]);
 
 /// `dbname=# ` / `dbname=> ` at the start of a line.
@@ -278,8 +287,11 @@ pub(crate) fn is_known_command(line: &str) -> bool {
         && !base.is_empty()
         && base.starts_with(|c: char| c.is_ascii_lowercase())
         && base.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    // `chef-client-enable`: a helper named after a known tool whose own name has a hyphen.
+    let compound = || base.match_indices('-').any(|(at, _)| base[..at].contains('-') && KNOWN_COMMANDS.contains(&base[..at]));
     under_sudo
         || KNOWN_COMMANDS.contains(base)
+        || compound()
         || w.starts_with("./")
         || w.starts_with("/usr/")
         || w.starts_with("/opt/")
@@ -324,6 +336,17 @@ pub(super) fn is_output_line(cmd: &str) -> bool {
 pub(super) fn root_session(text: &str) -> Option<shell::ShellBlock> {
     let sb = shell::read_session(text, &|w| is_known_command(w));
     (sb.had_prompts && !sb.commands.is_empty()).then_some(sb)
+}
+
+/// A block whose first line is root's prompt before a known command (`# ps auxww | grep x`):
+/// a transcript, whatever the lines after it print. (`# docker runtime` above `docker ps` is a
+/// note: there the first line that is no comment is a command.)
+pub(super) fn opens_with_root_prompt(text: &str) -> bool {
+    let Some(first) = text.lines().map(str::trim).find(|l| !l.is_empty()) else { return false };
+    first.starts_with("# ")
+        && !looks_like_shell(text)
+        && root_session(text)
+            .is_some_and(|sb| sb.commands.first().is_some_and(|c| first.ends_with(c.text.lines().next().unwrap_or("").trim())))
 }
 
 /// A command that opens an interactive console (`gitlab-rails console`, `irb`, a bare
@@ -533,5 +556,24 @@ mod tests {
         assert_eq!(interactive_session("ssh db1.example.com").as_deref(), Some("ssh db1.example.com"));
         assert!(interactive_session("ssh db1 uptime").is_none());
         assert!(is_known_command("./bin/drain.sh web-1"));
+    }
+
+    #[test]
+    fn package_and_link_commands_and_helpers_named_after_a_tool_are_commands() {
+        for line in ["apk add curl jq", "ln -s /usr/bin/python3 /usr/bin/python", "pip install requests", "tf plan -out plan"] {
+            assert!(is_known_command(line), "{line}");
+        }
+        // `chef-client-disable "reason"` is chef-client's helper; `read-only` is not `read`'s.
+        assert!(is_known_command("sudo chef-client-disable \"maintenance\""));
+        assert!(is_known_command("chef-client-enable"));
+        assert!(!is_known_command("read-only replicas"));
+    }
+
+    #[test]
+    fn a_block_opening_with_roots_prompt_is_a_transcript() {
+        assert!(opens_with_root_prompt("# pstree -pals $(pgrep nginx)\nsystemd,1 --system\n  └─nginx,812 -g daemon off;"));
+        // A note above commands is a comment, not a prompt.
+        assert!(!opens_with_root_prompt("# docker runtime\ndocker ps | grep web\n"));
+        assert!(!opens_with_root_prompt("# restart the service if it hangs\nUSER PID\n"));
     }
 }
