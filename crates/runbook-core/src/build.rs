@@ -561,7 +561,16 @@ impl Builder<'_> {
             self.drafts.iter().filter(|d| d.annotation.is_some()).filter_map(|d| d.section.and_then(|s| self.problems[s])).collect();
         let mut added = Vec::new();
         for (index, node) in doc.nodes.iter().enumerate() {
-            let (NodeKind::Paragraph, Some(h), 0) = (&node.kind, node.section, node.list.depth) else { continue };
+            // Also the words after an item's block ("If the plan shows a diff for labels, apply
+            // it."): what to do with what the command showed.
+            let after_item_block = node.list.depth > 0
+                && index
+                    .checked_sub(1)
+                    .map(|i| &doc.nodes[i])
+                    .is_some_and(|n| matches!(n.kind, NodeKind::Code(_)) && n.list.item == node.list.item);
+            let (NodeKind::Paragraph, Some(h), true) = (&node.kind, node.section, node.list.depth == 0 || after_item_block) else {
+                continue;
+            };
             // (A group's own words introduce its problems: an overview, not a step.)
             if self.problems[h].is_none_or(|p| annotated.contains(&p))
                 || doc.headings[h].group
@@ -598,8 +607,16 @@ impl Builder<'_> {
                 run.clear();
             };
             for sentence in prose::sentences(raw) {
-                let codes: Vec<(&str, usize)> =
-                    inline_code(sentence).into_iter().filter(|&(c, at)| is_step_code(c) || told_to_run(sentence, at, c)).collect();
+                let codes: Vec<(&str, usize)> = inline_code(sentence)
+                    .into_iter()
+                    .filter(|&(c, at)| is_step_code(c) || told_to_run(sentence, at, c) || sql_call(sentence, at, c).is_some())
+                    .collect();
+                // "initiate it using `ctl switchover` or `ctl failover`": each command's title is the
+                // words before the first, not a sentence holding the other command too.
+                let title = match codes.first() {
+                    Some(&(_, at)) if codes.len() > 1 && at > 4 => prose::short_title(sentence[..at].trim_end_matches(['`', ' ', ':'])),
+                    _ => prose::short_title(sentence),
+                };
                 let condition =
                     infer::opening_condition(sentence).or_else(|| infer::alternative_sentence(sentence).filter(|s| !s.is_empty()));
                 if condition.is_some() || !codes.is_empty() {
@@ -613,13 +630,21 @@ impl Builder<'_> {
                     continue;
                 }
                 let offset = (sentence.as_ptr() as usize).saturating_sub(raw.as_ptr() as usize);
-                for (code, at) in codes {
+                // "`ctl switchover` or `ctl failover`": the commands are alternatives.
+                let either = codes.len() > 1
+                    && codes.windows(2).all(|w| {
+                        let between = &sentence[w[0].1 + w[0].0.len()..w[1].1];
+                        matches!(between.trim_matches(|c: char| c == '`' || c == ',' || c.is_whitespace()), "or")
+                    });
+                for (k, &(code, at)) in codes.iter().enumerate() {
                     let start = node.span.start + offset + at;
-                    let mut d =
-                        self.draft(inline_kind(code), code.to_owned(), vec![(0, start)], None, node.span, Some(h), node.list, index);
+                    let mut d = self.inline_draft(sentence, at, code, start, node.span, Some(h), node.list, index);
                     opener_as_manual(&mut d);
-                    d.title = prose::short_title(sentence);
+                    d.title.clone_from(&title);
                     d.condition = condition.clone();
+                    if either && condition.is_none() {
+                        d.condition = Some(format!("{}: {code}", if k == 0 { "Either" } else { "Or" }));
+                    }
                     added.push(d);
                 }
             }
@@ -828,22 +853,31 @@ impl Builder<'_> {
             let title = prose::clean_title(&prose::first_sentence(&plain, 120));
             // "If the pod is in CrashLoopBackOff, run `kubectl delete pod …`": an alternative.
             let condition = item_condition(text);
-            let mut found = false;
+            // An SQL function named in the item's prose ("Interruption can be done using
+            // `pg_terminate_backend(…)` as well. In any case, open an issue.") is a step after the
+            // item's words, which stay a step too; a command alone says it all.
+            let (mut item_drafts, mut calls_only) = (Vec::new(), true);
             for (code, at) in inline_code(text) {
-                if !is_step_code(code) {
+                // `` - `chef-client-enable` ``: an item that is only a command is that command.
+                let alone = text.trim().trim_end_matches(['.', ';']).trim_matches('`') == code && is_known_command(code);
+                if !is_step_code(code) && !alone && sql_call(text, at, code).is_none() {
                     continue;
                 }
-                let kind = inline_kind(code);
-                let mut d = self.draft(kind, code.to_owned(), vec![(0, text_start + at)], None, node.span, node.section, node.list, index);
+                let mut d = self.inline_draft(text, at, code, text_start + at, node.span, node.section, node.list, index);
                 opener_as_manual(&mut d);
                 // The item's words before the command: "Raise the limit for now".
                 let before = text[..at.min(text.len())].trim_end_matches(['`', ' ', ':']);
                 d.title = if before.len() > 3 { prose::short_title(before) } else { title.clone() };
                 // The condition is the words before the command, not the command itself.
                 d.condition = condition.as_ref().and_then(|_| infer::opening_condition(before)).or_else(|| condition.clone());
-                added.push(d);
-                found = true;
+                let call = d.kind == StepKind::Sql && sql_call(text, at, code).is_some();
+                if call && let Some(sentence) = prose::sentences(text).into_iter().find(|s| s.contains(code)) {
+                    d.title = prose::short_title(sentence);
+                }
+                calls_only &= call;
+                item_drafts.push(d);
             }
+            let found = !item_drafts.is_empty() && !calls_only;
             // In a procedure with a single command, the other items are prose around it.
             let prose_around_one_command = procedure && commands < 2 && !instruction_list && !option_item;
             // "Possible causes" bullets state causes; they are not things to do.
@@ -856,6 +890,19 @@ impl Builder<'_> {
                     .filter(|l| !l.is_empty())
                     .collect();
                 let mut code = if full.len() > 1 { full.join("\n") } else { as_written(text) };
+                // The sentences naming a function to call are that call's step.
+                if !item_drafts.is_empty() {
+                    let calls: Vec<String> = inline_code(text)
+                        .iter()
+                        .filter(|(c, at)| sql_call(text, *at, c).is_some())
+                        .map(|(c, _)| format!("`{c}`"))
+                        .collect();
+                    code = prose::sentences(&code)
+                        .into_iter()
+                        .filter(|s| !calls.iter().any(|c| s.contains(c.as_str())))
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                }
                 // The address is what the operator opens.
                 if link_only && let Some(url) = text.split_once("](").and_then(|(_, r)| r.strip_suffix(')')) {
                     code = format!("{plain}: {url}");
@@ -868,6 +915,7 @@ impl Builder<'_> {
                 added.push(d);
                 whole_items.insert(item);
             }
+            added.extend(item_drafts);
         }
         // Nested instructions under an item that is a label (`1. **Caching Strategy**`) or that
         // holds a command block (`- Reset session via admin panel` beside `- End stuck
@@ -976,6 +1024,26 @@ impl Builder<'_> {
             node,
             role: None,
             opens_session: None,
+        }
+    }
+
+    /// A step for inline code at `at` in `text` (source offset `start`): the command as
+    /// written, or for an SQL function the text tells to use, the query that calls it.
+    #[allow(clippy::too_many_arguments)]
+    fn inline_draft(
+        &self,
+        text: &str,
+        at: usize,
+        code: &str,
+        start: usize,
+        span: Span,
+        section: Option<usize>,
+        list: ListContext,
+        node: usize,
+    ) -> Draft {
+        match sql_call(text, at, code) {
+            Some((query, lead)) => self.draft(StepKind::Sql, query, vec![(lead, start)], None, span, section, list, node),
+            None => self.draft(inline_kind(code), code.to_owned(), vec![(0, start)], None, span, section, list, node),
         }
     }
 
@@ -1691,6 +1759,22 @@ fn told_to_run(sentence: &str, at: usize, code: &str) -> bool {
         && first.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
 }
 
+/// "use the `pg_stat_statements_reset()` function", "interrupt it using
+/// `pg_terminate_backend({PID})`": an SQL function the text tells the operator to call. The
+/// query that calls it, and where the call starts in that query.
+fn sql_call(text: &str, at: usize, code: &str) -> Option<(String, usize)> {
+    let (name, args) = code.split_once('(')?;
+    // PostgreSQL's own functions: `sort_desc(…)` is PromQL, `rate(…)` too.
+    let function = (name.starts_with("pg_") || name.starts_with("txid_"))
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && args.ends_with(')');
+    let before = text[..at.min(text.len())].trim_end_matches(|c: char| c == '`' || c.is_whitespace()).to_ascii_lowercase();
+    let before = before.strip_suffix(" the").unwrap_or(&before);
+    let last = before.rsplit([' ', '\n']).next().unwrap_or("");
+    let told = matches!(last, "use" | "using" | "call" | "calling" | "run" | "running" | "execute" | "executing");
+    (function && told).then(|| (format!("SELECT {code};"), "SELECT ".len()))
+}
+
 /// Inline code spans (`` `x` ``) in a piece of Markdown, with their offsets.
 fn inline_code(text: &str) -> Vec<(&str, usize)> {
     let mut out = Vec::new();
@@ -1828,6 +1912,68 @@ mod tests {
                 (StepKind::Sql, "set max_client_conn=4096;", Read),
             ]
         );
+    }
+
+    #[test]
+    fn variables_the_operator_sets_are_a_step_and_not_parameters_after_it() {
+        let g = compile(Source::new(
+            "t.md",
+            "# K8s\n## Replace a node pool\n```\nOLD_POOL=<name of old pool>\nNEW_POOL=<name of new pool>\n```\n\n\
+             Import the new pool:\n\n```\ntf import module.gke.pool[0] prod/$NEW_POOL\n```\n",
+        ))
+        .graph;
+        let kinds: Vec<(StepKind, &str)> = g.steps.iter().map(|s| (s.kind, s.code.as_str())).collect();
+        assert_eq!(kinds[..2], [(StepKind::Shell, "OLD_POOL=<name of old pool>"), (StepKind::Shell, "NEW_POOL=<name of new pool>")]);
+        // The import uses the variable set above: captured there, not asked again.
+        assert!(g.steps[1].captures.iter().any(|c| c.name == "NEW_POOL"), "{:?}", g.steps[1]);
+        let new_pool = g.parameters.iter().find(|p| p.name == "NEW_POOL").map(|p| p.source.as_deref());
+        assert_eq!(new_pool, Some(Some("capture:NEW_POOL")));
+        assert!(g.parameters.iter().any(|p| p.name == "NAME_OF_NEW_POOL"), "{:?}", g.parameters);
+    }
+
+    #[test]
+    fn a_postgres_function_the_text_says_to_use_is_a_query() {
+        let g = compile(Source::new(
+            "t.md",
+            "# DB\n## Stale locks\n1. Look at the locks in `pg_locks`.\n\
+             2. For a long transaction it is your call. Interruption can be done using `pg_terminate_backend({PID})` as well. \
+             In any case, open an issue.\n",
+        ))
+        .graph;
+        let s: Vec<(StepKind, &str, crate::Risk)> = g.steps.iter().map(|s| (s.kind, s.code.as_str(), s.risk)).collect();
+        let call = s.iter().find(|s| s.0 == StepKind::Sql).expect("a query step");
+        assert_eq!((call.1, call.2), ("SELECT pg_terminate_backend({PID});", crate::Risk::Destructive));
+        // The item's other words stay a manual step, without the call's sentence.
+        let manual = s.iter().find(|s| s.1.contains("open an issue")).expect("the item's words");
+        assert!(manual.0 == StepKind::Manual && !manual.1.contains("pg_terminate_backend"), "{s:?}");
+        // A PromQL function is not one: `sort_desc(…)` in Prometheus.
+        let s = steps("# DB\n## Dead tuples\nRun `sort_desc(pg_stat_user_tables_n_dead_tup)` in Prometheus to see the worst.\n");
+        assert!(s.iter().all(|s| s.0 != StepKind::Sql), "{s:?}");
+    }
+
+    #[test]
+    fn two_commands_joined_by_or_in_a_sentence_are_alternatives() {
+        let b = branch_labels(
+            "# DB\n## Failover/Switchover\nA switchover needs a leader.\n\n\
+             You can start either using `patronictl switchover` or `patronictl failover` and answering the prompts.\n",
+        );
+        assert_eq!(b[..2], ["Either: patronictl switchover", "Or: patronictl failover"]);
+    }
+
+    #[test]
+    fn words_after_an_items_block_that_say_what_to_do_are_a_step() {
+        let s = steps(
+            "# Infra\n## Rebuild the replicas\n1. Check there is no plan diff:\n\n   ```\n   tf plan -out plan\n   ```\n\n\
+             \x20  If there is a diff for labels only, apply it.\n2. Done.\n",
+        );
+        assert_eq!(s[0], (StepKind::Shell, "tf plan -out plan".to_owned()));
+        assert!(s.iter().any(|(k, c)| *k == StepKind::Manual && c.contains("apply it")), "{s:?}");
+    }
+
+    #[test]
+    fn an_item_that_is_only_a_known_command_is_that_command() {
+        let s = steps("# Chef\n## Pause chef\n1. `chef-client-disable \"maintenance\"`\n2. Do the work.\n3. `chef-client-enable`\n");
+        assert!(s.contains(&(StepKind::Shell, "chef-client-enable".to_owned())), "{s:?}");
     }
 
     #[test]

@@ -29,6 +29,8 @@ const MUTATING_FUNCTIONS: &[(&str, Risk)] = &[
     ("pg_drop_replication_slot", Risk::Destructive),
     ("lo_unlink", Risk::Destructive),
     ("pg_cancel_backend", Risk::Write),
+    // Releases a lock another session took: it goes on without it.
+    ("pg_advisory_unlock", Risk::Write),
     ("pg_reload_conf", Risk::Write),
     ("pg_switch_wal", Risk::Write),
     ("pg_stat_reset", Risk::Write),

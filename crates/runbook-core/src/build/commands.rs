@@ -495,9 +495,32 @@ pub(super) fn is_query_expression(text: &str) -> bool {
 pub(super) fn looks_like_shell(text: &str) -> bool {
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'));
     match lines.next() {
-        Some(first) => shell::strip_prompt(first).is_some() || is_known_command(first),
+        Some(first) => shell::strip_prompt(first).is_some() || is_known_command(first) || sets_variables(first, lines),
         None => false,
     }
+}
+
+/// `instance="db-01"  # adjust` then `gcloud compute disks list …`, or `OLD_POOL=<name of old
+/// pool>` alone: shell variables the commands below use. Assignments before a command, or
+/// variables (upper case) given a value the operator supplies; not `key=value` settings.
+fn sets_variables<'a>(first: &str, rest: impl Iterator<Item = &'a str>) -> bool {
+    fn name(l: &str) -> Option<&str> {
+        let (n, _) = l.split_once('=')?;
+        let ok = !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !n.starts_with(|c: char| c.is_ascii_digit());
+        ok.then_some(n)
+    }
+    let upper = |n: &str| n.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    let Some(first_name) = name(first) else { return false };
+    let (mut all_upper, mut supplied) = (upper(first_name), first.contains('<'));
+    for l in rest {
+        if is_known_command(l) {
+            return true;
+        }
+        let Some(n) = name(l) else { return false };
+        all_upper &= upper(n);
+        supplied |= l.contains('<');
+    }
+    supplied && all_upper
 }
 
 /// Words that start an SQL statement worth running as a step (upper case).
@@ -567,6 +590,17 @@ mod tests {
         assert!(is_known_command("sudo chef-client-disable \"maintenance\""));
         assert!(is_known_command("chef-client-enable"));
         assert!(!is_known_command("read-only replicas"));
+    }
+
+    #[test]
+    fn variables_set_for_the_commands_below_are_shell() {
+        assert!(looks_like_shell(
+            "region=\"eu-1\"  # adjust\ndisk=\"${region}-data\"\n\ngcloud compute disks list --filter=\"name: $disk\"\n"
+        ));
+        assert!(looks_like_shell("OLD_POOL=<name of old pool>\nNEW_POOL=<name of new pool>\n"));
+        // Settings of a file are not shell.
+        assert!(!looks_like_shell("max_connections=500\nshared_buffers=8GB\n"));
+        assert!(!looks_like_shell("APP_ENV=production\nLOG_LEVEL=info\n"));
     }
 
     #[test]
