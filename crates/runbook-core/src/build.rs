@@ -445,6 +445,24 @@ impl Builder<'_> {
             d.risk = Classified { risk: Risk::Read, reason: "alert description".into() };
             added.push(d);
         }
+        // `### Check the replication lag` over a link to a dashboard alone (or its bare address):
+        // the procedure is to open it.
+        for (h, nodes) in &paragraphs {
+            let ([n], Some(true), false) = (nodes.as_slice(), problems[*h].map(|p| p == *h), has_steps[*h]) else { continue };
+            let node = &doc.nodes[*n];
+            let text = self.source.text[node.span.range()].trim();
+            let link = text.starts_with('[') && text.ends_with(')') && text.matches("](").count() == 1;
+            let bare = (text.starts_with("https://") || text.starts_with("http://")) && !text.contains(char::is_whitespace);
+            let Some(url) = (if link { text.split_once("](").and_then(|(_, r)| r.strip_suffix(')')) } else { Some(text).filter(|_| bare) })
+            else {
+                continue;
+            };
+            let mut d =
+                self.draft(StepKind::Manual, format!("Open {url}"), vec![(5, node.span.start)], None, node.span, Some(*h), node.list, *n);
+            d.title = prose::short_title(text);
+            d.risk = Classified { risk: Risk::Read, reason: "a page to open".into() };
+            added.push(d);
+        }
         for (h, heading) in doc.headings.iter().enumerate() {
             let Some(problem) = problems[h].filter(|&p| p != h) else { continue };
             // `### 2. Node failures` under `## Mitigation`: an option, told in prose.
@@ -617,8 +635,18 @@ impl Builder<'_> {
                     Some(&(_, at)) if codes.len() > 1 && at > 4 => prose::short_title(sentence[..at].trim_end_matches(['`', ' ', ':'])),
                     _ => prose::short_title(sentence),
                 };
-                let condition =
-                    infer::opening_condition(sentence).or_else(|| infer::alternative_sentence(sentence).filter(|s| !s.is_empty()));
+                let alternative = infer::alternative_sentence(sentence).filter(|s| !s.is_empty());
+                let condition = infer::opening_condition(sentence).or_else(|| alternative.clone());
+                // "Users can reset it from their client. Alternatively, an admin can …": the way
+                // stated just before "Alternatively" is the first alternative, even as a statement.
+                if alternative.is_some()
+                    && run_condition.is_none()
+                    && let Some(last) = run.pop()
+                {
+                    flush(&mut run, &mut run_condition, &mut added);
+                    run.push(last);
+                    run_condition = Some(prose::short_title(last));
+                }
                 if condition.is_some() || !codes.is_empty() {
                     flush(&mut run, &mut run_condition, &mut added);
                 }
@@ -1968,6 +1996,30 @@ mod tests {
         );
         assert_eq!(s[0], (StepKind::Shell, "tf plan -out plan".to_owned()));
         assert!(s.iter().any(|(k, c)| *k == StepKind::Manual && c.contains("apply it")), "{s:?}");
+    }
+
+    #[test]
+    fn a_way_stated_before_alternatively_is_the_first_alternative() {
+        let b = branch_labels(
+            "# Chat\n## Manually resetting passwords\nUsers can reset their password through their client. \
+             Alternatively, a server admin can reset it using the admin API.\n",
+        );
+        assert!(b.len() >= 2, "{b:?}");
+        assert!(b[0].starts_with("Users can reset") && b[1].starts_with("Alternatively"), "{b:?}");
+    }
+
+    #[test]
+    fn a_procedure_that_is_only_a_link_is_to_open_it() {
+        let g = compile(Source::new("t.md", "# DB\n## Check replication lag\n\n[Thanos](https://thanos.example.com/graph?g0.expr=lag)\n\n## Queues\n\nhttps://example.com/admin/queues\n")).graph;
+        let s: Vec<(&str, StepKind)> = g.steps.iter().map(|s| (s.code.as_str(), s.kind)).collect();
+        assert_eq!(
+            s,
+            [
+                ("Open https://thanos.example.com/graph?g0.expr=lag", StepKind::Manual),
+                ("Open https://example.com/admin/queues", StepKind::Manual)
+            ]
+        );
+        assert_eq!(g.entry_points.len(), 2);
     }
 
     #[test]

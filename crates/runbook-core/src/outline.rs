@@ -139,7 +139,27 @@ pub fn outline(source: &Source, doc: &Document) -> Outline {
                 && doc.headings.get(i + 1).is_some_and(|c| c.parent == Some(i))
         })
         .collect();
-    let roles: Vec<Option<Role>> = doc.headings.iter().zip(&guide).map(|(h, &g)| if g { None } else { h.role }).collect();
+    // `### Debugging containers in pods` over `#### Attach PVC`, `#### Add an ephemeral debug
+    // container`…, each with its commands and nothing above them: a set of how-tos, each an
+    // entry of its own, not the diagnosis of the section above. (A resolution's sub-sections
+    // are its options; a bare `### Diagnosis` names only its role.)
+    let howtos: Vec<bool> = doc
+        .headings
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let kids: Vec<usize> = doc.headings.iter().enumerate().filter(|(_, c)| c.parent == Some(i)).map(|(c, _)| c).collect();
+            h.parent.is_some()
+                && h.role.is_some_and(|r| r != Role::Resolution)
+                && h.title.split_whitespace().count() >= 3
+                && body[i].code == 0
+                && kids.len() >= 2
+                && kids.iter().all(|&c| doc.headings[c].role.is_none() && !is_step_heading(&doc.headings[c].title))
+                && kids.iter().filter(|&&c| body[c].code > 0).count() >= 2
+        })
+        .collect();
+    let roles: Vec<Option<Role>> =
+        doc.headings.iter().enumerate().map(|(i, h)| if guide[i] || howtos[i] { None } else { h.role }).collect();
     // A section that carries roles of its own: role sub-headings or role labels in its body.
     let carries_roles: Vec<bool> =
         (0..n).map(|i| roles[i].is_none() && (body[i].role_labels > 0 || children[i].iter().any(|&c| roles[c].is_some()))).collect();
@@ -147,7 +167,7 @@ pub fn outline(source: &Source, doc: &Document) -> Outline {
     let structured: Vec<bool> = (0..n).map(|i| carries_roles[i] || (roles[i].is_none() && body[i].labels >= 2)).collect();
     // A group: its own body has no roles, and two or more of its children are structured.
     let group: Vec<bool> = (0..n)
-        .map(|i| roles[i].is_none() && body[i].role_labels == 0 && children[i].iter().filter(|&&c| structured[c]).count() >= 2)
+        .map(|i| howtos[i] || roles[i].is_none() && body[i].role_labels == 0 && children[i].iter().filter(|&&c| structured[c]).count() >= 2)
         .collect();
     // A role title among sibling procedures (`### Troubleshooting` beside `### System Status`
     // and `### Deployment`, all holding commands) is one more procedure, not a role section.
@@ -404,6 +424,21 @@ mod tests {
         assert_eq!(k[1].1, "group");
         assert_eq!(k[2], ("A fails".into(), "problem", Some("A fails".into())));
         assert_eq!(k[3].1, "problem");
+    }
+
+    #[test]
+    fn a_role_titled_set_of_howtos_with_commands_groups_procedures() {
+        let k = kinds(
+            "# K8s\n## Attaching to a container\nSome images have no shell.\n### Debugging containers in pods\nA few ideas:\n\
+             #### Attach a volume\n```\ntoolbox --bind=/var/lib/x\n```\n#### Add an ephemeral container\n```\nkubectl debug -it p --image=busybox\n```\n",
+        );
+        assert_eq!(k[2].1, "group");
+        assert_eq!(k[3], ("Attach a volume".into(), "procedure", Some("Attach a volume".into())));
+        assert_eq!(k[4].1, "procedure");
+        // A bare role title keeps its role: its sub-sections are parts of the diagnosis.
+        let k = kinds("# Ops\n## Disk full\n### Diagnosis\n#### Check usage\n```\ndf -h\n```\n#### Check inodes\n```\ndf -i\n```\n");
+        assert_eq!(k[2].1, "diagnosis");
+        assert_eq!(k[3].1, "part");
     }
 
     #[test]
