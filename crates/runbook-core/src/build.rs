@@ -2023,6 +2023,25 @@ mod tests {
     }
 
     #[test]
+    fn numbered_cause_labels_over_their_bullets_are_options() {
+        // Nested, or written under the label with too little indentation to nest.
+        for indent in ["   ", "  "] {
+            let md = format!(
+                "# Pool saturated\n## Troubleshoot\n\n1. Imbalance on pool connections\n{indent}* Check the [dashboard](https://x) for `Backend Connections`\n\
+                 {indent}* Cycle the pods: `kubectl rollout restart deploy/web`\n\n1. Too many worker connections\n\
+                 {indent}* Check the [DB dashboard](https://y) for slow locks\n{indent}* Dump the queries: `psql -c 'SELECT * FROM pg_stat_activity'`\n"
+            );
+            let b = branch_labels(&md);
+            assert_eq!(b[..2], ["Imbalance on pool connections".to_owned(), "Too many worker connections".to_owned()], "{indent:?}: {b:?}");
+        }
+        // Numbered instructions are a sequence.
+        let b = branch_labels(
+            "# Pool\n## Troubleshoot\n1. Check the pool\n   * `kubectl get pods`\n2. Restart the pool\n   * `kubectl rollout restart deploy/pool`\n",
+        );
+        assert!(b.is_empty(), "{b:?}");
+    }
+
+    #[test]
     fn an_item_that_is_only_a_known_command_is_that_command() {
         let s = steps("# Chef\n## Pause chef\n1. `chef-client-disable \"maintenance\"`\n2. Do the work.\n3. `chef-client-enable`\n");
         assert!(s.contains(&(StepKind::Shell, "chef-client-enable".to_owned())), "{s:?}");

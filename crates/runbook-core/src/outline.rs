@@ -182,6 +182,28 @@ pub fn outline(source: &Source, doc: &Document) -> Outline {
         })
         .collect();
 
+    // `## Redis is down` with nothing under it but `### Start Redis`: the sub-section is what
+    // to do about it, a part of that entry, not an entry of its own. (Under `## Switch master
+    // manually`, an action itself, `### How to switch primaries` is the entry.)
+    let mut has_nodes = vec![false; n];
+    for node in &doc.nodes {
+        if let Some(h) = node.section {
+            has_nodes[h] = true;
+        }
+    }
+    let lone_child_of_empty: Vec<bool> = (0..n)
+        .map(|i| {
+            doc.headings[i].parent.is_some_and(|p| {
+                !has_nodes[p]
+                    && roles[p].is_none()
+                    && children[p].len() == 1
+                    && doc.headings[p].parent.is_some()
+                    && children[i].is_empty()
+                    && !prose::is_instruction(&doc.headings[p].title)
+                    && prose::is_instruction(&doc.headings[i].title)
+            }) && roles[i].is_none()
+        })
+        .collect();
     let step: Vec<bool> = doc.headings.iter().map(|h| is_step_heading(&h.title)).collect();
     let container: Vec<bool> = doc.headings.iter().map(|h| is_alternatives_container(&h.title)).collect();
     let ways: Vec<bool> = (0..n).map(|i| asks_for_ways(doc, i, &children[i], &roles, &step)).collect();
@@ -217,6 +239,8 @@ pub fn outline(source: &Source, doc: &Document) -> Outline {
         } else if parent_group && (structured[i] || roles[i].is_none()) {
             let kind = if carries_roles[i] { SectionKind::Problem } else { SectionKind::Procedure };
             (kind, Some(i), "a member of the group above")
+        } else if lone_child_of_empty[i] && parent_problem.is_some() && !parent_group {
+            (SectionKind::Part, parent_problem, "the only sub-section of an empty section")
         } else if procedure_role[i] {
             (SectionKind::Procedure, Some(i), "a role title among sibling procedures that hold commands")
         } else if let Some(r) = roles[i] {
@@ -439,6 +463,16 @@ mod tests {
         let k = kinds("# Ops\n## Disk full\n### Diagnosis\n#### Check usage\n```\ndf -h\n```\n#### Check inodes\n```\ndf -i\n```\n");
         assert_eq!(k[2].1, "diagnosis");
         assert_eq!(k[3].1, "part");
+    }
+
+    #[test]
+    fn the_only_action_under_an_empty_problem_heading_is_part_of_it() {
+        let k = kinds("# Cache\n## Cache is down\n### Start the cache\n`sudo systemctl start cache`\n## Other\ntext\n");
+        assert_eq!(k[1].1, "procedure");
+        assert_eq!(k[2], ("Start the cache".into(), "part", Some("Cache is down".into())));
+        // Under an action, the only sub-section is the entry: the author named the task there.
+        let k = kinds("# Cache\n## Switch primary manually\n### How to switch the primary\n```\nredis-cli failover\n```\n");
+        assert_eq!(k[2].1, "procedure");
     }
 
     #[test]
