@@ -2034,6 +2034,17 @@ mod tests {
             let b = branch_labels(&md);
             assert_eq!(b[..2], ["Imbalance on pool connections".to_owned(), "Too many worker connections".to_owned()], "{indent:?}: {b:?}");
         }
+        // Bold labels too, with their bullets under-indented.
+        let b = branch_labels(
+            "# Series limit\n## How to fix\n1. **Temporarily increase the limit**<br />\n   Raise it in the runtime config.\n\
+             2. **Check the shard size**<br />\n  - Run the query: `cortextool analyse`\n  - Double the shard size\n\
+             3. **Scale up ingesters**<br />\n   Add replicas: `kubectl scale sts ingester --replicas=9`\n",
+        );
+        assert_eq!(
+            b[..3],
+            ["Temporarily increase the limit".to_owned(), "Check the shard size".to_owned(), "Scale up ingesters".to_owned()],
+            "{b:?}"
+        );
         // Numbered instructions are a sequence.
         let b = branch_labels(
             "# Pool\n## Troubleshoot\n1. Check the pool\n   * `kubectl get pods`\n2. Restart the pool\n   * `kubectl rollout restart deploy/pool`\n",

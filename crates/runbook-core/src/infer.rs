@@ -271,8 +271,16 @@ fn labelled_alternatives(source: &Source, doc: &Document) -> HashMap<usize, (usi
 /// or a phase) and there are two or more. The bullets may be nested in the item, or written
 /// under it with too little indentation to nest (a list of their own): they are still its.
 fn cause_items(source: &Source, doc: &Document) -> HashMap<usize, (usize, String)> {
-    // Per section: (item, numbered, label if the item is one, has nested content).
-    let mut by_section: HashMap<Option<usize>, Vec<(usize, bool, Option<String>, bool)>> = HashMap::new();
+    struct Cause {
+        item: usize,
+        numbered: bool,
+        bold: bool,
+        /// The label, if the item is one.
+        label: Option<String>,
+        /// Content nested in the item (not under-indented after it).
+        nested: bool,
+    }
+    let mut by_section: HashMap<Option<usize>, Vec<Cause>> = HashMap::new();
     for (index, n) in doc.nodes.iter().enumerate() {
         let (Some(item), NodeKind::ItemStart, 1) = (n.list.item, &n.kind, n.list.depth) else { continue };
         let lead = crate::document::item_lead_text(&source.text, n.span).0.trim();
@@ -291,34 +299,43 @@ fn cause_items(source: &Source, doc: &Document) -> HashMap<usize, (usize, String
             && !["prepar", "setup", "verif", "cleanup", "clean-up", "rollback", "follow-up", "before", "after", "during", "step", "phase"]
                 .iter()
                 .any(|p| lower.contains(p));
-        let entry = (item, n.list.number.is_some(), label.then(|| plain.trim_end_matches(':').trim().to_owned()), nested);
-        by_section.entry(n.section).or_default().push(entry);
+        // `2. **Check the shard size**<br />` and its bullets: the author's bold words label it.
+        let bold = lead.strip_prefix("**").and_then(|t| t.split_once("**")).map(|(b, _)| option_label(b)).filter(|b| !b.is_empty());
+        let label = bold.or_else(|| label.then(|| plain.trim_end_matches(':').trim().to_owned()));
+        by_section.entry(n.section).or_default().push(Cause {
+            item,
+            numbered: n.list.number.is_some(),
+            bold: lead.starts_with("**"),
+            label,
+            nested,
+        });
     }
     let mut out = HashMap::new();
     for items in by_section.into_values() {
-        let numbered: Vec<&(usize, bool, Option<String>, bool)> = items.iter().filter(|i| i.1).collect();
-        if numbered.len() < 2 || !numbered.iter().all(|i| i.2.is_some()) {
+        let numbered: Vec<&Cause> = items.iter().filter(|i| i.numbered).collect();
+        if numbered.len() < 2 || !numbered.iter().all(|i| i.label.is_some()) {
             continue;
         }
+        let all_bold = numbered.iter().all(|i| i.bold);
         // Each numbered label owns its nested content or the bullets right after it.
         let mut owner: Option<(usize, &String)> = None;
         let mut owned = 0;
-        for (item, is_numbered, label, nested) in &items {
-            if *is_numbered {
-                owner = label.as_ref().map(|l| (*item, l));
-                if *nested {
+        for c in &items {
+            if c.numbered {
+                owner = c.label.as_ref().map(|l| (c.item, l));
+                if c.nested {
                     owned += 1;
                 }
-            } else if owner.is_some() && items.iter().any(|i| i.1 && i.0 + 1 == *item) {
+            } else if owner.is_some() && items.iter().any(|i| i.numbered && i.item + 1 == c.item) {
                 owned += 1;
             }
             if let Some((o, l)) = owner {
-                out.insert(*item, (o, l.clone()));
+                out.insert(c.item, (o, l.clone()));
             }
         }
-        if owned < 2 {
-            for (item, ..) in &items {
-                out.remove(item);
+        if owned < 2 && !all_bold {
+            for c in &items {
+                out.remove(&c.item);
             }
         }
     }
