@@ -854,7 +854,8 @@ impl Builder<'_> {
             let instruction_list = instructions >= 2 && instruction_items.contains(&item);
             // Each item of a list of options is one, whatever it says.
             let option_item = list_start.get(&item).is_some_and(|f| option_lists.contains(f));
-            let procedure = role.is_none() && (commands >= 1 || step_section || instruction_list || option_item);
+            // Two or more items opening with "If …" are the cases to choose from, whatever they hold.
+            let procedure = role.is_none() && (commands >= 1 || step_section || instruction_list || option_item || alternatives_list(item));
             if with_drafts.contains(&item) || !(procedure || matches!(role, Some(Role::Diagnosis | Role::Resolution | Role::Verification)))
             {
                 continue;
@@ -907,7 +908,7 @@ impl Builder<'_> {
             }
             let found = !item_drafts.is_empty() && !calls_only;
             // In a procedure with a single command, the other items are prose around it.
-            let prose_around_one_command = procedure && commands < 2 && !instruction_list && !option_item;
+            let prose_around_one_command = procedure && commands < 2 && !instruction_list && !option_item && !alternatives_list(item);
             // "Possible causes" bullets state causes; they are not things to do.
             let causes = node.section.is_some_and(|h| is_cause_container(doc, h));
             if !found && !prose_around_one_command && !causes {
@@ -2050,6 +2051,17 @@ mod tests {
             "# Pool\n## Troubleshoot\n1. Check the pool\n   * `kubectl get pods`\n2. Restart the pool\n   * `kubectl rollout restart deploy/pool`\n",
         );
         assert!(b.is_empty(), "{b:?}");
+    }
+
+    #[test]
+    fn if_items_over_their_own_bullets_are_cases_whatever_they_hold() {
+        let b = branch_labels(
+            "# WAF\n## Triage\n### Artifacts to collect\n\
+             - If an incident already exists for many reports:\n    - Share the trace template and ask users for results.\n\
+             \x20   - If more is needed, have users open a confidential issue.\n\
+             - If the problem is one URI:\n    - Have the user open an issue, confidential if needed.\n",
+        );
+        assert!(b.iter().any(|l| l.starts_with("If an incident")) && b.iter().any(|l| l.starts_with("If the problem is one URI")), "{b:?}");
     }
 
     #[test]
