@@ -204,6 +204,17 @@ pub fn outline(source: &Source, doc: &Document) -> Outline {
             }) && roles[i].is_none()
         })
         .collect();
+    // `## Details about Sentry installation` holding `source …/activate` and `pip list`: the
+    // word "details" names notes, but a titled subject with commands is a procedure. (A bare
+    // `## Overview` or `## Background` stays notes, whatever it shows.)
+    let notes_with_commands: Vec<bool> = (0..n)
+        .map(|i| {
+            roles[i] == Some(Role::Context)
+                && doc.headings[i].parent.is_some()
+                && doc.headings[i].title.split_whitespace().count() >= 3
+                && body[i].code > 0
+        })
+        .collect();
     let step: Vec<bool> = doc.headings.iter().map(|h| is_step_heading(&h.title)).collect();
     let container: Vec<bool> = doc.headings.iter().map(|h| is_alternatives_container(&h.title)).collect();
     let ways: Vec<bool> = (0..n).map(|i| asks_for_ways(doc, i, &children[i], &roles, &step)).collect();
@@ -241,6 +252,8 @@ pub fn outline(source: &Source, doc: &Document) -> Outline {
             (kind, Some(i), "a member of the group above")
         } else if lone_child_of_empty[i] && parent_problem.is_some() && !parent_group {
             (SectionKind::Part, parent_problem, "the only sub-section of an empty section")
+        } else if notes_with_commands[i] {
+            (SectionKind::Procedure, Some(i), "notes on a subject, with commands")
         } else if procedure_role[i] {
             (SectionKind::Procedure, Some(i), "a role title among sibling procedures that hold commands")
         } else if let Some(r) = roles[i] {
