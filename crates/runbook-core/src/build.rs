@@ -861,6 +861,11 @@ impl Builder<'_> {
                 continue;
             }
             let (text, text_start) = item_lead_text(&self.source.text, node.span);
+            if let Some(cases) = self.depending_cases(index, text) {
+                added.extend(cases);
+                whole_items.insert(item);
+                continue;
+            }
             // A checklist item is a step of its own already. A link alone is a step to follow
             // (a dashboard, a query), except in a list of references ("More information:").
             let link_only = text.trim().starts_with('[') && text.trim().ends_with(')') && text.matches("](").count() == 1;
@@ -1004,6 +1009,40 @@ impl Builder<'_> {
                 }
             }
         }
+    }
+
+    /// "Based on the **`reason`**:" over `` - `timeout` `` / `` - `network-error` ``, each over
+    /// its own bullets: one case each, a manual step of its bullets labelled by the case.
+    fn depending_cases(&self, index: usize, text: &str) -> Option<Vec<Draft>> {
+        let lower = prose::plain_text(text).to_ascii_lowercase();
+        if !["based on", "depending on", "according to"].iter().any(|w| lower.starts_with(w)) {
+            return None;
+        }
+        let doc = self.doc;
+        let end = doc.nodes[index].span.end;
+        let mut cases = Vec::new();
+        for (n, child) in doc.nodes.iter().enumerate().skip(index + 1).take_while(|(_, c)| c.span.start < end) {
+            if !matches!(child.kind, NodeKind::ItemStart) || child.list.depth != 2 {
+                continue;
+            }
+            let (label_md, at) = item_lead_text(&self.source.text, child.span);
+            let label = prose::plain_text(label_md).trim().trim_end_matches(':').to_owned();
+            let body: Vec<String> = self.source.text[child.span.range()]
+                .lines()
+                .skip(1)
+                .map(|l| as_written(l.trim_start().trim_start_matches(['-', '*', '+']).trim_start()))
+                .filter(|l| !l.is_empty())
+                .collect();
+            if label.is_empty() || label.split_whitespace().count() > 6 || body.is_empty() {
+                return None;
+            }
+            let mut d = self.draft(StepKind::Manual, body.join("\n"), vec![(0, at)], None, child.span, child.section, child.list, n);
+            d.title = prose::short_title(&body[0]);
+            d.risk = Classified { risk: Risk::Read, reason: "manual instruction".into() };
+            d.condition = Some(label);
+            cases.push(d);
+        }
+        (cases.len() >= 2).then_some(cases)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -2062,6 +2101,15 @@ mod tests {
              - If the problem is one URI:\n    - Have the user open an issue, confidential if needed.\n",
         );
         assert!(b.iter().any(|l| l.starts_with("If an incident")) && b.iter().any(|l| l.starts_with("If the problem is one URI")), "{b:?}");
+    }
+
+    #[test]
+    fn cases_under_based_on_are_options() {
+        let b = branch_labels(
+            "# Cache\n## CacheRequestErrors\nHow to **investigate**:\n- Find which error occurs with the failures query\n\
+             - Based on the **`reason`**:\n  - `timeout`\n    - Scale up the cache replicas\n  - `network-error`\n    - Check the client logs\n",
+        );
+        assert_eq!(b[..2], ["timeout".to_owned(), "network-error".to_owned()], "{b:?}");
     }
 
     #[test]
