@@ -826,6 +826,19 @@ impl Builder<'_> {
         let alternatives_list = |item: usize| {
             list_start.get(&item).is_some_and(|f| option_lists.contains(f) || conditioned_in.get(f).copied().unwrap_or(0) >= 2)
         };
+        // A resolution's bullets of fixes where one opens with "If …" (`- Increase the limit: `…``,
+        // `- If it is the store-gateway, enable lazy loading`): every fix is one to choose.
+        // (A numbered item is a step in order.)
+        let mut list_len: HashMap<usize, usize> = HashMap::new();
+        for first in list_start.values() {
+            *list_len.entry(*first).or_default() += 1;
+        }
+        let fixes_to_choose = |item: usize, role: Option<Role>| {
+            role == Some(Role::Resolution)
+                && list_start
+                    .get(&item)
+                    .is_some_and(|f| conditioned_in.get(f).copied().unwrap_or(0) >= 1 && list_len.get(f).copied().unwrap_or(0) >= 2)
+        };
         let mut added = Vec::new();
         // Items read whole (nested bullets included) into one manual step.
         let mut whole_items: HashSet<usize> = HashSet::new();
@@ -904,6 +917,9 @@ impl Builder<'_> {
                 d.title = if before.len() > 3 { prose::short_title(before) } else { title.clone() };
                 // The condition is the words before the command, not the command itself.
                 d.condition = condition.as_ref().and_then(|_| infer::opening_condition(before)).or_else(|| condition.clone());
+                if d.condition.is_none() && node.list.number.is_none() && fixes_to_choose(item, role) {
+                    d.condition = Some(d.title.clone()).filter(|t| !t.is_empty());
+                }
                 let call = d.kind == StepKind::Sql && sql_call(text, at, code).is_some();
                 if call && let Some(sentence) = prose::sentences(text).into_iter().find(|s| s.contains(code)) {
                     d.title = prose::short_title(sentence);
@@ -946,6 +962,9 @@ impl Builder<'_> {
                 // "If alert X fired too, look at it first" in a diagnosis list is advice, not a
                 // choice between alternatives: only resolution lists branch on prose items.
                 d.condition = condition.filter(|_| role == Some(Role::Resolution) || alternatives_list(item));
+                if d.condition.is_none() && node.list.number.is_none() && fixes_to_choose(item, role) {
+                    d.condition = Some(d.title.clone()).filter(|t| !t.is_empty());
+                }
                 added.push(d);
                 whole_items.insert(item);
             }
@@ -2110,6 +2129,22 @@ mod tests {
              - Based on the **`reason`**:\n  - `timeout`\n    - Scale up the cache replicas\n  - `network-error`\n    - Check the client logs\n",
         );
         assert_eq!(b[..2], ["timeout".to_owned(), "network-error".to_owned()], "{b:?}");
+    }
+
+    #[test]
+    fn a_resolution_list_with_an_if_fix_is_fixes_to_choose_from() {
+        let b = branch_labels(
+            "# Mmap\n## MemoryMapAreasTooHigh\nThe process is close to the kernel limit.\n\nHow to **fix**:\n\
+             - Increase the limit on your system: `sysctl -w vm.max_map_count=262144`\n\
+             - If it's caused by the store-gateway, consider enabling lazy loading of index headers\n",
+        );
+        assert!(b.iter().any(|l| l.starts_with("Increase the limit")) && b.iter().any(|l| l.starts_with("If it's caused")), "{b:?}");
+        // Without an "If …" fix, the list is a sequence.
+        let b = branch_labels(
+            "# Mmap\n## MemoryMapAreasTooHigh\nHow to **fix**:\n- Increase the limit: `sysctl -w vm.max_map_count=262144`\n\
+             - Restart the pod: `kubectl delete pod store-gateway-0`\n",
+        );
+        assert!(b.is_empty(), "{b:?}");
     }
 
     #[test]
