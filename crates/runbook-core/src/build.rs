@@ -535,6 +535,12 @@ impl Builder<'_> {
                 added.extend(commands);
                 continue;
             }
+            // "You can restart nginx with `sudo gitlab-ctl restart nginx`.": a command inside a
+            // sentence is a step of its own, read sentence by sentence later (prose steps).
+            let holds_command = |n: usize| inline_code(&self.source.text[doc.nodes[n].span.range()]).iter().any(|(c, _)| is_step_code(c));
+            if option && nodes.iter().take(3).any(|&n| holds_command(n)) {
+                continue;
+            }
             // "If the alert fires during an upgrade, wait. If an operator is misconfigured, …":
             // alternatives in one paragraph, read sentence by sentence later (prose steps).
             if nodes.iter().take(3).any(|&n| branching_paragraph(&self.source.text[doc.nodes[n].span.range()])) {
@@ -2145,6 +2151,22 @@ mod tests {
              - Restart the pod: `kubectl delete pod store-gateway-0`\n",
         );
         assert!(b.is_empty(), "{b:?}");
+    }
+
+    #[test]
+    fn each_case_of_an_empty_option_is_a_branch_with_its_commands() {
+        let g = compile(Source::new(
+            "t.md",
+            "# Disk full\n## Resolution\nFirst, check the host.\n### Well known hosts\n#### dashboards.example.net\n\
+             Influxdb leaks handles. You can restart it with `sudo service influxdb restart`.\n\
+             #### worker*.example.com\nNginx leaks handles. You can restart it with `sudo gitlab-ctl restart nginx`.\n\
+             ### Anything else\nRemove old logs: `sudo find /var/log/app -mtime +2 -delete`\n",
+        ))
+        .graph;
+        let labels: Vec<&str> = g.edges.iter().filter(|e| e.kind == crate::EdgeKind::Branch).filter_map(|e| e.label.as_deref()).collect();
+        assert!(labels.contains(&"dashboards.example.net") && labels.contains(&"worker.example.com"), "{labels:?}");
+        let restart = g.steps.iter().find(|s| s.code == "sudo gitlab-ctl restart nginx").expect("the restart, a step of its own");
+        assert_eq!(restart.kind, StepKind::Shell);
     }
 
     #[test]

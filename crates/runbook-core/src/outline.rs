@@ -277,6 +277,13 @@ pub fn outline(source: &Source, doc: &Document) -> Outline {
         {
             // `#### Monitoring the slowlog` under `### slowlog`, one of those ways: still that way.
             (SectionKind::Part, parent_problem, "part of the option above")
+        } else if h.parent.is_some_and(|p| sections[p].kind == SectionKind::Option && !has_nodes[p] && children[p].len() >= 2)
+            && parent_problem.is_some()
+            && roles[i].is_none()
+        {
+            // `#### dashboards.gitlab.net`, `#### worker*.gitlab.com` under an empty `### Well
+            // known hosts` option: each host is a case of its own.
+            (SectionKind::Option, parent_problem, "one of several ways to do it: a case of the empty option above")
         } else if h.parent.is_some_and(|p| step[p]) && parent_problem.is_some() {
             // `#### Certificate errors` under `### 3. Prometheus issues`: still that procedure.
             (SectionKind::Part, parent_problem, "part of the step heading above")
@@ -486,6 +493,17 @@ mod tests {
         // Under an action, the only sub-section is the entry: the author named the task there.
         let k = kinds("# Cache\n## Switch primary manually\n### How to switch the primary\n```\nredis-cli failover\n```\n");
         assert_eq!(k[2].1, "procedure");
+    }
+
+    #[test]
+    fn cases_under_an_empty_option_are_options() {
+        let k = kinds(
+            "# Disk\n## Resolution\nFirst, check the host.\n### Well known hosts\n#### dashboards.example.net\nRestart influxdb.\n\
+             #### worker*.example.com\nRestart nginx.\n### Anything else\nClean the logs.\n",
+        );
+        assert_eq!(k[2].1, "option");
+        assert_eq!(k[3], ("dashboards.example.net".into(), "option", Some("Disk".into())));
+        assert_eq!(k[4].1, "option");
     }
 
     #[test]
