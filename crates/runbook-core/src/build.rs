@@ -880,11 +880,6 @@ impl Builder<'_> {
                 continue;
             }
             let (text, text_start) = item_lead_text(&self.source.text, node.span);
-            if let Some(cases) = self.depending_cases(index, text) {
-                added.extend(cases);
-                whole_items.insert(item);
-                continue;
-            }
             // A checklist item is a step of its own already. A link alone is a step to follow
             // (a dashboard, a query), except in a list of references ("More information:").
             let link_only = text.trim().starts_with('[') && text.trim().ends_with(')') && text.matches("](").count() == 1;
@@ -901,6 +896,11 @@ impl Builder<'_> {
             }
             let plain = prose::plain_text(text);
             if plain.len() < 3 {
+                continue;
+            }
+            if let Some(cases) = self.depending_cases(index, &plain) {
+                added.extend(cases);
+                whole_items.insert(item);
                 continue;
             }
             let title = prose::clean_title(&prose::first_sentence(&plain, 120));
@@ -1038,9 +1038,9 @@ impl Builder<'_> {
 
     /// "Based on the **`reason`**:" over `` - `timeout` `` / `` - `network-error` ``, each over
     /// its own bullets: one case each, a manual step of its bullets labelled by the case.
-    fn depending_cases(&self, index: usize, text: &str) -> Option<Vec<Draft>> {
-        let lower = prose::plain_text(text).to_ascii_lowercase();
-        if !["based on", "depending on", "according to"].iter().any(|w| lower.starts_with(w)) {
+    fn depending_cases(&self, index: usize, plain: &str) -> Option<Vec<Draft>> {
+        let head = plain.chars().take(12).collect::<String>().to_ascii_lowercase();
+        if !["based on", "depending on", "according to"].iter().any(|w| head.starts_with(w)) {
             return None;
         }
         let doc = self.doc;

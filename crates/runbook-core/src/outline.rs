@@ -148,7 +148,7 @@ pub fn outline(source: &Source, doc: &Document) -> Outline {
         .iter()
         .enumerate()
         .map(|(i, h)| {
-            let kids: Vec<usize> = doc.headings.iter().enumerate().filter(|(_, c)| c.parent == Some(i)).map(|(c, _)| c).collect();
+            let kids = &children[i];
             h.parent.is_some()
                 && h.role.is_some_and(|r| r != Role::Resolution)
                 && h.title.split_whitespace().count() >= 3
