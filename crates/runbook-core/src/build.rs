@@ -933,7 +933,22 @@ impl Builder<'_> {
                 calls_only &= call;
                 item_drafts.push(d);
             }
-            let found = !item_drafts.is_empty() && !calls_only;
+            // "Check that you can write. Run `select txid_current()` for this. You could also
+            // create and drop a table.": the sentences without the command that still say what
+            // to do stay a manual step beside it.
+            // (Compared with their white space collapsed: a code span may break over lines.)
+            let squash = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+            let step_codes: Vec<String> = item_drafts
+                .iter()
+                .filter_map(|d| inline_code(text).into_iter().find(|(c, _)| squash(&d.code).contains(&squash(c))).map(|(c, _)| squash(c)))
+                .collect();
+            let names_command = |s: &str| {
+                let s = squash(s);
+                step_codes.iter().any(|c| s.contains(c.as_str()))
+            };
+            let other_instructions =
+                !item_drafts.is_empty() && !calls_only && prose::sentences(text).iter().any(|s| !names_command(s) && prose::instructs(s));
+            let found = !item_drafts.is_empty() && !calls_only && !other_instructions;
             // In a procedure with a single command, the other items are prose around it.
             let prose_around_one_command = procedure && commands < 2 && !instruction_list && !option_item && !alternatives_list(item);
             // "Possible causes" bullets state causes; they are not things to do.
@@ -946,18 +961,16 @@ impl Builder<'_> {
                     .filter(|l| !l.is_empty())
                     .collect();
                 let mut code = if full.len() > 1 { full.join("\n") } else { as_written(text) };
-                // The sentences naming a function to call are that call's step.
+                // The sentences naming a command (a function to call) are that command's step.
+                let mut title = title;
                 if !item_drafts.is_empty() {
-                    let calls: Vec<String> = inline_code(text)
-                        .iter()
-                        .filter(|(c, at)| sql_call(text, *at, c).is_some())
-                        .map(|(c, _)| format!("`{c}`"))
-                        .collect();
-                    code = prose::sentences(&code)
-                        .into_iter()
-                        .filter(|s| !calls.iter().any(|c| s.contains(c.as_str())))
-                        .collect::<Vec<_>>()
-                        .join(" ");
+                    let kept: Vec<&str> = prose::sentences(&code).into_iter().filter(|s| !names_command(s)).collect();
+                    title = kept.first().map(|s| prose::short_title(s)).unwrap_or(title);
+                    code = kept.join(" ");
+                    if code.trim().is_empty() {
+                        added.append(&mut item_drafts);
+                        continue;
+                    }
                 }
                 // The address is what the operator opens.
                 if link_only && let Some(url) = text.split_once("](").and_then(|(_, r)| r.strip_suffix(')')) {
@@ -1134,6 +1147,8 @@ impl Builder<'_> {
         list: ListContext,
         node: usize,
     ) -> Draft {
+        // Markdown reads a line break in a code span as a space (same length: the map holds).
+        let code = &code.replace('\n', " ");
         match sql_call(text, at, code) {
             Some((query, lead)) => self.draft(StepKind::Sql, query, vec![(lead, start)], None, span, section, list, node),
             None => self.draft(inline_kind(code), code.to_owned(), vec![(0, start)], None, span, section, list, node),
@@ -1681,6 +1696,10 @@ fn inline_kind(code: &str) -> StepKind {
 
 /// Inline code that is worth running: SQL, or a known command with arguments.
 fn is_step_code(code: &str) -> bool {
+    // A code span broken over two lines (`` `select\ntxid_current()` ``) reads as one line.
+    if code.contains('\n') {
+        return is_step_code(&code.replace('\n', " "));
+    }
     looks_like_sql(code) || (is_known_command(code) && code.contains(' '))
 }
 
@@ -2167,6 +2186,19 @@ mod tests {
         assert!(labels.contains(&"dashboards.example.net") && labels.contains(&"worker.example.com"), "{labels:?}");
         let restart = g.steps.iter().find(|s| s.code == "sudo gitlab-ctl restart nginx").expect("the restart, a step of its own");
         assert_eq!(restart.kind, StepKind::Shell);
+    }
+
+    #[test]
+    fn an_items_other_instructions_stay_beside_its_command() {
+        let s = steps(
+            "# DB\n## Availability\n* Check that you can connect from a psql prompt.\n\
+             * Check that you can write. Run `select\n  txid_current()` for this, it needs disk i/o. \
+             You could also try creating and dropping a dummy table.\n",
+        );
+        let sql = s.iter().find(|(k, _)| *k == StepKind::Sql).expect("the query, its code span read as one line");
+        assert_eq!(sql.1, "select   txid_current()");
+        let manual = s.iter().find(|(_, c)| c.contains("dummy table")).expect("the item's other instruction");
+        assert!(manual.0 == StepKind::Manual && !manual.1.contains("txid_current"), "{s:?}");
     }
 
     #[test]
