@@ -639,6 +639,11 @@ fn is_short_dry_run(base: &str, args: &[&str]) -> bool {
     match base {
         "git" => args.first() == Some(&"clean") && args.iter().any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('n')),
         "rsync" => args.iter().any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('n')),
+        // `gsutil -m rsync -n -r src dst`: rsync's `-n` lists what it would copy.
+        "gsutil" => args
+            .iter()
+            .position(|a| *a == "rsync")
+            .is_some_and(|at| args[at + 1..].iter().any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('n'))),
         _ => false,
     }
 }
@@ -1259,6 +1264,8 @@ mod tests {
 
     #[test]
     fn limits_shown_and_consoles_opened_are_reads() {
+        sh("gsutil -m rsync -n -r gs://a gs://b", Risk::Read);
+        sh("gsutil -m rsync -r gs://a gs://b", Risk::Write);
         sh("prlimit -n -p 4242", Risk::Read);
         sh("prlimit --nofile=65536 -p 4242", Risk::Write);
         sh("sudo pool-console", Risk::Read);
