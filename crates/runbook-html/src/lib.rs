@@ -266,6 +266,7 @@ fn body(compiled: &Compiled, env: &Environment<'_>) -> String {
     }
     flush_cards_before(usize::MAX, &mut next_step, &mut out);
     let prose = sanitize::prose(&out);
+    drop(out);
     // The k-th slot holds the k-th card; a card whose slot the sanitiser dropped (inside an
     // author's `<script>`) still appears, at the end.
     let mut page = String::with_capacity(prose.len() * 2);
@@ -313,6 +314,15 @@ struct PageDiagnostic<'a> {
 }
 
 pub fn runbook_page(compiled: &Compiled, file_name: &str, source_name: &str) -> Result<Page, String> {
+    let mut html = Vec::new();
+    write_runbook_page(compiled, source_name, &mut html)?;
+    let html = String::from_utf8(html).map_err(|e| e.to_string())?;
+    Ok(Page { file_name: file_name.to_owned(), html })
+}
+
+/// One runbook's page, written to `out` as the template produces it: the page of a large
+/// runbook is several times its size and is not held whole a second time.
+pub fn write_runbook_page(compiled: &Compiled, source_name: &str, out: impl std::io::Write) -> Result<(), String> {
     let env = environment();
     let g = &compiled.graph;
     let tpl = env.get_template("runbook.html.j2").map_err(|e| e.to_string())?;
@@ -325,8 +335,8 @@ pub fn runbook_page(compiled: &Compiled, file_name: &str, source_name: &str) -> 
             PageDiagnostic { severity: d.severity, message: &d.message, line: at.line, col: at.col }
         })
         .collect();
-    let html = tpl
-        .render(minijinja::value::Serde(PageContext {
+    tpl.render_captured_to(
+        minijinja::value::Serde(PageContext {
             title: &g.title,
             source: source_name,
             style: STYLE,
@@ -335,9 +345,11 @@ pub fn runbook_page(compiled: &Compiled, file_name: &str, source_name: &str) -> 
             entries,
             steps: g.steps.len(),
             diagnostics,
-        }))
-        .map_err(|e| e.to_string())?;
-    Ok(Page { file_name: file_name.to_owned(), html })
+        }),
+        out,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 pub fn index_page(listings: &[Listing], transcripts: &[(String, String)]) -> Result<String, String> {
