@@ -123,7 +123,13 @@ fn card<'a>(step: &'a Step, lookup: &Lookup<'a>) -> Card<'a> {
         .get(step.id.as_str())
         .into_iter()
         .flatten()
-        .map(|e| CardBranch { label: &e.label, to: &e.to, when: &e.when, judgement: &e.judgement, branch: e.kind == runbook_core::EdgeKind::Branch })
+        .map(|e| CardBranch {
+            label: &e.label,
+            to: &e.to,
+            when: &e.when,
+            judgement: &e.judgement,
+            branch: e.kind == runbook_core::EdgeKind::Branch,
+        })
         .collect();
     let params = step
         .params
@@ -196,9 +202,8 @@ fn body(compiled: &Compiled, env: &Environment<'_>) -> String {
     steps_by_pos.sort_by_key(|(p, _)| *p);
     let card_template = env.get_template("card.html.j2").ok();
     let lookup = Lookup::new(g);
-    let render_card = |s: &Step| {
-        card_template.as_ref().and_then(|t| t.render(minijinja::value::Serde(card(s, &lookup))).ok()).unwrap_or_default()
-    };
+    let render_card =
+        |s: &Step| card_template.as_ref().and_then(|t| t.render(minijinja::value::Serde(card(s, &lookup))).ok()).unwrap_or_default();
     // Entry points by the heading they start at, for the heading anchors.
     let entry_at: HashMap<usize, &runbook_core::EntryPoint> = g.entry_points.iter().rev().map(|e| (e.span.start, e)).collect();
     let mut out = String::with_capacity(text.len() * 2);
@@ -326,7 +331,8 @@ pub fn write_runbook_page(compiled: &Compiled, source_name: &str, out: impl std:
     let env = environment();
     let g = &compiled.graph;
     let tpl = env.get_template("runbook.html.j2").map_err(|e| e.to_string())?;
-    let entries = g.entry_points.iter().map(|e| PageEntry { id: &e.id, title: &e.title, severity: &e.severity, first: &e.first_step }).collect();
+    let entries =
+        g.entry_points.iter().map(|e| PageEntry { id: &e.id, title: &e.title, severity: &e.severity, first: &e.first_step }).collect();
     let diagnostics = compiled
         .diagnostics
         .iter()

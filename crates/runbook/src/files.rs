@@ -248,22 +248,30 @@ mod tests {
     fn parallel_loop_stops_at_the_first_error_after_what_came_before() {
         let items: Vec<usize> = (0..300).collect();
         let mut seen = Vec::new();
-        let err = in_parallel_in_order(&items, |&i| if i == 50 || i == 120 { bail!("item {i}") } else { Ok(i) }, |v| {
-            seen.push(v);
-            Ok(())
-        })
+        let err = in_parallel_in_order(
+            &items,
+            |&i| if i == 50 || i == 120 { bail!("item {i}") } else { Ok(i) },
+            |v| {
+                seen.push(v);
+                Ok(())
+            },
+        )
         .unwrap_err();
         assert_eq!(err.to_string(), "item 50");
         assert_eq!(seen, (0..50).collect::<Vec<_>>());
         // An error of the sink stops it the same way.
         let mut seen = Vec::new();
-        let err = in_parallel_in_order(&items, |&i| Ok(i), |v| {
-            if v == 7 {
-                bail!("sink {v}");
-            }
-            seen.push(v);
-            Ok(())
-        })
+        let err = in_parallel_in_order(
+            &items,
+            |&i| Ok(i),
+            |v| {
+                if v == 7 {
+                    bail!("sink {v}");
+                }
+                seen.push(v);
+                Ok(())
+            },
+        )
         .unwrap_err();
         assert_eq!(err.to_string(), "sink 7");
         assert_eq!(seen, (0..7).collect::<Vec<_>>());
