@@ -295,8 +295,10 @@ struct PageContext<'a> {
     title: &'a str,
     source: &'a str,
     style: &'static str,
-    svg: String,
-    body: String,
+    /// The two large parts, already template values: a `String` would be copied into one
+    /// while the original stays alive until the page is written.
+    svg: minijinja::Value,
+    body: minijinja::Value,
     entries: Vec<PageEntry<'a>>,
     steps: usize,
     diagnostics: Vec<PageDiagnostic<'a>>,
@@ -346,8 +348,8 @@ pub fn write_runbook_page(compiled: &Compiled, source_name: &str, out: impl std:
             title: &g.title,
             source: source_name,
             style: STYLE,
-            svg: svg::render(g),
-            body: body(compiled, env),
+            svg: minijinja::Value::from_safe_string(svg::render(g)),
+            body: minijinja::Value::from_safe_string(body(compiled, env)),
             entries,
             steps: g.steps.len(),
             diagnostics,
