@@ -54,10 +54,11 @@ pub(crate) fn condition_sentence(paragraph: &str) -> Option<String> {
 
 pub(crate) fn opening_condition(paragraph: &str) -> Option<String> {
     // Cheap test on the raw start before converting the whole paragraph.
-    let start: String = paragraph.trim_start_matches(['*', '_', ' ', '-', '>']).chars().take(14).collect::<String>().to_ascii_lowercase();
+    let start = paragraph.trim_start_matches(['*', '_', ' ', '-', '>']);
+    let start = start.char_indices().nth(14).map_or(start, |(i, _)| &start[..i]);
     if !["if", "when", "otherwise", "in case", "should", "only if", "in the event", "failing that", "in the case"]
         .iter()
-        .any(|o| start.starts_with(o))
+        .any(|o| start.get(..o.len()).is_some_and(|s| s.eq_ignore_ascii_case(o)))
     {
         return None;
     }

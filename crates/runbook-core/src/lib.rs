@@ -49,6 +49,8 @@ impl Compiled {
 
 /// Parses, builds and checks one runbook.
 pub fn compile(source: Source) -> Compiled {
+    // The rules read the same prose many times: answers about it are kept for this compile.
+    let scope = prose::scope(&source.text);
     let mut document = document::parse(&source.text);
     let outline = outline::outline(&source, &document);
     outline::apply(&outline, &mut document);
@@ -58,6 +60,7 @@ pub fn compile(source: Source) -> Compiled {
     check::lost_commands(&source, &document, &graph, &mut diagnostics);
     diagnostics.sort_by_key(|d| (d.span.start, d.severity));
     diagnostics.dedup();
+    drop(scope);
     Compiled { source, graph, diagnostics }
 }
 

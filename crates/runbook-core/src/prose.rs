@@ -1,6 +1,9 @@
 //! Reading the author's prose: role sections, severity words, plain text of inline Markdown,
 //! and the phrases that introduce example output.
 
+mod memo;
+pub(crate) use memo::scope;
+
 /// What a heading (or bold pseudo-heading) is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -130,13 +133,18 @@ crate::word_set!(
 /// ("you should check", "you can raise", "you may need to restart"). A statement of fact
 /// ("This alert fires when …") does not.
 pub fn instructs(sentence: &str) -> bool {
+    memo::instructs(sentence, reads_as_instruction)
+}
+
+fn reads_as_instruction(sentence: &str) -> bool {
     // Only the first 60 words are read: convert no more than their text (a char boundary
     // after 600 bytes).
     let mut cut = sentence.len().min(600);
     while !sentence.is_char_boundary(cut) {
         cut -= 1;
     }
-    let plain = plain_text(&sentence[..cut]).to_ascii_lowercase();
+    let mut plain = plain_text(&sentence[..cut]);
+    plain.make_ascii_lowercase();
     let words: Vec<&str> =
         plain.split(|c: char| c.is_whitespace() || matches!(c, ':' | '(' | ')' | '"')).filter(|w| !w.is_empty()).take(60).collect();
     let verb = |w: &str| {
@@ -209,8 +217,8 @@ pub fn sentences(md: &str) -> Vec<&str> {
         match c {
             b'`' => in_code = !in_code,
             b'.' | b'!' | b'?' if !in_code && b.get(i + 1).is_some_and(|n| n.is_ascii_whitespace()) => {
-                let word = md[start..i].rsplit([' ', '(', '\n']).next().unwrap_or("").to_ascii_lowercase();
-                if matches!(word.as_str(), "e.g" | "i.e" | "ie" | "eg" | "vs" | "cf" | "approx" | "no" | "etc" | "ex") || word.len() == 1 {
+                let word = md[start..i].rsplit([' ', '(', '\n']).next().unwrap_or("");
+                if word.len() == 1 || is_abbreviation(word, &["e.g", "i.e", "ie", "eg", "vs", "cf", "approx", "no", "etc", "ex"]) {
                     continue;
                 }
                 let s = md[start..=i].trim();
@@ -227,6 +235,12 @@ pub fn sentences(md: &str) -> Vec<&str> {
         out.push(s);
     }
     out
+}
+
+/// The word before a `.` is one of these abbreviations, in any letter case (compared without
+/// a lowercased copy: this runs at every full stop).
+fn is_abbreviation(word: &str, abbreviations: &[&str]) -> bool {
+    abbreviations.iter().any(|a| a.eq_ignore_ascii_case(word))
 }
 
 /// A title's first word, for the role pre-check: up to a space or `:`.
@@ -392,35 +406,65 @@ pub(crate) fn is_priority(w: &str) -> bool {
 }
 
 /// Inline Markdown to plain text: emphasis, code marks and link targets dropped.
+///
+/// Every rule reads prose through this, many times per paragraph: it works on bytes and copies
+/// runs of ordinary characters at once (the markup and white space it looks for are ASCII;
+/// other characters are copied whole, white space among them collapsed like ASCII's).
 pub fn plain_text(md: &str) -> String {
+    memo::plain_text(md, plain_text_of)
+}
+
+fn plain_text_of(md: &str) -> String {
+    let b = md.as_bytes();
     let mut out = String::with_capacity(md.len());
-    let mut chars = md.chars().peekable();
     // Whitespace runs (newlines included) become one space, written only before the next
     // character: one pass, no trailing space.
     let mut space = false;
-    fn push(out: &mut String, space: &mut bool, c: char) {
-        if c.is_whitespace() {
-            *space = !out.is_empty();
-        } else {
-            if *space {
-                out.push(' ');
-                *space = false;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if is_ordinary(c) {
+            let start = i;
+            while i < b.len() && is_ordinary(b[i]) {
+                i += 1;
             }
-            out.push(c);
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push_str(&md[start..i]);
+            continue;
         }
-    }
-    while let Some(c) = chars.next() {
+        if c >= 0x80 {
+            // A whole character beyond ASCII: white space (U+00A0, U+2003…) or text.
+            let ch = md[i..].chars().next().unwrap_or(' ');
+            let len = ch.len_utf8();
+            if ch.is_whitespace() {
+                space = !out.is_empty();
+            } else {
+                if space {
+                    out.push(' ');
+                    space = false;
+                }
+                out.push_str(&md[i..i + len]);
+            }
+            i += len;
+            continue;
+        }
+        i += 1;
         match c {
-            '*' | '`' => {}
+            b'*' | b'`' => {}
             // `_emphasis_` at a word's edge, not `snake_case`.
-            '_' if out.is_empty() || space || chars.peek().is_none_or(|n| n.is_whitespace() || n.is_ascii_punctuation()) => {}
-            ']' if chars.peek() == Some(&'(') => {
+            b'_' if out.is_empty() || space || next_char(md, i).is_none_or(|n| n.is_whitespace() || n.is_ascii_punctuation()) => {}
+            b']' if b.get(i) == Some(&b'(') => {
                 // Skip `(url)`.
                 let mut depth = 0;
-                for n in chars.by_ref() {
+                while i < b.len() {
+                    let n = b[i];
+                    i += 1;
                     match n {
-                        '(' => depth += 1,
-                        ')' => {
+                        b'(' => depth += 1,
+                        b')' => {
                             depth -= 1;
                             if depth == 0 {
                                 break;
@@ -431,31 +475,45 @@ pub fn plain_text(md: &str) -> String {
                 }
             }
             // `[text](url)` keeps its text; `rate(x[5m])` keeps its bracket.
-            '[' if {
-                let rest = chars.clone().take_while(|&c| c != '\n' && c != '[').collect::<String>();
-                rest.contains("](")
+            b'[' if {
+                let rest = &md[i..];
+                let line = &rest[..rest.find(['\n', '[']).unwrap_or(rest.len())];
+                line.contains("](")
             } => {}
             // `<br>`, `<br />`: a line break in a table cell or list item.
             // (`<branch>` is a placeholder, not a break.)
-            '<' if {
-                let mut peek = chars.clone();
-                matches!((peek.next(), peek.next(), peek.next()), (Some('b' | 'B'), Some('r' | 'R'), Some('>' | ' ' | '/')))
-            } =>
-            {
-                for n in chars.by_ref() {
-                    if n == '>' {
-                        break;
-                    }
-                }
-                push(&mut out, &mut space, ' ');
+            b'<' if matches!((b.get(i), b.get(i + 1), b.get(i + 2)), (Some(b'b' | b'B'), Some(b'r' | b'R'), Some(b'>' | b' ' | b'/'))) => {
+                i = b[i..].iter().position(|&n| n == b'>').map_or(b.len(), |p| i + p + 1);
+                space = !out.is_empty();
             }
-            _ => push(&mut out, &mut space, c),
+            _ if is_space(c) => space = !out.is_empty(),
+            _ => {
+                if space {
+                    out.push(' ');
+                    space = false;
+                }
+                out.push(c as char);
+            }
         }
     }
     if out.starts_with("- ") {
         out.drain(..2);
     }
     out
+}
+
+/// ASCII white space as `char::is_whitespace` has it (U+000B included).
+fn is_space(c: u8) -> bool {
+    matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ')
+}
+
+/// A byte [`plain_text`] copies as it is: ASCII, no white space, no markup it reads.
+fn is_ordinary(c: u8) -> bool {
+    c < 0x80 && !is_space(c) && !matches!(c, b'*' | b'`' | b'_' | b']' | b'[' | b'<')
+}
+
+fn next_char(s: &str, at: usize) -> Option<char> {
+    s.get(at..).and_then(|r| r.chars().next())
 }
 
 /// The first sentence of a paragraph, cut to a readable length.
@@ -481,8 +539,8 @@ fn sentence_end(text: &str) -> Option<usize> {
     let b = text.as_bytes();
     text.match_indices(['.', '!', '?']).map(|(i, _)| i).find(|&i| {
         b.get(i + 1) == Some(&b' ') && {
-            let word = text[..i].rsplit([' ', '(']).next().unwrap_or("").to_ascii_lowercase();
-            !matches!(word.as_str(), "e.g" | "i.e" | "ie" | "eg" | "vs" | "cf" | "approx" | "no")
+            let word = text[..i].rsplit([' ', '(']).next().unwrap_or("");
+            !is_abbreviation(word, &["e.g", "i.e", "ie", "eg", "vs", "cf", "approx", "no"])
         }
     })
 }
@@ -685,5 +743,86 @@ mod tests {
             "Look for errors in the logs (ie. upload errors)."
         );
         assert!(introduces_output("This will return something like:"));
+    }
+
+    /// The char-by-char conversion `plain_text` replaced: the byte version must agree with it
+    /// on every input (the graphs must not change).
+    fn plain_text_by_chars(md: &str) -> String {
+        let mut out = String::with_capacity(md.len());
+        let mut chars = md.chars().peekable();
+        let mut space = false;
+        fn push(out: &mut String, space: &mut bool, c: char) {
+            if c.is_whitespace() {
+                *space = !out.is_empty();
+            } else {
+                if *space {
+                    out.push(' ');
+                    *space = false;
+                }
+                out.push(c);
+            }
+        }
+        while let Some(c) = chars.next() {
+            match c {
+                '*' | '`' => {}
+                '_' if out.is_empty() || space || chars.peek().is_none_or(|n| n.is_whitespace() || n.is_ascii_punctuation()) => {}
+                ']' if chars.peek() == Some(&'(') => {
+                    let mut depth = 0;
+                    for n in chars.by_ref() {
+                        match n {
+                            '(' => depth += 1,
+                            ')' => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    break;
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                '[' if {
+                    let rest = chars.clone().take_while(|&c| c != '\n' && c != '[').collect::<String>();
+                    rest.contains("](")
+                } => {}
+                '<' if {
+                    let mut peek = chars.clone();
+                    matches!((peek.next(), peek.next(), peek.next()), (Some('b' | 'B'), Some('r' | 'R'), Some('>' | ' ' | '/')))
+                } =>
+                {
+                    for n in chars.by_ref() {
+                        if n == '>' {
+                            break;
+                        }
+                    }
+                    push(&mut out, &mut space, ' ');
+                }
+                _ => push(&mut out, &mut space, c),
+            }
+        }
+        if out.starts_with("- ") {
+            out.drain(..2);
+        }
+        out
+    }
+
+    #[test]
+    fn plain_text_agrees_with_the_char_by_char_conversion() {
+        const PIECES: &[&str] = &[
+            "*", "`", "_", "[", "]", "(", ")", "<", ">", "br", "Br>", "<br />", "](", " ", "\n", "\t", "\u{b}", "\u{a0}", "\u{2003}", "a",
+            "x_y", "- ", "é", "游댮", "🔴", ".", ":", "-", "/", "r", "b", "\r\n",
+        ];
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            let mut md = String::new();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            for k in 0..(seed % 24) {
+                let r = seed.rotate_left((k * 5) as u32) ^ (k * 0x2545_F491);
+                md.push_str(PIECES[(r % PIECES.len() as u64) as usize]);
+            }
+            assert_eq!(plain_text(&md), plain_text_by_chars(&md), "{md:?}");
+        }
     }
 }
