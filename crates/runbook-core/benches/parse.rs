@@ -116,12 +116,11 @@ fn main() {
     if let Some(rounds) = std::env::var("RUNBOOK_BENCH_ROUNDS").ok().and_then(|n| n.parse::<u32>().ok()) {
         let files = corpus();
         let bytes: usize = files.iter().map(|(_, t)| t.len()).sum();
+        // This thread's CPU time in ns (the scheduler's run time: unlike wall time, a busy
+        // machine does not add to it).
         let cpu = || {
-            let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
-            // utime and stime, fields 14 and 15, in clock ticks (1/100 s): too coarse per round,
-            // so the rounds are timed together.
-            let fields: Vec<u64> = stat.rsplit(')').next().unwrap_or("").split_whitespace().map(|f| f.parse().unwrap_or(0)).collect();
-            fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0)
+            let stat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+            stat.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()).unwrap_or(0)
         };
         let (start, wall) = (cpu(), std::time::Instant::now());
         let mut steps = 0usize;
@@ -130,7 +129,36 @@ fn main() {
                 steps += black_box(runbook_core::compile(runbook_core::Source::new(name.clone(), text.clone()))).graph.steps.len();
             }
         }
-        let cpu_s = (cpu() - start) as f64 / 100.0 / f64::from(rounds);
+        let cpu_s = (cpu() - start) as f64 / 1e9 / f64::from(rounds);
+        // `RUNBOOK_BENCH_STAGES=1`: the compile's stages timed apart (as `compile` runs them).
+        if std::env::var_os("RUNBOOK_BENCH_STAGES").is_some() {
+            let mut times = [0u64; 4];
+            for _ in 0..rounds {
+                for (name, text) in &files {
+                    let source = runbook_core::Source::new(name.clone(), text.clone());
+                    let _scope = runbook_core::prose::scope(&source.text);
+                    let t = cpu();
+                    let mut document = runbook_core::document::parse(&source.text);
+                    times[0] += cpu() - t;
+                    let t = cpu();
+                    let outline = runbook_core::outline::outline(&source, &document);
+                    runbook_core::outline::apply(&outline, &mut document);
+                    times[1] += cpu() - t;
+                    let t = cpu();
+                    let mut diagnostics = Vec::new();
+                    let graph = runbook_core::build::build(&source, &document, &outline, &mut diagnostics);
+                    times[2] += cpu() - t;
+                    let t = cpu();
+                    runbook_core::check::check(&graph, &mut diagnostics);
+                    runbook_core::check::lost_commands(&source, &document, &graph, &mut diagnostics);
+                    times[3] += cpu() - t;
+                    black_box((graph, diagnostics));
+                }
+            }
+            for (stage, t) in ["document", "outline", "build", "check"].iter().zip(times) {
+                println!("{stage:10} {:8.3} ms CPU per round", t as f64 / 1e6 / f64::from(rounds));
+            }
+        }
         // `RUNBOOK_BENCH_FILES=1`: each file's time too, slowest first (time per byte shows
         // where a rule grows faster than the text).
         if std::env::var_os("RUNBOOK_BENCH_FILES").is_some() {

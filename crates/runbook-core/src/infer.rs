@@ -80,8 +80,8 @@ pub(crate) fn alternative_sentence(paragraph: &str) -> Option<String> {
     while !paragraph.is_char_boundary(end) {
         end -= 1;
     }
-    let text = prose::plain_text(&paragraph[..end]);
-    let lower = text.to_ascii_lowercase();
+    // How it opens decides (the longest opening is 14 bytes); most paragraphs open otherwise.
+    let lower = prose::plain_head(&paragraph[..end], 16).to_ascii_lowercase();
     // "Another option is …", "A final option, …", "A more drastic approach is …": one more way.
     let another = ["alternative,", "alternative:", "another option", "other options", "a final option", "a last option", "a more drastic"]
         .iter()
@@ -93,6 +93,7 @@ pub(crate) fn alternative_sentence(paragraph: &str) -> Option<String> {
         || lower.starts_with("alternatively")
         || another;
     opens.then(|| {
+        let text = prose::plain_text(&paragraph[..end]);
         let s = prose::first_sentence(&text, 160);
         let s = s.trim_end_matches(':').trim();
         if s.eq_ignore_ascii_case("or") { String::new() } else { s.to_owned() }

@@ -2,7 +2,8 @@
 //! and the phrases that introduce example output.
 
 mod memo;
-pub(crate) use memo::scope;
+use memo::Question;
+pub use memo::{Scope, scope};
 
 /// What a heading (or bold pseudo-heading) is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +110,10 @@ crate::word_set!(
 /// the imperative (`Review access logs`, `**Monitor System Health**`, `Immediately disable
 /// affected accounts`), not a fact (`Invitation creation: < 2000ms`).
 pub fn is_instruction(text: &str) -> bool {
+    memo::flag(Question::IsInstruction, text, opens_with_instruction)
+}
+
+fn opens_with_instruction(text: &str) -> bool {
     let plain = plain_text(text.lines().next().unwrap_or(""));
     let mut words = plain.split(|c: char| c.is_whitespace() || c == ':').filter(|w| !w.is_empty());
     let mut first = words.next().unwrap_or("").to_ascii_lowercase();
@@ -133,7 +138,7 @@ crate::word_set!(
 /// ("you should check", "you can raise", "you may need to restart"). A statement of fact
 /// ("This alert fires when …") does not.
 pub fn instructs(sentence: &str) -> bool {
-    memo::instructs(sentence, reads_as_instruction)
+    memo::flag(Question::Instructs, sentence, reads_as_instruction)
 }
 
 fn reads_as_instruction(sentence: &str) -> bool {
@@ -143,10 +148,12 @@ fn reads_as_instruction(sentence: &str) -> bool {
     while !sentence.is_char_boundary(cut) {
         cut -= 1;
     }
-    let mut plain = plain_text(&sentence[..cut]);
+    // (Not kept: the answer is.)
+    let mut plain = plain_text_of(&sentence[..cut]);
     plain.make_ascii_lowercase();
-    let words: Vec<&str> =
-        plain.split(|c: char| c.is_whitespace() || matches!(c, ':' | '(' | ')' | '"')).filter(|w| !w.is_empty()).take(60).collect();
+    let mut words: Vec<&str> = Vec::with_capacity(60);
+    // (Plain text has no white space but single ASCII spaces.)
+    words.extend(plain.split([' ', ':', '(', ')', '"']).filter(|w| !w.is_empty()).take(60));
     let verb = |w: &str| {
         let w = w.trim_end_matches([',', '.', ';', '!']);
         INSTRUCTION_VERBS.contains(w) || PROSE_VERBS.contains(w)
@@ -411,17 +418,30 @@ pub(crate) fn is_priority(w: &str) -> bool {
 /// runs of ordinary characters at once (the markup and white space it looks for are ASCII;
 /// other characters are copied whole, white space among them collapsed like ASCII's).
 pub fn plain_text(md: &str) -> String {
-    memo::plain_text(md, plain_text_of)
+    memo::text(Question::PlainText, md, plain_text_of)
+}
+
+/// The start of [`plain_text`] of `md`: its first `len` bytes or more (all of it when it is
+/// shorter), for rules that read only how a paragraph opens. The same conversion, stopped
+/// early: a prefix of the whole text, never a different reading.
+pub fn plain_head(md: &str, len: usize) -> String {
+    plain_text_upto(md, len)
 }
 
 fn plain_text_of(md: &str) -> String {
+    plain_text_upto(md, usize::MAX)
+}
+
+fn plain_text_upto(md: &str, limit: usize) -> String {
+    // (Two bytes more: a leading `- ` is dropped at the end.)
+    let limit = limit.saturating_add(2);
     let b = md.as_bytes();
     let mut out = String::with_capacity(md.len());
     // Whitespace runs (newlines included) become one space, written only before the next
     // character: one pass, no trailing space.
     let mut space = false;
     let mut i = 0;
-    while i < b.len() {
+    while i < b.len() && out.len() < limit {
         let c = b[i];
         if is_ordinary(c) {
             let start = i;
@@ -537,7 +557,7 @@ pub fn first_sentence(text: &str, max: usize) -> String {
 fn sentence_end(text: &str) -> Option<usize> {
     // One pass over the stops: a `.`, `!` or `?` followed by a space.
     let b = text.as_bytes();
-    text.match_indices(['.', '!', '?']).map(|(i, _)| i).find(|&i| {
+    (0..b.len()).filter(|&i| matches!(b[i], b'.' | b'!' | b'?')).find(|&i| {
         b.get(i + 1) == Some(&b' ') && {
             let word = text[..i].rsplit([' ', '(']).next().unwrap_or("");
             !is_abbreviation(word, &["e.g", "i.e", "ie", "eg", "vs", "cf", "approx", "no"])
@@ -550,6 +570,10 @@ fn sentence_end(text: &str) -> Option<usize> {
 /// "via"/"with" and never a filler like "or" or "For example". Only part of a long paragraph is
 /// converted, which keeps it cheap.
 pub fn title_of(paragraph: &str) -> String {
+    memo::text(Question::TitleOf, paragraph, title_of_paragraph)
+}
+
+fn title_of_paragraph(paragraph: &str) -> String {
     let p = paragraph.trim_end();
     let sentence = if p.ends_with(':') {
         let mut start = p.len().saturating_sub(400);
@@ -633,8 +657,17 @@ pub fn clean_title(title: &str) -> String {
 
 /// "This will return…", "Example output:", "Output:" — the block after it is output.
 pub fn introduces_output(paragraph: &str) -> bool {
+    memo::flag(Question::IntroducesOutput, paragraph, says_output_follows)
+}
+
+fn says_output_follows(paragraph: &str) -> bool {
     let p = paragraph.to_ascii_lowercase();
     let p = p.trim();
+    // Every phrase below holds one of these words: most paragraphs are ruled out in a few
+    // passes instead of one per phrase.
+    if !["return", "output", "see", "look", "respon", "result", "log"].iter().any(|w| p.contains(w)) {
+        return false;
+    }
     [
         "this will return",
         "this returns",
@@ -822,7 +855,14 @@ mod tests {
                 let r = seed.rotate_left((k * 5) as u32) ^ (k * 0x2545_F491);
                 md.push_str(PIECES[(r % PIECES.len() as u64) as usize]);
             }
-            assert_eq!(plain_text(&md), plain_text_by_chars(&md), "{md:?}");
+            let whole = plain_text_by_chars(&md);
+            assert_eq!(plain_text(&md), whole, "{md:?}");
+            // `instructs` splits words on ASCII spaces only.
+            assert!(!whole.chars().any(|c| c.is_whitespace() && c != ' '), "{md:?}");
+            for len in [0, 1, 2, 3, 5, 8] {
+                let head = plain_head(&md, len);
+                assert!(whole.starts_with(&head) && (head.len() >= len || head == whole), "{md:?} {len}: {head:?}");
+            }
         }
     }
 }

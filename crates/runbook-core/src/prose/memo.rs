@@ -19,22 +19,35 @@ struct Memo {
     base: usize,
     len: usize,
     depth: usize,
-    plain: HashMap<(usize, usize), String, BuildHasherDefault<RangeHasher>>,
-    instructs: HashMap<(usize, usize), bool, BuildHasherDefault<RangeHasher>>,
+    /// Text answers (plain text, titles) by question and range.
+    text: HashMap<(Question, usize, usize), String, BuildHasherDefault<RangeHasher>>,
+    /// Yes/no answers (does this sentence instruct?) by question and range.
+    flag: HashMap<(Question, usize, usize), bool, BuildHasherDefault<RangeHasher>>,
+}
+
+/// What is asked about a slice.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Question {
+    PlainText,
+    TitleOf,
+    Instructs,
+    IsInstruction,
+    IntroducesOutput,
 }
 
 thread_local! {
     static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
 }
 
-/// Keeps answers about slices of `text` until it is dropped. Nested scopes (a compile inside
+/// Keeps answers about slices of `text` until it is dropped ([`crate::compile`] opens one; so
+/// does anything that runs the stages itself, like the benchmark). Nested scopes (a compile inside
 /// a compile) keep the outer text's answers: the inner one's slices are looked up only if they
 /// lie inside the outer text, where their range still names the same bytes.
-pub(crate) struct Scope {
+pub struct Scope {
     _not_send: std::marker::PhantomData<*const ()>,
 }
 
-pub(crate) fn scope(text: &str) -> Scope {
+pub fn scope(text: &str) -> Scope {
     MEMO.with_borrow_mut(|m| {
         if m.depth == 0 {
             m.base = text.as_ptr() as usize;
@@ -52,8 +65,8 @@ impl Drop for Scope {
             if m.depth == 0 {
                 m.base = 0;
                 m.len = 0;
-                m.plain.clear();
-                m.instructs.clear();
+                m.text.clear();
+                m.flag.clear();
             }
         });
     }
@@ -65,31 +78,31 @@ fn range(m: &Memo, s: &str) -> Option<(usize, usize)> {
     (m.len > 0 && at + s.len() <= m.len).then_some((at, s.len()))
 }
 
-/// [`super::plain_text`] of `md`, converted once per compile.
-pub(super) fn plain_text(md: &str, convert: impl FnOnce(&str) -> String) -> String {
-    let key = MEMO.with_borrow(|m| range(m, md).map(|k| (k, m.plain.get(&k).cloned())));
+/// A text answer about `s`, computed once per compile.
+pub(super) fn text(question: Question, s: &str, compute: impl FnOnce(&str) -> String) -> String {
+    let key = MEMO.with_borrow(|m| range(m, s).map(|(at, len)| ((question, at, len), m.text.get(&(question, at, len)).cloned())));
     match key {
         Some((_, Some(hit))) => hit,
         Some((k, None)) => {
-            let text = convert(md);
-            MEMO.with_borrow_mut(|m| m.plain.insert(k, text.clone()));
-            text
+            let answer = compute(s);
+            MEMO.with_borrow_mut(|m| m.text.insert(k, answer.clone()));
+            answer
         }
-        None => convert(md),
+        None => compute(s),
     }
 }
 
-/// [`super::instructs`] of `sentence`, read once per compile.
-pub(super) fn instructs(sentence: &str, read: impl FnOnce(&str) -> bool) -> bool {
-    let key = MEMO.with_borrow(|m| range(m, sentence).map(|k| (k, m.instructs.get(&k).copied())));
+/// A yes/no answer about `s`, computed once per compile.
+pub(super) fn flag(question: Question, s: &str, compute: impl FnOnce(&str) -> bool) -> bool {
+    let key = MEMO.with_borrow(|m| range(m, s).map(|(at, len)| ((question, at, len), m.flag.get(&(question, at, len)).copied())));
     match key {
         Some((_, Some(hit))) => hit,
         Some((k, None)) => {
-            let answer = read(sentence);
-            MEMO.with_borrow_mut(|m| m.instructs.insert(k, answer));
+            let answer = compute(s);
+            MEMO.with_borrow_mut(|m| m.flag.insert(k, answer));
             answer
         }
-        None => read(sentence),
+        None => compute(s),
     }
 }
 
@@ -103,6 +116,14 @@ impl Hasher for RangeHasher {
         for &b in bytes {
             self.write_u64(u64::from(b));
         }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_isize(&mut self, n: isize) {
+        self.write_u64(n as u64);
     }
 
     fn write_usize(&mut self, n: usize) {
@@ -124,30 +145,30 @@ mod tests {
 
     #[test]
     fn answers_about_the_texts_slices_are_kept_others_are_not() {
-        let text = String::from("Check **the** logs. Then restart it.");
+        let source = String::from("Check **the** logs. Then restart it.");
         let calls = std::cell::Cell::new(0);
         let convert = |s: &str| {
             calls.set(calls.get() + 1);
             super::super::plain_text(s)
         };
         {
-            let _scope = scope(&text);
-            assert_eq!(plain_text(&text[..19], convert), "Check the logs.");
-            assert_eq!(plain_text(&text[..19], convert), "Check the logs.");
+            let _scope = scope(&source);
+            assert_eq!(text(Question::PlainText, &source[..19], convert), "Check the logs.");
+            assert_eq!(text(Question::PlainText, &source[..19], convert), "Check the logs.");
             assert_eq!(calls.get(), 1);
             // Another range of the same text is another answer.
-            assert_eq!(plain_text(&text[20..], convert), "Then restart it.");
+            assert_eq!(text(Question::PlainText, &source[20..], convert), "Then restart it.");
             assert_eq!(calls.get(), 2);
             // A copy is not the text: converted each time.
-            let copy = text[..19].to_owned();
-            plain_text(&copy, convert);
-            plain_text(&copy, convert);
+            let copy = source[..19].to_owned();
+            text(Question::PlainText, &copy, convert);
+            text(Question::PlainText, &copy, convert);
             assert_eq!(calls.get(), 4);
         }
         // Out of the scope nothing is kept.
-        plain_text(&text[..19], convert);
-        plain_text(&text[..19], convert);
+        text(Question::PlainText, &source[..19], convert);
+        text(Question::PlainText, &source[..19], convert);
         assert_eq!(calls.get(), 6);
-        MEMO.with_borrow(|m| assert!(m.plain.is_empty() && m.len == 0));
+        MEMO.with_borrow(|m| assert!(m.text.is_empty() && m.len == 0));
     }
 }
