@@ -151,9 +151,15 @@ fn reads_as_instruction(sentence: &str) -> bool {
     // (Not kept: the answer is.)
     let mut plain = plain_text_of(&sentence[..cut]);
     plain.make_ascii_lowercase();
-    let mut words: Vec<&str> = Vec::with_capacity(60);
+    // The first 60 words, on the stack: this runs for every sentence the rules look at.
     // (Plain text has no white space but single ASCII spaces.)
-    words.extend(plain.split([' ', ':', '(', ')', '"']).filter(|w| !w.is_empty()).take(60));
+    let mut buffer = [""; 60];
+    let mut count = 0;
+    for (slot, w) in buffer.iter_mut().zip(plain.split([' ', ':', '(', ')', '"']).filter(|w| !w.is_empty())) {
+        *slot = w;
+        count += 1;
+    }
+    let words = &buffer[..count];
     let verb = |w: &str| {
         let w = w.trim_end_matches([',', '.', ';', '!']);
         INSTRUCTION_VERBS.contains(w) || PROSE_VERBS.contains(w)
