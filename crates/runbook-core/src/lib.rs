@@ -52,6 +52,8 @@ impl Compiled {
 
 /// Parses, builds and checks one runbook.
 pub fn compile(source: Source) -> Compiled {
+    // The rules read the same prose many times: answers about it are kept for this compile.
+    let scope = prose::scope(&source.text);
     let mut document = document::parse(&source.text);
     // The document is alive through the whole build: no spare capacity from its growth.
     document.nodes.shrink_to_fit();
@@ -64,6 +66,7 @@ pub fn compile(source: Source) -> Compiled {
     check::lost_commands(&source, &document, &graph, &mut diagnostics);
     diagnostics.sort_by_key(|d| (d.span.start, d.severity));
     diagnostics.dedup();
+    drop(scope);
     let headings = std::mem::take(&mut document.headings);
     Compiled { source, graph, diagnostics, headings }
 }
