@@ -5,6 +5,11 @@
 //! never copied into the project; without it the shipped runbooks are used.
 
 use criterion::{Criterion, Throughput, criterion_group};
+
+// The allocator the `runbook` binary ships with (crates/runbook/src/main.rs), so the compile is
+// measured as it runs there; pulldown-cmark's rows use it too.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
