@@ -2,6 +2,7 @@
 //! them, a block's output and introduction, and the shell or console a block is typed into.
 
 use super::*;
+use crate::document::Node;
 
 /// What the previous node was, for attaching annotations to adjacent blocks.
 #[derive(Clone)]
@@ -16,285 +17,337 @@ pub(super) enum Prev {
     Annotation,
 }
 
+/// What the walk carries from one node to the next.
+struct WalkState {
+    prev: Prev,
+    /// An annotation waiting for the block after it.
+    pending: Option<Annotated>,
+    /// The last paragraph read: the introduction of a block right after it.
+    last_paragraph: Option<(usize, Span)>,
+    /// A shell opened on another machine (`oc debug node/x`) and the section it was opened in.
+    session: Option<(Option<usize>, String)>,
+    /// The last application console opened anywhere above (`sentry shell`): a Python block
+    /// further down, with nothing else to run it, is typed into it too.
+    last_console: Option<String>,
+}
+
 impl Builder<'_> {
     pub(super) fn walk(&mut self) {
         let doc = self.doc;
-        let mut prev = Prev::Other;
-        let mut pending: Option<Annotated> = None;
-        let mut last_paragraph: Option<(usize, Span)> = None;
-        // A shell opened on another machine (`oc debug node/x`) and the section it was opened in.
-        let mut session: Option<(Option<usize>, String)> = None;
-        // The last application console opened anywhere above (`sentry shell`): a Python block
-        // further down, with nothing else to run it, is typed into it too.
-        let mut last_console: Option<String> = None;
+        let mut st = WalkState { prev: Prev::Other, pending: None, last_paragraph: None, session: None, last_console: None };
         for (index, node) in doc.nodes.iter().enumerate() {
             match &node.kind {
                 NodeKind::Code(block) if block.is_step_annotation() => {
-                    if let Some(p) = pending.take() {
-                        self.standalone(p);
-                    }
-                    let Some(annotated) = self.parse_annotation(block, node.span, index, node.section, node.list) else {
-                        prev = Prev::Other;
-                        continue;
-                    };
-                    match prev.clone() {
-                        Prev::Code { node: block_node, drafts } if drafts.clone().all(|d| self.drafts[d].annotation.is_none()) => {
-                            self.annotate_block(block_node, drafts, annotated);
-                            prev = Prev::Other;
-                        }
-                        _ => {
-                            pending = Some(annotated);
-                            prev = Prev::Annotation;
-                        }
-                    }
+                    self.flush_pending(&mut st);
+                    self.walk_annotation(&mut st, index, node, block);
                 }
-                NodeKind::Code(block) => {
-                    let intro = last_paragraph
-                        .filter(|&(p, _)| doc.nodes[p].section == node.section)
-                        .filter(|&(p, _)| p + 1 == index || matches!(prev, Prev::Annotation))
-                        .map(|(_, s)| &self.source.text[s.range()]);
-                    let start = self.drafts.len();
-                    if let Some(p) = pending.take_if(|_| matches!(prev, Prev::Annotation)) {
-                        let draft = self.block_draft_annotated(index, block, node.span, node.section, node.list, p);
-                        self.drafts.extend(draft);
-                    } else {
-                        if let Some(p) = pending.take() {
-                            self.standalone(p);
-                        }
-                        // Example output right after a step belongs to that step.
-                        let lang = block.lang();
-                        // A block of commands is never output, whatever the sentence before it says
-                        // ("record the output:", "You should see no errors:"): dropping it would
-                        // hide a command, maybe a destructive one.
-                        let runnable = (SQL_LANGS.contains(&lang.as_str()) || SHELL_LANGS.contains(&lang.as_str()) || lang.is_empty())
-                            && (looks_like_sql(&block.text) || looks_like_shell(&block.text));
-                        let is_output = (intro.is_some_and(prose::introduces_output) && !runnable)
-                            || (TEXT_LANGS.contains(&block.lang().as_str()) && matches!(prev, Prev::Code { .. }));
-                        if is_output
-                            && let Some(last) = self.drafts.last_mut().filter(|d| d.section == node.section && d.expected_output.is_none())
-                        {
-                            last.expected_output = Some(block.text.trim_end().to_owned());
-                            prev = Prev::Other;
-                            continue;
-                        }
-                        let mut drafts = self.block_drafts(index, block, node.span, node.section, node.list);
-                        // Ruby or Python after `gitlab-rails console` / `manage.py shell`: typed into
-                        // that console. Not run by runbook, as risky as what it does.
-                        // Also when the sentence before says so: "In the Rails console, run:".
-                        let said = intro
-                            .filter(|p| {
-                                let l = p.to_ascii_lowercase();
-                                l.contains("rails console") || l.contains("irb") || l.contains("rails runner")
-                            })
-                            .filter(|_| matches!(block.lang().as_str(), "ruby" | "rb" | "irb"))
-                            .map(|_| "gitlab-rails console".to_owned());
-                        let console = session
-                            .as_ref()
-                            .filter(|(section, opener)| *section == node.section && is_console(opener))
-                            .map(|(_, o)| o.clone())
-                            .or_else(|| last_console.clone().filter(|o| console_speaks(o, &block.lang())));
-                        if drafts.is_empty()
-                            && let Some(opener) = console.or(said)
-                            && matches!(
-                                block.lang().as_str(),
-                                "ruby" | "rb" | "irb" | "python" | "py" | "python3" | "js" | "javascript" | ""
-                            )
-                            && !block.text.trim().is_empty()
-                        {
-                            let lang = Some(block.lang()).filter(|l| !l.is_empty());
-                            let text = block.text.trim_end();
-                            let mut d = self.whole_block(StepKind::Manual, text, block, lang, node.span, node.section, node.list, index);
-                            d.risk = console_code_risk(text, &opener);
-                            // The console stays open for the next Ruby of the section.
-                            d.opens_session = Some(opener);
-                            drafts.push(d);
-                        }
-                        // "Raise the etcd limits via:" / "or in the runtime config:" and a block of
-                        // settings: a configuration the operator applies by hand.
-                        // (In a tight list the item's own words lead into the block.)
-                        let item_intro = index
-                            .checked_sub(1)
-                            .map(|i| &doc.nodes[i])
-                            .filter(|n| matches!(n.kind, NodeKind::ItemStart))
-                            .map(|n| item_lead_text(&self.source.text, n.span).0);
-                        if drafts.is_empty()
-                            && let Some(p) = intro.or(item_intro).filter(|p| introduces_config(p))
-                            && looks_like_config(&block.text, &block.lang())
-                        {
-                            let lang = Some(block.lang()).filter(|l| !l.is_empty());
-                            let mut d = self.whole_block(
-                                StepKind::Manual,
-                                block.text.trim_end(),
-                                block,
-                                lang,
-                                node.span,
-                                node.section,
-                                node.list,
-                                index,
-                            );
-                            d.risk = Classified { risk: Risk::Write, reason: "a configuration to apply".into() };
-                            d.title = prose::title_of(p);
-                            // What to do with the settings, as the author wrote it, then the settings.
-                            d.code = format!("{}\n{}", as_written(p), d.code);
-                            drafts.push(d);
-                        }
-                        // A transcript (`app=# SELECT …` and its rows) of the query just above is
-                        // that step's output, not a second run of it.
-                        if let ([d], Some(last)) = (drafts.as_mut_slice(), self.drafts.last_mut())
-                            && d.expected_output.is_some()
-                            && d.kind == last.kind
-                            && last.section == d.section
-                            && last.expected_output.is_none()
-                            && same_code(&d.code, &last.code)
-                        {
-                            last.expected_output = d.expected_output.take();
-                            drafts.clear();
-                        }
-                        self.drafts.extend(drafts);
-                    }
-                    let end = self.drafts.len();
-                    let title = intro.filter(|p| !infer::is_jump(p)).map(prose::title_of);
-                    let mut condition = intro.and_then(infer::condition_sentence);
-                    // "Or, to stop it for good:" before a block: this step and the one just before
-                    // it are alternatives, chosen by the operator, not run one after the other.
-                    if let Some(or) = intro.and_then(infer::alternative_sentence)
-                        && end == start + 1
-                        && let Some(before) = start.checked_sub(1)
-                        && self.drafts[before].section == node.section
-                        && self.drafts[before].annotation.is_none()
-                        && self.drafts[start].annotation.is_none()
-                    {
-                        let code = self.drafts[start].code.clone();
-                        condition = Some(alternatives(&mut self.drafts[before], &code, or));
-                        // The block before, all its commands, is the first alternative.
-                        let (node, either) = (self.drafts[before].node, self.drafts[before].condition.clone());
-                        for d in self.drafts[..before].iter_mut().rev().take_while(|d| d.node == node) {
-                            if d.condition.is_none() && d.annotation.is_none() {
-                                d.condition.clone_from(&either);
-                            }
-                        }
-                    }
-                    for d in &mut self.drafts[start..end] {
-                        if d.title.is_empty() {
-                            d.title = title.clone().unwrap_or_default();
-                        }
-                        if d.condition.is_none() {
-                            d.condition = condition.clone();
-                        }
-                    }
-                    // After `oc debug node/x` / `ssh db1` in this section, blocks are typed there.
-                    // A step heading (`### Step 2: …`) continues the procedure, and the shell it is in.
-                    let continues = |from: Option<usize>, to: Option<usize>| {
-                        let (Some(a), Some(b)) = (from, to) else { return false };
-                        self.problems[a].is_some()
-                            && self.problems[a] == self.problems[b]
-                            && is_step_heading(&doc.headings[b].title)
-                            && !crate::outline::is_alternative_heading(&doc.headings[b].title)
-                    };
-                    session.take_if(|(section, _)| *section != node.section && !continues(*section, node.section));
-                    // `oc …` / `kubectl …` run on the workstation, not in the pod or on the node.
-                    session.take_if(|(_, opener)| {
-                        let first = |t: &str| t.split_whitespace().next().unwrap_or("").to_owned();
-                        matches!(first(opener).as_str(), "oc" | "kubectl")
-                            && matches!(first(block.text.trim_start()).as_str(), "oc" | "kubectl")
-                    });
-                    // A block that starts with a shell command is not typed into a console.
-                    session.take_if(|(_, opener)| is_console(opener) && is_known_command(block.text.trim_start()));
-                    // "Login to sentry.gitlab.net, and check …": the block is typed on that host.
-                    if session.is_none()
-                        && let Some(host) = intro.and_then(remote_login)
-                    {
-                        session = Some((node.section, host));
-                    }
-                    if let Some((_, opener)) = &session {
-                        for d in self.drafts[start..end].iter_mut().filter(|d| d.annotation.is_none()) {
-                            if matches!(d.kind, StepKind::Shell | StepKind::Http | StepKind::Sql) {
-                                d.kind = StepKind::Manual;
-                                d.http = None;
-                                d.risk.reason = format!("typed into `{opener}`: {}", d.risk.reason);
-                            }
-                        }
-                    }
-                    if let Some(opener) = self.drafts[start..end].last().and_then(|d| d.opens_session.clone()) {
-                        if is_console(&opener) {
-                            last_console = Some(opener.clone());
-                        }
-                        session = Some((node.section, opener));
-                    } else if let Some((section, _)) = session.as_mut() {
-                        // Carried into this section: it ends with the section, unless a step follows.
-                        *section = node.section;
-                    }
-                    if block.unterminated {
-                        let open = Span::new(node.span.start, node.span.start + 3);
-                        self.diags.push(
-                            Diagnostic::new(Finding::UnterminatedFence, open, "this code fence is never closed")
-                                .label("runs to the end of the file")
-                                .hint("add a closing fence; everything after it was read as code"),
-                        );
-                    }
-                    prev = Prev::Code { node: index, drafts: start..end };
-                }
+                NodeKind::Code(block) => self.walk_block(&mut st, index, node, block),
                 NodeKind::Task { .. } => {
-                    if let Some(p) = pending.take() {
-                        self.standalone(p);
-                    }
-                    let raw = self.source.text[node.span.range()].trim_start();
-                    let raw = raw
-                        .strip_prefix(['-', '*', '+'])
-                        .unwrap_or_else(|| raw.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start_matches(['.', ')']));
-                    let raw = raw.trim_start();
-                    let raw = ["[ ]", "[x]", "[X]"].iter().find_map(|m| raw.strip_prefix(m)).unwrap_or(raw);
-                    let text = prose::plain_text(raw.lines().next().unwrap_or(""));
-                    if !text.is_empty() {
-                        self.drafts.push(Draft {
-                            kind: StepKind::Manual,
-                            risk: Classified { risk: Risk::Read, reason: "checklist item".into() },
-                            code: text.clone(),
-                            code_map: vec![(0, node.span.start)],
-                            lang: None,
-                            span: node.span,
-                            section: node.section,
-                            list: node.list,
-                            title: prose::first_sentence(&text, 120),
-                            expected_output: None,
-                            http: None,
-                            annotation: None,
-                            condition: None,
-                            node: index,
-                            role: None,
-                            opens_session: None,
-                            placeholders: Vec::new(),
-                        });
-                    }
-                    last_paragraph = Some((index, node.span));
-                    prev = Prev::Other;
+                    self.flush_pending(&mut st);
+                    self.checklist_item(index, node);
+                    st.last_paragraph = Some((index, node.span));
+                    st.prev = Prev::Other;
                 }
                 NodeKind::Paragraph => {
-                    if let Some(p) = pending.take() {
-                        self.standalone(p);
-                    }
+                    self.flush_pending(&mut st);
                     // `**Diagnosis**` alone is a heading, not an introduction.
                     if !is_bold_only(&self.source.text[node.span.range()]) {
-                        last_paragraph = Some((index, node.span));
+                        st.last_paragraph = Some((index, node.span));
                     }
-                    prev = Prev::Other;
+                    st.prev = Prev::Other;
                 }
                 NodeKind::ItemStart => {
                     // A list item's own paragraph follows; keep an annotation waiting across it.
-                    if !matches!(prev, Prev::Annotation) {
-                        prev = Prev::Other;
+                    if !matches!(st.prev, Prev::Annotation) {
+                        st.prev = Prev::Other;
                     }
                 }
                 NodeKind::Table => {
-                    if let Some(p) = pending.take() {
-                        self.standalone(p);
-                    }
-                    prev = Prev::Other;
+                    self.flush_pending(&mut st);
+                    st.prev = Prev::Other;
                 }
             }
         }
-        if let Some(p) = pending.take() {
+        self.flush_pending(&mut st);
+    }
+
+    /// An annotation nobody claimed is a step of its own.
+    fn flush_pending(&mut self, st: &mut WalkState) {
+        if let Some(p) = st.pending.take() {
             self.standalone(p);
+        }
+    }
+
+    /// A `yaml step` block: it annotates the block just before it (if that one has no
+    /// annotation yet), else it waits for the block after it.
+    fn walk_annotation(&mut self, st: &mut WalkState, index: usize, node: &Node, block: &CodeBlock) {
+        let Some(annotated) = self.parse_annotation(block, node.span, index, node.section, node.list) else {
+            st.prev = Prev::Other;
+            return;
+        };
+        match st.prev.clone() {
+            Prev::Code { node: block_node, drafts } if drafts.clone().all(|d| self.drafts[d].annotation.is_none()) => {
+                self.annotate_block(block_node, drafts, annotated);
+                st.prev = Prev::Other;
+            }
+            _ => {
+                st.pending = Some(annotated);
+                st.prev = Prev::Annotation;
+            }
+        }
+    }
+
+    /// A fenced block: its steps (annotated, or inferred), titled and conditioned by the
+    /// sentence introducing it, and moved into the shell or console it is typed into.
+    fn walk_block(&mut self, st: &mut WalkState, index: usize, node: &Node, block: &CodeBlock) {
+        let doc = self.doc;
+        let source = self.source;
+        let intro = st
+            .last_paragraph
+            .filter(|&(p, _)| doc.nodes[p].section == node.section)
+            .filter(|&(p, _)| p + 1 == index || matches!(st.prev, Prev::Annotation))
+            .map(|(_, s)| &source.text[s.range()]);
+        let start = self.drafts.len();
+        if let Some(p) = st.pending.take_if(|_| matches!(st.prev, Prev::Annotation)) {
+            let draft = self.block_draft_annotated(index, block, node.span, node.section, node.list, p);
+            self.drafts.extend(draft);
+        } else {
+            self.flush_pending(st);
+            if self.output_of_step_above(st, node, block, intro) {
+                st.prev = Prev::Other;
+                return;
+            }
+            let drafts = self.inferred_block_steps(st, index, node, block, intro);
+            self.drafts.extend(drafts);
+        }
+        let end = self.drafts.len();
+        self.introduce_block_steps(start, end, node, intro);
+        self.carry_session(st, start, end, node, block, intro);
+        if block.unterminated {
+            let open = Span::new(node.span.start, node.span.start + 3);
+            self.diags.push(
+                Diagnostic::new(Finding::UnterminatedFence, open, "this code fence is never closed")
+                    .label("runs to the end of the file")
+                    .hint("add a closing fence; everything after it was read as code"),
+            );
+        }
+        st.prev = Prev::Code { node: index, drafts: start..end };
+    }
+
+    /// Example output right after a step belongs to that step: true when the block was taken
+    /// as the expected output of the step above.
+    fn output_of_step_above(&mut self, st: &WalkState, node: &Node, block: &CodeBlock, intro: Option<&str>) -> bool {
+        // Example output right after a step belongs to that step.
+        let lang = block.lang();
+        // A block of commands is never output, whatever the sentence before it says
+        // ("record the output:", "You should see no errors:"): dropping it would
+        // hide a command, maybe a destructive one.
+        let runnable = (SQL_LANGS.contains(&lang.as_str()) || SHELL_LANGS.contains(&lang.as_str()) || lang.is_empty())
+            && (looks_like_sql(&block.text) || looks_like_shell(&block.text));
+        let is_output = (intro.is_some_and(prose::introduces_output) && !runnable)
+            || (TEXT_LANGS.contains(&block.lang().as_str()) && matches!(st.prev, Prev::Code { .. }));
+        if is_output && let Some(last) = self.drafts.last_mut().filter(|d| d.section == node.section && d.expected_output.is_none()) {
+            last.expected_output = Some(block.text.trim_end().to_owned());
+            return true;
+        }
+        false
+    }
+
+    /// The steps inferred for a block: its commands, else the code typed into a console, else
+    /// a configuration to apply; a transcript of the query above is that query's output.
+    fn inferred_block_steps(&mut self, st: &WalkState, index: usize, node: &Node, block: &CodeBlock, intro: Option<&str>) -> Vec<Draft> {
+        let mut drafts = self.block_drafts(index, block, node.span, node.section, node.list);
+        if drafts.is_empty()
+            && let Some(d) = self.console_code(st, index, node, block, intro)
+        {
+            drafts.push(d);
+        }
+        if drafts.is_empty()
+            && let Some(d) = self.configuration(index, node, block, intro)
+        {
+            drafts.push(d);
+        }
+        // A transcript (`app=# SELECT …` and its rows) of the query just above is
+        // that step's output, not a second run of it.
+        if let ([d], Some(last)) = (drafts.as_mut_slice(), self.drafts.last_mut())
+            && d.expected_output.is_some()
+            && d.kind == last.kind
+            && last.section == d.section
+            && last.expected_output.is_none()
+            && same_code(&d.code, &last.code)
+        {
+            last.expected_output = d.expected_output.take();
+            drafts.clear();
+        }
+        drafts
+    }
+
+    /// Ruby or Python after `gitlab-rails console` / `manage.py shell`: typed into that
+    /// console. Not run by runbook, as risky as what it does. Also when the sentence before
+    /// says so: "In the Rails console, run:".
+    fn console_code(&self, st: &WalkState, index: usize, node: &Node, block: &CodeBlock, intro: Option<&str>) -> Option<Draft> {
+        let said = intro
+            .filter(|p| {
+                let l = p.to_ascii_lowercase();
+                l.contains("rails console") || l.contains("irb") || l.contains("rails runner")
+            })
+            .filter(|_| matches!(block.lang().as_str(), "ruby" | "rb" | "irb"))
+            .map(|_| "gitlab-rails console".to_owned());
+        let console = st
+            .session
+            .as_ref()
+            .filter(|(section, opener)| *section == node.section && is_console(opener))
+            .map(|(_, o)| o.clone())
+            .or_else(|| st.last_console.clone().filter(|o| console_speaks(o, &block.lang())));
+        let opener = console.or(said)?;
+        if !matches!(block.lang().as_str(), "ruby" | "rb" | "irb" | "python" | "py" | "python3" | "js" | "javascript" | "")
+            || block.text.trim().is_empty()
+        {
+            return None;
+        }
+        let lang = Some(block.lang()).filter(|l| !l.is_empty());
+        let text = block.text.trim_end();
+        let mut d = self.whole_block(StepKind::Manual, text, block, lang, node.span, node.section, node.list, index);
+        d.risk = console_code_risk(text, &opener);
+        // The console stays open for the next Ruby of the section.
+        d.opens_session = Some(opener);
+        Some(d)
+    }
+
+    /// "Raise the etcd limits via:" / "or in the runtime config:" and a block of settings: a
+    /// configuration the operator applies by hand. (In a tight list the item's own words lead
+    /// into the block.)
+    fn configuration(&self, index: usize, node: &Node, block: &CodeBlock, intro: Option<&str>) -> Option<Draft> {
+        let doc = self.doc;
+        let item_intro = index
+            .checked_sub(1)
+            .map(|i| &doc.nodes[i])
+            .filter(|n| matches!(n.kind, NodeKind::ItemStart))
+            .map(|n| item_lead_text(&self.source.text, n.span).0);
+        let p = intro.or(item_intro).filter(|p| introduces_config(p))?;
+        if !looks_like_config(&block.text, &block.lang()) {
+            return None;
+        }
+        let lang = Some(block.lang()).filter(|l| !l.is_empty());
+        let mut d = self.whole_block(StepKind::Manual, block.text.trim_end(), block, lang, node.span, node.section, node.list, index);
+        d.risk = Classified { risk: Risk::Write, reason: "a configuration to apply".into() };
+        d.title = prose::title_of(p);
+        // What to do with the settings, as the author wrote it, then the settings.
+        d.code = format!("{}\n{}", as_written(p), d.code);
+        Some(d)
+    }
+
+    /// The sentence introducing a block titles its steps and may state their condition; "Or,
+    /// …" makes them and the block before alternatives.
+    fn introduce_block_steps(&mut self, start: usize, end: usize, node: &Node, intro: Option<&str>) {
+        let title = intro.filter(|p| !infer::is_jump(p)).map(prose::title_of);
+        let mut condition = intro.and_then(infer::condition_sentence);
+        // "Or, to stop it for good:" before a block: this step and the one just before
+        // it are alternatives, chosen by the operator, not run one after the other.
+        if let Some(or) = intro.and_then(infer::alternative_sentence)
+            && end == start + 1
+            && let Some(before) = start.checked_sub(1)
+            && self.drafts[before].section == node.section
+            && self.drafts[before].annotation.is_none()
+            && self.drafts[start].annotation.is_none()
+        {
+            let code = self.drafts[start].code.clone();
+            condition = Some(alternatives(&mut self.drafts[before], &code, or));
+            // The block before, all its commands, is the first alternative.
+            let (node, either) = (self.drafts[before].node, self.drafts[before].condition.clone());
+            for d in self.drafts[..before].iter_mut().rev().take_while(|d| d.node == node) {
+                if d.condition.is_none() && d.annotation.is_none() {
+                    d.condition.clone_from(&either);
+                }
+            }
+        }
+        for d in &mut self.drafts[start..end] {
+            if d.title.is_empty() {
+                d.title = title.clone().unwrap_or_default();
+            }
+            if d.condition.is_none() {
+                d.condition = condition.clone();
+            }
+        }
+    }
+
+    /// The shell or console a block is typed into: opened above in this section (or carried
+    /// over a step heading), or the host the sentence says to log in to; the block's own last
+    /// step may open the next one.
+    fn carry_session(&mut self, st: &mut WalkState, start: usize, end: usize, node: &Node, block: &CodeBlock, intro: Option<&str>) {
+        let doc = self.doc;
+        // After `oc debug node/x` / `ssh db1` in this section, blocks are typed there.
+        // A step heading (`### Step 2: …`) continues the procedure, and the shell it is in.
+        let continues = |from: Option<usize>, to: Option<usize>| {
+            let (Some(a), Some(b)) = (from, to) else { return false };
+            self.problems[a].is_some()
+                && self.problems[a] == self.problems[b]
+                && is_step_heading(&doc.headings[b].title)
+                && !crate::outline::is_alternative_heading(&doc.headings[b].title)
+        };
+        st.session.take_if(|(section, _)| *section != node.section && !continues(*section, node.section));
+        // `oc …` / `kubectl …` run on the workstation, not in the pod or on the node.
+        st.session.take_if(|(_, opener)| {
+            let first = |t: &str| t.split_whitespace().next().unwrap_or("").to_owned();
+            matches!(first(opener).as_str(), "oc" | "kubectl") && matches!(first(block.text.trim_start()).as_str(), "oc" | "kubectl")
+        });
+        // A block that starts with a shell command is not typed into a console.
+        st.session.take_if(|(_, opener)| is_console(opener) && is_known_command(block.text.trim_start()));
+        // "Login to sentry.gitlab.net, and check …": the block is typed on that host.
+        if st.session.is_none()
+            && let Some(host) = intro.and_then(remote_login)
+        {
+            st.session = Some((node.section, host));
+        }
+        if let Some((_, opener)) = &st.session {
+            for d in self.drafts[start..end].iter_mut().filter(|d| d.annotation.is_none()) {
+                if matches!(d.kind, StepKind::Shell | StepKind::Http | StepKind::Sql) {
+                    d.kind = StepKind::Manual;
+                    d.http = None;
+                    d.risk.reason = format!("typed into `{opener}`: {}", d.risk.reason);
+                }
+            }
+        }
+        if let Some(opener) = self.drafts[start..end].last().and_then(|d| d.opens_session.clone()) {
+            if is_console(&opener) {
+                st.last_console = Some(opener.clone());
+            }
+            st.session = Some((node.section, opener));
+        } else if let Some((section, _)) = st.session.as_mut() {
+            // Carried into this section: it ends with the section, unless a step follows.
+            *section = node.section;
+        }
+    }
+
+    /// A checklist item (`- [ ] Notify the on-call`): a manual step of its first line.
+    fn checklist_item(&mut self, index: usize, node: &Node) {
+        let raw = self.source.text[node.span.range()].trim_start();
+        let raw = raw
+            .strip_prefix(['-', '*', '+'])
+            .unwrap_or_else(|| raw.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start_matches(['.', ')']));
+        let raw = raw.trim_start();
+        let raw = ["[ ]", "[x]", "[X]"].iter().find_map(|m| raw.strip_prefix(m)).unwrap_or(raw);
+        let text = prose::plain_text(raw.lines().next().unwrap_or(""));
+        if !text.is_empty() {
+            self.drafts.push(Draft {
+                kind: StepKind::Manual,
+                risk: Classified { risk: Risk::Read, reason: "checklist item".into() },
+                code: text.clone(),
+                code_map: vec![(0, node.span.start)],
+                lang: None,
+                span: node.span,
+                section: node.section,
+                list: node.list,
+                title: prose::first_sentence(&text, 120),
+                expected_output: None,
+                http: None,
+                annotation: None,
+                condition: None,
+                node: index,
+                role: None,
+                opens_session: None,
+                placeholders: Vec::new(),
+            });
         }
     }
 }
