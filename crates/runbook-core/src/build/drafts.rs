@@ -2,6 +2,7 @@
 //! command or statement when the block mixes kinds or transcribes a session.
 
 use super::*;
+use std::ops::ControlFlow;
 
 impl Builder<'_> {
     /// Inferred steps for one fenced block: none (output, config), one, or several when the
@@ -19,9 +20,23 @@ impl Builder<'_> {
         if text.trim().is_empty() {
             return Vec::new();
         }
-        let lang_opt = Some(lang.clone()).filter(|l| !l.is_empty());
-        let map_block = |pieces: &[(usize, usize)]| pieces.iter().map(|&(c, b)| (c, block.source_offset(b))).collect::<Vec<_>>();
-        // `db=# SELECT …` with output lines: the prompted statements are the step.
+        let at = BlockAt { index, block, span, section, list, lang_opt: Some(lang.clone()).filter(|l| !l.is_empty()), lang, text };
+        if let Some(drafts) = self.psql_transcript(&at) {
+            return drafts;
+        }
+        if SQL_LANGS.contains(&at.lang.as_str()) || (at.lang.is_empty() && looks_like_sql(text)) {
+            return self.sql_block(&at);
+        }
+        if !is_shellish(&at.lang, text) {
+            return self.other_block(&at);
+        }
+        self.shell_block(&at)
+    }
+
+    /// `db=# SELECT …` with output lines: the prompted statements are the step.
+    fn psql_transcript(&self, at: &BlockAt) -> Option<Vec<Draft>> {
+        let BlockAt { index, block, span, section, list, ref lang, text, .. } = *at;
+        let lang_opt = at.lang_opt.clone();
         if (lang.is_empty() || SQL_LANGS.contains(&lang.as_str()) || TEXT_LANGS.contains(&lang.as_str()))
             && text.lines().any(|l| psql_prompt(l).is_some())
         {
@@ -31,76 +46,84 @@ impl Builder<'_> {
             let sb = if root { shell::read_session(text, &|w| is_known_command(w)) } else { shell::read_block(text) };
             let shell_kind = |c: &str| Some(command_kind(c)).filter(|k| *k != StepKind::Sql && is_known_command(c));
             if sb.commands.iter().any(|c| shell_kind(&c.text).is_some()) {
-                return sb
-                    .commands
-                    .iter()
-                    .map(|c| {
-                        let (code, map) = join_commands([c], block);
-                        let at_psql = text.lines().nth(c.first_line).is_some_and(|l| psql_prompt(l).is_some());
-                        let kind = shell_kind(&code).filter(|_| !at_psql).unwrap_or(StepKind::Sql);
-                        let mut d = self.draft(kind, code, map, lang_opt.clone(), span, section, list, index);
-                        opener_as_manual(&mut d);
-                        d
-                    })
-                    .collect();
+                return Some(
+                    sb.commands
+                        .iter()
+                        .map(|c| {
+                            let (code, map) = join_commands([c], block);
+                            let at_psql = text.lines().nth(c.first_line).is_some_and(|l| psql_prompt(l).is_some());
+                            let kind = shell_kind(&code).filter(|_| !at_psql).unwrap_or(StepKind::Sql);
+                            let mut d = self.draft(kind, code, map, lang_opt.clone(), span, section, list, index);
+                            opener_as_manual(&mut d);
+                            d
+                        })
+                        .collect(),
+                );
             }
             if !sb.commands.is_empty() {
                 let (code, map) = join_commands(&sb.commands, block);
                 let mut d = self.draft(StepKind::Sql, code, map, lang_opt, span, section, list, index);
                 d.expected_output = (!sb.output.is_empty()).then(|| sb.output.join("\n"));
-                return vec![d];
+                return Some(vec![d]);
             }
         }
-        if SQL_LANGS.contains(&lang.as_str()) || (lang.is_empty() && looks_like_sql(text)) {
-            let chunks = sql_chunks(text);
-            let commented = chunks.iter().skip(1).any(|c| !c.comment.is_empty());
-            let shell_inside =
-                chunks.iter().any(|c| command_kind(&text[c.start..c.end]) != StepKind::Sql && is_known_command(&text[c.start..c.end]));
-            if (chunks.len() >= 2 && commented) || shell_inside {
-                return chunks
-                    .into_iter()
-                    .map(|c| {
-                        let code = text[c.start..c.end].to_owned();
-                        // `psql -h [host] … < backup.sql` written in an `sql` block is a command.
-                        let kind = if command_kind(&code) != StepKind::Sql && is_known_command(&code) {
-                            command_kind(&code)
-                        } else {
-                            StepKind::Sql
-                        };
-                        let step_span = Span::new(block.source_offset(c.start), block.source_offset(c.end));
-                        let mut d = self.draft(kind, code, shift_map(block, c.start), lang_opt.clone(), step_span, section, list, index);
-                        d.title = c.comment;
-                        d
-                    })
-                    .collect();
-            }
-            let lead = text.len() - text.trim_start().len();
-            let code = text.trim_start().to_owned();
-            let map = map_block(&[(0, lead)]);
-            let mut d = self.draft(StepKind::Sql, code, map, lang_opt, span, section, list, index);
-            d.code_map = shift_map(block, lead);
+        None
+    }
+
+    /// An SQL block: one statement, or a step per statement under its own `--` comment (and
+    /// per shell command written in it).
+    fn sql_block(&self, at: &BlockAt) -> Vec<Draft> {
+        let BlockAt { index, block, span, section, list, text, .. } = *at;
+        let lang_opt = at.lang_opt.clone();
+        let map_block = |pieces: &[(usize, usize)]| pieces.iter().map(|&(c, b)| (c, block.source_offset(b))).collect::<Vec<_>>();
+        let chunks = sql_chunks(text);
+        let commented = chunks.iter().skip(1).any(|c| !c.comment.is_empty());
+        let shell_inside =
+            chunks.iter().any(|c| command_kind(&text[c.start..c.end]) != StepKind::Sql && is_known_command(&text[c.start..c.end]));
+        if (chunks.len() >= 2 && commented) || shell_inside {
+            return chunks
+                .into_iter()
+                .map(|c| {
+                    let code = text[c.start..c.end].to_owned();
+                    // `psql -h [host] … < backup.sql` written in an `sql` block is a command.
+                    let kind =
+                        if command_kind(&code) != StepKind::Sql && is_known_command(&code) { command_kind(&code) } else { StepKind::Sql };
+                    let step_span = Span::new(block.source_offset(c.start), block.source_offset(c.end));
+                    let mut d = self.draft(kind, code, shift_map(block, c.start), lang_opt.clone(), step_span, section, list, index);
+                    d.title = c.comment;
+                    d
+                })
+                .collect();
+        }
+        let lead = text.len() - text.trim_start().len();
+        let code = text.trim_start().to_owned();
+        let map = map_block(&[(0, lead)]);
+        let mut d = self.draft(StepKind::Sql, code, map, lang_opt, span, section, list, index);
+        d.code_map = shift_map(block, lead);
+        vec![d]
+    }
+
+    /// A block neither SQL nor shell: a metrics query, notes in comments, or nothing to run.
+    fn other_block(&self, at: &BlockAt) -> Vec<Draft> {
+        let BlockAt { index, block, span, section, list, ref lang, text, .. } = *at;
+        let lang_opt = at.lang_opt.clone();
+        // A PromQL/LogQL query: the operator runs it in Prometheus or Grafana.
+        if matches!(lang.as_str(), "promql" | "logql" | "metricsql") {
+            let mut d = self.draft(StepKind::Manual, text.trim().to_owned(), shift_map(block, 0), lang_opt, span, section, list, index);
+            d.risk = Classified { risk: Risk::Read, reason: format!("run the {lang} query in your metrics UI") };
             return vec![d];
         }
-        let shellish = SHELL_LANGS.contains(&lang.as_str())
-            || (lang.is_empty() && looks_like_shell(text))
-            // `# kill -TERM 1827` alone: root's prompt before a command, not a note.
-            || (lang.is_empty() && text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) && root_session(text).is_some())
-            // `# pstree -pals $(pgrep haproxy)` and the tree it printed: root's prompt, then output.
-            || (lang.is_empty() && opens_with_root_prompt(text))
-            || (TEXT_LANGS.contains(&lang.as_str())
-                && text.lines().any(|l| shell::strip_prompt(l).is_some() && looks_like_shell(shell::strip_prompt(l).unwrap_or(""))));
-        if !shellish {
-            // A PromQL/LogQL query: the operator runs it in Prometheus or Grafana.
-            if matches!(lang.as_str(), "promql" | "logql" | "metricsql") {
-                let mut d = self.draft(StepKind::Manual, text.trim().to_owned(), shift_map(block, 0), lang_opt, span, section, list, index);
-                d.risk = Classified { risk: Risk::Read, reason: format!("run the {lang} query in your metrics UI") };
-                return vec![d];
-            }
-            if lang.is_empty() && text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
-                return vec![self.comment_draft(text, block, span, section, list, index)];
-            }
-            return Vec::new();
+        if lang.is_empty() && text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+            return vec![self.comment_draft(text, block, span, section, list, index)];
         }
+        Vec::new()
+    }
+
+    /// A shell block: its commands (a session opener and what is typed after it, a console's
+    /// lines, one script, or groups of commands), its output and its standalone notes.
+    fn shell_block(&self, at: &BlockAt) -> Vec<Draft> {
+        let BlockAt { index, block, span, section, list, ref lang, text, .. } = *at;
+        let lang_opt = at.lang_opt.clone();
         let session = matches!(lang.as_str(), "console" | "shell-session" | "shellsession" | "terminal" | "bash-session" | "sh-session");
         let mut sb = if session { shell::read_session(text, &|w| is_known_command(w)) } else { shell::read_block(text) };
         // `# sudo ls -lt /var/log` followed by its listing: root's prompt, in any shell block.
@@ -119,44 +142,10 @@ impl Builder<'_> {
             matches!(first, "for" | "while" | "until" | "if" | "case" | "function" | "do" | "done" | "then" | "fi" | "esac" | "{" | "}")
                 || c.text.contains("() {")
         });
-        // Without prompts, log lines, settings, tables and queries pasted into a shell block are
-        // output: from the first such line on, only a known command is a command again.
-        let mut split_output = false;
-        if !sb.had_prompts && !compound {
-            let (mut in_output, mut in_sql) = (false, false);
-            let mut output = Vec::new();
-            sb.commands.retain(|c| {
-                // An SQL statement runs over lines (`WHERE …`) until its `;`.
-                let continues_sql = in_sql;
-                let is_sql = continues_sql || command_kind(&c.text) == StepKind::Sql;
-                in_sql = is_sql && !c.text.trim_end().ends_with(';');
-                in_output = if is_sql {
-                    false
-                } else if in_output {
-                    !is_known_command(&c.text)
-                } else {
-                    is_output_line(&c.text)
-                };
-                if in_output {
-                    output.push(c.text.clone());
-                }
-                !in_output
-            });
-            if !output.is_empty() {
-                split_output = true;
-                if sb.commands.is_empty() {
-                    // A metrics query: the operator runs it in Prometheus or Grafana.
-                    if output.iter().any(|l| is_query_expression(l)) {
-                        let mut d =
-                            self.draft(StepKind::Manual, text.trim().to_owned(), shift_map(block, 0), lang_opt, span, section, list, index);
-                        d.risk = Classified { risk: Risk::Read, reason: "run the query in your metrics UI".into() };
-                        return vec![d];
-                    }
-                    return Vec::new();
-                }
-                sb.output.splice(0..0, output);
-            }
-        }
+        let split_output = match self.pasted_output(at, &mut sb, compound) {
+            ControlFlow::Break(drafts) => return drafts,
+            ControlFlow::Continue(split) => split,
+        };
         if sb.commands.is_empty() {
             if !sb.comments.is_empty() {
                 return vec![self.comment_draft(text, block, span, section, list, index)];
@@ -168,98 +157,8 @@ impl Builder<'_> {
         // `podman rmi …`: what follows the opener is typed into a console or on another machine,
         // which runbook does not drive (run here, it would act on the operator's own machine).
         // One manual step, as risky as what is typed (unknown code counts as a write).
-        if let Some(at) = sb.commands.iter().position(|c| interactive_session(&c.text).is_some()) {
-            let opener = interactive_session(&sb.commands[at].text).unwrap_or_default();
-            let typed = &sb.commands[at + 1..];
-            let mut risk = opener_risk(&sb.commands[at].text, &opener);
-            for c in typed {
-                let inner = if interactive_session(&c.text).is_some() {
-                    Classified { risk: Risk::Read, reason: format!("opens `{}`", c.text.trim()) }
-                } else if is_known_command(&c.text) || command_kind(&c.text) != StepKind::Shell {
-                    classify(command_kind(&c.text), &c.text)
-                } else if is_console(&opener) {
-                    console_code_risk(&c.text, &opener)
-                } else {
-                    Classified { risk: Risk::Write, reason: "code nothing says only reads".into() }
-                };
-                if inner.risk > risk.risk {
-                    risk = inner;
-                }
-            }
-            // Without prompts, lines after a console that are not commands were typed into it.
-            let typed_code = output.is_some() && !sb.had_prompts;
-            if typed_code && is_console(&opener) {
-                let code_risk = console_code_risk(text, &opener);
-                if code_risk.risk > risk.risk {
-                    risk = code_risk;
-                }
-            }
-            if !typed.is_empty() || typed_code {
-                let what = if risk.reason.starts_with("opens") || risk.reason.starts_with("typed into") {
-                    risk.reason.clone()
-                } else {
-                    format!("typed into `{opener}`: {}", risk.reason)
-                };
-                risk =
-                    Classified { risk: risk.risk.max(if typed_code && typed.is_empty() { Risk::Write } else { Risk::Read }), reason: what };
-            }
-            // `NODE_NAME=…` or `TOOLS_POD=$(oc get pods …)` before the opener run here, each a
-            // step of its own; the session starts at the opener.
-            let before: Vec<Draft> = if compound {
-                Vec::new()
-            } else {
-                sb.commands[..at]
-                    .iter()
-                    .map(|c| {
-                        let (code, map) = join_commands(std::iter::once(c), block);
-                        let mut d = self.draft(command_kind(&code), code, map, lang_opt.clone(), span, section, list, index);
-                        if let Some((_, comment)) = sb.comments.iter().rev().find(|(line, _)| *line < c.first_line) {
-                            d.title = comment.clone();
-                        }
-                        d
-                    })
-                    .collect()
-            };
-            let opener_at = if before.is_empty() { 0 } else { sb.commands[at].pieces.first().map_or(0, |p| p.1) };
-            let mut d = if opener_at > 0 && opener_at < text.len() {
-                let mut d =
-                    self.draft(StepKind::Manual, text[opener_at..].trim().to_owned(), Vec::new(), lang_opt, span, section, list, index);
-                d.code_map = shift_map(block, opener_at);
-                d
-            } else {
-                self.whole_block(StepKind::Manual, text, block, lang_opt, span, section, list, index)
-            };
-            if sb.had_prompts {
-                // What to type, without the prompts; the rest was output.
-                let from = if before.is_empty() { 0 } else { at };
-                (d.code, d.code_map) = join_commands(&sb.commands[from..], block);
-                d.expected_output = output.clone();
-            }
-            d.risk = risk;
-            // The session stays open for the next blocks when nothing closes it here.
-            let closed = typed.iter().any(|c| matches!(c.text.trim(), "exit" | "logout" | "quit" | "\\q"));
-            if !closed {
-                // `oc debug node/x` then `chroot /host` nest; `docker exec …` and `crictl exec …`
-                // in one block are alternatives: the first names the session.
-                let mut chain: Vec<String> = Vec::new();
-                for o in sb.commands.iter().filter_map(|c| interactive_session(&c.text)) {
-                    // (A console opened inside the remote shell is nested too: `ssh host` then
-                    // `sudo gitlab-rails console`.)
-                    let nested = o.starts_with("chroot")
-                        || o.starts_with("sudo")
-                        || o.starts_with("su ")
-                        || o == "su"
-                        || o == "toolbox"
-                        || is_console(&o);
-                    if chain.is_empty() || nested {
-                        chain.push(o);
-                    }
-                }
-                d.opens_session = Some(chain.join(" → "));
-            }
-            let mut out = before;
-            out.push(d);
-            return out;
+        if let Some(pos) = sb.commands.iter().position(|c| interactive_session(&c.text).is_some()) {
+            return self.session_block(at, &sb, pos, compound, output);
         }
         // `> slowlog get 10`, `> CONFIG SET …`: a `>` prompt before words no shell knows is an
         // application's console (redis-cli, mongo), typed there by the operator.
@@ -281,42 +180,7 @@ impl Builder<'_> {
             d.expected_output = output;
             return vec![d];
         }
-        // Group commands: runs of shell, each curl alone, each SQL statement alone.
-        let mut groups: Vec<(StepKind, Vec<&shell::CommandLine>)> = Vec::new();
-        let mut i = 0;
-        let cmds = &sb.commands;
-        while i < cmds.len() {
-            let c = &cmds[i];
-            let kind = command_kind(&c.text);
-            if kind == StepKind::Sql {
-                let mut stmt = vec![c];
-                while !stmt.last().is_some_and(|s| s.text.trim_end().ends_with(';'))
-                    && i + 1 < cmds.len()
-                    && command_kind(&cmds[i + 1].text) == StepKind::Shell
-                    && !is_known_command(&cmds[i + 1].text)
-                {
-                    i += 1;
-                    stmt.push(&cmds[i]);
-                }
-                groups.push((StepKind::Sql, stmt));
-            } else if kind == StepKind::Shell
-                && groups.last().is_some_and(|(k, _)| *k == StepKind::Shell)
-                // Each command is a step of its own; a `cd` or `source` before it only sets up
-                // the shell it runs in, so it stays with it.
-                && groups.last().and_then(|(_, g)| g.last()).is_some_and(|prev| sets_up_shell(&prev.text))
-                // A `# comment` between two commands titles the second: separate steps.
-                && !groups.last().and_then(|(_, g)| g.last()).is_some_and(|prev| {
-                    sb.comments.iter().any(|(line, _)| *line > prev.first_line && *line < c.first_line)
-                })
-            {
-                if let Some(g) = groups.last_mut() {
-                    g.1.push(c);
-                }
-            } else {
-                groups.push((kind, vec![c]));
-            }
-            i += 1;
-        }
+        let groups = group_commands(&sb);
         // Comments that stand alone (`# Check Edge Function logs` / `# Supabase Dashboard > …`,
         // not right above a command) are instructions for the operator: manual steps.
         let notes = if sb.had_prompts || session { Vec::new() } else { comment_notes(&sb) };
@@ -368,6 +232,105 @@ impl Builder<'_> {
         notes.extend(commands);
         notes.sort_by_key(|(line, _)| *line);
         notes.into_iter().map(|(_, d)| d).collect()
+    }
+
+    /// Without prompts, log lines, settings, tables and queries pasted into a shell block are
+    /// output: from the first such line on, only a known command is a command again. Continues
+    /// with whether output was split off, or breaks with the block's steps when only output
+    /// (or a metrics query) is left.
+    fn pasted_output(&self, at: &BlockAt, sb: &mut shell::ShellBlock, compound: bool) -> ControlFlow<Vec<Draft>, bool> {
+        let BlockAt { index, block, span, section, list, text, .. } = *at;
+        let lang_opt = at.lang_opt.clone();
+        let mut split_output = false;
+        if !sb.had_prompts && !compound {
+            let (mut in_output, mut in_sql) = (false, false);
+            let mut output = Vec::new();
+            sb.commands.retain(|c| {
+                // An SQL statement runs over lines (`WHERE …`) until its `;`.
+                let continues_sql = in_sql;
+                let is_sql = continues_sql || command_kind(&c.text) == StepKind::Sql;
+                in_sql = is_sql && !c.text.trim_end().ends_with(';');
+                in_output = if is_sql {
+                    false
+                } else if in_output {
+                    !is_known_command(&c.text)
+                } else {
+                    is_output_line(&c.text)
+                };
+                if in_output {
+                    output.push(c.text.clone());
+                }
+                !in_output
+            });
+            if !output.is_empty() {
+                split_output = true;
+                if sb.commands.is_empty() {
+                    // A metrics query: the operator runs it in Prometheus or Grafana.
+                    if output.iter().any(|l| is_query_expression(l)) {
+                        let mut d =
+                            self.draft(StepKind::Manual, text.trim().to_owned(), shift_map(block, 0), lang_opt, span, section, list, index);
+                        d.risk = Classified { risk: Risk::Read, reason: "run the query in your metrics UI".into() };
+                        return ControlFlow::Break(vec![d]);
+                    }
+                    return ControlFlow::Break(Vec::new());
+                }
+                sb.output.splice(0..0, output);
+            }
+        }
+        ControlFlow::Continue(split_output)
+    }
+
+    /// `sudo gitlab-rails console` and then Ruby, `oc debug node/x` then `chroot /host` and
+    /// `podman rmi …`: what follows the opener is typed into a console or on another machine,
+    /// which runbook does not drive (run here, it would act on the operator's own machine).
+    /// One manual step, as risky as what is typed (unknown code counts as a write); commands
+    /// before the opener run here, each a step.
+    fn session_block(&self, block_at: &BlockAt, sb: &shell::ShellBlock, at: usize, compound: bool, output: Option<String>) -> Vec<Draft> {
+        let BlockAt { index, block, span, section, list, text, .. } = *block_at;
+        let lang_opt = block_at.lang_opt.clone();
+        let opener = interactive_session(&sb.commands[at].text).unwrap_or_default();
+        let typed = &sb.commands[at + 1..];
+        let risk = typed_risk(text, sb, at, &opener, output.is_some());
+        // `NODE_NAME=…` or `TOOLS_POD=$(oc get pods …)` before the opener run here, each a
+        // step of its own; the session starts at the opener.
+        let before: Vec<Draft> = if compound {
+            Vec::new()
+        } else {
+            sb.commands[..at]
+                .iter()
+                .map(|c| {
+                    let (code, map) = join_commands(std::iter::once(c), block);
+                    let mut d = self.draft(command_kind(&code), code, map, lang_opt.clone(), span, section, list, index);
+                    if let Some((_, comment)) = sb.comments.iter().rev().find(|(line, _)| *line < c.first_line) {
+                        d.title = comment.clone();
+                    }
+                    d
+                })
+                .collect()
+        };
+        let opener_at = if before.is_empty() { 0 } else { sb.commands[at].pieces.first().map_or(0, |p| p.1) };
+        let mut d = if opener_at > 0 && opener_at < text.len() {
+            let mut d = self.draft(StepKind::Manual, text[opener_at..].trim().to_owned(), Vec::new(), lang_opt, span, section, list, index);
+            d.code_map = shift_map(block, opener_at);
+            d
+        } else {
+            self.whole_block(StepKind::Manual, text, block, lang_opt, span, section, list, index)
+        };
+        if sb.had_prompts {
+            // What to type, without the prompts; the rest was output.
+            let from = if before.is_empty() { 0 } else { at };
+            (d.code, d.code_map) = join_commands(&sb.commands[from..], block);
+            d.expected_output = output.clone();
+        }
+        d.risk = risk;
+        // The session stays open for the next blocks when nothing closes it here.
+        let closed = typed.iter().any(|c| matches!(c.text.trim(), "exit" | "logout" | "quit" | "\\q"));
+        if !closed {
+            d.opens_session = Some(session_chain(sb));
+        }
+        let mut out = before;
+        out.push(d);
+        out
     }
 
     /// A step made of the whole block (trimmed), its code mapped back to the source.
@@ -499,4 +462,125 @@ mod tests {
         let s = steps("# Redis\n## Disk\n```shell\n> df -h /var\n```\n");
         assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Shell], "{s:?}");
     }
+}
+
+/// Where a block sits and what it says it is: what every step drafted from it needs.
+struct BlockAt<'b> {
+    index: usize,
+    block: &'b CodeBlock,
+    span: Span,
+    section: Option<usize>,
+    list: ListContext,
+    lang: String,
+    lang_opt: Option<String>,
+    /// The block's text, its end trimmed.
+    text: &'b str,
+}
+
+/// A block read as shell: labelled so, or commands, root's prompt, or prompted shell lines in
+/// a text block.
+fn is_shellish(lang: &str, text: &str) -> bool {
+    SHELL_LANGS.contains(&lang)
+            || (lang.is_empty() && looks_like_shell(text))
+            // `# kill -TERM 1827` alone: root's prompt before a command, not a note.
+            || (lang.is_empty() && text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) && root_session(text).is_some())
+            // `# pstree -pals $(pgrep haproxy)` and the tree it printed: root's prompt, then output.
+            || (lang.is_empty() && opens_with_root_prompt(text))
+            || (TEXT_LANGS.contains(&lang)
+                && text.lines().any(|l| shell::strip_prompt(l).is_some() && looks_like_shell(shell::strip_prompt(l).unwrap_or(""))))
+}
+
+/// What is typed after an opener makes the session step as risky as the riskiest of it.
+fn typed_risk(text: &str, sb: &shell::ShellBlock, at: usize, opener: &str, has_output: bool) -> Classified {
+    let typed = &sb.commands[at + 1..];
+    let mut risk = opener_risk(&sb.commands[at].text, opener);
+    for c in typed {
+        let inner = if interactive_session(&c.text).is_some() {
+            Classified { risk: Risk::Read, reason: format!("opens `{}`", c.text.trim()) }
+        } else if is_known_command(&c.text) || command_kind(&c.text) != StepKind::Shell {
+            classify(command_kind(&c.text), &c.text)
+        } else if is_console(opener) {
+            console_code_risk(&c.text, opener)
+        } else {
+            Classified { risk: Risk::Write, reason: "code nothing says only reads".into() }
+        };
+        if inner.risk > risk.risk {
+            risk = inner;
+        }
+    }
+    // Without prompts, lines after a console that are not commands were typed into it.
+    let typed_code = has_output && !sb.had_prompts;
+    if typed_code && is_console(opener) {
+        let code_risk = console_code_risk(text, opener);
+        if code_risk.risk > risk.risk {
+            risk = code_risk;
+        }
+    }
+    if !typed.is_empty() || typed_code {
+        let what = if risk.reason.starts_with("opens") || risk.reason.starts_with("typed into") {
+            risk.reason.clone()
+        } else {
+            format!("typed into `{opener}`: {}", risk.reason)
+        };
+        risk = Classified { risk: risk.risk.max(if typed_code && typed.is_empty() { Risk::Write } else { Risk::Read }), reason: what };
+    }
+    risk
+}
+
+/// The session a block leaves open: `oc debug node/x` then `chroot /host` nest; `docker exec
+/// …` and `crictl exec …` in one block are alternatives: the first names the session.
+fn session_chain(sb: &shell::ShellBlock) -> String {
+    // `oc debug node/x` then `chroot /host` nest; `docker exec …` and `crictl exec …`
+    // in one block are alternatives: the first names the session.
+    let mut chain: Vec<String> = Vec::new();
+    for o in sb.commands.iter().filter_map(|c| interactive_session(&c.text)) {
+        // (A console opened inside the remote shell is nested too: `ssh host` then
+        // `sudo gitlab-rails console`.)
+        let nested =
+            o.starts_with("chroot") || o.starts_with("sudo") || o.starts_with("su ") || o == "su" || o == "toolbox" || is_console(&o);
+        if chain.is_empty() || nested {
+            chain.push(o);
+        }
+    }
+    chain.join(" → ")
+}
+
+/// Group commands: runs of shell, each curl alone, each SQL statement alone.
+fn group_commands(sb: &shell::ShellBlock) -> Vec<(StepKind, Vec<&shell::CommandLine>)> {
+    let mut groups: Vec<(StepKind, Vec<&shell::CommandLine>)> = Vec::new();
+    let mut i = 0;
+    let cmds = &sb.commands;
+    while i < cmds.len() {
+        let c = &cmds[i];
+        let kind = command_kind(&c.text);
+        if kind == StepKind::Sql {
+            let mut stmt = vec![c];
+            while !stmt.last().is_some_and(|s| s.text.trim_end().ends_with(';'))
+                && i + 1 < cmds.len()
+                && command_kind(&cmds[i + 1].text) == StepKind::Shell
+                && !is_known_command(&cmds[i + 1].text)
+            {
+                i += 1;
+                stmt.push(&cmds[i]);
+            }
+            groups.push((StepKind::Sql, stmt));
+        } else if kind == StepKind::Shell
+            && groups.last().is_some_and(|(k, _)| *k == StepKind::Shell)
+            // Each command is a step of its own; a `cd` or `source` before it only sets up
+            // the shell it runs in, so it stays with it.
+            && groups.last().and_then(|(_, g)| g.last()).is_some_and(|prev| sets_up_shell(&prev.text))
+            // A `# comment` between two commands titles the second: separate steps.
+            && !groups.last().and_then(|(_, g)| g.last()).is_some_and(|prev| {
+                sb.comments.iter().any(|(line, _)| *line > prev.first_line && *line < c.first_line)
+            })
+        {
+            if let Some(g) = groups.last_mut() {
+                g.1.push(c);
+            }
+        } else {
+            groups.push((kind, vec![c]));
+        }
+        i += 1;
+    }
+    groups
 }

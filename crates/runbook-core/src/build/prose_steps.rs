@@ -2,15 +2,35 @@
 //! do, become manual steps and steps for the commands they name in inline code.
 
 use super::*;
+use crate::document::Heading;
 
 impl Builder<'_> {
     /// A resolution or verification section written as prose only (or a diagnosis one, in a
     /// problem that has steps elsewhere): one manual step holding its first paragraphs, so the
     /// walk shows it instead of ending before it.
     pub(super) fn prose_only_sections(&mut self) {
-        use prose::Role;
+        let has_steps = self.sections_with_steps();
         let doc = self.doc;
-        let problems = &self.problems;
+        let mut paragraphs: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (index, node) in doc.nodes.iter().enumerate() {
+            if let (NodeKind::Paragraph, Some(h), 0) = (&node.kind, node.section, node.list.depth) {
+                paragraphs.entry(h).or_default().push(index);
+            }
+        }
+        let mut added = self.alert_cards(&has_steps);
+        added.extend(self.link_only_procedures(&paragraphs, &has_steps));
+        for (h, heading) in doc.headings.iter().enumerate() {
+            added.extend(self.prose_section(h, heading, &paragraphs, &has_steps));
+        }
+        if !added.is_empty() {
+            self.drafts.extend(added);
+            self.drafts.sort_by_key(|d| d.node);
+        }
+    }
+
+    /// For each heading, whether a step was drafted under it or under a sub-heading.
+    fn sections_with_steps(&self) -> Vec<bool> {
+        let doc = self.doc;
         let mut has_steps = vec![false; doc.headings.len()];
         for d in &self.drafts {
             let mut at = d.section;
@@ -22,15 +42,15 @@ impl Builder<'_> {
                 at = doc.headings[h].parent;
             }
         }
-        let mut paragraphs: HashMap<usize, Vec<usize>> = HashMap::new();
-        for (index, node) in doc.nodes.iter().enumerate() {
-            if let (NodeKind::Paragraph, Some(h), 0) = (&node.kind, node.section, node.list.depth) {
-                paragraphs.entry(h).or_default().push(index);
-            }
-        }
+        has_steps
+    }
+
+    /// Alert catalogues: `+ *Message*: …`, `+ *Severity*: critical`, `+ *Runbook*: [Link](…)`
+    /// under each alert's heading. The card is the problem's one (manual) step.
+    fn alert_cards(&self, has_steps: &[bool]) -> Vec<Draft> {
+        let doc = self.doc;
+        let problems = &self.problems;
         let mut added = Vec::new();
-        // Alert catalogues: `+ *Message*: …`, `+ *Severity*: critical`, `+ *Runbook*: [Link](…)`
-        // under each alert's heading. The card is the problem's one (manual) step.
         let mut fields: HashMap<usize, Vec<Field>> = HashMap::new();
         for (index, node) in doc.nodes.iter().enumerate() {
             if let (NodeKind::ItemStart, Some(h), 1) = (&node.kind, node.section, node.list.depth)
@@ -63,9 +83,16 @@ impl Builder<'_> {
             d.risk = Classified { risk: Risk::Read, reason: "alert description".into() };
             added.push(d);
         }
-        // `### Check the replication lag` over a link to a dashboard alone (or its bare address):
-        // the procedure is to open it.
-        for (h, nodes) in &paragraphs {
+        added
+    }
+
+    /// `### Check the replication lag` over a link to a dashboard alone (or its bare address):
+    /// the procedure is to open it.
+    fn link_only_procedures(&self, paragraphs: &HashMap<usize, Vec<usize>>, has_steps: &[bool]) -> Vec<Draft> {
+        let doc = self.doc;
+        let problems = &self.problems;
+        let mut added = Vec::new();
+        for (h, nodes) in paragraphs {
             let ([n], Some(true), false) = (nodes.as_slice(), problems[*h].map(|p| p == *h), has_steps[*h]) else { continue };
             let node = &doc.nodes[*n];
             let text = self.source.text[node.span.range()].trim();
@@ -81,111 +108,108 @@ impl Builder<'_> {
             d.risk = Classified { risk: Risk::Read, reason: "a page to open".into() };
             added.push(d);
         }
-        for (h, heading) in doc.headings.iter().enumerate() {
-            let Some(problem) = problems[h].filter(|&p| p != h) else { continue };
-            // `### 2. Node failures` under `## Mitigation`: an option, told in prose.
-            let option = heading.role.is_none()
-                && heading
-                    .parent
-                    .is_some_and(|p| doc.headings[p].role == Some(Role::Resolution) || is_cause_container(doc, p) || doc.headings[p].ways);
-            let wanted = match heading.role {
-                Some(Role::Resolution | Role::Verification) => true,
-                Some(Role::Diagnosis) => has_steps[problem],
-                _ => option,
-            };
-            if !wanted || has_steps[h] {
-                continue;
-            }
-            let Some(nodes) = paragraphs.get(&h) else { continue };
-            // A paragraph that is only a command in inline code (`` `gitlab-ctl restart redis`. ``)
-            // is a step of its own, introduced by the paragraph before it; "or" before it makes
-            // it an alternative to the command before.
-            let mut commands: Vec<Draft> = Vec::new();
-            let mut intros: Vec<usize> = Vec::new();
-            for (k, &n) in nodes.iter().enumerate() {
-                let raw = self.source.text[doc.nodes[n].span.range()].trim().trim_end_matches(['.', ',', ';']);
-                let code = raw.strip_prefix('`').and_then(|r| r.strip_suffix('`')).filter(|c| !c.contains('`') && is_step_code(c));
-                let Some(code) = code else { continue };
-                let node = &doc.nodes[n];
-                let at = node.span.start + (self.source.text[node.span.range()].find(code).unwrap_or(0));
-                let mut d = self.draft(inline_kind(code), code.to_owned(), vec![(0, at)], None, node.span, Some(h), node.list, n);
-                opener_as_manual(&mut d);
-                if let Some(&intro) = k.checked_sub(1).and_then(|i| nodes.get(i)) {
-                    intros.push(intro);
-                    let text = &self.source.text[doc.nodes[intro].span.range()];
-                    d.title = prose::title_of(text);
-                    d.condition = infer::condition_sentence(text);
-                    if let Some(or) = infer::alternative_sentence(text)
-                        && let Some(before) = commands.last_mut()
-                    {
-                        d.condition = Some(alternatives(before, code, or));
-                        d.title = before.title.clone();
-                    }
+        added
+    }
+
+    /// A section of a problem written as prose: its paragraphs that are only a command (and
+    /// the prose before them), else its first paragraphs as one manual step; nothing where
+    /// the section is not wanted or its sentences are read one by one later.
+    fn prose_section(&self, h: usize, heading: &Heading, paragraphs: &HashMap<usize, Vec<usize>>, has_steps: &[bool]) -> Vec<Draft> {
+        use prose::Role;
+        let doc = self.doc;
+        let problems = &self.problems;
+        let mut added = Vec::new();
+        let Some(problem) = problems[h].filter(|&p| p != h) else { return Vec::new() };
+        // `### 2. Node failures` under `## Mitigation`: an option, told in prose.
+        let option = heading.role.is_none()
+            && heading
+                .parent
+                .is_some_and(|p| doc.headings[p].role == Some(Role::Resolution) || is_cause_container(doc, p) || doc.headings[p].ways);
+        let wanted = match heading.role {
+            Some(Role::Resolution | Role::Verification) => true,
+            Some(Role::Diagnosis) => has_steps[problem],
+            _ => option,
+        };
+        if !wanted || has_steps[h] {
+            return Vec::new();
+        }
+        let Some(nodes) = paragraphs.get(&h) else { return Vec::new() };
+        // A paragraph that is only a command in inline code (`` `gitlab-ctl restart redis`. ``)
+        // is a step of its own, introduced by the paragraph before it; "or" before it makes
+        // it an alternative to the command before.
+        let mut commands: Vec<Draft> = Vec::new();
+        let mut intros: Vec<usize> = Vec::new();
+        for (k, &n) in nodes.iter().enumerate() {
+            let raw = self.source.text[doc.nodes[n].span.range()].trim().trim_end_matches(['.', ',', ';']);
+            let code = raw.strip_prefix('`').and_then(|r| r.strip_suffix('`')).filter(|c| !c.contains('`') && is_step_code(c));
+            let Some(code) = code else { continue };
+            let node = &doc.nodes[n];
+            let at = node.span.start + (self.source.text[node.span.range()].find(code).unwrap_or(0));
+            let mut d = self.draft(inline_kind(code), code.to_owned(), vec![(0, at)], None, node.span, Some(h), node.list, n);
+            opener_as_manual(&mut d);
+            if let Some(&intro) = k.checked_sub(1).and_then(|i| nodes.get(i)) {
+                intros.push(intro);
+                let text = &self.source.text[doc.nodes[intro].span.range()];
+                d.title = prose::title_of(text);
+                d.condition = infer::condition_sentence(text);
+                if let Some(or) = infer::alternative_sentence(text)
+                    && let Some(before) = commands.last_mut()
+                {
+                    d.condition = Some(alternatives(before, code, or));
+                    d.title = before.title.clone();
                 }
-                commands.push(d);
             }
-            if !commands.is_empty() {
-                // The section's other prose ("check the log for resync events first") stays
-                // as a manual step before the commands.
-                let first_command = commands[0].node;
-                let prose_nodes: Vec<usize> = nodes.iter().copied().filter(|n| *n < first_command && !intros.contains(n)).take(3).collect();
-                let texts: Vec<String> = prose_nodes
-                    .iter()
-                    .map(|&n| prose::plain_text(&self.source.text[doc.nodes[n].span.range()]))
-                    .filter(|t| t.len() > 20 && !t.ends_with(':'))
-                    .collect();
-                if let (Some(&first), false) = (prose_nodes.first(), texts.is_empty()) {
-                    let node = &doc.nodes[first];
-                    let mut d = self.draft(
-                        StepKind::Manual,
-                        texts.join("\n"),
-                        vec![(0, node.span.start)],
-                        None,
-                        node.span,
-                        Some(h),
-                        node.list,
-                        first,
-                    );
-                    d.title = prose::title_of(&self.source.text[node.span.range()]);
-                    d.risk = Classified { risk: Risk::Read, reason: "manual instruction".into() };
-                    added.push(d);
-                }
-                added.extend(commands);
-                continue;
-            }
-            // "You can restart nginx with `sudo gitlab-ctl restart nginx`.": a command inside a
-            // sentence is a step of its own, read sentence by sentence later (prose steps).
-            let holds_command = |n: usize| inline_code(&self.source.text[doc.nodes[n].span.range()]).iter().any(|(c, _)| is_step_code(c));
-            if option && nodes.iter().take(3).any(|&n| holds_command(n)) {
-                continue;
-            }
-            // "If the alert fires during an upgrade, wait. If an operator is misconfigured, …":
-            // alternatives in one paragraph, read sentence by sentence later (prose steps).
-            if nodes.iter().take(3).any(|&n| branching_paragraph(&self.source.text[doc.nodes[n].span.range()])) {
-                continue;
-            }
-            let mut texts: Vec<String> = nodes
+            commands.push(d);
+        }
+        if !commands.is_empty() {
+            // The section's other prose ("check the log for resync events first") stays
+            // as a manual step before the commands.
+            let first_command = commands[0].node;
+            let prose_nodes: Vec<usize> = nodes.iter().copied().filter(|n| *n < first_command && !intros.contains(n)).take(3).collect();
+            let texts: Vec<String> = prose_nodes
                 .iter()
-                .take(3)
-                .map(|&n| as_written(&self.source.text[doc.nodes[n].span.range()]))
+                .map(|&n| prose::plain_text(&self.source.text[doc.nodes[n].span.range()]))
                 .filter(|t| t.len() > 20 && !t.ends_with(':'))
                 .collect();
-            // An option told by a list of links ("Grafana dashboards:"): its introduction.
-            if texts.is_empty() && option {
-                texts = nodes.iter().take(1).map(|&n| as_written(&self.source.text[doc.nodes[n].span.range()])).collect();
+            if let (Some(&first), false) = (prose_nodes.first(), texts.is_empty()) {
+                let node = &doc.nodes[first];
+                let mut d =
+                    self.draft(StepKind::Manual, texts.join("\n"), vec![(0, node.span.start)], None, node.span, Some(h), node.list, first);
+                d.title = prose::title_of(&self.source.text[node.span.range()]);
+                d.risk = Classified { risk: Risk::Read, reason: "manual instruction".into() };
+                added.push(d);
             }
-            let (Some(&first), false) = (nodes.first(), texts.is_empty()) else { continue };
-            let node = &doc.nodes[first];
-            let mut d =
-                self.draft(StepKind::Manual, texts.join("\n"), vec![(0, node.span.start)], None, node.span, Some(h), node.list, first);
-            d.title = prose::title_of(&self.source.text[node.span.range()]);
-            d.risk = Classified { risk: Risk::Read, reason: "manual instruction".into() };
-            added.push(d);
+            added.extend(commands);
+            return added;
         }
-        if !added.is_empty() {
-            self.drafts.extend(added);
-            self.drafts.sort_by_key(|d| d.node);
+        // "You can restart nginx with `sudo gitlab-ctl restart nginx`.": a command inside a
+        // sentence is a step of its own, read sentence by sentence later (prose steps).
+        let holds_command = |n: usize| inline_code(&self.source.text[doc.nodes[n].span.range()]).iter().any(|(c, _)| is_step_code(c));
+        if option && nodes.iter().take(3).any(|&n| holds_command(n)) {
+            return Vec::new();
         }
+        // "If the alert fires during an upgrade, wait. If an operator is misconfigured, …":
+        // alternatives in one paragraph, read sentence by sentence later (prose steps).
+        if nodes.iter().take(3).any(|&n| branching_paragraph(&self.source.text[doc.nodes[n].span.range()])) {
+            return Vec::new();
+        }
+        let mut texts: Vec<String> = nodes
+            .iter()
+            .take(3)
+            .map(|&n| as_written(&self.source.text[doc.nodes[n].span.range()]))
+            .filter(|t| t.len() > 20 && !t.ends_with(':'))
+            .collect();
+        // An option told by a list of links ("Grafana dashboards:"): its introduction.
+        if texts.is_empty() && option {
+            texts = nodes.iter().take(1).map(|&n| as_written(&self.source.text[doc.nodes[n].span.range()])).collect();
+        }
+        let (Some(&first), false) = (nodes.first(), texts.is_empty()) else { return Vec::new() };
+        let node = &doc.nodes[first];
+        let mut d = self.draft(StepKind::Manual, texts.join("\n"), vec![(0, node.span.start)], None, node.span, Some(h), node.list, first);
+        d.title = prose::title_of(&self.source.text[node.span.range()]);
+        d.risk = Classified { risk: Risk::Read, reason: "manual instruction".into() };
+        added.push(d);
+        added
     }
 
     /// Paragraphs of a problem or procedure that tell the operator what to do ("Check the ring
