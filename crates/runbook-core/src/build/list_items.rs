@@ -7,16 +7,32 @@ impl Builder<'_> {
     /// List items of diagnosis, resolution and verification sections that hold no code block:
     /// a command in inline code becomes a step of its kind, anything else a manual step.
     pub(super) fn list_item_steps(&mut self, roles: &[Option<prose::Role>]) {
-        use prose::Role;
         let doc = self.doc;
-        // Code inside a list item: the item's text is its title (and its "If …" its condition);
-        // a checklist item holding code is that code, not a separate manual step.
         let lead: HashMap<usize, (&str, usize)> = doc
             .nodes
             .iter()
             .filter(|n| matches!(n.kind, NodeKind::ItemStart) && n.list.depth == 1)
             .filter_map(|n| n.list.item.map(|i| (i, item_lead_text(&self.source.text, n.span))))
             .collect();
+        self.title_item_code(&lead);
+        let with_drafts: HashSet<usize> = self.drafts.iter().filter_map(|d| d.list.item).collect();
+        let mut lists = Lists::default();
+        self.read_procedures(roles, &with_drafts, &mut lists);
+        self.read_option_lists(&mut lists);
+        let (mut added, whole_items) = self.item_steps(roles, &lists, &with_drafts);
+        let nested_added = self.nested_instructions(roles, &lead, &with_drafts, &added, &whole_items);
+        added.extend(nested_added);
+        if !added.is_empty() {
+            self.drafts.extend(added);
+            // Back into document order (stable: drafts of one block keep their order).
+            self.drafts.sort_by_key(|d| d.node);
+        }
+        self.label_options(&lead, &lists);
+    }
+
+    /// Code inside a list item: the item's text is its title (and its "If …" its condition);
+    /// a checklist item holding code is that code, not a separate manual step.
+    fn title_item_code(&mut self, lead: &HashMap<usize, (&str, usize)>) {
         let code_items: HashSet<usize> =
             self.drafts.iter().filter(|d| d.kind != StepKind::Manual || d.annotation.is_some()).filter_map(|d| d.list.item).collect();
         let mut task_titles: HashMap<usize, String> = HashMap::new();
@@ -51,26 +67,23 @@ impl Builder<'_> {
                 }
             }
         }
-        let with_drafts: HashSet<usize> = self.drafts.iter().filter_map(|d| d.list.item).collect();
-        let step_heading: Vec<bool> = doc.headings.iter().map(|h| is_step_heading(&h.title)).collect();
-        // Numbered lists outside role sections, each as (first item, how many of its items hold a
-        // command): a list with two or more is a procedure, all of whose items are steps.
-        // Bullet lists too: consecutive items of one section (a bullet after a numbered list, or
-        // a list in another section, starts a new one).
-        let mut procedure_of: HashMap<usize, usize> = HashMap::new();
-        let mut commands_in: HashMap<usize, usize> = HashMap::new();
+    }
+
+    /// Numbered lists outside role sections, each as (first item, how many of its items hold a
+    /// command): a list with two or more is a procedure, all of whose items are steps.
+    /// Bullet lists too: consecutive items of one section (a bullet after a numbered list, or
+    /// a list in another section, starts a new one).
+    fn read_procedures(&self, roles: &[Option<prose::Role>], with_drafts: &HashSet<usize>, lists: &mut Lists) {
+        let doc = self.doc;
         // Items that tell the operator to do something (`Review access logs`), themselves or
         // in their nested bullets: a list of two or more is a procedure of manual steps.
-        let mut instructions_in: HashMap<usize, usize> = HashMap::new();
-        let mut instruction_items: HashSet<usize> = HashSet::new();
         for node in &doc.nodes {
             if let (Some(item), NodeKind::ItemStart, 1 | 2) = (node.list.item, &node.kind, node.list.depth)
                 && instruction_item(item_lead_text(&self.source.text, node.span).0)
             {
-                instruction_items.insert(item);
+                lists.instruction_items.insert(item);
             }
         }
-        let mut numbered_list: HashSet<usize> = HashSet::new();
         let mut current: Option<(usize, Option<usize>, Option<u64>, usize)> = None;
         for (index, node) in doc.nodes.iter().enumerate() {
             let (Some(item), NodeKind::ItemStart, 1) = (node.list.item, &node.kind, node.list.depth) else {
@@ -91,23 +104,24 @@ impl Builder<'_> {
             };
             current = Some((first, node.section, number, item));
             if number.is_some() {
-                numbered_list.insert(first);
+                lists.numbered_list.insert(first);
             }
-            procedure_of.insert(item, first);
+            lists.procedure_of.insert(item, first);
             let (text, _) = item_lead_text(&self.source.text, node.span);
             if with_drafts.contains(&item) || inline_code(text).iter().any(|(c, _)| is_step_code(c)) {
-                *commands_in.entry(first).or_default() += 1;
+                *lists.commands_in.entry(first).or_default() += 1;
             }
-            if instruction_items.contains(&item) {
-                *instructions_in.entry(first).or_default() += 1;
+            if lists.instruction_items.contains(&item) {
+                *lists.instructions_in.entry(first).or_default() += 1;
             }
         }
-        // Every list (first item → its items), whatever its section's role, and the paragraph
-        // right before it: "you have several options to recover:" makes its items alternatives,
-        // and so do two or more items that open with "If …".
-        let mut list_start: HashMap<usize, usize> = HashMap::new();
-        let mut conditioned_in: HashMap<usize, usize> = HashMap::new();
-        let mut option_lists: HashSet<usize> = HashSet::new();
+    }
+
+    /// Every list (first item → its items), whatever its section's role, and the paragraph
+    /// right before it: "you have several options to recover:" makes its items alternatives,
+    /// and so do two or more items that open with "If …".
+    fn read_option_lists(&self, lists: &mut Lists) {
+        let doc = self.doc;
         {
             let mut open: Option<(usize, Option<usize>)> = None;
             let mut intro: Option<usize> = None;
@@ -128,37 +142,32 @@ impl Builder<'_> {
                             _ => {
                                 let lead = intro.filter(|&p| doc.nodes[p].section == node.section);
                                 if lead.is_some_and(|p| introduces_alternatives(&self.source.text[doc.nodes[p].span.range()])) {
-                                    option_lists.insert(item);
+                                    lists.option_lists.insert(item);
                                 }
                                 item
                             }
                         };
                         open = Some((first, node.section));
-                        list_start.insert(item, first);
+                        lists.list_start.insert(item, first);
                         if item_condition(item_lead_text(&self.source.text, node.span).0).is_some() {
-                            *conditioned_in.entry(first).or_default() += 1;
+                            *lists.conditioned_in.entry(first).or_default() += 1;
                         }
                     }
                     _ => {}
                 }
             }
         }
-        let alternatives_list = |item: usize| {
-            list_start.get(&item).is_some_and(|f| option_lists.contains(f) || conditioned_in.get(f).copied().unwrap_or(0) >= 2)
-        };
-        // A resolution's bullets of fixes where one opens with "If …" (`- Increase the limit: `…``,
-        // `- If it is the store-gateway, enable lazy loading`): every fix is one to choose.
-        // (A numbered item is a step in order.)
-        let mut list_len: HashMap<usize, usize> = HashMap::new();
-        for first in list_start.values() {
-            *list_len.entry(*first).or_default() += 1;
+        for first in lists.list_start.values() {
+            *lists.list_len.entry(*first).or_default() += 1;
         }
-        let fixes_to_choose = |item: usize, role: Option<Role>| {
-            role == Some(Role::Resolution)
-                && list_start
-                    .get(&item)
-                    .is_some_and(|f| conditioned_in.get(f).copied().unwrap_or(0) >= 1 && list_len.get(f).copied().unwrap_or(0) >= 2)
-        };
+    }
+
+    /// The steps of the items of level-one lists: per item, its commands in inline code and
+    /// (unless they say it all) the item read whole as a manual step. Also which items were
+    /// read whole, nested bullets included.
+    fn item_steps(&self, roles: &[Option<prose::Role>], lists: &Lists, with_drafts: &HashSet<usize>) -> (Vec<Draft>, HashSet<usize>) {
+        let doc = self.doc;
+        let step_heading: Vec<bool> = doc.headings.iter().map(|h| is_step_heading(&h.title)).collect();
         let mut added = Vec::new();
         // Items read whole (nested bullets included) into one manual step.
         let mut whole_items: HashSet<usize> = HashSet::new();
@@ -173,139 +182,190 @@ impl Builder<'_> {
             }
             let Some(item) = node.list.item else { continue };
             let role = roles.get(index).copied().flatten();
-            // A numbered procedure outside any role section (`1. Stop the service: `…``) is
-            // steps too, but only its items that hold a command.
-            let list_first = procedure_of.get(&item).copied();
-            let commands = list_first.and_then(|first| commands_in.get(&first)).copied().unwrap_or(0);
-            // In a numbered list, one command (inline or a block) makes every item a step; a
-            // bullet list needs two.
-            let commands = if list_first.is_some_and(|f| numbered_list.contains(&f)) && commands == 1 { 2 } else { commands };
-            // Under a step heading (`## 2. Verify the graphs`) every item is part of the procedure.
-            let step_section = node.section.is_some_and(|h| step_heading[h]);
-            let commands = if step_section { commands.max(2) } else { commands };
-            let instructions = list_first.and_then(|first| instructions_in.get(&first)).copied().unwrap_or(0);
-            let instruction_list = instructions >= 2 && instruction_items.contains(&item);
-            // Each item of a list of options is one, whatever it says.
-            let option_item = list_start.get(&item).is_some_and(|f| option_lists.contains(f));
-            // Two or more items opening with "If …" are the cases to choose from, whatever they hold.
-            let procedure = role.is_none() && (commands >= 1 || step_section || instruction_list || option_item || alternatives_list(item));
-            if with_drafts.contains(&item) || !(procedure || matches!(role, Some(Role::Diagnosis | Role::Resolution | Role::Verification)))
-            {
+            let Some((drafts, whole)) = self.item_step(index, node, item, role, lists, with_drafts, &step_heading, lead_in) else {
                 continue;
-            }
-            let (text, text_start) = item_lead_text(&self.source.text, node.span);
-            // A checklist item is a step of its own already. A link alone is a step to follow
-            // (a dashboard, a query), except in a list of references ("More information:").
-            let link_only = text.trim().starts_with('[') && text.trim().ends_with(')') && text.matches("](").count() == 1;
-            let references = lead_in.is_some_and(|p| {
-                let intro = self.source.text[doc.nodes[p].span.range()].to_ascii_lowercase();
-                doc.nodes[p].section == node.section
-                    && intro.trim_end().ends_with(':')
-                    && ["more information", "see also", "reference", "further reading", "links", "documentation", "read more", "learn more"]
-                        .iter()
-                        .any(|w| intro.contains(w))
-            });
-            if ["[ ]", "[x]", "[X]"].iter().any(|m| text.trim_start().starts_with(m)) || (link_only && references) {
-                continue;
-            }
-            let plain = prose::plain_text(text);
-            if plain.len() < 3 {
-                continue;
-            }
-            if let Some(cases) = self.depending_cases(index, &plain) {
-                added.extend(cases);
-                whole_items.insert(item);
-                continue;
-            }
-            let title = prose::clean_title(&prose::first_sentence(&plain, 120));
-            // "If the pod is in CrashLoopBackOff, run `kubectl delete pod …`": an alternative.
-            let condition = item_condition(text);
-            // An SQL function named in the item's prose ("Interruption can be done using
-            // `pg_terminate_backend(…)` as well. In any case, open an issue.") is a step after the
-            // item's words, which stay a step too; a command alone says it all.
-            let (mut item_drafts, mut calls_only) = (Vec::new(), true);
-            for (code, at) in inline_code(text) {
-                // `` - `chef-client-enable` ``: an item that is only a command is that command.
-                let alone = text.trim().trim_end_matches(['.', ';']).trim_matches('`') == code && is_known_command(code);
-                if !is_step_code(code) && !alone && sql_call(text, at, code).is_none() {
-                    continue;
-                }
-                let mut d = self.inline_draft(text, at, code, text_start + at, node.span, node.section, node.list, index);
-                opener_as_manual(&mut d);
-                // The item's words before the command: "Raise the limit for now".
-                let before = text[..at.min(text.len())].trim_end_matches(['`', ' ', ':']);
-                d.title = if before.len() > 3 { prose::short_title(before) } else { title.clone() };
-                // The condition is the words before the command, not the command itself.
-                d.condition = condition.as_ref().and_then(|_| infer::opening_condition(before)).or_else(|| condition.clone());
-                if d.condition.is_none() && node.list.number.is_none() && fixes_to_choose(item, role) {
-                    d.condition = Some(d.title.clone()).filter(|t| !t.is_empty());
-                }
-                let call = d.kind == StepKind::Sql && sql_call(text, at, code).is_some();
-                if call && let Some(sentence) = prose::sentences(text).into_iter().find(|s| s.contains(code)) {
-                    d.title = prose::short_title(sentence);
-                }
-                calls_only &= call;
-                item_drafts.push(d);
-            }
-            // "Check that you can write. Run `select txid_current()` for this. You could also
-            // create and drop a table.": the sentences without the command that still say what
-            // to do stay a manual step beside it.
-            // (Compared with their white space collapsed: a code span may break over lines.)
-            let squash = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
-            let step_codes: Vec<String> = item_drafts
-                .iter()
-                .filter_map(|d| inline_code(text).into_iter().find(|(c, _)| squash(&d.code).contains(&squash(c))).map(|(c, _)| squash(c)))
-                .collect();
-            let names_command = |s: &str| {
-                let s = squash(s);
-                step_codes.iter().any(|c| s.contains(c.as_str()))
             };
-            let other_instructions =
-                !item_drafts.is_empty() && !calls_only && prose::sentences(text).iter().any(|s| !names_command(s) && prose::instructs(s));
-            let found = !item_drafts.is_empty() && !calls_only && !other_instructions;
-            // In a procedure with a single command, the other items are prose around it.
-            let prose_around_one_command = procedure && commands < 2 && !instruction_list && !option_item && !alternatives_list(item);
-            // "Possible causes" bullets state causes; they are not things to do.
-            let causes = node.section.is_some_and(|h| is_cause_container(doc, h));
-            if !found && !prose_around_one_command && !causes {
-                // The whole item, nested bullets included, is what the operator reads.
-                let full: Vec<String> = self.source.text[node.span.range()]
-                    .lines()
-                    .map(|l| as_written(l.trim_start().trim_start_matches(['-', '*', '+']).trim_start()))
-                    .filter(|l| !l.is_empty())
-                    .collect();
-                let mut code = if full.len() > 1 { full.join("\n") } else { as_written(text) };
-                // The sentences naming a command (a function to call) are that command's step.
-                let mut title = title;
-                if !item_drafts.is_empty() {
-                    let kept: Vec<&str> = prose::sentences(&code).into_iter().filter(|s| !names_command(s)).collect();
-                    title = kept.first().map(|s| prose::short_title(s)).unwrap_or(title);
-                    code = kept.join(" ");
-                    if code.trim().is_empty() {
-                        added.append(&mut item_drafts);
-                        continue;
-                    }
-                }
-                // The address is what the operator opens.
-                if link_only && let Some(url) = text.split_once("](").and_then(|(_, r)| r.strip_suffix(')')) {
-                    code = format!("{plain}: {url}");
-                }
-                let mut d = self.draft(StepKind::Manual, code, vec![(0, text_start)], None, node.span, node.section, node.list, index);
-                d.title = title;
-                // "If alert X fired too, look at it first" in a diagnosis list is advice, not a
-                // choice between alternatives: only resolution lists branch on prose items.
-                d.condition = condition.filter(|_| role == Some(Role::Resolution) || alternatives_list(item));
-                if d.condition.is_none() && node.list.number.is_none() && fixes_to_choose(item, role) {
-                    d.condition = Some(d.title.clone()).filter(|t| !t.is_empty());
-                }
-                added.push(d);
+            if whole {
                 whole_items.insert(item);
             }
-            added.extend(item_drafts);
+            added.extend(drafts);
         }
-        // Nested instructions under an item that is a label (`1. **Caching Strategy**`) or that
-        // holds a command block (`- Reset session via admin panel` beside `- End stuck
-        // sessions:` and its SQL): each is a manual step of that item.
+        (added, whole_items)
+    }
+
+    /// One item's steps, and whether it was read whole; none when it is not a step (outside a
+    /// procedure or a role section, a checklist item, a reference, too short).
+    #[allow(clippy::too_many_arguments)]
+    fn item_step(
+        &self,
+        index: usize,
+        node: &crate::document::Node,
+        item: usize,
+        role: Option<prose::Role>,
+        lists: &Lists,
+        with_drafts: &HashSet<usize>,
+        step_heading: &[bool],
+        lead_in: Option<usize>,
+    ) -> Option<(Vec<Draft>, bool)> {
+        use prose::Role;
+        let doc = self.doc;
+        // A numbered procedure outside any role section (`1. Stop the service: `…``) is
+        // steps too, but only its items that hold a command.
+        let list_first = lists.procedure_of.get(&item).copied();
+        let commands = list_first.and_then(|first| lists.commands_in.get(&first)).copied().unwrap_or(0);
+        // In a numbered list, one command (inline or a block) makes every item a step; a
+        // bullet list needs two.
+        let commands = if list_first.is_some_and(|f| lists.numbered_list.contains(&f)) && commands == 1 { 2 } else { commands };
+        // Under a step heading (`## 2. Verify the graphs`) every item is part of the procedure.
+        let step_section = node.section.is_some_and(|h| step_heading[h]);
+        let commands = if step_section { commands.max(2) } else { commands };
+        let instructions = list_first.and_then(|first| lists.instructions_in.get(&first)).copied().unwrap_or(0);
+        let instruction_list = instructions >= 2 && lists.instruction_items.contains(&item);
+        // Each item of a list of options is one, whatever it says.
+        let option_item = lists.list_start.get(&item).is_some_and(|f| lists.option_lists.contains(f));
+        // Two or more items opening with "If …" are the cases to choose from, whatever they hold.
+        let procedure =
+            role.is_none() && (commands >= 1 || step_section || instruction_list || option_item || lists.alternatives_list(item));
+        if with_drafts.contains(&item) || !(procedure || matches!(role, Some(Role::Diagnosis | Role::Resolution | Role::Verification))) {
+            return None;
+        }
+        let (text, text_start) = item_lead_text(&self.source.text, node.span);
+        // A checklist item is a step of its own already. A link alone is a step to follow
+        // (a dashboard, a query), except in a list of references ("More information:").
+        let link_only = text.trim().starts_with('[') && text.trim().ends_with(')') && text.matches("](").count() == 1;
+        let references = lead_in.is_some_and(|p| {
+            let intro = self.source.text[doc.nodes[p].span.range()].to_ascii_lowercase();
+            doc.nodes[p].section == node.section
+                && intro.trim_end().ends_with(':')
+                && ["more information", "see also", "reference", "further reading", "links", "documentation", "read more", "learn more"]
+                    .iter()
+                    .any(|w| intro.contains(w))
+        });
+        if ["[ ]", "[x]", "[X]"].iter().any(|m| text.trim_start().starts_with(m)) || (link_only && references) {
+            return None;
+        }
+        let plain = prose::plain_text(text);
+        if plain.len() < 3 {
+            return None;
+        }
+        if let Some(cases) = self.depending_cases(index, &plain) {
+            return Some((cases, true));
+        }
+        let title = prose::clean_title(&prose::first_sentence(&plain, 120));
+        // "If the pod is in CrashLoopBackOff, run `kubectl delete pod …`": an alternative.
+        let condition = item_condition(text);
+        let (mut item_drafts, calls_only) = self.item_commands(index, node, item, role, lists, &title, condition.as_ref());
+        // "Check that you can write. Run `select txid_current()` for this. You could also
+        // create and drop a table.": the sentences without the command that still say what
+        // to do stay a manual step beside it.
+        // (Compared with their white space collapsed: a code span may break over lines.)
+        let squash = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+        let step_codes: Vec<String> = item_drafts
+            .iter()
+            .filter_map(|d| inline_code(text).into_iter().find(|(c, _)| squash(&d.code).contains(&squash(c))).map(|(c, _)| squash(c)))
+            .collect();
+        let names_command = |s: &str| {
+            let s = squash(s);
+            step_codes.iter().any(|c| s.contains(c.as_str()))
+        };
+        let other_instructions =
+            !item_drafts.is_empty() && !calls_only && prose::sentences(text).iter().any(|s| !names_command(s) && prose::instructs(s));
+        let found = !item_drafts.is_empty() && !calls_only && !other_instructions;
+        // In a procedure with a single command, the other items are prose around it.
+        let prose_around_one_command = procedure && commands < 2 && !instruction_list && !option_item && !lists.alternatives_list(item);
+        // "Possible causes" bullets state causes; they are not things to do.
+        let causes = node.section.is_some_and(|h| is_cause_container(doc, h));
+        if !found && !prose_around_one_command && !causes {
+            // The whole item, nested bullets included, is what the operator reads.
+            let full: Vec<String> = self.source.text[node.span.range()]
+                .lines()
+                .map(|l| as_written(l.trim_start().trim_start_matches(['-', '*', '+']).trim_start()))
+                .filter(|l| !l.is_empty())
+                .collect();
+            let mut code = if full.len() > 1 { full.join("\n") } else { as_written(text) };
+            // The sentences naming a command (a function to call) are that command's step.
+            let mut title = title;
+            if !item_drafts.is_empty() {
+                let kept: Vec<&str> = prose::sentences(&code).into_iter().filter(|s| !names_command(s)).collect();
+                title = kept.first().map(|s| prose::short_title(s)).unwrap_or(title);
+                code = kept.join(" ");
+                if code.trim().is_empty() {
+                    return Some((std::mem::take(&mut item_drafts), false));
+                }
+            }
+            // The address is what the operator opens.
+            if link_only && let Some(url) = text.split_once("](").and_then(|(_, r)| r.strip_suffix(')')) {
+                code = format!("{plain}: {url}");
+            }
+            let mut d = self.draft(StepKind::Manual, code, vec![(0, text_start)], None, node.span, node.section, node.list, index);
+            d.title = title;
+            // "If alert X fired too, look at it first" in a diagnosis list is advice, not a
+            // choice between alternatives: only resolution lists branch on prose items.
+            d.condition = condition.filter(|_| role == Some(Role::Resolution) || lists.alternatives_list(item));
+            if d.condition.is_none() && node.list.number.is_none() && lists.fixes_to_choose(item, role) {
+                d.condition = Some(d.title.clone()).filter(|t| !t.is_empty());
+            }
+            let mut out = vec![d];
+            out.append(&mut item_drafts);
+            return Some((out, true));
+        }
+        Some((item_drafts, false))
+    }
+
+    /// The commands in an item's inline code, each a step titled by the words before it, and
+    /// whether they are all calls of an SQL function the prose names.
+    #[allow(clippy::too_many_arguments)]
+    fn item_commands(
+        &self,
+        index: usize,
+        node: &crate::document::Node,
+        item: usize,
+        role: Option<prose::Role>,
+        lists: &Lists,
+        title: &str,
+        condition: Option<&String>,
+    ) -> (Vec<Draft>, bool) {
+        let (mut item_drafts, mut calls_only) = (Vec::new(), true);
+        let (text, text_start) = item_lead_text(&self.source.text, node.span);
+        for (code, at) in inline_code(text) {
+            // `` - `chef-client-enable` ``: an item that is only a command is that command.
+            let alone = text.trim().trim_end_matches(['.', ';']).trim_matches('`') == code && is_known_command(code);
+            if !is_step_code(code) && !alone && sql_call(text, at, code).is_none() {
+                continue;
+            }
+            let mut d = self.inline_draft(text, at, code, text_start + at, node.span, node.section, node.list, index);
+            opener_as_manual(&mut d);
+            // The item's words before the command: "Raise the limit for now".
+            let before = text[..at.min(text.len())].trim_end_matches(['`', ' ', ':']);
+            d.title = if before.len() > 3 { prose::short_title(before) } else { title.to_owned() };
+            // The condition is the words before the command, not the command itself.
+            d.condition = condition.and_then(|_| infer::opening_condition(before)).or_else(|| condition.cloned());
+            if d.condition.is_none() && node.list.number.is_none() && lists.fixes_to_choose(item, role) {
+                d.condition = Some(d.title.to_owned()).filter(|t| !t.is_empty());
+            }
+            let call = d.kind == StepKind::Sql && sql_call(text, at, code).is_some();
+            if call && let Some(sentence) = prose::sentences(text).into_iter().find(|s| s.contains(code)) {
+                d.title = prose::short_title(sentence);
+            }
+            calls_only &= call;
+            item_drafts.push(d);
+        }
+        (item_drafts, calls_only)
+    }
+
+    /// Nested instructions under an item that is a label (`1. **Caching Strategy**`) or that
+    /// holds a command block (`- Reset session via admin panel` beside `- End stuck
+    /// sessions:` and its SQL): each is a manual step of that item.
+    fn nested_instructions(
+        &self,
+        roles: &[Option<prose::Role>],
+        lead: &HashMap<usize, (&str, usize)>,
+        with_drafts: &HashSet<usize>,
+        added: &[Draft],
+        whole_items: &HashSet<usize>,
+    ) -> Vec<Draft> {
+        use prose::Role;
+        let doc = self.doc;
         let mut items_with_steps: HashSet<usize> = with_drafts.clone();
         items_with_steps.extend(added.iter().filter_map(|d| d.list.item));
         let mut nested_added = Vec::new();
@@ -342,16 +402,17 @@ impl Builder<'_> {
             d.condition = lead.get(&item).and_then(|(t, _)| check_if_so(t).or_else(|| infer::opening_condition(t)));
             nested_added.push(d);
         }
-        added.extend(nested_added);
-        if !added.is_empty() {
-            self.drafts.extend(added);
-            // Back into document order (stable: drafts of one block keep their order).
-            self.drafts.sort_by_key(|d| d.node);
-        }
-        // Items of a list of options are alternatives, labelled with the item's words.
+        nested_added
+    }
+
+    /// Items of a list of options are alternatives, labelled with the item's words.
+    fn label_options(&mut self, lead: &HashMap<usize, (&str, usize)>, lists: &Lists) {
         for d in &mut self.drafts {
             let Some(item) = d.list.item else { continue };
-            if d.condition.is_some() || d.annotation.is_some() || !list_start.get(&item).is_some_and(|f| option_lists.contains(f)) {
+            if d.condition.is_some()
+                || d.annotation.is_some()
+                || !lists.list_start.get(&item).is_some_and(|f| lists.option_lists.contains(f))
+            {
                 continue;
             }
             if let Some((text, _)) = lead.get(&item) {
@@ -648,5 +709,45 @@ mod tests {
             "# Ops\n## Sessions stuck\n**Solutions:**\n1. **Session State Issues**:\n   - Reset session via admin panel\n   - End stuck sessions:\n     ```sql\n     UPDATE sessions SET status = 'Ended';\n     ```\n",
         );
         assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Manual, StepKind::Sql], "{s:?}");
+    }
+}
+
+/// What the document's level-one lists are, read once for all their items; lists are keyed by
+/// their first item.
+#[derive(Default)]
+struct Lists {
+    /// Each item's list, outside role sections.
+    procedure_of: HashMap<usize, usize>,
+    /// How many items of a list hold a command.
+    commands_in: HashMap<usize, usize>,
+    /// Items that tell the operator to do something (`Review access logs`), themselves or
+    /// in their nested bullets: a list of two or more is a procedure of manual steps.
+    instructions_in: HashMap<usize, usize>,
+    instruction_items: HashSet<usize>,
+    numbered_list: HashSet<usize>,
+    /// Each item's list, whatever its section's role.
+    list_start: HashMap<usize, usize>,
+    /// How many items of a list open with "If …".
+    conditioned_in: HashMap<usize, usize>,
+    /// Lists introduced as options ("you have several options to recover:").
+    option_lists: HashSet<usize>,
+    list_len: HashMap<usize, usize>,
+}
+
+impl Lists {
+    /// The item's list offers alternatives: introduced as options, or two or more "If …" items.
+    fn alternatives_list(&self, item: usize) -> bool {
+        self.list_start.get(&item).is_some_and(|f| self.option_lists.contains(f) || self.conditioned_in.get(f).copied().unwrap_or(0) >= 2)
+    }
+
+    /// A resolution's bullets of fixes where one opens with "If …" (`- Increase the limit: `…``,
+    /// `- If it is the store-gateway, enable lazy loading`): every fix is one to choose.
+    /// (A numbered item is a step in order.)
+    fn fixes_to_choose(&self, item: usize, role: Option<prose::Role>) -> bool {
+        role == Some(prose::Role::Resolution)
+            && self
+                .list_start
+                .get(&item)
+                .is_some_and(|f| self.conditioned_in.get(f).copied().unwrap_or(0) >= 1 && self.list_len.get(f).copied().unwrap_or(0) >= 2)
     }
 }
