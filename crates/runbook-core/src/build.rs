@@ -15,6 +15,7 @@ mod drafts;
 mod inline_commands;
 mod list_items;
 mod prose_steps;
+mod severity;
 mod walk;
 
 use crate::infer;
@@ -34,6 +35,7 @@ pub(crate) use commands::{is_known_command, looks_like_sql};
 use inline_commands::*;
 use prose_steps::*;
 use serde_saphyr::Spanned;
+use severity::*;
 use std::collections::{HashMap, HashSet};
 
 const SQL_LANGS: &[&str] = &["sql", "psql", "postgres", "postgresql", "pgsql", "plpgsql", "sqlite", "sqlite3", "mysql", "tsql", "plsql"];
@@ -203,37 +205,6 @@ fn field_item(text: &str) -> Option<(String, String)> {
         _ => prose::plain_text(raw),
     };
     (!value.is_empty()).then_some((name, value))
-}
-
-/// `**Severity:** Warning`, `+ *Severity*: critical` right under a heading (before its first
-/// sub-heading): the severity of the problem the heading opens, when its title has none.
-fn body_severities(source: &Source, doc: &Document) -> HashMap<usize, String> {
-    let mut out = HashMap::new();
-    for n in &doc.nodes {
-        let Some(section) = n.section else { continue };
-        if !matches!(n.kind, NodeKind::Paragraph | NodeKind::ItemStart) || out.contains_key(&section) {
-            continue;
-        }
-        let raw = &source.text[n.span.range()];
-        let raw = raw.trim_start_matches(['-', '+', '*', '_', ' ']);
-        if !raw.get(..8).is_some_and(|w| w.eq_ignore_ascii_case("severity")) {
-            continue;
-        }
-        let head: String = raw.chars().take(60).collect();
-        let plain = prose::plain_text(&head);
-        let value = plain
-            .split_once(':')
-            .and_then(|(label, v)| label.trim().eq_ignore_ascii_case("severity").then_some(v))
-            .and_then(|v| v.split_whitespace().next())
-            .map(|v| v.trim_matches(|c: char| !c.is_ascii_alphanumeric()).to_ascii_lowercase());
-        if let Some(v) = value.filter(|v| {
-            matches!(v.as_str(), "critical" | "high" | "medium" | "low" | "warning" | "info" | "error" | "page" | "ticket" | "none")
-                || prose::is_priority(&v.to_ascii_uppercase())
-        }) {
-            out.insert(section, v);
-        }
-    }
-    out
 }
 
 /// "Or …" between two steps: `before` becomes the first alternative (unless it already is one:
