@@ -376,94 +376,6 @@ pub(super) fn sets_up_shell(cmd: &str) -> bool {
     matches!(first, "cd" | "pushd" | "popd" | "source" | "." | "set" | "shopt" | "ulimit" | "umask" | "alias" | "unset")
 }
 
-#[cfg(test)]
-mod tests {
-    use crate::testing::{branch_labels, steps};
-    use crate::{Source, StepKind, compile};
-
-    #[test]
-    fn root_prompt_lines_and_their_output_are_shell_steps() {
-        let s = steps(
-            "# Web\n## Extra processes\nShow how long the workers have run:\n\n```\n\
-             # for p in $(pgrep -u www nginx); do ps -o pid,etimes $p; done\n  PID ELAPSED\n nginx 812 9999\n```\n",
-        );
-        assert_eq!(s, [(StepKind::Shell, "for p in $(pgrep -u www nginx); do ps -o pid,etimes $p; done".to_owned())]);
-    }
-
-    #[test]
-    fn a_transcript_of_shell_and_psql_prompts_is_a_step_per_command() {
-        let g = compile(Source::new(
-            "t.md",
-            "# Pool\n## Too many clients\nRaise the limit from the pool's console:\n\n```\n# prlimit -n -p 4242\nRESOURCE SOFT HARD\n\n\
-             $ sudo pool-console\n\npool=# show config;\n key | value\n\npool=# set max_client_conn=4096;\n```\n",
-        ))
-        .graph;
-        let s: Vec<(StepKind, &str, crate::Risk)> = g.steps.iter().map(|s| (s.kind, s.code.as_str(), s.risk)).collect();
-        use crate::Risk::Read;
-        assert_eq!(
-            s,
-            [
-                (StepKind::Shell, "prlimit -n -p 4242", Read),
-                (StepKind::Shell, "sudo pool-console", Read),
-                (StepKind::Sql, "show config;", Read),
-                (StepKind::Sql, "set max_client_conn=4096;", Read),
-            ]
-        );
-    }
-
-    #[test]
-    fn variables_the_operator_sets_are_a_step_and_not_parameters_after_it() {
-        let g = compile(Source::new(
-            "t.md",
-            "# K8s\n## Replace a node pool\n```\nOLD_POOL=<name of old pool>\nNEW_POOL=<name of new pool>\n```\n\n\
-             Import the new pool:\n\n```\ntf import module.gke.pool[0] prod/$NEW_POOL\n```\n",
-        ))
-        .graph;
-        let kinds: Vec<(StepKind, &str)> = g.steps.iter().map(|s| (s.kind, s.code.as_str())).collect();
-        assert_eq!(kinds[..2], [(StepKind::Shell, "OLD_POOL=<name of old pool>"), (StepKind::Shell, "NEW_POOL=<name of new pool>")]);
-        // The import uses the variable set above: captured there, not asked again.
-        assert!(g.steps[1].captures.iter().any(|c| c.name == "NEW_POOL"), "{:?}", g.steps[1]);
-        let new_pool = g.parameters.iter().find(|p| p.name == "NEW_POOL").map(|p| p.source.as_deref());
-        assert_eq!(new_pool, Some(Some("capture:NEW_POOL")));
-        assert!(g.parameters.iter().any(|p| p.name == "NAME_OF_NEW_POOL"), "{:?}", g.parameters);
-    }
-
-    #[test]
-    fn a_debug_container_added_to_a_running_pod_is_a_write() {
-        let g =
-            compile(Source::new("t.md", "# K8s\n## Debug a pod\n```\nkubectl debug -it web-1 --image=busybox --target=web\n```\n")).graph;
-        assert_eq!((g.steps[0].kind, g.steps[0].risk), (StepKind::Manual, crate::Risk::Write));
-        // A debug pod of its own (a node's, a copy) changes nothing already running.
-        let g = compile(Source::new("t.md", "# K8s\n## Debug a node\n```\noc debug node/worker-1\n```\n")).graph;
-        assert_eq!((g.steps[0].kind, g.steps[0].risk), (StepKind::Manual, crate::Risk::Read));
-    }
-
-    #[test]
-    fn rsh_into_a_pod_found_by_a_subshell_opens_a_session() {
-        assert!(
-            super::interactive_session("oc rsh -n openshift-storage $(oc get pods -n openshift-storage -l app=tools -o name)").is_some()
-        );
-        assert!(super::interactive_session("oc rsh -n x $(oc get pods -o name) ceph status").is_none());
-    }
-
-    #[test]
-    fn each_command_of_a_block_is_a_step_a_cd_stays_with_the_next() {
-        let s = steps(
-            "# Ops\n## Upgrade\n```bash\ngit clone git@example.com:ops/migrations.git\ncd migrations\nansible-playbook -i prod upgrade.yml\n```\n",
-        );
-        let codes: Vec<&str> = s.iter().map(|(_, c)| c.as_str()).collect();
-        assert_eq!(codes, vec!["git clone git@example.com:ops/migrations.git", "cd migrations\nansible-playbook -i prod upgrade.yml"]);
-    }
-
-    #[test]
-    fn a_gt_prompt_before_unknown_words_is_an_app_console() {
-        let s = steps("# Redis\n## Slowlog\nGet the top entries:\n```shell\n> slowlog get 10\n```\n");
-        assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Manual], "{s:?}");
-        let s = steps("# Redis\n## Disk\n```shell\n> df -h /var\n```\n");
-        assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Shell], "{s:?}");
-    }
-}
-
 /// Where a block sits and what it says it is: what every step drafted from it needs.
 struct BlockAt<'b> {
     index: usize,
@@ -583,4 +495,92 @@ fn group_commands(sb: &shell::ShellBlock) -> Vec<(StepKind, Vec<&shell::CommandL
         i += 1;
     }
     groups
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::steps;
+    use crate::{Source, StepKind, compile};
+
+    #[test]
+    fn root_prompt_lines_and_their_output_are_shell_steps() {
+        let s = steps(
+            "# Web\n## Extra processes\nShow how long the workers have run:\n\n```\n\
+             # for p in $(pgrep -u www nginx); do ps -o pid,etimes $p; done\n  PID ELAPSED\n nginx 812 9999\n```\n",
+        );
+        assert_eq!(s, [(StepKind::Shell, "for p in $(pgrep -u www nginx); do ps -o pid,etimes $p; done".to_owned())]);
+    }
+
+    #[test]
+    fn a_transcript_of_shell_and_psql_prompts_is_a_step_per_command() {
+        let g = compile(Source::new(
+            "t.md",
+            "# Pool\n## Too many clients\nRaise the limit from the pool's console:\n\n```\n# prlimit -n -p 4242\nRESOURCE SOFT HARD\n\n\
+             $ sudo pool-console\n\npool=# show config;\n key | value\n\npool=# set max_client_conn=4096;\n```\n",
+        ))
+        .graph;
+        let s: Vec<(StepKind, &str, crate::Risk)> = g.steps.iter().map(|s| (s.kind, s.code.as_str(), s.risk)).collect();
+        use crate::Risk::Read;
+        assert_eq!(
+            s,
+            [
+                (StepKind::Shell, "prlimit -n -p 4242", Read),
+                (StepKind::Shell, "sudo pool-console", Read),
+                (StepKind::Sql, "show config;", Read),
+                (StepKind::Sql, "set max_client_conn=4096;", Read),
+            ]
+        );
+    }
+
+    #[test]
+    fn variables_the_operator_sets_are_a_step_and_not_parameters_after_it() {
+        let g = compile(Source::new(
+            "t.md",
+            "# K8s\n## Replace a node pool\n```\nOLD_POOL=<name of old pool>\nNEW_POOL=<name of new pool>\n```\n\n\
+             Import the new pool:\n\n```\ntf import module.gke.pool[0] prod/$NEW_POOL\n```\n",
+        ))
+        .graph;
+        let kinds: Vec<(StepKind, &str)> = g.steps.iter().map(|s| (s.kind, s.code.as_str())).collect();
+        assert_eq!(kinds[..2], [(StepKind::Shell, "OLD_POOL=<name of old pool>"), (StepKind::Shell, "NEW_POOL=<name of new pool>")]);
+        // The import uses the variable set above: captured there, not asked again.
+        assert!(g.steps[1].captures.iter().any(|c| c.name == "NEW_POOL"), "{:?}", g.steps[1]);
+        let new_pool = g.parameters.iter().find(|p| p.name == "NEW_POOL").map(|p| p.source.as_deref());
+        assert_eq!(new_pool, Some(Some("capture:NEW_POOL")));
+        assert!(g.parameters.iter().any(|p| p.name == "NAME_OF_NEW_POOL"), "{:?}", g.parameters);
+    }
+
+    #[test]
+    fn a_debug_container_added_to_a_running_pod_is_a_write() {
+        let g =
+            compile(Source::new("t.md", "# K8s\n## Debug a pod\n```\nkubectl debug -it web-1 --image=busybox --target=web\n```\n")).graph;
+        assert_eq!((g.steps[0].kind, g.steps[0].risk), (StepKind::Manual, crate::Risk::Write));
+        // A debug pod of its own (a node's, a copy) changes nothing already running.
+        let g = compile(Source::new("t.md", "# K8s\n## Debug a node\n```\noc debug node/worker-1\n```\n")).graph;
+        assert_eq!((g.steps[0].kind, g.steps[0].risk), (StepKind::Manual, crate::Risk::Read));
+    }
+
+    #[test]
+    fn rsh_into_a_pod_found_by_a_subshell_opens_a_session() {
+        assert!(
+            super::interactive_session("oc rsh -n openshift-storage $(oc get pods -n openshift-storage -l app=tools -o name)").is_some()
+        );
+        assert!(super::interactive_session("oc rsh -n x $(oc get pods -o name) ceph status").is_none());
+    }
+
+    #[test]
+    fn each_command_of_a_block_is_a_step_a_cd_stays_with_the_next() {
+        let s = steps(
+            "# Ops\n## Upgrade\n```bash\ngit clone git@example.com:ops/migrations.git\ncd migrations\nansible-playbook -i prod upgrade.yml\n```\n",
+        );
+        let codes: Vec<&str> = s.iter().map(|(_, c)| c.as_str()).collect();
+        assert_eq!(codes, vec!["git clone git@example.com:ops/migrations.git", "cd migrations\nansible-playbook -i prod upgrade.yml"]);
+    }
+
+    #[test]
+    fn a_gt_prompt_before_unknown_words_is_an_app_console() {
+        let s = steps("# Redis\n## Slowlog\nGet the top entries:\n```shell\n> slowlog get 10\n```\n");
+        assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Manual], "{s:?}");
+        let s = steps("# Redis\n## Disk\n```shell\n> df -h /var\n```\n");
+        assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Shell], "{s:?}");
+    }
 }

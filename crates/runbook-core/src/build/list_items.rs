@@ -518,6 +518,46 @@ pub(super) fn instruction_item(text: &str) -> bool {
     prose::is_instruction(text) || prose::sentences(text).iter().take(4).any(|s| prose::instructs(s))
 }
 
+/// What the document's level-one lists are, read once for all their items; lists are keyed by
+/// their first item.
+#[derive(Default)]
+struct Lists {
+    /// Each item's list, outside role sections.
+    procedure_of: HashMap<usize, usize>,
+    /// How many items of a list hold a command.
+    commands_in: HashMap<usize, usize>,
+    /// Items that tell the operator to do something (`Review access logs`), themselves or
+    /// in their nested bullets: a list of two or more is a procedure of manual steps.
+    instructions_in: HashMap<usize, usize>,
+    instruction_items: HashSet<usize>,
+    numbered_list: HashSet<usize>,
+    /// Each item's list, whatever its section's role.
+    list_start: HashMap<usize, usize>,
+    /// How many items of a list open with "If …".
+    conditioned_in: HashMap<usize, usize>,
+    /// Lists introduced as options ("you have several options to recover:").
+    option_lists: HashSet<usize>,
+    list_len: HashMap<usize, usize>,
+}
+
+impl Lists {
+    /// The item's list offers alternatives: introduced as options, or two or more "If …" items.
+    fn alternatives_list(&self, item: usize) -> bool {
+        self.list_start.get(&item).is_some_and(|f| self.option_lists.contains(f) || self.conditioned_in.get(f).copied().unwrap_or(0) >= 2)
+    }
+
+    /// A resolution's bullets of fixes where one opens with "If …" (`- Increase the limit: `…``,
+    /// `- If it is the store-gateway, enable lazy loading`): every fix is one to choose.
+    /// (A numbered item is a step in order.)
+    fn fixes_to_choose(&self, item: usize, role: Option<prose::Role>) -> bool {
+        role == Some(prose::Role::Resolution)
+            && self
+                .list_start
+                .get(&item)
+                .is_some_and(|f| self.conditioned_in.get(f).copied().unwrap_or(0) >= 1 && self.list_len.get(f).copied().unwrap_or(0) >= 2)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::testing::{branch_labels, steps};
@@ -709,45 +749,5 @@ mod tests {
             "# Ops\n## Sessions stuck\n**Solutions:**\n1. **Session State Issues**:\n   - Reset session via admin panel\n   - End stuck sessions:\n     ```sql\n     UPDATE sessions SET status = 'Ended';\n     ```\n",
         );
         assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![StepKind::Manual, StepKind::Sql], "{s:?}");
-    }
-}
-
-/// What the document's level-one lists are, read once for all their items; lists are keyed by
-/// their first item.
-#[derive(Default)]
-struct Lists {
-    /// Each item's list, outside role sections.
-    procedure_of: HashMap<usize, usize>,
-    /// How many items of a list hold a command.
-    commands_in: HashMap<usize, usize>,
-    /// Items that tell the operator to do something (`Review access logs`), themselves or
-    /// in their nested bullets: a list of two or more is a procedure of manual steps.
-    instructions_in: HashMap<usize, usize>,
-    instruction_items: HashSet<usize>,
-    numbered_list: HashSet<usize>,
-    /// Each item's list, whatever its section's role.
-    list_start: HashMap<usize, usize>,
-    /// How many items of a list open with "If …".
-    conditioned_in: HashMap<usize, usize>,
-    /// Lists introduced as options ("you have several options to recover:").
-    option_lists: HashSet<usize>,
-    list_len: HashMap<usize, usize>,
-}
-
-impl Lists {
-    /// The item's list offers alternatives: introduced as options, or two or more "If …" items.
-    fn alternatives_list(&self, item: usize) -> bool {
-        self.list_start.get(&item).is_some_and(|f| self.option_lists.contains(f) || self.conditioned_in.get(f).copied().unwrap_or(0) >= 2)
-    }
-
-    /// A resolution's bullets of fixes where one opens with "If …" (`- Increase the limit: `…``,
-    /// `- If it is the store-gateway, enable lazy loading`): every fix is one to choose.
-    /// (A numbered item is a step in order.)
-    fn fixes_to_choose(&self, item: usize, role: Option<prose::Role>) -> bool {
-        role == Some(prose::Role::Resolution)
-            && self
-                .list_start
-                .get(&item)
-                .is_some_and(|f| self.conditioned_in.get(f).copied().unwrap_or(0) >= 1 && self.list_len.get(f).copied().unwrap_or(0) >= 2)
     }
 }
