@@ -302,84 +302,66 @@ impl HeadingFacts {
         sections: &[Section],
         problem_at_level: &[Option<usize>; 7],
     ) -> (SectionKind, Option<usize>, &'static str) {
-        let HeadingFacts {
-            body,
-            children,
-            guide,
-            roles,
-            carries_roles,
-            structured,
-            group,
-            procedure_role,
-            has_nodes,
-            lone_child_of_empty,
-            notes_with_commands,
-            step,
-            container,
-            ways,
-            variant,
-            ..
-        } = self;
         let h = &doc.headings[i];
         let parent_problem = h.parent.and_then(|p| sections[p].problem);
         let parent_is_role = h.parent.is_some_and(|p| matches!(sections[p].kind, SectionKind::Role(_)));
-        let parent_group = h.parent.is_some_and(|p| group[p]);
+        let parent_group = h.parent.is_some_and(|p| self.group[p]);
         let level = usize::from(h.level.min(6));
         let sibling_problem = problem_at_level[level].filter(|&p| doc.headings[p].parent == h.parent);
-        let has_role_child = children[i].iter().any(|&c| roles[c].is_some());
-        if guide[i] {
+        let has_role_child = self.children[i].iter().any(|&c| self.roles[c].is_some());
+        if self.guide[i] {
             (SectionKind::Problem, Some(i), "a troubleshooting guide: the document's subject")
-        } else if let Some(p) = h.parent.filter(|&p| guide[p] && roles[i].is_none() && prose::is_instruction(&h.title)) {
+        } else if let Some(p) = h.parent.filter(|&p| self.guide[p] && self.roles[i].is_none() && prose::is_instruction(&h.title)) {
             (SectionKind::Part, Some(p), "one check of the troubleshooting guide above")
-        } else if group[i] {
+        } else if self.group[i] {
             (SectionKind::Group, Some(i), "two or more of its sub-sections are problems or procedures of their own")
-        } else if parent_group && (structured[i] || roles[i].is_none()) {
-            let kind = if carries_roles[i] { SectionKind::Problem } else { SectionKind::Procedure };
+        } else if parent_group && (self.structured[i] || self.roles[i].is_none()) {
+            let kind = if self.carries_roles[i] { SectionKind::Problem } else { SectionKind::Procedure };
             (kind, Some(i), "a member of the group above")
-        } else if lone_child_of_empty[i] && parent_problem.is_some() && !parent_group {
+        } else if self.lone_child_of_empty[i] && parent_problem.is_some() && !parent_group {
             (SectionKind::Part, parent_problem, "the only sub-section of an empty section")
-        } else if notes_with_commands[i] {
+        } else if self.notes_with_commands[i] {
             (SectionKind::Procedure, Some(i), "notes on a subject, with commands")
-        } else if procedure_role[i] {
+        } else if self.procedure_role[i] {
             (SectionKind::Procedure, Some(i), "a role title among sibling procedures that hold commands")
-        } else if let Some(r) = roles[i] {
+        } else if let Some(r) = self.roles[i] {
             (SectionKind::Role(r), parent_problem, "its title names a role")
-        } else if step[i] && !structured[i] && h.parent.is_some() {
+        } else if self.step[i] && !self.structured[i] && h.parent.is_some() {
             (SectionKind::Step, parent_problem.or(h.parent), "a numbered or `Step N` heading")
-        } else if step[i] && !structured[i] && sibling_problem.is_some() {
+        } else if self.step[i] && !self.structured[i] && sibling_problem.is_some() {
             (SectionKind::Step, sibling_problem, "a numbered heading after the problem it continues")
-        } else if (container[i] || h.parent.is_some_and(|p| container[p])) && parent_problem.is_some() {
+        } else if (self.container[i] || h.parent.is_some_and(|p| self.container[p])) && parent_problem.is_some() {
             // `#### Network issues` under `### Potential issues and resolutions`: one cause
             // among several, of the problem above.
             (SectionKind::Option, parent_problem, "one of several causes or alternatives")
-        } else if h.parent.is_some_and(|p| ways[p] && !group[p]) && parent_problem.is_some() {
+        } else if h.parent.is_some_and(|p| self.ways[p] && !self.group[p]) && parent_problem.is_some() {
             // `### Grafana`, `### redis-cli` under `## Is redis running?`: one way to answer it.
             (SectionKind::Option, parent_problem, "one of several ways to answer the question above")
-        } else if variant[i] && !structured[i] && parent_problem.is_some() && h.parent.is_some_and(|p| !group[p]) {
+        } else if self.variant[i] && !self.structured[i] && parent_problem.is_some() && h.parent.is_some_and(|p| !self.group[p]) {
             (SectionKind::Option, parent_problem, "one of several ways to do it, beside its siblings")
         } else if h.parent.is_some_and(|p| matches!(sections[p].kind, SectionKind::Option | SectionKind::Part))
-            && parent_problem.is_some_and(|q| ways[q])
-            && !structured[i]
+            && parent_problem.is_some_and(|q| self.ways[q])
+            && !self.structured[i]
         {
             // `#### Monitoring the slowlog` under `### slowlog`, one of those ways: still that way.
             (SectionKind::Part, parent_problem, "part of the option above")
-        } else if h.parent.is_some_and(|p| sections[p].kind == SectionKind::Option && !has_nodes[p] && children[p].len() >= 2)
+        } else if h.parent.is_some_and(|p| sections[p].kind == SectionKind::Option && !self.has_nodes[p] && self.children[p].len() >= 2)
             && parent_problem.is_some()
-            && roles[i].is_none()
+            && self.roles[i].is_none()
         {
             // `#### dashboards.gitlab.net`, `#### worker*.gitlab.com` under an empty `### Well
             // known hosts` option: each host is a case of its own.
             (SectionKind::Option, parent_problem, "one of several ways to do it: a case of the empty option above")
-        } else if h.parent.is_some_and(|p| step[p]) && parent_problem.is_some() {
+        } else if h.parent.is_some_and(|p| self.step[p]) && parent_problem.is_some() {
             // `#### Certificate errors` under `### 3. Prometheus issues`: still that procedure.
             (SectionKind::Part, parent_problem, "part of the step heading above")
         } else if parent_is_role && !has_role_child && parent_problem.is_some() {
             // `### 1. Delete data` under `## Resolution`: an option of the problem above.
-            let resolution = h.parent.is_some_and(|p| roles[p] == Some(Role::Resolution));
+            let resolution = h.parent.is_some_and(|p| self.roles[p] == Some(Role::Resolution));
             let kind = if resolution { SectionKind::Option } else { SectionKind::Part };
             (kind, parent_problem, "a sub-section of a role section")
         } else {
-            let kind = if carries_roles[i] || body[i].role_labels > 0 { SectionKind::Problem } else { SectionKind::Procedure };
+            let kind = if self.carries_roles[i] || self.body[i].role_labels > 0 { SectionKind::Problem } else { SectionKind::Procedure };
             (kind, Some(i), if kind == SectionKind::Problem { "it has role sections" } else { "a section of its own" })
         }
     }

@@ -424,8 +424,8 @@ pub(super) fn same_code(a: &str, b: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::steps;
     use crate::StepKind;
+    use crate::testing::steps;
 
     #[test]
     fn a_pod_shell_carries_into_the_next_step_heading_not_into_oc_commands() {
