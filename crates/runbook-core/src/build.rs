@@ -27,8 +27,8 @@ use crate::risk::{self, Classified};
 use crate::shell;
 use crate::source::{Source, Span};
 use annotate::*;
+pub use assemble::neutralize;
 use assemble::*;
-pub use assemble::{is_secret_name, neutralize};
 use blocks::*;
 use commands::*;
 pub(crate) use commands::{is_known_command, looks_like_sql};
@@ -62,6 +62,16 @@ const SHELL_LANGS: &[&str] = &[
 /// A fence label of code `runbook` may run: SQL or a shell.
 pub(crate) fn is_runnable_lang(lang: &str) -> bool {
     SQL_LANGS.contains(&lang) || SHELL_LANGS.contains(&lang)
+}
+
+/// Names that say they hold a secret are secrets without any annotation.
+pub fn is_secret_name(name: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    // `PASS` covers PASSWORD, PASSWD, DB_PASS; `PWD` alone is the working directory.
+    n != "PWD"
+        && ["TOKEN", "PASS", "PWD", "SECRET", "KEY", "CREDENTIAL", "AUTH", "COOKIE", "BEARER", "PRIVATE", "SESSION"]
+            .iter()
+            .any(|w| n.contains(w))
 }
 
 /// Labels that say "this is output or text, not something to run".

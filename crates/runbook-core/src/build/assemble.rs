@@ -453,16 +453,6 @@ pub(super) fn inferred_parameter(name: &str, secrets: &HashSet<String>) -> Param
     }
 }
 
-/// Names that say they hold a secret are secrets without any annotation.
-pub fn is_secret_name(name: &str) -> bool {
-    let n = name.to_ascii_uppercase();
-    // `PASS` covers PASSWORD, PASSWD, DB_PASS; `PWD` alone is the working directory.
-    n != "PWD"
-        && ["TOKEN", "PASS", "PWD", "SECRET", "KEY", "CREDENTIAL", "AUTH", "COOKIE", "BEARER", "PRIVATE", "SESSION"]
-            .iter()
-            .any(|w| n.contains(w))
-}
-
 /// `1. Check`, `2.1 Check`, `3) Check` → `Check`.
 pub(super) fn strip_numbering(title: &str) -> &str {
     let rest = title.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.');
