@@ -129,7 +129,7 @@ impl Builder<'_> {
             StepKind::Shell | StepKind::Http => placeholder::find(&code, CodeKind::Shell, &[]),
             _ => Vec::new(),
         };
-        let http = (kind == StepKind::Http).then(|| shell::parse_curl(&code)).flatten();
+        let http = (kind == StepKind::Http).then(|| shell::parse_curl(&code)).flatten().map(Box::new);
         let risk = match (&http, kind) {
             // A line bash runs (`curl -o file …`) is as risky as its method and what else it does.
             (Some(h), _) if h.shell_reason.is_some() => {

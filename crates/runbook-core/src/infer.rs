@@ -58,10 +58,11 @@ pub(crate) fn condition_sentence(paragraph: &str) -> Option<String> {
 
 pub(crate) fn opening_condition(paragraph: &str) -> Option<String> {
     // Cheap test on the raw start before converting the whole paragraph.
-    let start: String = paragraph.trim_start_matches(['*', '_', ' ', '-', '>']).chars().take(14).collect::<String>().to_ascii_lowercase();
+    let start = paragraph.trim_start_matches(['*', '_', ' ', '-', '>']);
+    let start = start.char_indices().nth(14).map_or(start, |(i, _)| &start[..i]);
     if !["if", "when", "otherwise", "in case", "should", "only if", "in the event", "failing that", "in the case"]
         .iter()
-        .any(|o| start.starts_with(o))
+        .any(|o| start.get(..o.len()).is_some_and(|s| s.eq_ignore_ascii_case(o)))
     {
         return None;
     }
@@ -83,8 +84,8 @@ pub(crate) fn alternative_sentence(paragraph: &str) -> Option<String> {
     while !paragraph.is_char_boundary(end) {
         end -= 1;
     }
-    let text = prose::plain_text(&paragraph[..end]);
-    let lower = text.to_ascii_lowercase();
+    // How it opens decides (the longest opening is 14 bytes); most paragraphs open otherwise.
+    let lower = prose::plain_head(&paragraph[..end], 16).to_ascii_lowercase();
     // "Another option is …", "A final option, …", "A more drastic approach is …": one more way.
     let another = ["alternative,", "alternative:", "another option", "other options", "a final option", "a last option", "a more drastic"]
         .iter()
@@ -96,6 +97,7 @@ pub(crate) fn alternative_sentence(paragraph: &str) -> Option<String> {
         || lower.starts_with("alternatively")
         || another;
     opens.then(|| {
+        let text = prose::plain_text(&paragraph[..end]);
         let s = prose::first_sentence(&text, 160);
         let s = s.trim_end_matches(':').trim();
         if s.eq_ignore_ascii_case("or") { String::new() } else { s.to_owned() }

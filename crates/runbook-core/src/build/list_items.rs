@@ -477,11 +477,14 @@ pub(super) fn item_condition(text: &str) -> Option<String> {
 pub(super) fn check_if_so(text: &str) -> Option<String> {
     let plain = prose::plain_text(text.lines().next().unwrap_or(""));
     let lower = plain.to_ascii_lowercase();
+    let so = ["if so", "if yes", "if that is the case", "if this is the case"].iter().any(|w| lower.contains(w));
+    if !so {
+        return None;
+    }
     let first = prose::first_sentence(&lower, 400);
     let asks = ["check ", "verify ", "see ", "look ", "find out ", "confirm ", "determine "].iter().any(|w| first.starts_with(w))
         && (first.contains(" if ") || first.contains(" whether "));
-    let so = ["if so", "if yes", "if that is the case", "if this is the case"].iter().any(|w| lower.contains(w));
-    (asks && so).then(|| prose::first_sentence(&plain, 160))
+    asks.then(|| prose::first_sentence(&plain, 160))
 }
 
 /// "You have several options to recover:", "Use one of the following:", "Either:": the list

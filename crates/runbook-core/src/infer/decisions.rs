@@ -304,6 +304,7 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
         .collect();
     if !opening.is_empty() {
         let old = std::mem::take(drafts);
+        drafts.reserve_exact(old.len() + opening.len());
         let mut next = opening.iter().peekable();
         for (i, d) in old.into_iter().enumerate() {
             if next.peek() == Some(&&i) {
@@ -358,6 +359,7 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
     // Rebuild the list once with a decision draft before each run (inserting one by one
     // would be quadratic on large files).
     let old = std::mem::take(drafts);
+    drafts.reserve_exact(old.len() + runs.len());
     let mut all_keys: Vec<Option<(usize, String)>> = Vec::with_capacity(old.len() + runs.len());
     let mut run_starts = runs.iter().map(|&(s, _)| s).peekable();
     for (i, (d, key)) in old.into_iter().zip(keys).enumerate() {
