@@ -1,5 +1,11 @@
 //! Graph building: the document's blocks and annotations become steps, problems become entry
 //! points, and sequence and branch edges connect them. Annotations override inference.
+//!
+//! The stages, in the order `build` runs them, each in the file named after what it produces:
+//! `annotate` (front matter, `yaml step` blocks), `walk` (the document in order: a block's
+//! steps, from `drafts`, `blocks` and `commands`), `list_items` and `prose_steps` (steps told
+//! in lists and prose, commands in them read by `inline_commands`), then `assemble` (ids,
+//! entry points with their `severity`, decisions from `crate::infer`, edges).
 
 use crate::annotation::{self, Confirm, FrontMatter, StepAnnotation, StepKindSpec};
 use crate::diagnostic::{Diagnostic, Finding, did_you_mean};
