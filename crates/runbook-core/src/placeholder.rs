@@ -121,164 +121,209 @@ fn names_a_value(s: &str) -> bool {
 
 /// Finds placeholders in `code`. `assigned` names variables set earlier (not placeholders).
 pub fn find(code: &str, kind: CodeKind, assigned: &[String]) -> Vec<Placeholder> {
-    let b = code.as_bytes();
-    let mut out: Vec<Placeholder> = Vec::new();
     let mut local_assigned: Vec<String> = Vec::new();
     if kind == CodeKind::Shell {
         collect_assignments(code, &mut local_assigned);
     }
     let is_assigned = |name: &str| assigned.iter().chain(local_assigned.iter()).any(|a| a == name);
-    let push = |out: &mut Vec<Placeholder>, name: String, start: usize, end: usize, style: PlaceholderStyle| {
-        out.push(Placeholder { name, start, end, style });
-    };
-
     // Go templates (`{{ $labels.x }}`, `{{.metadata.name}}…{{end}}`) are not ours: when the
     // code uses them, no `{{ … }}` is a placeholder.
     let go_template =
         code.contains("{{.") || code.contains("{{ .") || code.contains("{{$") || code.contains("{{ $") || code.contains("{{-");
-    let mut i = 0;
-    let mut quote: Option<u8> = None;
-    let mut x_count = 0;
-    while i < b.len() {
-        let c = b[i];
-        // `{{ name }}`: our own template syntax, recognised everywhere, even in strings.
+    let mut scan = Scan { code, kind, out: Vec::new(), i: 0, quote: None, x_count: 0 };
+    while scan.i < code.len() {
+        if scan.template(go_template) {
+            continue;
+        }
+        let c = code.as_bytes()[scan.i];
+        match scan.quote {
+            Some(q) => {
+                if !scan.in_quotes(q, c, &is_assigned) {
+                    break;
+                }
+            }
+            None => scan.outside_quotes(c, &is_assigned),
+        }
+    }
+    let mut out = scan.out;
+    url_passwords(code, &mut out);
+    out.sort_by_key(|p| p.start);
+    out
+}
+
+/// The scan of one piece of code: where it is, in which quotes, and what it found.
+struct Scan<'a> {
+    code: &'a str,
+    kind: CodeKind,
+    out: Vec<Placeholder>,
+    i: usize,
+    quote: Option<u8>,
+    /// How many `xxx` were seen (see `bare_at`).
+    x_count: usize,
+}
+
+impl Scan<'_> {
+    fn push(&mut self, name: String, start: usize, end: usize, style: PlaceholderStyle) {
+        self.out.push(Placeholder { name, start, end, style });
+    }
+
+    /// `{{ name }}`: our own template syntax, recognised everywhere, even in strings. True
+    /// when the scan moved past one.
+    fn template(&mut self, go_template: bool) -> bool {
+        let (code, b) = (self.code, self.code.as_bytes());
+        let c = b[self.i];
         if c == b'{'
-            && b.get(i + 1) == Some(&b'{')
-            && let Some(close) = code[i + 2..].find("}}")
+            && b.get(self.i + 1) == Some(&b'{')
+            && let Some(close) = code[self.i + 2..].find("}}")
         {
-            let inner = code[i + 2..i + 2 + close].trim();
+            let inner = code[self.i + 2..self.i + 2 + close].trim();
             if !inner.is_empty()
                 && !go_template
                 && inner.bytes().all(is_ident)
                 && is_ident_start(inner.as_bytes()[0])
                 && !matches!(inner, "end" | "else" | "if" | "range" | "with" | "define" | "template" | "block")
             {
-                push(&mut out, inner.to_owned(), i, i + 2 + close + 2, PlaceholderStyle::Template);
+                self.push(inner.to_owned(), self.i, self.i + 2 + close + 2, PlaceholderStyle::Template);
             }
-            i += 2 + close + 2;
-            continue;
+            self.i += 2 + close + 2;
+            return true;
         }
-        match quote {
-            Some(q) => {
-                if c == q {
-                    quote = None;
-                } else if c == b'\\' && q == b'"' {
-                    i += 1;
-                    // A `\` ending the code escapes nothing (`echo "\` as the block's last line).
-                    if i >= b.len() {
-                        break;
-                    }
-                } else if q == b'"' && kind == CodeKind::Shell && c == b'$' {
-                    i = shell_var(code, i, &is_assigned, &mut out);
-                    continue;
-                }
-                // A quoted upper-case name inside the other kind of quotes: `'{"id": "DELIVERY_ID"}'`
-                // (a JSON body), `psql -c "DELETE … WHERE id = 'ENDPOINT_ID'"` (SQL in a shell
-                // string). The inner quotes stay: only the name is replaced.
-                let inner_quote = match q {
-                    b'\'' => Some(b'"'),
-                    b'"' if kind == CodeKind::Shell => Some(b'\''),
-                    _ => None,
-                };
-                if inner_quote == Some(c)
-                    && let Some(close) = code[i + 1..].find(['"', '\'']).map(|e| i + 1 + e).filter(|&e| b[e] == c)
-                {
-                    let inner = &code[i + 1..close];
-                    if is_upper_name(inner) {
-                        push(&mut out, inner.to_owned(), i + 1, close, PlaceholderStyle::Bare);
-                        i = close + 1;
-                        continue;
-                    }
-                }
-                // `'<pattern>'`: the author still means a placeholder inside quotes.
-                if quote.is_some()
-                    && c == b'<'
-                    && let Some((name, end)) = angle(code, i)
-                {
-                    push(&mut out, name, i, end, PlaceholderStyle::Angle);
-                    i = end;
-                    continue;
-                }
-                if quote.is_some()
-                    && c != q
-                    && let Some(n) = bare_at(code, i, &mut x_count, &mut out)
-                {
-                    i = n;
-                    continue;
-                }
-                i += 1;
+        false
+    }
+
+    /// One byte inside quotes `q`; false when the code ends in the middle of an escape.
+    fn in_quotes(&mut self, q: u8, c: u8, is_assigned: &dyn Fn(&str) -> bool) -> bool {
+        let (code, b, kind) = (self.code, self.code.as_bytes(), self.kind);
+        if c == q {
+            self.quote = None;
+        } else if c == b'\\' && q == b'"' {
+            self.i += 1;
+            // A `\` ending the code escapes nothing (`echo "\` as the block's last line).
+            if self.i >= b.len() {
+                return false;
             }
-            None => match c {
-                b'\'' | b'"' => {
-                    // A whole quoted literal that is an upper-case name is a placeholder.
-                    let end = code[i + 1..].find(c as char).map(|e| i + 1 + e);
-                    if let Some(end) = end {
-                        let inner = &code[i + 1..end];
-                        let double_ok = c == b'\'' || kind == CodeKind::Shell;
-                        if double_ok && is_upper_name(inner) {
-                            let preceded_by_colon = i > 0 && b[i - 1] == b':' && kind == CodeKind::Sql;
-                            let start = if preceded_by_colon { i - 1 } else { i };
-                            let style = if preceded_by_colon { PlaceholderStyle::Psql } else { PlaceholderStyle::Quoted };
-                            push(&mut out, inner.to_owned(), start, end + 1, style);
-                            i = end + 1;
-                            continue;
-                        }
-                        if kind == CodeKind::Sql && i > 0 && b[i - 1] == b':' && !inner.is_empty() && inner.bytes().all(is_ident) {
-                            push(&mut out, inner.to_owned(), i - 1, end + 1, PlaceholderStyle::Psql);
-                            i = end + 1;
-                            continue;
-                        }
+        } else if q == b'"' && kind == CodeKind::Shell && c == b'$' {
+            self.i = shell_var(code, self.i, is_assigned, &mut self.out);
+            return true;
+        }
+        // A quoted upper-case name inside the other kind of quotes: `'{"id": "DELIVERY_ID"}'`
+        // (a JSON body), `psql -c "DELETE … WHERE id = 'ENDPOINT_ID'"` (SQL in a shell
+        // string). The inner quotes stay: only the name is replaced.
+        let inner_quote = match q {
+            b'\'' => Some(b'"'),
+            b'"' if kind == CodeKind::Shell => Some(b'\''),
+            _ => None,
+        };
+        if inner_quote == Some(c)
+            && let Some(close) = code[self.i + 1..].find(['"', '\'']).map(|e| self.i + 1 + e).filter(|&e| b[e] == c)
+        {
+            let inner = &code[self.i + 1..close];
+            if is_upper_name(inner) {
+                self.push(inner.to_owned(), self.i + 1, close, PlaceholderStyle::Bare);
+                self.i = close + 1;
+                return true;
+            }
+        }
+        // `'<pattern>'`: the author still means a placeholder inside quotes.
+        if self.quote.is_some()
+            && c == b'<'
+            && let Some((name, end)) = angle(code, self.i)
+        {
+            self.push(name, self.i, end, PlaceholderStyle::Angle);
+            self.i = end;
+            return true;
+        }
+        if self.quote.is_some()
+            && c != q
+            && let Some(n) = bare_at(code, self.i, &mut self.x_count, &mut self.out)
+        {
+            self.i = n;
+            return true;
+        }
+        self.i += 1;
+        true
+    }
+
+    /// One byte outside quotes: a quote opening (or a quoted name), a comment, a variable, a
+    /// `:name`, an `<angle>` or `[bracket]` placeholder, or a bare name.
+    fn outside_quotes(&mut self, c: u8, is_assigned: &dyn Fn(&str) -> bool) {
+        let (code, b, kind) = (self.code, self.code.as_bytes(), self.kind);
+        match c {
+            b'\'' | b'"' => {
+                // A whole quoted literal that is an upper-case name is a placeholder.
+                let end = code[self.i + 1..].find(c as char).map(|e| self.i + 1 + e);
+                if let Some(end) = end {
+                    let inner = &code[self.i + 1..end];
+                    let double_ok = c == b'\'' || kind == CodeKind::Shell;
+                    if double_ok && is_upper_name(inner) {
+                        let preceded_by_colon = self.i > 0 && b[self.i - 1] == b':' && kind == CodeKind::Sql;
+                        let start = if preceded_by_colon { self.i - 1 } else { self.i };
+                        let style = if preceded_by_colon { PlaceholderStyle::Psql } else { PlaceholderStyle::Quoted };
+                        self.push(inner.to_owned(), start, end + 1, style);
+                        self.i = end + 1;
+                        return;
                     }
-                    // Single quotes in shell are literal: no `$VAR` inside.
-                    quote = Some(c);
-                    i += 1;
-                }
-                b'-' if kind == CodeKind::Sql && b.get(i + 1) == Some(&b'-') => {
-                    // SQL comment to end of line.
-                    i = code[i..].find('\n').map_or(b.len(), |e| i + e);
-                }
-                b'#' if kind == CodeKind::Shell && (i == 0 || b[i - 1].is_ascii_whitespace()) => {
-                    i = code[i..].find('\n').map_or(b.len(), |e| i + e);
-                }
-                b'$' if kind == CodeKind::Shell => i = shell_var(code, i, &is_assigned, &mut out),
-                b':' if kind == CodeKind::Sql => {
-                    let prev_colon = i > 0 && b[i - 1] == b':';
-                    let next = b.get(i + 1).copied();
-                    if !prev_colon && next.is_some_and(is_ident_start) && !(i > 0 && is_ident(b[i - 1]) && b[i - 1].is_ascii_digit()) {
-                        let end = ident_end(b, i + 1);
-                        push(&mut out, code[i + 1..end].to_owned(), i, end, PlaceholderStyle::Psql);
-                        i = end;
-                    } else {
-                        i += if next == Some(b':') { 2 } else { 1 };
+                    if kind == CodeKind::Sql && self.i > 0 && b[self.i - 1] == b':' && !inner.is_empty() && inner.bytes().all(is_ident) {
+                        self.push(inner.to_owned(), self.i - 1, end + 1, PlaceholderStyle::Psql);
+                        self.i = end + 1;
+                        return;
                     }
                 }
-                b'<' => {
-                    if let Some((name, end)) = angle(code, i) {
-                        push(&mut out, name, i, end, PlaceholderStyle::Angle);
-                        i = end;
-                    } else {
-                        i += 1;
-                    }
+                // Single quotes in shell are literal: no `$VAR` inside.
+                self.quote = Some(c);
+                self.i += 1;
+            }
+            b'-' if kind == CodeKind::Sql && b.get(self.i + 1) == Some(&b'-') => {
+                // SQL comment to end of line.
+                self.i = code[self.i..].find('\n').map_or(b.len(), |e| self.i + e);
+            }
+            b'#' if kind == CodeKind::Shell && (self.i == 0 || b[self.i - 1].is_ascii_whitespace()) => {
+                self.i = code[self.i..].find('\n').map_or(b.len(), |e| self.i + e);
+            }
+            b'$' if kind == CodeKind::Shell => self.i = shell_var(code, self.i, is_assigned, &mut self.out),
+            b':' if kind == CodeKind::Sql => {
+                let prev_colon = self.i > 0 && b[self.i - 1] == b':';
+                let next = b.get(self.i + 1).copied();
+                if !prev_colon
+                    && next.is_some_and(is_ident_start)
+                    && !(self.i > 0 && is_ident(b[self.i - 1]) && b[self.i - 1].is_ascii_digit())
+                {
+                    let end = ident_end(b, self.i + 1);
+                    self.push(code[self.i + 1..end].to_owned(), self.i, end, PlaceholderStyle::Psql);
+                    self.i = end;
+                } else {
+                    self.i += if next == Some(b':') { 2 } else { 1 };
                 }
-                b'[' if kind == CodeKind::Shell => {
-                    if let Some((name, end)) = bracket(code, i) {
-                        push(&mut out, name, i, end, PlaceholderStyle::Bracket);
-                        i = end;
-                    } else {
-                        i += 1;
-                    }
+            }
+            b'<' => {
+                if let Some((name, end)) = angle(code, self.i) {
+                    self.push(name, self.i, end, PlaceholderStyle::Angle);
+                    self.i = end;
+                } else {
+                    self.i += 1;
                 }
-                _ => {
-                    if let Some(n) = bare_at(code, i, &mut x_count, &mut out) {
-                        i = n;
-                    } else {
-                        i += 1;
-                    }
+            }
+            b'[' if kind == CodeKind::Shell => {
+                if let Some((name, end)) = bracket(code, self.i) {
+                    self.push(name, self.i, end, PlaceholderStyle::Bracket);
+                    self.i = end;
+                } else {
+                    self.i += 1;
                 }
-            },
+            }
+            _ => {
+                if let Some(n) = bare_at(code, self.i, &mut self.x_count, &mut self.out) {
+                    self.i = n;
+                } else {
+                    self.i += 1;
+                }
+            }
         }
     }
-    // `postgresql://synapse:PASSWORD@db/synapse`: an upper-case password in a URL.
+}
+
+/// `postgresql://synapse:PASSWORD@db/synapse`: an upper-case password in a URL.
+fn url_passwords(code: &str, out: &mut Vec<Placeholder>) {
     let mut from = 0;
     while let Some(at) = code[from..].find("://").map(|i| from + i + 3) {
         from = at;
@@ -289,12 +334,10 @@ pub fn find(code: &str, kind: CodeKind, assigned: &[String]) -> Vec<Placeholder>
         {
             let start = at + user.len() - pass.len();
             if !out.iter().any(|p| p.start < start + pass.len() && start < p.end) {
-                push(&mut out, pass.to_owned(), start, start + pass.len(), PlaceholderStyle::Bare);
+                out.push(Placeholder { name: pass.to_owned(), start, end: start + pass.len(), style: PlaceholderStyle::Bare });
             }
         }
     }
-    out.sort_by_key(|p| p.start);
-    out
 }
 
 /// `YOUR_*`, `CHANGEME`, `xxx` at a word boundary starting at `i`.

@@ -559,6 +559,42 @@ fn parse_curl_line(cmd: &str) -> Option<HttpRequest> {
     if name != "curl" {
         return None;
     }
+    let mut req = curl_request(&words[at + 1..]);
+    // Not a request at all (`curl AND "x"` in a log query), or a download run by an
+    // interpreter (`curl … | bash`): a shell step.
+    let placeholder_url = (req.url.starts_with('<') && req.url.ends_with('>')) || req.url.starts_with('$') || req.url.starts_with("{{");
+    if req.url.is_empty() || !(req.url.contains('/') || req.url.contains('.') || placeholder_url) {
+        return None;
+    }
+    if commands.iter().skip(1).any(|(w, _)| {
+        command_name(w).is_some_and(|(_, n)| matches!(n, "bash" | "sh" | "zsh" | "python" | "python3" | "perl" | "ruby" | "node"))
+    }) {
+        return None;
+    }
+    let substituted = |v: &str| v.contains("$(") || v.contains('`');
+    if substituted(&req.url) {
+        req.shell_reason.get_or_insert("the URL is built by the shell".into());
+    }
+    // `-H "Authorization: Bearer $(oc whoami -t)"`: only the shell can fill that in.
+    if req.headers.iter().any(|(_, v)| substituted(v)) || req.body.as_deref().is_some_and(substituted) {
+        req.shell_reason.get_or_insert("a header or the body is built by the shell".into());
+    }
+    // `curl … | jq FILTER` runs natively; a longer pipeline or list runs through bash.
+    if let Some((jq_words, _)) = commands.get(1).filter(|(w, _)| w.first() == Some(&"jq")).filter(|_| commands[0].1 == Some("|")) {
+        let filter = jq_words[1..].iter().find(|w| !w.starts_with('-')).copied().unwrap_or(".");
+        req.jq = Some(filter.to_owned());
+        req.ignored_flags.extend(jq_words[1..].iter().filter(|w| w.starts_with('-')).map(|w| format!("jq {w}")));
+    }
+    let native_len = if req.jq.is_some() { 2 } else { 1 };
+    if commands.len() > native_len || commands.first().is_some_and(|(_, op)| op.is_some_and(|o| o != "|")) {
+        req.shell_reason.get_or_insert("the command line goes on after the request".into());
+    }
+    Some(req)
+}
+
+/// The request curl's arguments describe: method, URL, headers, body and the flags a native
+/// request ignores or cannot honour (`shell_reason`).
+fn curl_request(args: &[&str]) -> HttpRequest {
     let mut req = HttpRequest {
         method: String::new(),
         url: String::new(),
@@ -572,7 +608,6 @@ fn parse_curl_line(cmd: &str) -> Option<HttpRequest> {
         ignored_flags: Vec::new(),
         shell_reason: None,
     };
-    let args = &words[at + 1..];
     let mut i = 0;
     let mut get_with_data = false;
     while i < args.len() {
@@ -638,34 +673,8 @@ fn parse_curl_line(cmd: &str) -> Option<HttpRequest> {
                     req.headers.push((k.trim().to_owned(), v.trim().to_owned()));
                 }
             }
-            _ if a.starts_with("--") => {
-                if let Some((flag, v)) = a.split_once('=') {
-                    match flag {
-                        "--request" => req.method = v.to_ascii_uppercase(),
-                        "--header" => {
-                            if let Some((k, val)) = v.split_once(':') {
-                                req.headers.push((k.trim().to_owned(), val.trim().to_owned()));
-                            }
-                        }
-                        "--data" | "--data-raw" => req.body = Some(v.to_owned()),
-                        _ => req.ignored_flags.push(a.to_owned()),
-                    }
-                } else {
-                    req.ignored_flags.push(a.to_owned());
-                }
-            }
-            _ if a.starts_with('-') && a.len() > 1 => {
-                // Bundled short flags such as `-sSfL`.
-                for f in a[1..].chars() {
-                    match f {
-                        'k' => req.insecure = true,
-                        'L' => req.follow_redirects = true,
-                        'I' => req.method = "HEAD".into(),
-                        'G' => get_with_data = true,
-                        _ => req.ignored_flags.push(format!("-{f}")),
-                    }
-                }
-            }
+            _ if a.starts_with("--") => long_flag(&mut req, a),
+            _ if a.starts_with('-') && a.len() > 1 => bundled_short_flags(&mut req, a, &mut get_with_data),
             _ => {
                 if req.url.is_empty() {
                     req.url = a.to_owned();
@@ -683,36 +692,38 @@ fn parse_curl_line(cmd: &str) -> Option<HttpRequest> {
     if req.method.is_empty() {
         req.method = if req.body.is_some() { "POST".into() } else { "GET".into() };
     }
-    // Not a request at all (`curl AND "x"` in a log query), or a download run by an
-    // interpreter (`curl … | bash`): a shell step.
-    let placeholder_url = (req.url.starts_with('<') && req.url.ends_with('>')) || req.url.starts_with('$') || req.url.starts_with("{{");
-    if req.url.is_empty() || !(req.url.contains('/') || req.url.contains('.') || placeholder_url) {
-        return None;
+    req
+}
+
+/// `--flag=value`: the method, a header or the body; any other is ignored.
+fn long_flag(req: &mut HttpRequest, a: &str) {
+    if let Some((flag, v)) = a.split_once('=') {
+        match flag {
+            "--request" => req.method = v.to_ascii_uppercase(),
+            "--header" => {
+                if let Some((k, val)) = v.split_once(':') {
+                    req.headers.push((k.trim().to_owned(), val.trim().to_owned()));
+                }
+            }
+            "--data" | "--data-raw" => req.body = Some(v.to_owned()),
+            _ => req.ignored_flags.push(a.to_owned()),
+        }
+    } else {
+        req.ignored_flags.push(a.to_owned());
     }
-    if commands.iter().skip(1).any(|(w, _)| {
-        command_name(w).is_some_and(|(_, n)| matches!(n, "bash" | "sh" | "zsh" | "python" | "python3" | "perl" | "ruby" | "node"))
-    }) {
-        return None;
+}
+
+/// Bundled short flags such as `-sSfL`.
+fn bundled_short_flags(req: &mut HttpRequest, a: &str, get_with_data: &mut bool) {
+    for f in a[1..].chars() {
+        match f {
+            'k' => req.insecure = true,
+            'L' => req.follow_redirects = true,
+            'I' => req.method = "HEAD".into(),
+            'G' => *get_with_data = true,
+            _ => req.ignored_flags.push(format!("-{f}")),
+        }
     }
-    let substituted = |v: &str| v.contains("$(") || v.contains('`');
-    if substituted(&req.url) {
-        req.shell_reason.get_or_insert("the URL is built by the shell".into());
-    }
-    // `-H "Authorization: Bearer $(oc whoami -t)"`: only the shell can fill that in.
-    if req.headers.iter().any(|(_, v)| substituted(v)) || req.body.as_deref().is_some_and(substituted) {
-        req.shell_reason.get_or_insert("a header or the body is built by the shell".into());
-    }
-    // `curl … | jq FILTER` runs natively; a longer pipeline or list runs through bash.
-    if let Some((jq_words, _)) = commands.get(1).filter(|(w, _)| w.first() == Some(&"jq")).filter(|_| commands[0].1 == Some("|")) {
-        let filter = jq_words[1..].iter().find(|w| !w.starts_with('-')).copied().unwrap_or(".");
-        req.jq = Some(filter.to_owned());
-        req.ignored_flags.extend(jq_words[1..].iter().filter(|w| w.starts_with('-')).map(|w| format!("jq {w}")));
-    }
-    let native_len = if req.jq.is_some() { 2 } else { 1 };
-    if commands.len() > native_len || commands.first().is_some_and(|(_, op)| op.is_some_and(|o| o != "|")) {
-        req.shell_reason.get_or_insert("the command line goes on after the request".into());
-    }
-    Some(req)
 }
 
 #[cfg(test)]

@@ -12,3 +12,14 @@ pub(crate) fn compile(md: &str) -> Compiled {
 pub(crate) fn graph(md: &str) -> Graph {
     compile(md).graph
 }
+
+/// (kind, code) of each step of a runbook written inline.
+pub(crate) fn steps(md: &str) -> Vec<(crate::StepKind, String)> {
+    compile_source(Source::new("t.md", md)).graph.steps.iter().map(|s| (s.kind, s.code.clone())).collect()
+}
+
+/// Labels of the branch edges of a runbook written inline.
+pub(crate) fn branch_labels(md: &str) -> Vec<String> {
+    let g = compile_source(Source::new("t.md", md)).graph;
+    g.edges.iter().filter(|e| e.kind == crate::EdgeKind::Branch).filter_map(|e| e.label.clone()).collect()
+}

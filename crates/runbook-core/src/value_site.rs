@@ -216,33 +216,7 @@ fn analyze(code: &str, from: usize, to: usize, found: &mut Found) {
                 flush(&mut word, &mut pieces, i);
                 pieces.push(Piece::Separator);
                 i += 1;
-                for (delim, strip, quoted, psql_end) in std::mem::take(&mut pending) {
-                    let body_start = i;
-                    let mut body_end = to;
-                    let mut next = to;
-                    while i < to {
-                        let line_end = code[i..to].find('\n').map_or(to, |n| i + n);
-                        let line = &code[i..line_end];
-                        let line = if strip { line.trim_start_matches('\t') } else { line };
-                        if line.trim_end_matches('\r') == delim {
-                            body_end = i;
-                            next = (line_end + 1).min(to);
-                            break;
-                        }
-                        i = (line_end + 1).min(to);
-                        if line_end == to {
-                            break;
-                        }
-                    }
-                    // From the newline before the body, so a value at the start of its first
-                    // line is inside it (regions hold positions after their first byte).
-                    found.regions.push((body_start - 1, body_end, Quoting::HereDoc { expands: !quoted }));
-                    found.code.push((body_start, body_end, "the program reading the here-document".into()));
-                    if let Some(psql_end) = psql_end {
-                        found.psql.push(PsqlCommand { psql_end, flag: None, sql: (body_start, body_end) });
-                    }
-                    i = next;
-                }
+                i = here_doc_bodies(code, i, to, std::mem::take(&mut pending), found);
             }
             b'#' if word.is_none() => {
                 i = code[i..to].find('\n').map_or(to, |n| i + n);
@@ -255,40 +229,8 @@ fn analyze(code: &str, from: usize, to: usize, found: &mut Found) {
             }
             b'"' => {
                 let start = i;
-                let mut text = String::new();
-                i += 1;
-                while i < to && b[i] != b'"' {
-                    match b[i] {
-                        b'\\' if i + 1 < to => {
-                            if matches!(b[i + 1], b'"' | b'\\' | b'$' | b'`') {
-                                text.push(b[i + 1] as char);
-                            } else if b[i + 1] != b'\n' {
-                                text.push('\\');
-                                text.push_str(char_at(code, i + 1));
-                            }
-                            i += 1 + char_at(code, i + 1).len();
-                        }
-                        b'$' if b.get(i + 1) == Some(&b'(') => {
-                            let close = closing_paren(code, i + 1, to);
-                            analyze_substitution(code, i + 2, close, found);
-                            text.push_str(&code[i..(close + 1).min(to)]);
-                            i = (close + 1).min(to);
-                        }
-                        b'`' => {
-                            let close = code[i + 1..to].find('`').map_or(to, |n| i + 1 + n);
-                            analyze_substitution(code, i + 1, close, found);
-                            text.push_str(&code[i..(close + 1).min(to)]);
-                            i = (close + 1).min(to);
-                        }
-                        _ => {
-                            let ch = char_at(code, i);
-                            text.push_str(ch);
-                            i += ch.len();
-                        }
-                    }
-                }
-                i = (i + 1).min(to);
-                found.regions.push((start, i, Quoting::Double));
+                let text;
+                (i, text) = double_quoted(code, start, to, found);
                 push(&mut word, start, &text);
             }
             b'\\' => {
@@ -329,22 +271,9 @@ fn analyze(code: &str, from: usize, to: usize, found: &mut Found) {
             }
             b'<' if code[i..to].starts_with("<<") => {
                 flush(&mut word, &mut pieces, i);
-                i += 2;
-                let strip = b.get(i) == Some(&b'-');
-                if strip {
-                    i += 1;
-                }
-                while i < to && matches!(b[i], b' ' | b'\t') {
-                    i += 1;
-                }
-                let start = i;
-                while i < to && !matches!(b[i], b' ' | b'\t' | b'\n' | b';' | b'|' | b'&' | b'<' | b'>' | b')') {
-                    i += 1;
-                }
-                let raw = &code[start..i];
-                let quoted = raw.contains(['\'', '"', '\\']);
-                let delim: String = raw.chars().filter(|c| !matches!(c, '\'' | '"' | '\\')).collect();
-                if !delim.is_empty() {
+                let (next, delimiter) = here_doc_delimiter(code, i + 2, to);
+                i = next;
+                if let Some((delim, strip, quoted)) = delimiter {
                     pending.push((delim, strip, quoted, psql_reading(&pieces)));
                 }
             }
@@ -381,6 +310,103 @@ fn analyze(code: &str, from: usize, to: usize, found: &mut Found) {
     }
     flush(&mut word, &mut pieces, to);
     commands(&pieces, found);
+}
+
+/// The bodies of the here-documents announced on the line that ended at `i`: each a region
+/// (quoted or expanding) read by the program before it (by psql as SQL). Returns where the
+/// code after them starts.
+fn here_doc_bodies(code: &str, mut i: usize, to: usize, pending: Vec<(String, bool, bool, Option<usize>)>, found: &mut Found) -> usize {
+    for (delim, strip, quoted, psql_end) in pending {
+        let body_start = i;
+        let mut body_end = to;
+        let mut next = to;
+        while i < to {
+            let line_end = code[i..to].find('\n').map_or(to, |n| i + n);
+            let line = &code[i..line_end];
+            let line = if strip { line.trim_start_matches('\t') } else { line };
+            if line.trim_end_matches('\r') == delim {
+                body_end = i;
+                next = (line_end + 1).min(to);
+                break;
+            }
+            i = (line_end + 1).min(to);
+            if line_end == to {
+                break;
+            }
+        }
+        // From the newline before the body, so a value at the start of its first
+        // line is inside it (regions hold positions after their first byte).
+        found.regions.push((body_start - 1, body_end, Quoting::HereDoc { expands: !quoted }));
+        found.code.push((body_start, body_end, "the program reading the here-document".into()));
+        if let Some(psql_end) = psql_end {
+            found.psql.push(PsqlCommand { psql_end, flag: None, sql: (body_start, body_end) });
+        }
+        i = next;
+    }
+    i
+}
+
+/// A double-quoted string from the `"` at `start`: where it ends and its text as the shell
+/// reads it; the substitutions inside are analysed too.
+fn double_quoted(code: &str, start: usize, to: usize, found: &mut Found) -> (usize, String) {
+    let b = code.as_bytes();
+    let mut i = start;
+    let mut text = String::new();
+    i += 1;
+    while i < to && b[i] != b'"' {
+        match b[i] {
+            b'\\' if i + 1 < to => {
+                if matches!(b[i + 1], b'"' | b'\\' | b'$' | b'`') {
+                    text.push(b[i + 1] as char);
+                } else if b[i + 1] != b'\n' {
+                    text.push('\\');
+                    text.push_str(char_at(code, i + 1));
+                }
+                i += 1 + char_at(code, i + 1).len();
+            }
+            b'$' if b.get(i + 1) == Some(&b'(') => {
+                let close = closing_paren(code, i + 1, to);
+                analyze_substitution(code, i + 2, close, found);
+                text.push_str(&code[i..(close + 1).min(to)]);
+                i = (close + 1).min(to);
+            }
+            b'`' => {
+                let close = code[i + 1..to].find('`').map_or(to, |n| i + 1 + n);
+                analyze_substitution(code, i + 1, close, found);
+                text.push_str(&code[i..(close + 1).min(to)]);
+                i = (close + 1).min(to);
+            }
+            _ => {
+                let ch = char_at(code, i);
+                text.push_str(ch);
+                i += ch.len();
+            }
+        }
+    }
+    i = (i + 1).min(to);
+    found.regions.push((start, i, Quoting::Double));
+    (i, text)
+}
+
+/// The delimiter of a here-document after `<<` (at `i`): (where the word ends, and the
+/// delimiter with whether tabs are stripped (`<<-`) and whether it was quoted).
+fn here_doc_delimiter(code: &str, mut i: usize, to: usize) -> (usize, Option<(String, bool, bool)>) {
+    let b = code.as_bytes();
+    let strip = b.get(i) == Some(&b'-');
+    if strip {
+        i += 1;
+    }
+    while i < to && matches!(b[i], b' ' | b'\t') {
+        i += 1;
+    }
+    let start = i;
+    while i < to && !matches!(b[i], b' ' | b'\t' | b'\n' | b';' | b'|' | b'&' | b'<' | b'>' | b')') {
+        i += 1;
+    }
+    let raw = &code[start..i];
+    let quoted = raw.contains(['\'', '"', '\\']);
+    let delim: String = raw.chars().filter(|c| !matches!(c, '\'' | '"' | '\\')).collect();
+    (i, (!delim.is_empty()).then_some((delim, strip, quoted)))
 }
 
 /// The end of the `psql` word when the command being lexed (the pieces since the last

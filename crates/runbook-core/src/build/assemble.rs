@@ -81,7 +81,7 @@ impl Builder<'_> {
         }
 
         // Entry points, in order of their first step.
-        let body_severity = body_severities(self.source, doc);
+        let severity_fields = severity_fields(self.source, doc);
         let mut entry_index: HashMap<Option<usize>, usize> = HashMap::new();
         for (i, d) in self.drafts.iter().enumerate() {
             let problem = d.section.and_then(|s| problems[s]);
@@ -92,11 +92,7 @@ impl Builder<'_> {
             let (title, severity, span, id) = match problem {
                 Some(h) => {
                     let heading = &doc.headings[h];
-                    let severity = heading
-                        .severity
-                        .clone()
-                        .or_else(|| body_severity.get(&h).cloned())
-                        .or_else(|| described_severity(self.source, doc, h, &body_severity));
+                    let severity = heading.severity.clone().or_else(|| stated_severity(self.source, doc, h, &severity_fields));
                     let title = heading.display.clone();
                     // The slug without severity marks (`users-cannot-log-in`), unless another
                     // entry point already has it; then the unique anchor.
@@ -460,16 +456,6 @@ pub(super) fn inferred_parameter(name: &str, secrets: &HashSet<String>) -> Param
     }
 }
 
-/// Names that say they hold a secret are secrets without any annotation.
-pub fn is_secret_name(name: &str) -> bool {
-    let n = name.to_ascii_uppercase();
-    // `PASS` covers PASSWORD, PASSWD, DB_PASS; `PWD` alone is the working directory.
-    n != "PWD"
-        && ["TOKEN", "PASS", "PWD", "SECRET", "KEY", "CREDENTIAL", "AUTH", "COOKIE", "BEARER", "PRIVATE", "SESSION"]
-            .iter()
-            .any(|w| n.contains(w))
-}
-
 /// `1. Check`, `2.1 Check`, `3) Check` → `Check`.
 pub(super) fn strip_numbering(title: &str) -> &str {
     let rest = title.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.');
@@ -478,36 +464,6 @@ pub(super) fn strip_numbering(title: &str) -> &str {
     let numbering = &title[..title.len() - rest.len()];
     let numbered = numbering.starts_with(|c: char| c.is_ascii_digit()) && numbering.contains(['.', ')']);
     if numbered && rest.starts_with(' ') && !rest.trim().is_empty() { rest.trim_start() } else { title }
-}
-
-/// The severity a problem's description states when its heading and its own body do not: a
-/// `Severity:` field in its Meaning / Impact section (`## Impact` / `- **Severity:** Warning`),
-/// or a sentence of that description ("This is a critical alert.", "This alert will fire as
-/// a warning when …").
-pub(super) fn described_severity(source: &Source, doc: &Document, h: usize, fields: &HashMap<usize, String>) -> Option<String> {
-    let describes = |s: usize| s == h || (doc.headings[s].parent == Some(h) && doc.headings[s].role == Some(prose::Role::Symptoms));
-    let end = crate::document::section_end(doc, h);
-    let sections: Vec<usize> =
-        (h..doc.headings.len()).take_while(|&s| doc.headings[s].span.start < end).filter(|&s| describes(s)).collect();
-    if let Some(v) = sections.iter().find_map(|s| fields.get(s)) {
-        return Some(v.clone());
-    }
-    // Only the nodes of this problem's section (nodes are in document order): linear overall.
-    let first = doc.nodes.partition_point(|n| n.span.start < doc.headings[h].span.start);
-    for node in doc.nodes[first..].iter().take_while(|n| n.span.start < end) {
-        if !matches!(node.kind, NodeKind::Paragraph) || !node.section.is_some_and(|s| sections.contains(&s)) {
-            continue;
-        }
-        let text = source.text[node.span.range()].to_ascii_lowercase();
-        for level in ["critical", "warning", "high", "medium", "low", "info"] {
-            let stated =
-                [format!("is a {level} alert"), format!("as a {level}"), format!("is an {level} alert"), format!("severity is {level}")];
-            if stated.iter().any(|p| text.contains(p.as_str())) {
-                return Some(level.to_owned());
-            }
-        }
-    }
-    None
 }
 
 /// A step's risk; for an inferred manual step, at least the risk of the commands its text holds
@@ -557,18 +513,6 @@ mod tests {
         let g = graph("# Ops Runbook\n\n## Disk full\n\n### Diagnosis\n\n```sh\ndf -h\n```\n");
         assert_eq!(g.entry_points.len(), 1);
         assert_eq!(g.steps[0].id, "disk-full.1");
-    }
-
-    #[test]
-    fn severity_stated_in_the_description() {
-        let field = graph("# CephOSDNearFull\n\n## Impact\n\n- **Severity:** Warning\n\n## Diagnosis\n\n```sh\nceph df\n```\n");
-        assert_eq!(field.entry_points[0].severity.as_deref(), Some("warning"));
-        let sentence = graph(
-            "# KubeAPIDown\n\n## Meaning\n\nThis is a critical alert. The API is not responding.\n\n## Diagnosis\n\n```sh\noc get pods\n```\n",
-        );
-        assert_eq!(sentence.entry_points[0].severity.as_deref(), Some("critical"));
-        let none = graph("# Disk\n\n## Meaning\n\nThe disk fills up.\n\n## Diagnosis\n\n```sh\ndf -h\n```\n");
-        assert_eq!(none.entry_points[0].severity, None);
     }
 
     #[test]
