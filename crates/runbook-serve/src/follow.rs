@@ -1,0 +1,100 @@
+//! One follower's event stream: the lines after the one it last saw (its `Last-Event-ID` on a
+//! reconnect), then each new line from the session's feed, in order, each exactly once. A line
+//! the feed skipped for this follower (it joined between two polls, or fell more than the
+//! feed's backlog behind) is read from the store before anything after it is sent.
+
+use crate::feed::Hub;
+use crate::fragment::{self, Fragment};
+use axum::response::sse::Event;
+use futures_util::{Stream, StreamExt};
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::{Receiver, error::RecvError};
+
+struct Follower {
+    hub: Arc<Hub>,
+    id: String,
+    rx: Receiver<Arc<Fragment>>,
+    /// The last seq sent.
+    last: u64,
+    queue: VecDeque<Arc<Fragment>>,
+    started: bool,
+}
+
+impl Follower {
+    /// Queues every line after `last` from the store; `false` when the store cannot be read,
+    /// which ends the stream rather than send a later line before a missing one (the browser
+    /// reconnects and resumes from its last event).
+    async fn fill(&mut self) -> bool {
+        match self.hub.events(&self.id, self.last).await {
+            Ok(lines) => {
+                self.queue.extend(lines.iter().map(|l| Arc::new(fragment::render(l))));
+                true
+            }
+            Err(e) => {
+                tracing::warn!("following session {}: {e}", self.id);
+                false
+            }
+        }
+    }
+
+    async fn next(&mut self) -> Option<Arc<Fragment>> {
+        if !self.started {
+            self.started = true;
+            if !self.fill().await {
+                return None;
+            }
+        }
+        loop {
+            if let Some(f) = self.queue.pop_front() {
+                if f.seq <= self.last {
+                    continue;
+                }
+                self.last = f.seq;
+                return Some(f);
+            }
+            match self.rx.recv().await {
+                Ok(f) if f.seq > self.last + 1 => {
+                    if !self.fill().await {
+                        return None;
+                    }
+                    self.queue.push_back(f);
+                }
+                Ok(f) => self.queue.push_back(f),
+                Err(RecvError::Lagged(_)) => {
+                    if !self.fill().await {
+                        return None;
+                    }
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+}
+
+/// The SSE event of one line: `id:` its seq, `event: line`, the fragment as JSON.
+pub fn event(f: &Fragment) -> Event {
+    Event::default().id(f.seq.to_string()).event("line").data(serde_json::to_string(f).unwrap_or_default())
+}
+
+/// Session `id`'s lines after `after`, rendered.
+pub fn fragments(hub: Arc<Hub>, id: String, after: u64) -> impl Stream<Item = Arc<Fragment>> {
+    let rx = hub.subscribe(&id);
+    let follower = Follower { hub, id, rx, last: after, queue: VecDeque::new(), started: false };
+    futures_util::stream::unfold(follower, |mut f| async move { f.next().await.map(|next| (next, f)) })
+}
+
+/// The SSE stream of session `id`'s lines after `after`.
+pub fn follow(hub: Arc<Hub>, id: String, after: u64) -> impl Stream<Item = Result<Event, Infallible>> {
+    let mut first = true;
+    fragments(hub, id, after).map(move |f| {
+        let mut e = event(&f);
+        if std::mem::take(&mut first) {
+            // A dropped connection is retried quickly: followers want the next step soon.
+            e = e.retry(Duration::from_millis(500));
+        }
+        Ok(e)
+    })
+}
