@@ -13,6 +13,7 @@
 //! fsynced after every event. A line torn by a crash while it was written (no newline at the end
 //! of the file) is reported and left out; the session continues from the last whole event.
 
+pub mod chain;
 mod event;
 mod timestamp;
 
@@ -29,7 +30,7 @@ use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
@@ -298,42 +299,12 @@ pub struct Verified {
 pub fn verify(path: &Path) -> std::io::Result<Result<Verified, Broken>> {
     let bytes = std::fs::read(path)?;
     let (lines, rest) = split_lines(&bytes);
-    let mut prev = GENESIS.to_owned();
-    // hashes[k] is the hash of event k (hashes[0] the genesis), for the head record.
-    let mut hashes = vec![GENESIS.to_owned()];
-    let mut n = 0usize;
-    let mut last_line = 0usize;
-    for (lineno, line) in &lines {
-        let lineno = *lineno;
-        last_line = lineno;
-        if line.trim_ascii().is_empty() {
-            continue;
-        }
-        let Ok(Value::Object(mut obj)) = serde_json::from_slice::<Value>(line) else {
-            return Ok(Err(Broken { line: lineno, problem: "not a JSON object".into() }));
-        };
-        let Some(Value::String(hash)) = obj.remove("hash") else {
-            return Ok(Err(Broken { line: lineno, problem: "no hash".into() }));
-        };
-        let body = serde_json::to_string(&Value::Object(obj.clone())).unwrap_or_default();
-        if sha256_hex(body.as_bytes()) != hash {
-            return Ok(Err(Broken { line: lineno, problem: "the event was changed after it was written".into() }));
-        }
-        if obj.get("prev").and_then(Value::as_str) != Some(prev.as_str()) {
-            return Ok(Err(Broken { line: lineno, problem: "the event before it was changed or removed".into() }));
-        }
-        n += 1;
-        if obj.get("seq").and_then(Value::as_u64) != Some(n as u64) {
-            return Ok(Err(Broken {
-                line: lineno,
-                problem: format!("sequence number {} where {n} was expected", obj.get("seq").unwrap_or(&Value::Null)),
-            }));
-        }
-        hashes.push(hash.clone());
-        prev = hash;
-    }
+    let chain = match chain::check_chain(lines.iter().copied()) {
+        Ok(c) => c,
+        Err(b) => return Ok(Err(b)),
+    };
     let torn = (!rest.trim_ascii().is_empty()).then(|| Torn { line: lines.len() + 1, bytes: rest.len() });
-    let end = last_line + 1;
+    let end = chain.last_line + 1;
     let head_file = head_path(path);
     let head = match Head::read(path)? {
         None => {
@@ -347,28 +318,7 @@ pub fn verify(path: &Path) -> std::io::Result<Result<Verified, Broken>> {
         }
         Some(Ok(h)) => h,
     };
-    let last = n as u64;
-    if head.seq > last {
-        let missing = if head.seq == last + 1 { format!("event {}", head.seq) } else { format!("events {}–{}", last + 1, head.seq) };
-        return Ok(Err(Broken {
-            line: end,
-            problem: format!("the journal ends at event {last} but its head record says {}: {missing} cut from the end", head.seq),
-        }));
-    }
-    if last > head.seq + 1 {
-        return Ok(Err(Broken {
-            line: end,
-            problem: format!(
-                "the head record names event {} but the journal goes on to {last}: events were added by something else",
-                head.seq
-            ),
-        }));
-    }
-    let named = usize::try_from(head.seq).ok().and_then(|k| hashes.get(k));
-    if named != Some(&head.hash) {
-        return Ok(Err(Broken { line: end, problem: format!("event {} is not the one the head record names: it was replaced", head.seq) }));
-    }
-    Ok(Ok(Verified { events: n, torn, head_behind: last == head.seq + 1 }))
+    Ok(chain::check_head(&chain, &head, end).map(|head_behind| Verified { events: chain.events, torn, head_behind }))
 }
 
 #[cfg(test)]

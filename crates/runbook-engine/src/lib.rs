@@ -14,6 +14,7 @@ pub mod params;
 pub mod rehearse;
 pub mod result;
 pub mod resume;
+pub mod store;
 pub mod suggest;
 pub mod transcript;
 pub mod value_choices;

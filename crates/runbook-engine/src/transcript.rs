@@ -185,6 +185,13 @@ pub fn timeline(events: &[Line]) -> Timeline {
             JournalEvent::Resumed { operator, from_step, note: why, .. } => {
                 items.push(note("resumed", &time, format!("session resumed by {operator} at {from_step} ({why})")))
             }
+            JournalEvent::TakeOver { from, to, reason } => {
+                items.push(note("resumed", &time, format!("{to} took the session over from {from} ({reason})")))
+            }
+            JournalEvent::HandOver { from, note: why } => {
+                let why = if why.is_empty() { String::new() } else { format!(" ({why})") };
+                items.push(note("resumed", &time, format!("{from} handed the session over{why}")))
+            }
             JournalEvent::End { status, message } => {
                 let message = if message.is_empty() { String::new() } else { format!(": {message}") };
                 items.push(note("", &time, format!("session {status}{message}")))

@@ -96,6 +96,18 @@ pub enum JournalEvent {
         status: EndStatus,
         message: String,
     },
+    /// Another driver took the session's lease (`alice@laptop (pid 42)` to `bob@desk (pid 7)`):
+    /// the lease had expired, its process had ended, or it was taken by force.
+    TakeOver {
+        from: String,
+        to: String,
+        reason: String,
+    },
+    /// The driver let the session go (a clean stop or `runbook handover`): anyone may resume it.
+    HandOver {
+        from: String,
+        note: String,
+    },
 }
 
 /// The journal's header line.
@@ -299,7 +311,12 @@ impl JournalEvent {
             | JournalEvent::Decision { step, .. }
             | JournalEvent::InFlight { step, .. } => Some(step),
             JournalEvent::StepResult(r) => Some(&r.step),
-            JournalEvent::Session(_) | JournalEvent::Entry { .. } | JournalEvent::Resumed { .. } | JournalEvent::End { .. } => None,
+            JournalEvent::Session(_)
+            | JournalEvent::Entry { .. }
+            | JournalEvent::Resumed { .. }
+            | JournalEvent::End { .. }
+            | JournalEvent::TakeOver { .. }
+            | JournalEvent::HandOver { .. } => None,
         }
     }
 }
