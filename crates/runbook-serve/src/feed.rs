@@ -4,7 +4,7 @@
 //! watching one incident cost the store one query per interval, not fifty.
 
 use crate::fragment::{self, Fragment};
-use crate::sessions::{Sessions, SourceError};
+use runbook_engine::store::{SessionStore, StoreError};
 use runbook_engine::journal::Line;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -16,13 +16,13 @@ use tokio::sync::broadcast;
 const BACKLOG: usize = 1024;
 
 pub struct Hub {
-    sessions: Arc<dyn Sessions>,
+    sessions: Arc<dyn SessionStore>,
     feeds: Mutex<HashMap<String, broadcast::Sender<Arc<Fragment>>>>,
     interval: Duration,
 }
 
 impl Hub {
-    pub fn new(sessions: Arc<dyn Sessions>, interval: Duration) -> Arc<Hub> {
+    pub fn new(sessions: Arc<dyn SessionStore>, interval: Duration) -> Arc<Hub> {
         Arc::new(Hub { sessions, feeds: Mutex::new(HashMap::new()), interval })
     }
 
@@ -39,16 +39,17 @@ impl Hub {
     }
 
     /// How many sessions are polled now.
+    #[cfg(test)]
     pub fn pollers(&self) -> usize {
         self.feeds.lock().unwrap_or_else(PoisonError::into_inner).len()
     }
 
     /// The lines of `id` after `after`, read on the blocking pool.
-    pub async fn events(&self, id: &str, after: u64) -> Result<Vec<Line>, SourceError> {
+    pub async fn events(&self, id: &str, after: u64) -> Result<Vec<Line>, StoreError> {
         let (sessions, id) = (Arc::clone(&self.sessions), id.to_owned());
         tokio::task::spawn_blocking(move || sessions.events(&id, after))
             .await
-            .unwrap_or_else(|e| Err(SourceError::Unavailable(format!("the store read failed: {e}"))))
+            .unwrap_or_else(|e| Err(StoreError::Io(std::io::Error::other(format!("the store read failed: {e}")))))
     }
 
     /// Ends (and forgets the feed) when nobody follows; the check and the removal happen under

@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used)]
 use super::*;
 use crate::follow::fragments;
-use crate::sessions::Summary;
+use runbook_engine::journal::{Broken, SessionHeader, Verified};
+use runbook_engine::store::{Driver, SessionLog, SessionSummary};
 use futures_util::StreamExt;
 use runbook_engine::journal::{JournalEvent, Timestamp};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,19 +23,34 @@ impl Memory {
     }
 }
 
-impl Sessions for Memory {
-    fn list(&self) -> Result<Vec<Summary>, SourceError> {
-        Ok(Vec::new())
+impl SessionStore for Memory {
+    fn create(&self, _: &SessionHeader, _: &str, _: &Driver) -> Result<Box<dyn SessionLog>, StoreError> {
+        Err(StoreError::NotDrivable("read only".into()))
     }
-    fn find(&self, id: &str) -> Result<String, SourceError> {
+    fn reopen(&self, _: &str, _: &Driver, _: bool) -> Result<Box<dyn SessionLog>, StoreError> {
+        Err(StoreError::NotDrivable("read only".into()))
+    }
+    fn find(&self, id: &str) -> Result<String, StoreError> {
         Ok(id.to_owned())
     }
-    fn events(&self, _id: &str, after: u64) -> Result<Vec<Line>, SourceError> {
+    fn list(&self) -> Result<Vec<SessionSummary>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn events(&self, _id: &str, after: u64) -> Result<Vec<Line>, StoreError> {
         self.reads.fetch_add(1, Ordering::SeqCst);
         Ok(self.lines.lock().unwrap().iter().filter(|l| l.seq > after).cloned().collect())
     }
-    fn runbook_text(&self, _id: &str) -> Result<Option<String>, SourceError> {
+    fn runbook_text(&self, _id: &str) -> Result<Option<String>, StoreError> {
         Ok(None)
+    }
+    fn verify(&self, _id: &str) -> Result<Result<Verified, Broken>, StoreError> {
+        Err(StoreError::NotDrivable("not kept".into()))
+    }
+    fn release(&self, _id: &str, _: &Driver) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+    fn describe(&self) -> String {
+        "memory".into()
     }
 }
 

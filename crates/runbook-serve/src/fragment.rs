@@ -78,6 +78,7 @@ pub fn render(line: &Line) -> Fragment {
         JournalEvent::End { status, .. } => (Some(status.as_str().to_owned()), None),
         JournalEvent::Resumed { operator, .. } => (Some("running".to_owned()), Some(operator.clone())),
         JournalEvent::Session(h) => (Some("running".to_owned()), Some(h.operator.clone())),
+        JournalEvent::TakeOver { to, .. } => (Some("running".to_owned()), Some(to.split(" (pid ").next().unwrap_or(to).to_owned())),
         _ => (None, None),
     };
     Fragment { seq: line.seq, html, step, state, driver }

@@ -3,8 +3,8 @@
 //! grows over server-sent events as the driver runs. Followers only read.
 //!
 //! A crate of its own so that axum and its HTTP stack compile only for the binary's `serve`,
-//! and the server is tested without the CLI. It reads sessions through [`Sessions`]; the CLI
-//! hands it the store the other session commands use.
+//! and the server is tested without the CLI. It reads sessions through the engine's
+//! `SessionStore`, the same store the other session commands use.
 //!
 //! Security: loopback by default; any other address needs a token, checked on every request
 //! ([`access`]); every response carries a Content-Security-Policy that allows the one script
@@ -14,18 +14,16 @@ pub mod access;
 mod feed;
 mod follow;
 pub mod fragment;
-mod journal_dir;
 mod page;
 mod routes;
 mod sessions;
 mod summary;
 mod templates;
 
-pub use journal_dir::JournalDir;
 pub use routes::CSP;
-pub use sessions::{Sessions, SourceError, Summary, plausible_id};
-pub use summary::summarize;
+pub use sessions::plausible_id;
 
+use runbook_engine::store::SessionStore;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -98,7 +96,7 @@ impl std::fmt::Display for ServeError {
 impl std::error::Error for ServeError {}
 
 /// Checks the configuration and binds the address.
-pub async fn bind(config: Config, sessions: Arc<dyn Sessions>) -> Result<Server, ServeError> {
+pub async fn bind(config: Config, sessions: Arc<dyn SessionStore>) -> Result<Server, ServeError> {
     let token = config.access().map_err(ServeError::Config)?;
     let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(ServeError::Io)?;
     let hub = feed::Hub::new(Arc::clone(&sessions), config.poll_interval);

@@ -5,7 +5,8 @@ use crate::access::{self, Access, Token};
 use crate::feed::Hub;
 use crate::follow::follow;
 use crate::page;
-use crate::sessions::{Sessions, SourceError};
+use crate::sessions::{plausible_id, status};
+use runbook_engine::store::{SessionStore, StoreError};
 use crate::templates::{LIVE_JS, SERVE_CSS};
 use axum::Router;
 use axum::extract::{Path, Query, Request, State};
@@ -21,7 +22,7 @@ use std::sync::Arc;
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 pub struct App {
-    pub sessions: Arc<dyn Sessions>,
+    pub sessions: Arc<dyn SessionStore>,
     pub hub: Arc<Hub>,
     pub token: Option<Token>,
     /// Where the sessions are, as the index says it (never a password).
@@ -76,12 +77,16 @@ async fn security_headers(mut r: Response) -> Response {
     r
 }
 
-fn error(e: &SourceError) -> Response {
-    let status = match e {
-        SourceError::NotFound(_) | SourceError::Ambiguous(_) => StatusCode::NOT_FOUND,
-        SourceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-    };
-    (status, format!("{e}\n")).into_response()
+fn error(e: &StoreError) -> Response {
+    (status(e), format!("{e}\n")).into_response()
+}
+
+/// The full id of the session a URL names (its id or a unique prefix).
+async fn find(app: &App, id: String) -> Result<String, StoreError> {
+    if !plausible_id(&id) {
+        return Err(StoreError::NotFound { id, place: "this server".into() });
+    }
+    blocking(app, move |s| s.find(&id)).await
 }
 
 fn rendered(html: Result<String, minijinja::Error>) -> Response {
@@ -97,12 +102,12 @@ fn rendered(html: Result<String, minijinja::Error>) -> Response {
 /// Runs a store call on the blocking pool.
 async fn blocking<T: Send + 'static>(
     app: &App,
-    f: impl FnOnce(&dyn Sessions) -> Result<T, SourceError> + Send + 'static,
-) -> Result<T, SourceError> {
+    f: impl FnOnce(&dyn SessionStore) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
     let sessions = Arc::clone(&app.sessions);
     tokio::task::spawn_blocking(move || f(sessions.as_ref()))
         .await
-        .unwrap_or_else(|e| Err(SourceError::Unavailable(format!("the store read failed: {e}"))))
+        .unwrap_or_else(|e| Err(StoreError::Io(std::io::Error::other(format!("the store read failed: {e}")))))
 }
 
 async fn index(State(app): State<Arc<App>>) -> Response {
@@ -113,19 +118,26 @@ async fn index(State(app): State<Arc<App>>) -> Response {
 }
 
 async fn session(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
+    let id = match find(&app, id).await {
+        Ok(id) => id,
+        Err(e) => return error(&e),
+    };
     let read = blocking(&app, move |s| {
-        let id = s.find(&id)?;
         let lines = s.events(&id, 0)?;
+        let summary = s.list()?.into_iter().find(|x| x.id == id).unwrap_or_else(|| runbook_engine::store::summary::of(&id, &lines));
         // A runbook that cannot be read only costs the page its graph.
-        let runbook = s.runbook_text(&id).unwrap_or_else(|e| {
-            tracing::warn!("the runbook of session {id}: {e}");
-            None
-        });
-        Ok((id, lines, runbook))
+        let runbook = s
+            .runbook_text(&id)
+            .unwrap_or_else(|e| {
+                tracing::warn!("the runbook of session {id}: {e}");
+                None
+            })
+            .or_else(|| crate::summary::runbook_on_disk(&lines));
+        Ok((summary, lines, runbook))
     })
     .await;
     match read {
-        Ok((id, lines, runbook)) => rendered(page::session(&id, &lines, runbook.as_deref())),
+        Ok((summary, lines, runbook)) => rendered(page::session(&summary, &lines, runbook.as_deref())),
         Err(e) => error(&e),
     }
 }
@@ -138,7 +150,7 @@ fn resume_point(headers: &HeaderMap, query: &HashMap<String, String>) -> u64 {
 }
 
 async fn events(State(app): State<Arc<App>>, Path(id): Path<String>, Query(query): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
-    let id = match blocking(&app, move |s| s.find(&id)).await {
+    let id = match find(&app, id).await {
         Ok(id) => id,
         Err(e) => return error(&e),
     };

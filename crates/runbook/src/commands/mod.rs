@@ -4,6 +4,7 @@ mod graph;
 mod rehearse;
 mod render;
 mod run;
+mod serve;
 mod session;
 mod session_files;
 
@@ -20,6 +21,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Resume(args) => session::resume(&args, cli.color),
         Command::Transcript(args) => session::transcript(&args),
         Command::Render(args) => render::run(&args),
+        Command::Serve(args) => serve::run(&args),
         Command::Completions(args) => completions::run(&args),
     }
 }
