@@ -30,6 +30,10 @@
     const f = JSON.parse(message.data);
     if (document.getElementById("event-" + f.seq)) return;
     timeline.insertAdjacentHTML("beforeend", f.html);
+    // When it arrived here: the delay from the driver's commit to the follower's screen is
+    // this minus the event's own time (measured by the tests).
+    const item = document.getElementById("event-" + f.seq);
+    if (item) item.setAttribute("data-received", String(Date.now()));
     if (f.step) mark(f.step);
     if (f.state) setText("state", f.state);
     if (f.driver) setText("driver", f.driver);
