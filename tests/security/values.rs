@@ -4,6 +4,7 @@
 //! HTTP server, and each test also runs a harmless value through the same step, so it fails if
 //! the step simply never runs.
 
+use crate::support::encodings::{base64, encodings};
 use crate::support::servers::{HttpServer, fresh_database, psql};
 use crate::support::{code, runbook_with, stderr, stdout};
 use std::path::{Path, PathBuf};
@@ -253,42 +254,6 @@ fn url_values_stay_in_path(curl: fn(&str) -> String) {
         let middle = path.strip_prefix("/api/users/").and_then(|p| p.strip_suffix("/unlock"));
         assert!(middle.is_some_and(|m| !m.contains('/') && !m.contains('?') && !m.contains('#')), "{curl}: left its path: {path}");
     }
-}
-
-/// Every form a secret can take on its way out, computed here independently of the engine.
-fn encodings(secret: &str, user: &str) -> Vec<String> {
-    let strict: String = secret
-        .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect();
-    let json = serde_json::to_string(secret).unwrap();
-    let mut out = vec![
-        secret.to_owned(),
-        strict.clone(),
-        strict.to_lowercase(),
-        strict.replace("%20", "+"),
-        json[1..json.len() - 1].to_owned(),
-        base64(secret.as_bytes()),
-        base64(format!("{user}:{secret}").as_bytes()),
-    ];
-    out.dedup();
-    out
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {

@@ -1,12 +1,15 @@
 //! `runbook serve`: a page opened before a run shows each step as the driver (another process)
 //! runs it, within a second of its event being written, in real headless Chromium; the
 //! decision with its evidence and the result table; no request leaves the server's origin;
-//! off loopback, no request is served without the token.
+//! off loopback, no request is served without the token; a small team load on one PostgreSQL
+//! store loses and reorders nothing (the full one is `scripts/bench-team`).
 
 #![allow(clippy::unwrap_used)]
 
 mod cdp;
 mod server;
+#[path = "../support/mod.rs"]
+mod support;
 
 use serde_json::Value;
 use server::{get, get_for, serve};
@@ -289,4 +292,72 @@ fn on_loopback_pages_events_and_headers() {
     assert!(reply.starts_with("HTTP/1.1 421"), "{reply}");
     assert_eq!(get(s.port, "/sessions/nope", &[]).status, 404);
     assert_eq!(get(s.port, "/sessions/..%2f..%2fetc", &[]).status, 404);
+}
+
+/// The bounded load test, small: 4 drivers × 20 steps at once into one PostgreSQL store, 10
+/// followers on the event streams from the first line to the end. Every follower sees its
+/// session's lines 1, 2, 3… once each up to the end, every chain verifies, and lines arrive
+/// within a second of their commit (`scripts/bench-team` runs 20 × 100 × 50).
+#[test]
+fn a_small_team_load_loses_and_reorders_nothing() {
+    const DRIVERS: usize = 4;
+    const STEPS: usize = 20;
+    const FOLLOWERS: usize = 10;
+    let store = support::servers::fresh_database();
+    let dir = tempfile::tempdir().unwrap();
+    let mut book = String::from("---\ntitle: Team load\n---\n\n# Team load\n\n## Many steps\n\n");
+    for i in 1..=STEPS {
+        book.push_str(&format!("```sql\nSELECT {i} AS n;\n```\n\n```yaml step\nid: s{i}\n```\n\n"));
+    }
+    std::fs::write(dir.path().join("steps.md"), book).unwrap();
+    let s = serve(&dir.path().join("unused"), &["--listen", "127.0.0.1:0"], &[("RUNBOOK_SESSIONS_URL", &store)]).unwrap();
+    let drivers: Vec<std::process::Child> = (0..DRIVERS)
+        .map(|_| {
+            Command::new(server::binary())
+                .args(["run", "steps.md", "--yes", "--output", "json", "--db", &store, "--sessions", &store])
+                .current_dir(dir.path())
+                .env("XDG_STATE_HOME", dir.path().join("state"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    // The followers join as soon as every session exists, while the drivers run.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let ids = loop {
+        let ids = support::servers::psql(&store, "SELECT id FROM runbook_sessions ORDER BY id");
+        let ids: Vec<String> = ids.lines().map(str::to_owned).filter(|l| !l.is_empty()).collect();
+        if ids.len() == DRIVERS {
+            break ids;
+        }
+        assert!(Instant::now() < deadline, "the drivers started {} sessions", ids.len());
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let follow = Command::new("python3")
+        .arg(repo_root().join("tests/support/sse_follow.py"))
+        .arg(format!("http://127.0.0.1:{}", s.port))
+        .arg(FOLLOWERS.to_string())
+        .arg("120")
+        .args(&ids)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for mut d in drivers {
+        assert!(d.wait().unwrap().success(), "a driver failed");
+    }
+    let out = follow.wait_with_output().unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["problems"], serde_json::json!([]), "{report}");
+    for id in &ids {
+        let head = support::servers::psql(&store, &format!("SELECT head_seq FROM runbook_sessions WHERE id = '{id}'"));
+        assert_eq!(report["per_session"][id], serde_json::json!([head.parse::<u64>().unwrap()]), "{id}: every follower reached the end");
+        let v = Command::new(server::binary()).args(["transcript", "verify", id, "--sessions", &store]).output().unwrap();
+        assert!(v.status.success(), "{id}: {}", String::from_utf8_lossy(&v.stdout));
+    }
+    let delays: Vec<f64> = report["delays_ms"].as_array().unwrap().iter().map(|d| d.as_f64().unwrap()).collect();
+    if let Some(p95) = delays.get(delays.len() * 95 / 100) {
+        assert!(*p95 < 1000.0, "p95 from commit to follower {p95} ms");
+    }
+    eprintln!("{} lines to {FOLLOWERS} followers; {} arrived live, p95 {:?} ms", report["events"], delays.len(), delays.get(delays.len() * 95 / 100));
 }

@@ -2,6 +2,7 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod encodings;
 pub mod servers;
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,17 @@
-//! The session journal: one JSON object per line, appended and fsynced before the next step
-//! starts, each carrying the hash of the one before it, so an edited or removed event is
-//! found. It is the incident's memory and the checkpoint `runbook resume` continues from.
+//! The session journal: one JSON object per line, written before the next step starts, each
+//! carrying the hash of the one before it, so an edited or removed event is found. It is the
+//! incident's memory and the checkpoint `runbook resume` continues from.
+//!
+//! **Durability is grouped, with barriers before anything changes.** Every event is written
+//! (`write(2)`) at once, so a killed `runbook` (even `kill -9`) loses nothing: the kernel keeps
+//! what was written. `fdatasync` protects against the machine itself going down, and that is
+//! paid where it matters: before a step that changes something starts (its `step_running` and
+//! everything before it on disk), when such a step's result is in, at decisions, in-flight
+//! choices and the session's end, and at least every [`GROUP_WINDOW`] otherwise. A run of
+//! read-only steps (diagnosis queries, HTTP checks) shares one `fdatasync`: a power cut can lose
+//! only the last moments of reads, which a resume runs again harmlessly. Like PostgreSQL, which
+//! does not flush read-only transactions, and for the same reason: one flush per read step was
+//! 98% of a loopback run's time (BENCHMARKS.md, issue 14).
 //!
 //! Every line is `{"seq", "ts", "type", …, "prev", "hash"}`: `hash` is the SHA-256 of the
 //! line's JSON without `hash` (keys sorted), `prev` is the previous line's `hash`. The event
@@ -9,8 +20,8 @@
 //! that were hashed, whatever they say.
 //!
 //! The chain alone cannot tell a journal that ends early from one whose last lines were cut
-//! off: a head record beside it (`ID.head`, see [`Head`]) names the last event written, and is
-//! fsynced after every event. A line torn by a crash while it was written (no newline at the end
+//! off: a head record beside it (`ID.head`, see [`Head`]) names the last event written. It is
+//! rewritten after every event and flushed with the journal at each barrier. A line torn by a crash while it was written (no newline at the end
 //! of the file) is reported and left out; the session continues from the last whole event.
 
 pub mod chain;
@@ -23,14 +34,16 @@ pub use timestamp::Timestamp;
 
 use crate::events::{Event, EventSink};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The longest written events wait for their `fdatasync` when no barrier comes first.
+pub const GROUP_WINDOW: Duration = Duration::from_millis(200);
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
@@ -122,6 +135,11 @@ pub struct Journal {
     pub error: Option<String>,
     /// A torn last line [`Journal::reopen`] cut off before appending.
     pub cut_torn_line: Option<Torn>,
+    /// Events written since the last `fdatasync`, and when that was.
+    unsynced: bool,
+    synced_at: Instant,
+    /// How many times events were flushed to disk (for tests and `-vv` diagnostics).
+    pub flushes: u64,
 }
 
 impl Journal {
@@ -131,8 +149,20 @@ impl Journal {
         let path = dir.join(format!("{id}.jsonl"));
         let file = OpenOptions::new().create_new(true).append(true).open(&path)?;
         let head = OpenOptions::new().create(true).truncate(true).write(true).open(head_path(&path))?;
-        let mut j = Journal { file, head, path, prev: GENESIS.to_owned(), seq: 0, error: None, cut_torn_line: None };
+        let mut j = Journal {
+            file,
+            head,
+            path,
+            prev: GENESIS.to_owned(),
+            seq: 0,
+            error: None,
+            cut_torn_line: None,
+            unsynced: false,
+            synced_at: Instant::now(),
+            flushes: 0,
+        };
         j.write_head()?;
+        j.head.sync_data()?;
         Ok(j)
     }
 
@@ -147,51 +177,106 @@ impl Journal {
             file.sync_data()?;
         }
         let head = OpenOptions::new().create(true).truncate(false).write(true).open(head_path(path))?;
-        let mut j = Journal { file, head, path: path.to_owned(), prev, seq, error: None, cut_torn_line: scan.torn };
+        let mut j = Journal {
+            file,
+            head,
+            path: path.to_owned(),
+            prev,
+            seq,
+            error: None,
+            cut_torn_line: scan.torn,
+            unsynced: false,
+            synced_at: Instant::now(),
+            flushes: 0,
+        };
         j.write_head()?;
+        j.head.sync_data()?;
         Ok(j)
     }
 
-    /// Appends one event and waits until it is on disk, then moves the head record to it.
+    /// Appends one event and waits until it is on disk, with everything before it.
     pub fn append(&mut self, event: &JournalEvent) -> std::io::Result<()> {
-        let Value::Object(mut obj) = serde_json::to_value(event)? else {
-            return Err(std::io::Error::other("a journal event is a JSON object"));
-        };
+        self.write(event)?;
+        self.sync()
+    }
+
+    /// Appends one event and moves the head record to it, without waiting for the disk: the
+    /// next barrier ([`Journal::sync`]) or the group window flushes it.
+    pub fn write(&mut self, event: &JournalEvent) -> std::io::Result<()> {
+        // The line every store writes: the hash covers it without `hash`, keys sorted.
+        let (mut line, hash) = chain::encode_line(event, self.seq + 1, Timestamp::now(), &self.prev)?;
         self.seq += 1;
-        obj.insert("seq".into(), self.seq.into());
-        obj.insert("ts".into(), Timestamp::now().to_string().into());
-        obj.insert("prev".into(), self.prev.clone().into());
-        // The hash covers the line without `hash`, keys sorted (`serde_json::Map` is ordered).
-        let body = serde_json::to_string(&Value::Object(obj.clone()))?;
-        let hash = sha256_hex(body.as_bytes());
-        obj.insert("hash".into(), hash.clone().into());
-        let mut line = serde_json::to_string(&Value::Object(obj))?;
         line.push('\n');
         self.file.write_all(line.as_bytes())?;
-        self.file.sync_data()?;
         self.prev = hash;
-        // A crash between the two writes leaves the head one event behind, which `verify`
-        // accepts; never ahead of the journal.
+        self.unsynced = true;
+        // A process killed between the two writes leaves the head one event behind, which
+        // `verify` accepts; never ahead of the journal.
         self.write_head()
+    }
+
+    /// The barrier: the journal, then its head record, on disk. Cheap when nothing is pending.
+    pub fn sync(&mut self) -> std::io::Result<()> {
+        if self.unsynced {
+            self.file.sync_data()?;
+            self.head.sync_data()?;
+            self.unsynced = false;
+            self.flushes += 1;
+        }
+        self.synced_at = Instant::now();
+        Ok(())
     }
 
     fn write_head(&mut self) -> std::io::Result<()> {
         let head = Head { seq: self.seq, hash: self.prev.clone() };
         self.head.seek(SeekFrom::Start(0))?;
-        self.head.write_all(&head.encode())?;
-        self.head.sync_data()
+        self.head.write_all(&head.encode())
     }
 
-    fn record(&mut self, event: JournalEvent) {
-        if let Err(e) = self.append(&event) {
+    /// Writes an event, then flushes when it is a barrier or the group window has passed.
+    fn record(&mut self, event: JournalEvent, barrier: bool) {
+        let result =
+            self.write(&event).and_then(|()| if barrier || self.synced_at.elapsed() >= GROUP_WINDOW { self.sync() } else { Ok(()) });
+        if let Err(e) = result {
             tracing::error!("journal write failed: {e}");
             self.error.get_or_insert(e.to_string());
         }
     }
 }
 
+/// Whether an event is a durability barrier: it and everything before it must be on disk before
+/// the session goes on. A step that may change something is one (before its executor starts and
+/// when its result is in), and so are the points a resume must not lose: the start, the
+/// operator's decisions and in-flight choices, the end.
+pub(crate) fn is_barrier(event: &Event<'_>) -> bool {
+    match event {
+        Event::Executing { step } | Event::StepFinished { step, .. } => step.risk != runbook_core::model::Risk::Read,
+        Event::SessionStarted { .. } | Event::InFlight { .. } | Event::Decision { .. } | Event::SessionFinished { .. } => true,
+        Event::StepStarted { .. } | Event::StepSkipped { .. } | Event::ParamValue { .. } | Event::BlastRadius { .. } => false,
+    }
+}
+
+impl Drop for Journal {
+    /// A session that stops between barriers (an error, Ctrl-C) still leaves its events on disk.
+    fn drop(&mut self) {
+        if let Err(e) = self.sync() {
+            tracing::error!("journal flush failed: {e}");
+        }
+    }
+}
+
 impl EventSink for Journal {
     fn event(&mut self, event: &Event<'_>) {
+        let barrier = is_barrier(event);
+        if let Some(event) = Journal::journal_event(event) {
+            self.record(event, barrier);
+        }
+    }
+}
+
+impl Journal {
+    /// What an event of the walk is in a journal (every store writes the same).
+    pub fn journal_event(event: &Event<'_>) -> Option<JournalEvent> {
         let step_id = |step: &runbook_core::model::Step| step.id.clone();
         let owned = |text: Option<&str>| text.map(str::to_owned);
         let event = match event {
@@ -237,7 +322,7 @@ impl EventSink for Journal {
             },
             Event::SessionFinished { status, message } => JournalEvent::End { status: *status, message: (*message).to_owned() },
         };
-        self.record(event);
+        Some(event)
     }
 }
 
@@ -337,6 +422,43 @@ mod tests {
             j.append(&running(&format!("s{i}"))).expect("append");
         }
         (dir, j)
+    }
+
+    fn step(risk_sql: &str) -> runbook_core::model::Step {
+        let md = format!("# T\n\n```sql\n{risk_sql}\n```\n\n```yaml step\nid: t\n```\n");
+        runbook_core::compile(runbook_core::Source::new("t.md", md)).graph.steps.into_iter().next().expect("one step")
+    }
+
+    #[test]
+    fn read_steps_share_a_flush_and_a_change_waits_for_one() {
+        let (dir, mut j) = journal_with("group", 0);
+        let read = step("SELECT count(*) FROM users;");
+        let write = step("DELETE FROM sessions WHERE user_id = 'USER_ID';");
+        assert_eq!(read.risk, runbook_core::model::Risk::Read);
+        assert_ne!(write.risk, runbook_core::model::Risk::Read);
+        for _ in 0..20 {
+            j.event(&Event::Executing { step: &read });
+        }
+        assert_eq!(j.flushes, 0, "read steps are written, not flushed one by one");
+        // Written is enough for a killed process: every event is in the file already.
+        assert_eq!(read_back(&j.path).len(), 20);
+        j.event(&Event::Executing { step: &write });
+        assert_eq!(j.flushes, 1, "a step that changes something starts only once all before it is on disk");
+        assert!(!j.unsynced);
+        j.event(&Event::Executing { step: &read });
+        std::thread::sleep(GROUP_WINDOW);
+        j.event(&Event::Executing { step: &read });
+        assert_eq!(j.flushes, 2, "reads wait at most the group window for their flush");
+        assert!(matches!(intact_at(&j.path), Ok(v) if v.events == 23 && !v.head_behind));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    fn read_back(path: &Path) -> Vec<Line> {
+        read(path).expect("read")
+    }
+
+    fn intact_at(path: &Path) -> Result<Verified, Broken> {
+        verify(path).expect("verify")
     }
 
     fn intact(events: usize) -> Result<Verified, Broken> {

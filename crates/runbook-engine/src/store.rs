@@ -12,6 +12,9 @@
 
 pub mod file;
 pub mod lease;
+mod pg_client;
+mod pg_log;
+mod pg_sql;
 pub mod postgres;
 pub mod summary;
 
@@ -172,14 +175,26 @@ pub trait SessionLog: EventSink + Send {
     fn cut_torn_line(&self) -> Option<crate::journal::TornLine> {
         None
     }
+    /// Who took the lease, once this driver lost it: it must stop before its next step.
+    fn lost_to(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The store named by `--sessions`/`RUNBOOK_SESSIONS_URL`, else the journal files in
 /// `journal_dir` (or the default directory).
 pub fn open(url: Option<&str>, journal_dir: Option<&Path>) -> Result<Box<dyn SessionStore>, StoreError> {
+    open_with(url, journal_dir, 1)
+}
+
+/// As [`open`], with up to `connections` to a PostgreSQL store (a server reading many sessions
+/// at once; a driver needs one).
+pub fn open_with(url: Option<&str>, journal_dir: Option<&Path>, connections: u32) -> Result<Box<dyn SessionStore>, StoreError> {
     let from_env = std::env::var(SESSIONS_URL_VAR).ok().filter(|v| !v.is_empty());
     match url.map(str::to_owned).or(from_env) {
-        Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => Ok(Box::new(postgres::PgStore::connect(&u)?)),
+        Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+            Ok(Box::new(postgres::PgStore::connect_with(&u, connections)?))
+        }
         Some(u) => Err(StoreError::Config(format!(
             "--sessions `{}`: expected a postgres:// URL (leave it unset for the local journal files)",
             postgres::redact_url(&u)

@@ -76,7 +76,8 @@ fn text(v: &Value) -> String {
     }
 }
 
-fn summary(result: &ResultSummary) -> String {
+/// A step result in a few words (`1 row`, `HTTP 200`, `exit 0`, `failed: …`).
+pub fn summary(result: &ResultSummary) -> String {
     let ResultSummary::Done(done) = result else { return String::new() };
     match done {
         OutcomeSummary::Sql { row_count, .. } => format!("{row_count} row(s)"),
@@ -94,7 +95,7 @@ fn summary(result: &ResultSummary) -> String {
     }
 }
 
-fn decision_text(step: &str, chosen: &str, suggested: Option<&str>, reason: Option<&str>, to: Option<&str>) -> String {
+pub fn decision_text(step: &str, chosen: &str, suggested: Option<&str>, reason: Option<&str>, to: Option<&str>) -> String {
     let suggestion = match (suggested, reason) {
         (Some(s), Some(why)) if s == chosen => format!(" (suggested: {why})"),
         (Some(s), None) if s == chosen => " (suggested)".to_owned(),

@@ -14,6 +14,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "SIZE", default_value = "16MiB", value_parser = crate::files::parse_size)]
     pub max_file_size: u64,
 
+    /// Keep sessions in a shared PostgreSQL store (`postgres://…`) instead of the journal files
+    /// on this machine; RUNBOOK_SESSIONS_URL sets it too (and keeps a password out of `ps`).
+    #[arg(long, global = true, value_name = "URL")]
+    pub sessions: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -40,7 +45,8 @@ pub enum Command {
     /// Read steps run in read-only transactions; write steps ask for confirmation and
     /// destructive steps for a typed word. Exit status: 0 finished, 1 aborted or failed to
     /// start, 2 usage error, 3 stopped at a question nobody answered (non-interactive runs),
-    /// 4 finished but a check failed at critical level (non-interactive runs).
+    /// 4 finished but a check failed at critical level (non-interactive runs), 5 another driver
+    /// took the session over (see `resume --take-over`).
     Run(RunArgs),
     /// Rehearse a runbook: the same guided walk as `run`, with results from scenario fixtures
     /// (or from you) instead of real systems. Nothing runs and nothing is contacted.
@@ -48,14 +54,24 @@ pub enum Command {
     /// Exit status: 0 every scenario followed its path, 1 a scenario strayed or the runbook has
     /// errors, 2 usage error, 3 stopped at a question nobody answered.
     Rehearse(RehearseArgs),
-    /// List recorded sessions: id, runbook, entry point, start, state.
+    /// List recorded sessions, newest first: id, state, runbook, entry point, driver, last step,
+    /// age.
     Sessions(SessionsArgs),
-    /// Continue an interrupted session from its last completed step.
+    /// Continue an interrupted session from its last completed step, here or on another
+    /// machine sharing the store.
     ///
     /// A step that was running when the session died is not run again silently: the operator
-    /// chooses to run it again, mark it done or skip it (`in_flight:` in --answers). Exit status
-    /// as for `run`; 1 also when the journal fails `transcript verify`.
+    /// chooses to run it again, mark it done or skip it (`in_flight:` in --answers). One driver
+    /// at a time: while another driver's lease is live, resume is refused (exit 5) naming the
+    /// driver and when the lease expires; after it expired, or the driver handed over, resume
+    /// takes over, and the journal records who took over from whom. Exit status as for `run`;
+    /// 1 also when the journal fails `transcript verify`.
     Resume(ResumeArgs),
+    /// Release a session this user drives (a stopped or stuck process), so that anyone may
+    /// resume it without taking it over. A run hands over by itself when it stops.
+    Handover(HandoverArgs),
+    /// Print a session's events as they are written, until the session ends (Ctrl-C stops).
+    Follow(FollowArgs),
     /// Render runbooks (and session transcripts) as a static HTML site: an index, a page per
     /// runbook with its prose, a card per step and the step graph drawn as SVG.
     Render(RenderArgs),
@@ -83,11 +99,6 @@ pub struct ServeArgs {
     /// once in a browser). Prefer RUNBOOK_SERVE_TOKEN: other users can read a command line.
     #[arg(long, value_name = "TOKEN")]
     pub token: Option<String>,
-
-    /// The shared session store (postgres://…); default RUNBOOK_SESSIONS_URL, else the local
-    /// journal files.
-    #[arg(long, value_name = "URL")]
-    pub sessions: Option<String>,
 
     /// Where session journals are, without a shared store (default: $XDG_STATE_HOME/runbook/sessions).
     #[arg(long, value_name = "DIR")]
@@ -256,6 +267,12 @@ pub struct ResumeArgs {
     #[arg(long, value_name = "DIR")]
     pub journal_dir: Option<PathBuf>,
 
+    /// Take the session from a driver whose lease is still live (it may be stuck or gone
+    /// without a word). Asks first; without a terminal, needs --yes. That driver stops at its
+    /// next step.
+    #[arg(long)]
+    pub take_over: bool,
+
     /// Diagnosis results older than this are run again before a decision uses them
     /// (e.g. 15m, 90s).
     #[arg(long, default_value = "15m", value_name = "DURATION")]
@@ -266,6 +283,34 @@ pub struct ResumeArgs {
 
     #[command(flatten)]
     pub operator: OperatorArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct HandoverArgs {
+    /// The session id (or a unique prefix).
+    pub id: String,
+
+    /// Where session journals are (default: $XDG_STATE_HOME/runbook/sessions; not with --sessions).
+    #[arg(long, value_name = "DIR")]
+    pub journal_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct FollowArgs {
+    /// The session id (or a unique prefix).
+    pub id: String,
+
+    /// Where session journals are (default: $XDG_STATE_HOME/runbook/sessions; not with --sessions).
+    #[arg(long, value_name = "DIR")]
+    pub journal_dir: Option<PathBuf>,
+
+    /// Output: `terminal` (default, one line per event) or `json` (the journal lines).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Terminal)]
+    pub output: OutputFormat,
+
+    /// Print the events so far and exit instead of waiting for more.
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 #[derive(Debug, Args)]

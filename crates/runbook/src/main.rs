@@ -23,6 +23,8 @@ pub mod exit {
     pub const NEEDS_ANSWER: u8 = 3;
     /// A non-interactive run finished, but a check failed at critical level.
     pub const CRITICAL_CHECK: u8 = 4;
+    /// Another driver holds the session (`resume`), or took it from this one (`run`, `resume`).
+    pub const LEASED: u8 = 5;
 }
 
 fn main() -> ExitCode {

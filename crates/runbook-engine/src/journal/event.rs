@@ -45,8 +45,8 @@ pub enum JournalEvent {
         target: Option<String>,
         params: BTreeMap<String, String>,
     },
-    /// Written (and fsynced) before the executor starts: a `step_running` without its
-    /// `step_result` is a step that was in flight when the session died.
+    /// Written before the executor starts (and flushed, when the step may change something): a
+    /// `step_running` without its `step_result` is a step that was in flight when the session died.
     StepRunning {
         step: String,
     },

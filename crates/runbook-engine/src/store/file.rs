@@ -1,6 +1,6 @@
 //! The default store: one journal file per session in a directory on this machine
 //! (`ID.jsonl` with its head record `ID.head`), the runbook's text beside it
-//! (`ID.runbook.md`), and `ID.lock`: an advisory lock its driver holds while driving, with the
+//! (`ID.md`), and `ID.lock`: an advisory lock its driver holds while driving, with the
 //! driver's name inside. The operating system drops the lock when the driver's process ends,
 //! however it ends, so a lock that can be taken means nobody drives.
 
@@ -89,9 +89,9 @@ impl SessionStore for FileStore {
         let mut journal = Journal::create(&self.dir, &header.id)?;
         let (mut lock, _) = Lock::take(&journal.path)?;
         lock.name(Some(driver))?;
-        std::fs::write(journal.path.with_extension("runbook.md"), runbook_text)?;
+        std::fs::write(journal.path.with_extension("md"), runbook_text)?;
         journal.append(&JournalEvent::Session(header.clone()))?;
-        Ok(Box::new(FileLog { id: header.id.clone(), journal, lock: Some(lock), driver: driver.clone() }))
+        Ok(Box::new(FileLog { id: header.id.clone(), journal, lock: Some(lock), driver: driver.clone(), wrote: true }))
     }
 
     fn reopen(&self, id: &str, driver: &Driver, take_over: bool) -> Result<Box<dyn SessionLog>, StoreError> {
@@ -116,7 +116,7 @@ impl SessionStore for FileStore {
             })?;
         }
         lock.name(Some(driver))?;
-        Ok(Box::new(FileLog { id: id.to_owned(), journal, lock: Some(lock), driver: driver.clone() }))
+        Ok(Box::new(FileLog { id: id.to_owned(), journal, lock: Some(lock), driver: driver.clone(), wrote: false }))
     }
 
     fn find(&self, id_or_prefix: &str) -> Result<String, StoreError> {
@@ -156,7 +156,7 @@ impl SessionStore for FileStore {
     }
 
     fn runbook_text(&self, id: &str) -> Result<Option<String>, StoreError> {
-        match std::fs::read_to_string(self.existing(id)?.with_extension("runbook.md")) {
+        match std::fs::read_to_string(self.existing(id)?.with_extension("md")) {
             Ok(text) => Ok(Some(text)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e.into()),
@@ -198,6 +198,9 @@ pub struct FileLog {
     journal: Journal,
     lock: Option<Lock>,
     driver: Driver,
+    /// Whether letting go needs a `hand_over` record: not when this driver wrote nothing, nor
+    /// right after the walk's `end` (which says the driver stopped).
+    wrote: bool,
 }
 
 impl FileLog {
@@ -209,6 +212,7 @@ impl FileLog {
 
 impl EventSink for FileLog {
     fn event(&mut self, event: &Event<'_>) {
+        self.wrote = !matches!(event, Event::SessionFinished { .. });
         self.journal.event(event);
     }
 }
@@ -219,12 +223,15 @@ impl SessionLog for FileLog {
     }
 
     fn append(&mut self, event: &JournalEvent) -> std::io::Result<()> {
+        self.wrote = !matches!(event, JournalEvent::End { .. });
         self.journal.append(event)
     }
 
     fn hand_over(&mut self) -> std::io::Result<()> {
         let Some(mut lock) = self.lock.take() else { return Ok(()) };
-        self.journal.append(&lease::hand_over_event(&self.driver, "the driver stopped"))?;
+        if self.wrote {
+            self.journal.append(&lease::hand_over_event(&self.driver, "the driver stopped"))?;
+        }
         // Unnamed, then unlocked (on drop): a reader never sees a lock free but named.
         lock.name(None)
     }
@@ -239,5 +246,87 @@ impl SessionLog for FileLog {
 
     fn cut_torn_line(&self) -> Option<TornLine> {
         self.journal.cut_torn_line.as_ref().map(|t| TornLine { line: t.line, bytes: t.bytes })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::Mode;
+
+    fn store(name: &str) -> FileStore {
+        let dir = std::env::temp_dir().join(format!("rb-file-store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        FileStore::new(dir)
+    }
+
+    fn header(id: &str) -> SessionHeader {
+        SessionHeader {
+            id: id.into(),
+            mode: Mode::Run,
+            runbook: "/r.md".into(),
+            runbook_sha256: "ab".into(),
+            operator: "alice@a".into(),
+            version: "0".into(),
+            environment: None,
+        }
+    }
+
+    fn driver(name: &str, pid: u32) -> Driver {
+        Driver { holder: format!("{name}@{name}"), host: name.into(), pid }
+    }
+
+    fn types(store: &FileStore, id: &str) -> Vec<String> {
+        let lines = store.events(id, 0).expect("events");
+        lines.iter().map(|l| serde_json::to_value(&l.event).expect("json")["type"].as_str().unwrap_or("").to_owned()).collect()
+    }
+
+    #[test]
+    fn a_second_driver_is_refused_while_the_lock_is_held() {
+        let s = store("held");
+        let log = s.create(&header("s1"), "# R\n", &driver("alice", 1)).expect("create");
+        let Err(StoreError::Leased { holder, pid, expires, .. }) = s.reopen("s1", &driver("bob", 2), false) else { panic!("not refused") };
+        assert_eq!((holder.as_str(), pid, expires), ("alice@alice", 1, None));
+        // Not even by force: a running process's lock cannot be taken.
+        assert!(matches!(s.reopen("s1", &driver("bob", 2), true), Err(StoreError::NotDrivable(_))));
+        assert_eq!(s.list().expect("list")[0].state, crate::store::SessionState::Running);
+        drop(log);
+        let _ = std::fs::remove_dir_all(s.dir());
+    }
+
+    #[test]
+    fn a_driver_gone_without_a_word_is_taken_over_and_a_hand_over_is_not() {
+        let s = store("gone");
+        let mut log = s.create(&header("s1"), "# R\n", &driver("alice", 1)).expect("create");
+        log.append(&JournalEvent::StepRunning { step: "a".into() }).expect("append");
+        // Dropped without handing over: the lock goes, the name inside stays.
+        drop(log);
+        let mut bob = s.reopen("s1", &driver("bob", 2), false).expect("taken over");
+        assert_eq!(types(&s, "s1"), ["session", "step_running", "take_over"]);
+        bob.append(&JournalEvent::StepRunning { step: "b".into() }).expect("append");
+        bob.hand_over().expect("hand over");
+        drop(bob);
+        let carol = s.reopen("s1", &driver("carol", 3), false).expect("free");
+        assert_eq!(types(&s, "s1"), ["session", "step_running", "take_over", "step_running", "hand_over"]);
+        assert_eq!(s.verify("s1").expect("verify").map(|v| v.events), Ok(5));
+        assert_eq!(s.runbook_text("s1").expect("text").as_deref(), Some("# R\n"));
+        drop(carol);
+        let _ = std::fs::remove_dir_all(s.dir());
+    }
+
+    #[test]
+    fn sessions_are_found_by_a_unique_prefix() {
+        let s = store("find");
+        for id in ["20261130-a1", "20261130-a2", "20261130-b1"] {
+            s.create(&header(id), "", &driver("alice", 1)).expect("create").hand_over().expect("hand over");
+        }
+        assert_eq!(s.find("20261130-b").expect("unique"), "20261130-b1");
+        assert!(matches!(s.find("20261130-a"), Err(StoreError::Ambiguous { matches: 2, .. })));
+        assert!(matches!(s.find("nope"), Err(StoreError::NotFound { .. })));
+        assert_eq!(
+            s.list().expect("list").iter().map(|l| l.id.as_str()).collect::<Vec<_>>(),
+            ["20261130-b1", "20261130-a2", "20261130-a1"]
+        );
+        let _ = std::fs::remove_dir_all(s.dir());
     }
 }

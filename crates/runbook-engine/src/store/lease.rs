@@ -96,7 +96,7 @@ pub enum Claim {
     /// This very process holds it already.
     Mine,
     /// Someone else held it; the event to record before anything else.
-    TakeOver(JournalEvent),
+    TakeOver(Box<JournalEvent>),
 }
 
 /// Whether `me` may take a session whose lease is `current` at `now`.
@@ -115,7 +115,7 @@ pub fn claim(current: Option<&Lease>, me: &Driver, now: Timestamp, take_over: bo
     } else {
         return Err(lease.refusal());
     };
-    Ok(Claim::TakeOver(JournalEvent::TakeOver { from: lease.who(), to: Lease::of(me, None).who(), reason }))
+    Ok(Claim::TakeOver(Box::new(JournalEvent::TakeOver { from: lease.who(), to: Lease::of(me, None).who(), reason })))
 }
 
 /// The hand-over a driver records as it lets go.
@@ -202,11 +202,10 @@ mod tests {
     #[test]
     fn an_expired_lease_is_taken_over_and_recorded() {
         let alice = lease_until(&driver("alice", 1), 10_000);
-        let Claim::TakeOver(JournalEvent::TakeOver { from, to, reason }) =
-            claim(Some(&alice), &driver("bob", 2), Timestamp::from_millis(10_000), false).expect("expired")
-        else {
+        let Claim::TakeOver(event) = claim(Some(&alice), &driver("bob", 2), Timestamp::from_millis(10_000), false).expect("expired") else {
             panic!("not a take-over")
         };
+        let JournalEvent::TakeOver { from, to, reason } = *event else { panic!("not a take-over event") };
         assert_eq!((from.as_str(), to.as_str()), ("alice@alice-laptop (pid 1)", "bob@bob-laptop (pid 2)"));
         assert!(reason.contains("expired"), "{reason}");
     }
@@ -215,7 +214,8 @@ mod tests {
     fn a_live_lease_is_taken_by_force_only_when_asked() {
         let alice = lease_until(&driver("alice", 1), 10_000);
         let claimed = claim(Some(&alice), &driver("bob", 2), Timestamp::from_millis(1), true).expect("forced");
-        assert!(matches!(claimed, Claim::TakeOver(JournalEvent::TakeOver { ref reason, .. }) if reason.contains("by force")));
+        let Claim::TakeOver(event) = claimed else { panic!("not a take-over") };
+        assert!(matches!(*event, JournalEvent::TakeOver { ref reason, .. } if reason.contains("by force")));
     }
 
     #[test]

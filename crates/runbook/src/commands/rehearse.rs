@@ -13,7 +13,7 @@ use runbook_engine::{Config, RunEnd};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-pub fn run(args: &RehearseArgs, color: ColorChoice) -> Result<u8> {
+pub fn run(args: &RehearseArgs, sessions: Option<&str>, color: ColorChoice) -> Result<u8> {
     let compiled = match load(&args.file, color)? {
         Ok(c) => c,
         Err(code) => return Ok(code),
@@ -35,17 +35,20 @@ pub fn run(args: &RehearseArgs, color: ColorChoice) -> Result<u8> {
             let entry = entry(graph, args.entry.as_deref().or(scenario.entry.as_deref()))?;
             let mut reporter = reporter(args.output, color, true);
             let mut trace = Trace::default();
-            let mut journal = super::session_files::start_journal(
-                args.journal_dir.as_deref(),
+            let store = super::session_store::open(sessions, args.journal_dir.as_deref())?;
+            let mut log = super::session_store::start(
+                store.as_ref(),
                 &args.file,
                 runbook_engine::journal::Mode::Rehearse,
                 args.systems.environment.as_deref(),
             )?;
-            let mut sink = Fanout(vec![reporter.as_mut(), &mut trace, &mut journal]);
+            let mut driving = super::session_store::Driving(log.as_mut());
+            let mut sink = Fanout(vec![reporter.as_mut(), &mut trace, &mut driving]);
             let mut executor = Rehearsal::new(&scenario);
             let given = args.scenario.is_some();
             let end = walk(graph, cfg, &mut executor, scenario.answers(), given, given, Start::Entry(entry), &mut sink)?;
             drop(sink);
+            super::session_store::finish(log.as_mut());
             let code = exit_code(&end);
             if let Some(expected) = &scenario.expect_path
                 && let Some(problem) = path_problem(expected, &trace.path, &end)

@@ -17,7 +17,7 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Duration;
 
-pub fn run(args: &RunArgs, color: ColorChoice) -> Result<u8> {
+pub fn run(args: &RunArgs, sessions: Option<&str>, color: ColorChoice) -> Result<u8> {
     setup_tracing(args.verbose, args.log_file.as_deref())?;
     let compiled = match load(&args.file, color)? {
         Ok(c) => c,
@@ -35,15 +35,13 @@ pub fn run(args: &RunArgs, color: ColorChoice) -> Result<u8> {
     let entry = entry(graph, args.entry.as_deref().or(answers.entry.as_deref()))?;
     let mut reporter = reporter(args.operator.output, color, false);
     let mut recorder = args.record.as_ref().map(|dir| Recorder::new(dir, &args.file));
-    let mut journal = super::session_files::start_journal(
-        args.journal_dir.as_deref(),
-        &args.file,
-        runbook_engine::journal::Mode::Run,
-        args.systems.environment.as_deref(),
-    )?;
+    let store = super::session_store::open(sessions, args.journal_dir.as_deref())?;
+    let mut log =
+        super::session_store::start(store.as_ref(), &args.file, runbook_engine::journal::Mode::Run, args.systems.environment.as_deref())?;
     let mut critical = CriticalChecks::default();
     let mut summary = WalkSummary::new();
-    let mut sinks: Vec<&mut dyn EventSink> = vec![reporter.as_mut(), &mut journal, &mut critical, &mut summary];
+    let mut driving = super::session_store::Driving(log.as_mut());
+    let mut sinks: Vec<&mut dyn EventSink> = vec![reporter.as_mut(), &mut driving, &mut critical, &mut summary];
     if let Some(r) = recorder.as_mut() {
         sinks.push(r);
     }
@@ -60,10 +58,8 @@ pub fn run(args: &RunArgs, color: ColorChoice) -> Result<u8> {
         &mut sink,
     )?;
     drop(sink);
-    print_summary(&summary, &end, &journal.path, args.journal_dir.as_deref(), args.operator.output);
-    if let Some(e) = &journal.error {
-        eprintln!("warning: the journal could not be written completely: {e}");
-    }
+    super::session_store::finish(log.as_mut());
+    print_summary(&summary, &end, log.id(), args.journal_dir.as_deref(), args.operator.output);
     if let Some(r) = recorder {
         let path = r.write(graph)?;
         eprintln!("recorded the run as {}", path.display());
@@ -72,16 +68,15 @@ pub fn run(args: &RunArgs, color: ColorChoice) -> Result<u8> {
 }
 
 /// The end of the walk, on stdout under the walk itself (a `summary` event with `--output json`).
-pub(crate) fn print_summary(summary: &WalkSummary, end: &RunEnd, journal: &Path, journal_dir: Option<&Path>, output: OutputFormat) {
-    let session = journal.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+pub(crate) fn print_summary(summary: &WalkSummary, end: &RunEnd, session: &str, journal_dir: Option<&Path>, output: OutputFormat) {
     let status = match end {
         RunEnd::Finished => "finished",
         RunEnd::Aborted => "aborted",
         RunEnd::NeedsAnswer { .. } => "needs-answer",
     };
     match output {
-        OutputFormat::Json => println!("{}", summary.json(status, &session, journal_dir)),
-        OutputFormat::Terminal => println!("{}", summary.text(&session, journal_dir)),
+        OutputFormat::Json => println!("{}", summary.json(status, session, journal_dir)),
+        OutputFormat::Terminal => println!("{}", summary.text(session, journal_dir)),
     }
 }
 

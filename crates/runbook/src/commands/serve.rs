@@ -9,9 +9,13 @@ use std::time::Duration;
 /// The variable holding the token, so it stays off the command line.
 pub const TOKEN_VAR: &str = "RUNBOOK_SERVE_TOKEN";
 
-pub fn run(args: &ServeArgs) -> Result<u8> {
+/// How many PostgreSQL connections the server reads with: the pollers of the followed sessions
+/// and the pages share them.
+const STORE_CONNECTIONS: u32 = 8;
+
+pub fn run(args: &ServeArgs, sessions: Option<&str>) -> Result<u8> {
     let token = args.token.clone().or_else(|| std::env::var(TOKEN_VAR).ok().filter(|t| !t.is_empty()));
-    let store = runbook_engine::store::open(args.sessions.as_deref(), args.journal_dir.as_deref())?;
+    let store = runbook_engine::store::open_with(sessions, args.journal_dir.as_deref(), STORE_CONNECTIONS)?;
     let config = runbook_serve::Config {
         listen: args.listen,
         token,
