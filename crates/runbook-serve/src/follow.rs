@@ -1,10 +1,10 @@
 //! One follower's event stream: the lines after the one it last saw (its `Last-Event-ID` on a
 //! reconnect), then each new line from the session's feed, in order, each exactly once. A line
 //! the feed skipped for this follower (it joined between two polls, or fell more than the
-//! feed's backlog behind) is read from the store before anything after it is sent.
+//! feed's backlog behind) is taken from the feed's history before anything after it is sent.
 
-use crate::feed::Hub;
-use crate::fragment::{self, Fragment};
+use crate::feed::{Feed, Hub};
+use crate::fragment::Fragment;
 use axum::response::sse::Event;
 use futures_util::{Stream, StreamExt};
 use std::collections::VecDeque;
@@ -14,8 +14,7 @@ use std::time::Duration;
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 
 struct Follower {
-    hub: Arc<Hub>,
-    id: String,
+    feed: Arc<Feed>,
     rx: Receiver<Arc<Fragment>>,
     /// The last seq sent.
     last: u64,
@@ -24,28 +23,15 @@ struct Follower {
 }
 
 impl Follower {
-    /// Queues every line after `last` from the store; `false` when the store cannot be read,
-    /// which ends the stream rather than send a later line before a missing one (the browser
-    /// reconnects and resumes from its last event).
-    async fn fill(&mut self) -> bool {
-        match self.hub.events(&self.id, self.last).await {
-            Ok(lines) => {
-                self.queue.extend(lines.iter().map(|l| Arc::new(fragment::render(l))));
-                true
-            }
-            Err(e) => {
-                tracing::warn!("following session {}: {e}", self.id);
-                false
-            }
-        }
+    /// Queues every line after `last` from the feed's history.
+    async fn fill(&mut self) {
+        self.queue.extend(self.feed.since(self.last).await);
     }
 
     async fn next(&mut self) -> Option<Arc<Fragment>> {
         if !self.started {
             self.started = true;
-            if !self.fill().await {
-                return None;
-            }
+            self.fill().await;
         }
         loop {
             if let Some(f) = self.queue.pop_front() {
@@ -57,16 +43,12 @@ impl Follower {
             }
             match self.rx.recv().await {
                 Ok(f) if f.seq > self.last + 1 => {
-                    if !self.fill().await {
-                        return None;
-                    }
+                    self.fill().await;
                     self.queue.push_back(f);
                 }
                 Ok(f) => self.queue.push_back(f),
                 Err(RecvError::Lagged(_)) => {
-                    if !self.fill().await {
-                        return None;
-                    }
+                    self.fill().await;
                 }
                 Err(RecvError::Closed) => return None,
             }
@@ -81,8 +63,8 @@ pub fn event(f: &Fragment) -> Event {
 
 /// Session `id`'s lines after `after`, rendered.
 pub fn fragments(hub: Arc<Hub>, id: String, after: u64) -> impl Stream<Item = Arc<Fragment>> {
-    let rx = hub.subscribe(&id);
-    let follower = Follower { hub, id, rx, last: after, queue: VecDeque::new(), started: false };
+    let (feed, rx) = hub.subscribe(&id);
+    let follower = Follower { feed, rx, last: after, queue: VecDeque::new(), started: false };
     futures_util::stream::unfold(follower, |mut f| async move { f.next().await.map(|next| (next, f)) })
 }
 
