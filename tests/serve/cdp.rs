@@ -43,7 +43,9 @@ fn http_get_local(port: u16, path: &str) -> String {
     loop {
         let text = String::from_utf8_lossy(&bytes).into_owned();
         if let Some((head, body)) = text.split_once("\r\n\r\n") {
-            let len = head.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)));
+            let len = head
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)));
             if len.is_some_and(|n| body.len() >= n) {
                 return body.to_owned();
             }
@@ -91,7 +93,8 @@ impl Browser {
         let deadline = Instant::now() + Duration::from_secs(10);
         let page_url = loop {
             let list: Value = serde_json::from_str(&http_get_local(port, "/json/list")).unwrap_or(Value::Null);
-            let page = list.as_array().and_then(|l| l.iter().find(|t| t["type"] == "page")).and_then(|t| t["webSocketDebuggerUrl"].as_str());
+            let page =
+                list.as_array().and_then(|l| l.iter().find(|t| t["type"] == "page")).and_then(|t| t["webSocketDebuggerUrl"].as_str());
             if let Some(p) = page {
                 break p.to_owned();
             }

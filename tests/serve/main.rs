@@ -118,7 +118,10 @@ fn a_page_opened_before_the_run_shows_each_step_live_off_loopback_with_the_token
     assert_eq!(browser.eval("location.pathname + location.search"), Value::from(format!("/sessions/{id}")));
     // Opened before any step ran: the driver is still waiting for the go file.
     browser.wait_for("document.body.hasAttribute('data-live')", Duration::from_secs(10));
-    let before: u64 = browser.eval("Math.max(0, ...Array.from(document.querySelectorAll('#timeline > li')).map(li => +li.dataset.seq))").as_u64().unwrap();
+    let before: u64 = browser
+        .eval("Math.max(0, ...Array.from(document.querySelectorAll('#timeline > li')).map(li => +li.dataset.seq))")
+        .as_u64()
+        .unwrap();
     assert_eq!(browser.eval("document.querySelectorAll('#timeline li.step_result').length"), Value::from(0), "no step had finished yet");
 
     std::fs::write(drill.path("go"), "").unwrap();
@@ -145,14 +148,21 @@ fn a_page_opened_before_the_run_shows_each_step_live_off_loopback_with_the_token
         assert!((-50..1000).contains(&delay), "event {seq} ({}) took {delay} ms to reach the page", e["type"]);
         delays.push(delay);
     }
-    let live_steps: Vec<&str> =
-        journal.iter().filter(|e| e["type"] == "step_start" && e["seq"].as_u64().unwrap() > before).map(|e| e["step"].as_str().unwrap()).collect();
+    let live_steps: Vec<&str> = journal
+        .iter()
+        .filter(|e| e["type"] == "step_start" && e["seq"].as_u64().unwrap() > before)
+        .map(|e| e["step"].as_str().unwrap())
+        .collect();
     assert!(live_steps.len() >= 4, "steps seen arriving: {live_steps:?}");
     eprintln!("{} events arrived live; delays from commit to page (ms): {delays:?}", delays.len());
 
     // The path taken is marked on the graph.
     for step in ["wait-go", "find-locked", "rate-limits", "choose-fix", "unlock"] {
-        assert_eq!(browser.eval(&format!("document.querySelector('svg.graph g.node[data-step=\"{step}\"]').hasAttribute('data-taken')")), Value::from(true), "{step}");
+        assert_eq!(
+            browser.eval(&format!("document.querySelector('svg.graph g.node[data-step=\"{step}\"]').hasAttribute('data-taken')")),
+            Value::from(true),
+            "{step}"
+        );
     }
     // The decision with the suggestion, the evidence and the choice.
     let decision = browser.eval("document.querySelector('#timeline li.decision').textContent").as_str().unwrap().to_owned();
@@ -359,5 +369,10 @@ fn a_small_team_load_loses_and_reorders_nothing() {
     if let Some(p95) = delays.get(delays.len() * 95 / 100) {
         assert!(*p95 < 1000.0, "p95 from commit to follower {p95} ms");
     }
-    eprintln!("{} lines to {FOLLOWERS} followers; {} arrived live, p95 {:?} ms", report["events"], delays.len(), delays.get(delays.len() * 95 / 100));
+    eprintln!(
+        "{} lines to {FOLLOWERS} followers; {} arrived live, p95 {:?} ms",
+        report["events"],
+        delays.len(),
+        delays.get(delays.len() * 95 / 100)
+    );
 }

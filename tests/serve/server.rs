@@ -26,6 +26,8 @@ impl Drop for Serve {
 }
 
 /// Starts `runbook serve ARGS` and waits for the address it prints; `Err(stderr)` when it exits.
+// The child is waited for on every path: here when it exits early, else by `Serve`'s drop.
+#[allow(clippy::zombie_processes)]
 pub fn serve(journals: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<Serve, (Option<i32>, String)> {
     let mut cmd = Command::new(binary());
     cmd.arg("serve").arg("--journal-dir").arg(journals).args(args).env_remove("RUNBOOK_SERVE_TOKEN").env_remove("RUNBOOK_SESSIONS_URL");

@@ -66,7 +66,9 @@ impl Token {
 pub enum Access {
     Granted,
     /// A right `?token=`: set the cookie and send the browser to this address without it.
-    SetCookie { location: String },
+    SetCookie {
+        location: String,
+    },
     /// 401: no token or a wrong one.
     Refused,
     /// 421: a loopback server asked for by another host name.

@@ -1,10 +1,10 @@
 #![allow(clippy::unwrap_used)]
 use super::*;
 use crate::follow::fragments;
-use runbook_engine::journal::{Broken, SessionHeader, Verified};
-use runbook_engine::store::{Driver, SessionLog, SessionSummary};
 use futures_util::StreamExt;
+use runbook_engine::journal::{Broken, SessionHeader, Verified};
 use runbook_engine::journal::{JournalEvent, Timestamp};
+use runbook_engine::store::{Driver, SessionLog, SessionSummary};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A session in memory that counts how often it is read.

@@ -42,12 +42,14 @@ fn extras(event: &JournalEvent) -> Value {
     let JournalEvent::StepResult(r) = event else {
         return json!({});
     };
-    let checks: Vec<Value> = r.checks.iter().map(|c| json!({"name": c.name, "level": c.level, "actual": cell(&c.actual), "expected": c.expected})).collect();
+    let checks: Vec<Value> =
+        r.checks.iter().map(|c| json!({"name": c.name, "level": c.level, "actual": cell(&c.actual), "expected": c.expected})).collect();
     let captures: Vec<(String, String)> = r.captures.iter().map(|(k, v)| (k.clone(), cell(v))).collect();
     let mut x = json!({"failed": !r.ok, "checks": checks, "captures": captures});
     match &r.result {
         ResultSummary::Done(OutcomeSummary::Sql { columns, rows, .. }) => {
-            let rows: Vec<Vec<String>> = rows.iter().map(|row| columns.iter().map(|c| row.get(c).map(cell).unwrap_or_default()).collect()).collect();
+            let rows: Vec<Vec<String>> =
+                rows.iter().map(|row| columns.iter().map(|c| row.get(c).map(cell).unwrap_or_default()).collect()).collect();
             x["rows"] = json!(rows);
         }
         ResultSummary::Done(OutcomeSummary::Http { status, json: body_json, body_excerpt, filtered, .. }) => {

@@ -27,7 +27,12 @@ fn a_sql_result_is_a_table_in_column_order_with_every_value_escaped() {
                 rows: vec![row],
                 truncated: false,
             }),
-            vec![CheckResult { name: "rows".into(), level: runbook_core::annotation::Level::Warning, actual: json!(1), expected: "0".into() }],
+            vec![CheckResult {
+                name: "rows".into(),
+                level: runbook_core::annotation::Level::Warning,
+                actual: json!(1),
+                expected: "0".into(),
+            }],
         ),
     ));
     assert_eq!((f.seq, f.step.as_deref(), f.state.as_deref()), (4, Some("find-user"), None));
@@ -86,7 +91,11 @@ fn http_json_and_shell_output_are_shown_as_text() {
         result(
             "disk",
             false,
-            ResultSummary::Done(OutcomeSummary::Shell { exit_code: 2, stdout: "a & b\n<img src=x onerror=alert(1)>".into(), stderr: "no such file".into() }),
+            ResultSummary::Done(OutcomeSummary::Shell {
+                exit_code: 2,
+                stdout: "a & b\n<img src=x onerror=alert(1)>".into(),
+                stderr: "no such file".into(),
+            }),
             vec![],
         ),
     ));
@@ -99,7 +108,13 @@ fn http_json_and_shell_output_are_shown_as_text() {
 fn a_hand_over_and_the_end_change_the_driver_and_the_state() {
     let resumed = render(&line(
         12,
-        JournalEvent::Resumed { operator: "bo@laptop".into(), from_step: "unlock".into(), note: String::new(), runbook_changed: false, torn_line: None },
+        JournalEvent::Resumed {
+            operator: "bo@laptop".into(),
+            from_step: "unlock".into(),
+            note: String::new(),
+            runbook_changed: false,
+            torn_line: None,
+        },
     ));
     assert_eq!((resumed.driver.as_deref(), resumed.state.as_deref()), (Some("bo@laptop"), Some("running")));
     assert!(resumed.html.contains("<strong>bo@laptop</strong> drives from here"), "{}", resumed.html);

@@ -49,10 +49,9 @@ pub enum ConfigError {
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ConfigError::TokenRequired(addr) => write!(
-                f,
-                "`{addr}` is not a loopback address: set a token (RUNBOOK_SERVE_TOKEN or --token) that every request must carry"
-            ),
+            ConfigError::TokenRequired(addr) => {
+                write!(f, "`{addr}` is not a loopback address: set a token (RUNBOOK_SERVE_TOKEN or --token) that every request must carry")
+            }
             ConfigError::EmptyToken => f.write_str("the token is empty"),
         }
     }
@@ -132,7 +131,10 @@ mod tests {
     fn off_loopback_a_token_is_required() {
         assert!(config("127.0.0.1:0", None).access().is_ok_and(|t| t.is_none()));
         assert!(config("[::1]:0", None).access().is_ok_and(|t| t.is_none()));
-        assert_eq!(config("0.0.0.0:0", None).access().err(), Some(ConfigError::TokenRequired("0.0.0.0:0".parse().unwrap_or(config("", None).listen))));
+        assert_eq!(
+            config("0.0.0.0:0", None).access().err(),
+            Some(ConfigError::TokenRequired("0.0.0.0:0".parse().unwrap_or(config("", None).listen)))
+        );
         assert!(matches!(config("10.1.2.3:80", None).access(), Err(ConfigError::TokenRequired(_))));
         assert!(config("0.0.0.0:0", Some("t0ken")).access().is_ok_and(|t| t.is_some()));
         assert_eq!(config("0.0.0.0:0", Some("")).access().err(), Some(ConfigError::EmptyToken));

@@ -6,7 +6,6 @@ use crate::feed::Hub;
 use crate::follow::follow;
 use crate::page;
 use crate::sessions::{plausible_id, status};
-use runbook_engine::store::{SessionStore, StoreError};
 use crate::templates::{LIVE_JS, SERVE_CSS};
 use axum::Router;
 use axum::extract::{Path, Query, Request, State};
@@ -15,6 +14,7 @@ use axum::middleware::{self, Next};
 use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use runbook_engine::store::{SessionStore, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -51,7 +51,8 @@ async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Respons
     match access::decide(app.token.as_ref(), req.headers(), req.uri()) {
         Access::Granted => next.run(req).await,
         Access::SetCookie { location } => {
-            let cookie = format!("{}={}; HttpOnly; SameSite=Strict; Path=/", access::COOKIE, app.token.as_ref().map_or("", |t| t.cookie_value()));
+            let cookie =
+                format!("{}={}; HttpOnly; SameSite=Strict; Path=/", access::COOKIE, app.token.as_ref().map_or("", |t| t.cookie_value()));
             let mut r = StatusCode::SEE_OTHER.into_response();
             if let (Ok(c), Ok(l)) = (HeaderValue::from_str(&cookie), HeaderValue::from_str(&location)) {
                 r.headers_mut().insert(header::SET_COOKIE, c);
@@ -59,9 +60,12 @@ async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Respons
             }
             r
         }
-        Access::Refused => {
-            (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer realm=\"runbook\"")], "a token is required: `Authorization: Bearer TOKEN`, or open the page once with ?token=TOKEN\n").into_response()
-        }
+        Access::Refused => (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer realm=\"runbook\"")],
+            "a token is required: `Authorization: Bearer TOKEN`, or open the page once with ?token=TOKEN\n",
+        )
+            .into_response(),
         Access::WrongHost => (StatusCode::MISDIRECTED_REQUEST, "this server answers to its loopback address only\n").into_response(),
     }
 }
@@ -149,7 +153,12 @@ fn resume_point(headers: &HeaderMap, query: &HashMap<String, String>) -> u64 {
     last_id.or_else(|| query.get("after").and_then(|a| a.parse().ok())).unwrap_or(0)
 }
 
-async fn events(State(app): State<Arc<App>>, Path(id): Path<String>, Query(query): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
+async fn events(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
     let id = match find(&app, id).await {
         Ok(id) => id,
         Err(e) => return error(&e),

@@ -16,12 +16,8 @@ const STORE_CONNECTIONS: u32 = 8;
 pub fn run(args: &ServeArgs, sessions: Option<&str>) -> Result<u8> {
     let token = args.token.clone().or_else(|| std::env::var(TOKEN_VAR).ok().filter(|t| !t.is_empty()));
     let store = runbook_engine::store::open_with(sessions, args.journal_dir.as_deref(), STORE_CONNECTIONS)?;
-    let config = runbook_serve::Config {
-        listen: args.listen,
-        token,
-        poll_interval: Duration::from_millis(args.poll_ms),
-        store: store.describe(),
-    };
+    let config =
+        runbook_serve::Config { listen: args.listen, token, poll_interval: Duration::from_millis(args.poll_ms), store: store.describe() };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let server = match runbook_serve::bind(config, Arc::from(store)).await {
