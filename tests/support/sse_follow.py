@@ -12,6 +12,7 @@ A token, if the server wants one, comes from RUNBOOK_SERVE_TOKEN. Prints one JSO
 """
 
 import json
+import multiprocessing
 import os
 import re
 import socket
@@ -76,20 +77,45 @@ def follow(base, session, deadline, out):
     out["problems"].append("%s: no end within the time limit (at seq %d)" % (session, expect - 1))
 
 
-def main():
-    base, followers, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-    ids = sys.argv[4:]
-    deadline = time.time() + timeout
+def run_group(base, assigned, deadline, results):
+    """Followers `assigned` ([(k, session)]) as threads of one process; their outcomes to `results`."""
     outs, threads = [], []
-    for k in range(followers):
-        out = {"session": ids[k % len(ids)], "problems": [], "delays": [], "last": None}
+    for k, session in assigned:
+        out = {"k": k, "session": session, "problems": [], "delays": [], "last": None}
         outs.append(out)
         t = threading.Thread(target=lambda o=out: safe(base, o, deadline), daemon=True)
         threads.append(t)
         t.start()
     for t in threads:
         t.join(max(0.1, deadline - time.time() + 5))
+    results.put(outs)
+
+
+def main():
+    base, followers, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+    ids = sys.argv[4:]
+    deadline = time.time() + timeout
+    # Followers spread over a few processes: one Python process would measure its own lock
+    # (fifty threads parsing lines) instead of the server.
+    groups = max(1, min(8, followers))
+    results = multiprocessing.Queue()
+    procs = []
+    for g in range(groups):
+        assigned = [(k, ids[k % len(ids)]) for k in range(g, followers, groups)]
+        p = multiprocessing.Process(target=run_group, args=(base, assigned, deadline, results), daemon=True)
+        p.start()
+        procs.append(p)
+    outs = []
+    for _ in procs:
+        try:
+            outs.extend(results.get(timeout=max(1.0, deadline - time.time() + 10)))
+        except Exception:
+            break
+    for p in procs:
+        p.join(1)
     problems = [p for o in outs for p in o["problems"]]
+    if len(outs) != followers:
+        problems.append("%d of %d followers reported" % (len(outs), followers))
     per_session = {}
     for o in outs:
         if o["last"] is None and not o["problems"]:

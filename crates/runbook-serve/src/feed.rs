@@ -5,7 +5,7 @@
 //! one rendering per line: a follower joining late, or one that fell behind, reads the lines
 //! it missed from the feed's rendered history, not from the store.
 
-use crate::fragment::{self, Fragment};
+use crate::fragment::{self, Encoded};
 use runbook_engine::journal::Line;
 use runbook_engine::store::{SessionStore, StoreError};
 use std::collections::HashMap;
@@ -19,15 +19,15 @@ const BACKLOG: usize = 1024;
 
 /// One followed session: its rendered lines so far and the channel new ones go out on.
 pub struct Feed {
-    tx: broadcast::Sender<Arc<Fragment>>,
-    history: RwLock<Vec<Arc<Fragment>>>,
+    tx: broadcast::Sender<Arc<Encoded>>,
+    history: RwLock<Vec<Arc<Encoded>>>,
     /// False until the poller's first read: before it, the history is not the session's.
     ready: watch::Sender<bool>,
 }
 
 impl Feed {
     /// The lines after `after`, once the feed has read the session.
-    pub async fn since(&self, after: u64) -> Vec<Arc<Fragment>> {
+    pub async fn since(&self, after: u64) -> Vec<Arc<Encoded>> {
         let mut ready = self.ready.subscribe();
         // An error means the poller ended (nobody followed): the history is what it had.
         let _ = ready.wait_for(|r| *r).await;
@@ -50,7 +50,7 @@ impl Hub {
     }
 
     /// Session `id`'s feed and its new lines from now on; starts its poller if none runs.
-    pub fn subscribe(self: &Arc<Self>, id: &str) -> (Arc<Feed>, broadcast::Receiver<Arc<Fragment>>) {
+    pub fn subscribe(self: &Arc<Self>, id: &str) -> (Arc<Feed>, broadcast::Receiver<Arc<Encoded>>) {
         let mut feeds = self.feeds.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(feed) = feeds.get(id) {
             return (Arc::clone(feed), feed.tx.subscribe());
@@ -70,11 +70,11 @@ impl Hub {
 
     /// The lines of `id` after `after`, read and rendered on the blocking pool (rendering a
     /// large backlog would hold up every stream on the server's thread).
-    async fn rendered(&self, id: &str, after: u64) -> Result<Vec<Arc<Fragment>>, StoreError> {
+    async fn rendered(&self, id: &str, after: u64) -> Result<Vec<Arc<Encoded>>, StoreError> {
         let (sessions, id) = (Arc::clone(&self.sessions), id.to_owned());
         tokio::task::spawn_blocking(move || {
             let lines: Vec<Line> = sessions.events(&id, after)?;
-            Ok(lines.iter().map(|l| Arc::new(fragment::render(l))).collect())
+            Ok(lines.iter().map(|l| Arc::new(Encoded::from(&fragment::render(l)))).collect())
         })
         .await
         .unwrap_or_else(|e| Err(StoreError::Io(std::io::Error::other(format!("the store read failed: {e}")))))

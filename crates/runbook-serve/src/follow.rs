@@ -4,7 +4,7 @@
 //! feed's backlog behind) is taken from the feed's history before anything after it is sent.
 
 use crate::feed::{Feed, Hub};
-use crate::fragment::Fragment;
+use crate::fragment::Encoded;
 use axum::response::sse::Event;
 use futures_util::{Stream, StreamExt};
 use std::collections::VecDeque;
@@ -15,10 +15,10 @@ use tokio::sync::broadcast::{Receiver, error::RecvError};
 
 struct Follower {
     feed: Arc<Feed>,
-    rx: Receiver<Arc<Fragment>>,
+    rx: Receiver<Arc<Encoded>>,
     /// The last seq sent.
     last: u64,
-    queue: VecDeque<Arc<Fragment>>,
+    queue: VecDeque<Arc<Encoded>>,
     started: bool,
 }
 
@@ -28,7 +28,7 @@ impl Follower {
         self.queue.extend(self.feed.since(self.last).await);
     }
 
-    async fn next(&mut self) -> Option<Arc<Fragment>> {
+    async fn next(&mut self) -> Option<Arc<Encoded>> {
         if !self.started {
             self.started = true;
             self.fill().await;
@@ -57,12 +57,12 @@ impl Follower {
 }
 
 /// The SSE event of one line: `id:` its seq, `event: line`, the fragment as JSON.
-pub fn event(f: &Fragment) -> Event {
-    Event::default().id(f.seq.to_string()).event("line").data(serde_json::to_string(f).unwrap_or_default())
+pub fn event(f: &Encoded) -> Event {
+    Event::default().id(f.seq.to_string()).event("line").data(&f.data)
 }
 
 /// Session `id`'s lines after `after`, rendered.
-pub fn fragments(hub: Arc<Hub>, id: String, after: u64) -> impl Stream<Item = Arc<Fragment>> {
+pub fn fragments(hub: Arc<Hub>, id: String, after: u64) -> impl Stream<Item = Arc<Encoded>> {
     let (feed, rx) = hub.subscribe(&id);
     let follower = Follower { feed, rx, last: after, queue: VecDeque::new(), started: false };
     futures_util::stream::unfold(follower, |mut f| async move { f.next().await.map(|next| (next, f)) })

@@ -24,6 +24,21 @@ pub struct Fragment {
     pub driver: Option<String>,
 }
 
+/// A fragment as the event stream sends it, encoded once: a line goes to every follower of its
+/// session.
+#[derive(Debug)]
+pub struct Encoded {
+    pub seq: u64,
+    /// The fragment's JSON.
+    pub data: String,
+}
+
+impl From<&Fragment> for Encoded {
+    fn from(f: &Fragment) -> Encoded {
+        Encoded { seq: f.seq, data: serde_json::to_string(f).unwrap_or_default() }
+    }
+}
+
 /// A JSON value as a table cell or a capture shows it: strings bare, the rest as JSON.
 fn cell(v: &Value) -> String {
     match v {
