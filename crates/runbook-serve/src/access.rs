@@ -106,10 +106,12 @@ fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
         .filter_map(|kv| kv.trim().split_once('='))
 }
 
-/// The request's path and query with `token=…` taken out.
+/// The request's path and query with `token=…` taken out. One leading slash only: `//host`
+/// in a `Location` would send the browser to another site.
 fn without_token(uri: &Uri) -> String {
+    let path = format!("/{}", uri.path().trim_start_matches('/'));
     let rest: Vec<&str> = uri.query().unwrap_or("").split('&').filter(|kv| !kv.is_empty() && !kv.starts_with("token=")).collect();
-    if rest.is_empty() { uri.path().to_owned() } else { format!("{}?{}", uri.path(), rest.join("&")) }
+    if rest.is_empty() { path } else { format!("{path}?{}", rest.join("&")) }
 }
 
 /// The `Host` header names this machine's loopback interface.
@@ -177,6 +179,11 @@ mod tests {
             Access::SetCookie { location: "/sessions/x?after=3".into() }
         );
         assert_eq!(decide(tok, &headers(&[]), &uri("/?token=abc")), Access::Refused);
+        // Never a redirect to another site.
+        assert_eq!(
+            decide(tok, &headers(&[]), &Uri::builder().path_and_query("//evil.example/x?token=abc123").build().unwrap()),
+            Access::SetCookie { location: "/evil.example/x".into() }
+        );
         // A percent-encoded token is decoded before the comparison.
         let t2 = Token::new("a b&c").unwrap();
         assert_eq!(decide(Some(&t2), &headers(&[]), &uri("/?token=a%20b%26c")), Access::SetCookie { location: "/".into() });
