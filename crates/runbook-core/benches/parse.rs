@@ -4,7 +4,7 @@
 //! The corpus is read from `../shared/corpus` (or `RUNBOOK_BENCH_CORPUS`) at run time and is
 //! never copied into the project; without it the shipped runbooks are used.
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
@@ -108,4 +108,87 @@ fn bench(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+/// `RUNBOOK_BENCH_ROUNDS=N` compiles the corpus N times and prints the CPU time per round
+/// instead of running criterion: on a shared, busy machine the process's CPU time (and
+/// `perf stat -e instructions`) moves much less than wall-clock throughput.
+fn main() {
+    if let Some(rounds) = std::env::var("RUNBOOK_BENCH_ROUNDS").ok().and_then(|n| n.parse::<u32>().ok()) {
+        let files = corpus();
+        let bytes: usize = files.iter().map(|(_, t)| t.len()).sum();
+        // This thread's CPU time in ns (the scheduler's run time: unlike wall time, a busy
+        // machine does not add to it).
+        let cpu = || {
+            let stat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+            stat.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()).unwrap_or(0)
+        };
+        let (start, wall) = (cpu(), std::time::Instant::now());
+        let mut steps = 0usize;
+        for _ in 0..rounds {
+            for (name, text) in &files {
+                steps += black_box(runbook_core::compile(runbook_core::Source::new(name.clone(), text.clone()))).graph.steps.len();
+            }
+        }
+        let cpu_s = (cpu() - start) as f64 / 1e9 / f64::from(rounds);
+        // `RUNBOOK_BENCH_STAGES=1`: the compile's stages timed apart (as `compile` runs them).
+        if std::env::var_os("RUNBOOK_BENCH_STAGES").is_some() {
+            let mut times = [0u64; 4];
+            for _ in 0..rounds {
+                for (name, text) in &files {
+                    let source = runbook_core::Source::new(name.clone(), text.clone());
+                    let _scope = runbook_core::prose::scope(&source.text);
+                    let t = cpu();
+                    let mut document = runbook_core::document::parse(&source.text);
+                    times[0] += cpu() - t;
+                    let t = cpu();
+                    let outline = runbook_core::outline::outline(&source, &document);
+                    runbook_core::outline::apply(&outline, &mut document);
+                    times[1] += cpu() - t;
+                    let t = cpu();
+                    let mut diagnostics = Vec::new();
+                    let graph = runbook_core::build::build(&source, &document, &outline, &mut diagnostics);
+                    times[2] += cpu() - t;
+                    let t = cpu();
+                    runbook_core::check::check(&graph, &mut diagnostics);
+                    runbook_core::check::lost_commands(&source, &document, &graph, &mut diagnostics);
+                    times[3] += cpu() - t;
+                    black_box((graph, diagnostics));
+                }
+            }
+            for (stage, t) in ["document", "outline", "build", "check"].iter().zip(times) {
+                println!("{stage:10} {:8.3} ms CPU per round", t as f64 / 1e6 / f64::from(rounds));
+            }
+        }
+        // `RUNBOOK_BENCH_FILES=1`: each file's time too, slowest first (time per byte shows
+        // where a rule grows faster than the text).
+        if std::env::var_os("RUNBOOK_BENCH_FILES").is_some() {
+            let mut times: Vec<(f64, usize, &str)> = files
+                .iter()
+                .map(|(name, text)| {
+                    let t = std::time::Instant::now();
+                    for _ in 0..rounds {
+                        black_box(runbook_core::compile(runbook_core::Source::new(name.clone(), text.clone())));
+                    }
+                    (t.elapsed().as_secs_f64() * 1e3 / f64::from(rounds), text.len(), name.as_str())
+                })
+                .collect();
+            times.sort_by(|a, b| b.0.total_cmp(&a.0));
+            for (ms, len, name) in times {
+                println!("{ms:8.3} ms {len:8} B {:6.1} MiB/s  {name}", len as f64 / 1024.0 / 1024.0 / (ms / 1e3));
+            }
+        }
+        let wall_s = wall.elapsed().as_secs_f64() / f64::from(rounds);
+        let mib = bytes as f64 / 1024.0 / 1024.0;
+        println!(
+            "compile: {:.2} ms CPU ({:.1} MiB/s), {:.2} ms wall ({:.1} MiB/s) per round, {} rounds, {steps} steps",
+            cpu_s * 1e3,
+            mib / cpu_s,
+            wall_s * 1e3,
+            mib / wall_s,
+            rounds
+        );
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -445,6 +445,24 @@ impl Builder<'_> {
             d.risk = Classified { risk: Risk::Read, reason: "alert description".into() };
             added.push(d);
         }
+        // `### Check the replication lag` over a link to a dashboard alone (or its bare address):
+        // the procedure is to open it.
+        for (h, nodes) in &paragraphs {
+            let ([n], Some(true), false) = (nodes.as_slice(), problems[*h].map(|p| p == *h), has_steps[*h]) else { continue };
+            let node = &doc.nodes[*n];
+            let text = self.source.text[node.span.range()].trim();
+            let link = text.starts_with('[') && text.ends_with(')') && text.matches("](").count() == 1;
+            let bare = (text.starts_with("https://") || text.starts_with("http://")) && !text.contains(char::is_whitespace);
+            let Some(url) = (if link { text.split_once("](").and_then(|(_, r)| r.strip_suffix(')')) } else { Some(text).filter(|_| bare) })
+            else {
+                continue;
+            };
+            let mut d =
+                self.draft(StepKind::Manual, format!("Open {url}"), vec![(5, node.span.start)], None, node.span, Some(*h), node.list, *n);
+            d.title = prose::short_title(text);
+            d.risk = Classified { risk: Risk::Read, reason: "a page to open".into() };
+            added.push(d);
+        }
         for (h, heading) in doc.headings.iter().enumerate() {
             let Some(problem) = problems[h].filter(|&p| p != h) else { continue };
             // `### 2. Node failures` under `## Mitigation`: an option, told in prose.
@@ -517,6 +535,12 @@ impl Builder<'_> {
                 added.extend(commands);
                 continue;
             }
+            // "You can restart nginx with `sudo gitlab-ctl restart nginx`.": a command inside a
+            // sentence is a step of its own, read sentence by sentence later (prose steps).
+            let holds_command = |n: usize| inline_code(&self.source.text[doc.nodes[n].span.range()]).iter().any(|(c, _)| is_step_code(c));
+            if option && nodes.iter().take(3).any(|&n| holds_command(n)) {
+                continue;
+            }
             // "If the alert fires during an upgrade, wait. If an operator is misconfigured, …":
             // alternatives in one paragraph, read sentence by sentence later (prose steps).
             if nodes.iter().take(3).any(|&n| branching_paragraph(&self.source.text[doc.nodes[n].span.range()])) {
@@ -561,7 +585,16 @@ impl Builder<'_> {
             self.drafts.iter().filter(|d| d.annotation.is_some()).filter_map(|d| d.section.and_then(|s| self.problems[s])).collect();
         let mut added = Vec::new();
         for (index, node) in doc.nodes.iter().enumerate() {
-            let (NodeKind::Paragraph, Some(h), 0) = (&node.kind, node.section, node.list.depth) else { continue };
+            // Also the words after an item's block ("If the plan shows a diff for labels, apply
+            // it."): what to do with what the command showed.
+            let after_item_block = node.list.depth > 0
+                && index
+                    .checked_sub(1)
+                    .map(|i| &doc.nodes[i])
+                    .is_some_and(|n| matches!(n.kind, NodeKind::Code(_)) && n.list.item == node.list.item);
+            let (NodeKind::Paragraph, Some(h), true) = (&node.kind, node.section, node.list.depth == 0 || after_item_block) else {
+                continue;
+            };
             // (A group's own words introduce its problems: an overview, not a step.)
             if self.problems[h].is_none_or(|p| annotated.contains(&p))
                 || doc.headings[h].group
@@ -598,10 +631,28 @@ impl Builder<'_> {
                 run.clear();
             };
             for sentence in prose::sentences(raw) {
-                let codes: Vec<(&str, usize)> =
-                    inline_code(sentence).into_iter().filter(|&(c, at)| is_step_code(c) || told_to_run(sentence, at, c)).collect();
-                let condition =
-                    infer::opening_condition(sentence).or_else(|| infer::alternative_sentence(sentence).filter(|s| !s.is_empty()));
+                let codes: Vec<(&str, usize)> = inline_code(sentence)
+                    .into_iter()
+                    .filter(|&(c, at)| is_step_code(c) || told_to_run(sentence, at, c) || sql_call(sentence, at, c).is_some())
+                    .collect();
+                // "initiate it using `ctl switchover` or `ctl failover`": each command's title is the
+                // words before the first, not a sentence holding the other command too.
+                let title = match codes.first() {
+                    Some(&(_, at)) if codes.len() > 1 && at > 4 => prose::short_title(sentence[..at].trim_end_matches(['`', ' ', ':'])),
+                    _ => prose::short_title(sentence),
+                };
+                let alternative = infer::alternative_sentence(sentence).filter(|s| !s.is_empty());
+                let condition = infer::opening_condition(sentence).or_else(|| alternative.clone());
+                // "Users can reset it from their client. Alternatively, an admin can …": the way
+                // stated just before "Alternatively" is the first alternative, even as a statement.
+                if alternative.is_some()
+                    && run_condition.is_none()
+                    && let Some(last) = run.pop()
+                {
+                    flush(&mut run, &mut run_condition, &mut added);
+                    run.push(last);
+                    run_condition = Some(prose::short_title(last));
+                }
                 if condition.is_some() || !codes.is_empty() {
                     flush(&mut run, &mut run_condition, &mut added);
                 }
@@ -613,13 +664,21 @@ impl Builder<'_> {
                     continue;
                 }
                 let offset = (sentence.as_ptr() as usize).saturating_sub(raw.as_ptr() as usize);
-                for (code, at) in codes {
+                // "`ctl switchover` or `ctl failover`": the commands are alternatives.
+                let either = codes.len() > 1
+                    && codes.windows(2).all(|w| {
+                        let between = &sentence[w[0].1 + w[0].0.len()..w[1].1];
+                        matches!(between.trim_matches(|c: char| c == '`' || c == ',' || c.is_whitespace()), "or")
+                    });
+                for (k, &(code, at)) in codes.iter().enumerate() {
                     let start = node.span.start + offset + at;
-                    let mut d =
-                        self.draft(inline_kind(code), code.to_owned(), vec![(0, start)], None, node.span, Some(h), node.list, index);
+                    let mut d = self.inline_draft(sentence, at, code, start, node.span, Some(h), node.list, index);
                     opener_as_manual(&mut d);
-                    d.title = prose::short_title(sentence);
+                    d.title.clone_from(&title);
                     d.condition = condition.clone();
+                    if either && condition.is_none() {
+                        d.condition = Some(format!("{}: {code}", if k == 0 { "Either" } else { "Or" }));
+                    }
                     added.push(d);
                 }
             }
@@ -773,6 +832,19 @@ impl Builder<'_> {
         let alternatives_list = |item: usize| {
             list_start.get(&item).is_some_and(|f| option_lists.contains(f) || conditioned_in.get(f).copied().unwrap_or(0) >= 2)
         };
+        // A resolution's bullets of fixes where one opens with "If …" (`- Increase the limit: `…``,
+        // `- If it is the store-gateway, enable lazy loading`): every fix is one to choose.
+        // (A numbered item is a step in order.)
+        let mut list_len: HashMap<usize, usize> = HashMap::new();
+        for first in list_start.values() {
+            *list_len.entry(*first).or_default() += 1;
+        }
+        let fixes_to_choose = |item: usize, role: Option<Role>| {
+            role == Some(Role::Resolution)
+                && list_start
+                    .get(&item)
+                    .is_some_and(|f| conditioned_in.get(f).copied().unwrap_or(0) >= 1 && list_len.get(f).copied().unwrap_or(0) >= 2)
+        };
         let mut added = Vec::new();
         // Items read whole (nested bullets included) into one manual step.
         let mut whole_items: HashSet<usize> = HashSet::new();
@@ -801,7 +873,8 @@ impl Builder<'_> {
             let instruction_list = instructions >= 2 && instruction_items.contains(&item);
             // Each item of a list of options is one, whatever it says.
             let option_item = list_start.get(&item).is_some_and(|f| option_lists.contains(f));
-            let procedure = role.is_none() && (commands >= 1 || step_section || instruction_list || option_item);
+            // Two or more items opening with "If …" are the cases to choose from, whatever they hold.
+            let procedure = role.is_none() && (commands >= 1 || step_section || instruction_list || option_item || alternatives_list(item));
             if with_drafts.contains(&item) || !(procedure || matches!(role, Some(Role::Diagnosis | Role::Resolution | Role::Verification)))
             {
                 continue;
@@ -825,27 +898,59 @@ impl Builder<'_> {
             if plain.len() < 3 {
                 continue;
             }
+            if let Some(cases) = self.depending_cases(index, &plain) {
+                added.extend(cases);
+                whole_items.insert(item);
+                continue;
+            }
             let title = prose::clean_title(&prose::first_sentence(&plain, 120));
             // "If the pod is in CrashLoopBackOff, run `kubectl delete pod …`": an alternative.
             let condition = item_condition(text);
-            let mut found = false;
+            // An SQL function named in the item's prose ("Interruption can be done using
+            // `pg_terminate_backend(…)` as well. In any case, open an issue.") is a step after the
+            // item's words, which stay a step too; a command alone says it all.
+            let (mut item_drafts, mut calls_only) = (Vec::new(), true);
             for (code, at) in inline_code(text) {
-                if !is_step_code(code) {
+                // `` - `chef-client-enable` ``: an item that is only a command is that command.
+                let alone = text.trim().trim_end_matches(['.', ';']).trim_matches('`') == code && is_known_command(code);
+                if !is_step_code(code) && !alone && sql_call(text, at, code).is_none() {
                     continue;
                 }
-                let kind = inline_kind(code);
-                let mut d = self.draft(kind, code.to_owned(), vec![(0, text_start + at)], None, node.span, node.section, node.list, index);
+                let mut d = self.inline_draft(text, at, code, text_start + at, node.span, node.section, node.list, index);
                 opener_as_manual(&mut d);
                 // The item's words before the command: "Raise the limit for now".
                 let before = text[..at.min(text.len())].trim_end_matches(['`', ' ', ':']);
                 d.title = if before.len() > 3 { prose::short_title(before) } else { title.clone() };
                 // The condition is the words before the command, not the command itself.
                 d.condition = condition.as_ref().and_then(|_| infer::opening_condition(before)).or_else(|| condition.clone());
-                added.push(d);
-                found = true;
+                if d.condition.is_none() && node.list.number.is_none() && fixes_to_choose(item, role) {
+                    d.condition = Some(d.title.clone()).filter(|t| !t.is_empty());
+                }
+                let call = d.kind == StepKind::Sql && sql_call(text, at, code).is_some();
+                if call && let Some(sentence) = prose::sentences(text).into_iter().find(|s| s.contains(code)) {
+                    d.title = prose::short_title(sentence);
+                }
+                calls_only &= call;
+                item_drafts.push(d);
             }
+            // "Check that you can write. Run `select txid_current()` for this. You could also
+            // create and drop a table.": the sentences without the command that still say what
+            // to do stay a manual step beside it.
+            // (Compared with their white space collapsed: a code span may break over lines.)
+            let squash = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+            let step_codes: Vec<String> = item_drafts
+                .iter()
+                .filter_map(|d| inline_code(text).into_iter().find(|(c, _)| squash(&d.code).contains(&squash(c))).map(|(c, _)| squash(c)))
+                .collect();
+            let names_command = |s: &str| {
+                let s = squash(s);
+                step_codes.iter().any(|c| s.contains(c.as_str()))
+            };
+            let other_instructions =
+                !item_drafts.is_empty() && !calls_only && prose::sentences(text).iter().any(|s| !names_command(s) && prose::instructs(s));
+            let found = !item_drafts.is_empty() && !calls_only && !other_instructions;
             // In a procedure with a single command, the other items are prose around it.
-            let prose_around_one_command = procedure && commands < 2 && !instruction_list && !option_item;
+            let prose_around_one_command = procedure && commands < 2 && !instruction_list && !option_item && !alternatives_list(item);
             // "Possible causes" bullets state causes; they are not things to do.
             let causes = node.section.is_some_and(|h| is_cause_container(doc, h));
             if !found && !prose_around_one_command && !causes {
@@ -856,6 +961,17 @@ impl Builder<'_> {
                     .filter(|l| !l.is_empty())
                     .collect();
                 let mut code = if full.len() > 1 { full.join("\n") } else { as_written(text) };
+                // The sentences naming a command (a function to call) are that command's step.
+                let mut title = title;
+                if !item_drafts.is_empty() {
+                    let kept: Vec<&str> = prose::sentences(&code).into_iter().filter(|s| !names_command(s)).collect();
+                    title = kept.first().map(|s| prose::short_title(s)).unwrap_or(title);
+                    code = kept.join(" ");
+                    if code.trim().is_empty() {
+                        added.append(&mut item_drafts);
+                        continue;
+                    }
+                }
                 // The address is what the operator opens.
                 if link_only && let Some(url) = text.split_once("](").and_then(|(_, r)| r.strip_suffix(')')) {
                     code = format!("{plain}: {url}");
@@ -865,9 +981,13 @@ impl Builder<'_> {
                 // "If alert X fired too, look at it first" in a diagnosis list is advice, not a
                 // choice between alternatives: only resolution lists branch on prose items.
                 d.condition = condition.filter(|_| role == Some(Role::Resolution) || alternatives_list(item));
+                if d.condition.is_none() && node.list.number.is_none() && fixes_to_choose(item, role) {
+                    d.condition = Some(d.title.clone()).filter(|t| !t.is_empty());
+                }
                 added.push(d);
                 whole_items.insert(item);
             }
+            added.extend(item_drafts);
         }
         // Nested instructions under an item that is a label (`1. **Caching Strategy**`) or that
         // holds a command block (`- Reset session via admin panel` beside `- End stuck
@@ -929,6 +1049,40 @@ impl Builder<'_> {
         }
     }
 
+    /// "Based on the **`reason`**:" over `` - `timeout` `` / `` - `network-error` ``, each over
+    /// its own bullets: one case each, a manual step of its bullets labelled by the case.
+    fn depending_cases(&self, index: usize, plain: &str) -> Option<Vec<Draft>> {
+        let head = plain.chars().take(12).collect::<String>().to_ascii_lowercase();
+        if !["based on", "depending on", "according to"].iter().any(|w| head.starts_with(w)) {
+            return None;
+        }
+        let doc = self.doc;
+        let end = doc.nodes[index].span.end;
+        let mut cases = Vec::new();
+        for (n, child) in doc.nodes.iter().enumerate().skip(index + 1).take_while(|(_, c)| c.span.start < end) {
+            if !matches!(child.kind, NodeKind::ItemStart) || child.list.depth != 2 {
+                continue;
+            }
+            let (label_md, at) = item_lead_text(&self.source.text, child.span);
+            let label = prose::plain_text(label_md).trim().trim_end_matches(':').to_owned();
+            let body: Vec<String> = self.source.text[child.span.range()]
+                .lines()
+                .skip(1)
+                .map(|l| as_written(l.trim_start().trim_start_matches(['-', '*', '+']).trim_start()))
+                .filter(|l| !l.is_empty())
+                .collect();
+            if label.is_empty() || label.split_whitespace().count() > 6 || body.is_empty() {
+                return None;
+            }
+            let mut d = self.draft(StepKind::Manual, body.join("\n"), vec![(0, at)], None, child.span, child.section, child.list, n);
+            d.title = prose::short_title(&body[0]);
+            d.risk = Classified { risk: Risk::Read, reason: "manual instruction".into() };
+            d.condition = Some(label);
+            cases.push(d);
+        }
+        (cases.len() >= 2).then_some(cases)
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn draft(
         &self,
@@ -946,7 +1100,7 @@ impl Builder<'_> {
             StepKind::Shell | StepKind::Http => placeholder::find(&code, CodeKind::Shell, &[]),
             _ => Vec::new(),
         };
-        let http = (kind == StepKind::Http).then(|| shell::parse_curl(&code)).flatten();
+        let http = (kind == StepKind::Http).then(|| shell::parse_curl(&code)).flatten().map(Box::new);
         let risk = match (&http, kind) {
             // A line bash runs (`curl -o file …`) is as risky as its method and what else it does.
             (Some(h), _) if h.shell_reason.is_some() => {
@@ -979,6 +1133,28 @@ impl Builder<'_> {
         }
     }
 
+    /// A step for inline code at `at` in `text` (source offset `start`): the command as
+    /// written, or for an SQL function the text tells to use, the query that calls it.
+    #[allow(clippy::too_many_arguments)]
+    fn inline_draft(
+        &self,
+        text: &str,
+        at: usize,
+        code: &str,
+        start: usize,
+        span: Span,
+        section: Option<usize>,
+        list: ListContext,
+        node: usize,
+    ) -> Draft {
+        // Markdown reads a line break in a code span as a space (same length: the map holds).
+        let code = &code.replace('\n', " ");
+        match sql_call(text, at, code) {
+            Some((query, lead)) => self.draft(StepKind::Sql, query, vec![(lead, start)], None, span, section, list, node),
+            None => self.draft(inline_kind(code), code.to_owned(), vec![(0, start)], None, span, section, list, node),
+        }
+    }
+
     /// Inferred steps for one fenced block: none (output, config), one, or several when the
     /// block mixes kinds.
     fn block_drafts(&self, index: usize, block: &CodeBlock, span: Span, section: Option<usize>, list: ListContext) -> Vec<Draft> {
@@ -993,7 +1169,25 @@ impl Builder<'_> {
         if (lang.is_empty() || SQL_LANGS.contains(&lang.as_str()) || TEXT_LANGS.contains(&lang.as_str()))
             && text.lines().any(|l| psql_prompt(l).is_some())
         {
-            let sb = shell::read_block(text);
+            // `# ps aux | grep pgbouncer` and `$ sudo pgb-console` before `pgbouncer=# SHOW …`:
+            // a transcript of shell commands and statements, each a step of its own kind.
+            let root = opens_with_root_prompt(text);
+            let sb = if root { shell::read_session(text, &|w| is_known_command(w)) } else { shell::read_block(text) };
+            let shell_kind = |c: &str| Some(command_kind(c)).filter(|k| *k != StepKind::Sql && is_known_command(c));
+            if sb.commands.iter().any(|c| shell_kind(&c.text).is_some()) {
+                return sb
+                    .commands
+                    .iter()
+                    .map(|c| {
+                        let (code, map) = join_commands([c], block);
+                        let at_psql = text.lines().nth(c.first_line).is_some_and(|l| psql_prompt(l).is_some());
+                        let kind = shell_kind(&code).filter(|_| !at_psql).unwrap_or(StepKind::Sql);
+                        let mut d = self.draft(kind, code, map, lang_opt.clone(), span, section, list, index);
+                        opener_as_manual(&mut d);
+                        d
+                    })
+                    .collect();
+            }
             if !sb.commands.is_empty() {
                 let (code, map) = join_commands(&sb.commands, block);
                 let mut d = self.draft(StepKind::Sql, code, map, lang_opt, span, section, list, index);
@@ -1035,6 +1229,8 @@ impl Builder<'_> {
             || (lang.is_empty() && looks_like_shell(text))
             // `# kill -TERM 1827` alone: root's prompt before a command, not a note.
             || (lang.is_empty() && text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) && root_session(text).is_some())
+            // `# pstree -pals $(pgrep haproxy)` and the tree it printed: root's prompt, then output.
+            || (lang.is_empty() && opens_with_root_prompt(text))
             || (TEXT_LANGS.contains(&lang.as_str())
                 && text.lines().any(|l| shell::strip_prompt(l).is_some() && looks_like_shell(shell::strip_prompt(l).unwrap_or(""))));
         if !shellish {
@@ -1054,8 +1250,9 @@ impl Builder<'_> {
         // `# sudo ls -lt /var/log` followed by its listing: root's prompt, in any shell block.
         if !session
             && !sb.had_prompts
-            && sb.comments.iter().any(|(_, c)| is_known_command(c))
-            && sb.commands.iter().all(|c| is_output_line(&c.text) || !is_known_command(&c.text))
+            && (opens_with_root_prompt(text)
+                || sb.comments.iter().any(|(_, c)| is_known_command(c))
+                    && sb.commands.iter().all(|c| is_output_line(&c.text) || !is_known_command(&c.text)))
             && let Some(root) = root_session(text)
         {
             sb = root;
@@ -1118,7 +1315,7 @@ impl Builder<'_> {
         if let Some(at) = sb.commands.iter().position(|c| interactive_session(&c.text).is_some()) {
             let opener = interactive_session(&sb.commands[at].text).unwrap_or_default();
             let typed = &sb.commands[at + 1..];
-            let mut risk = Classified { risk: Risk::Read, reason: format!("opens `{opener}`") };
+            let mut risk = opener_risk(&sb.commands[at].text, &opener);
             for c in typed {
                 let inner = if interactive_session(&c.text).is_some() {
                     Classified { risk: Risk::Read, reason: format!("opens `{}`", c.text.trim()) }
@@ -1476,8 +1673,20 @@ fn opener_as_manual(d: &mut Draft) {
     if let Some(opener) = interactive_session(&d.code) {
         d.kind = StepKind::Manual;
         d.http = None;
-        d.risk = Classified { risk: Risk::Read, reason: format!("opens `{opener}`") };
+        d.risk = opener_risk(&d.code, &opener);
     }
+}
+
+/// What opening a session changes by itself: nothing (`ssh db1`, `gitlab-rails console`, `oc
+/// debug node/x` in a pod of its own), except that `kubectl debug -it pod --target=app` adds an
+/// ephemeral container to the running pod, which stays in its spec.
+fn opener_risk(cmd: &str, opener: &str) -> Classified {
+    let words: Vec<&str> = cmd.split_whitespace().skip_while(|w| *w == "sudo").collect();
+    let adds_container = matches!(words.first(), Some(&("kubectl" | "oc")))
+        && words.get(1) == Some(&"debug")
+        && words.iter().any(|w| *w == "--target" || w.starts_with("--target="));
+    let risk = if adds_container { Risk::Write } else { Risk::Read };
+    Classified { risk, reason: format!("opens `{opener}`") }
 }
 
 /// The kind of a step written as inline code.
@@ -1487,6 +1696,10 @@ fn inline_kind(code: &str) -> StepKind {
 
 /// Inline code that is worth running: SQL, or a known command with arguments.
 fn is_step_code(code: &str) -> bool {
+    // A code span broken over two lines (`` `select\ntxid_current()` ``) reads as one line.
+    if code.contains('\n') {
+        return is_step_code(&code.replace('\n', " "));
+    }
     looks_like_sql(code) || (is_known_command(code) && code.contains(' '))
 }
 
@@ -1508,11 +1721,14 @@ fn item_condition(text: &str) -> Option<String> {
 fn check_if_so(text: &str) -> Option<String> {
     let plain = prose::plain_text(text.lines().next().unwrap_or(""));
     let lower = plain.to_ascii_lowercase();
+    let so = ["if so", "if yes", "if that is the case", "if this is the case"].iter().any(|w| lower.contains(w));
+    if !so {
+        return None;
+    }
     let first = prose::first_sentence(&lower, 400);
     let asks = ["check ", "verify ", "see ", "look ", "find out ", "confirm ", "determine "].iter().any(|w| first.starts_with(w))
         && (first.contains(" if ") || first.contains(" whether "));
-    let so = ["if so", "if yes", "if that is the case", "if this is the case"].iter().any(|w| lower.contains(w));
-    (asks && so).then(|| prose::first_sentence(&plain, 160))
+    asks.then(|| prose::first_sentence(&plain, 160))
 }
 
 /// "You have several options to recover:", "Use one of the following:", "Either:": the list
@@ -1658,6 +1874,22 @@ fn told_to_run(sentence: &str, at: usize, code: &str) -> bool {
         && first.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
 }
 
+/// "use the `pg_stat_statements_reset()` function", "interrupt it using
+/// `pg_terminate_backend({PID})`": an SQL function the text tells the operator to call. The
+/// query that calls it, and where the call starts in that query.
+fn sql_call(text: &str, at: usize, code: &str) -> Option<(String, usize)> {
+    let (name, args) = code.split_once('(')?;
+    // PostgreSQL's own functions: `sort_desc(…)` is PromQL, `rate(…)` too.
+    let function = (name.starts_with("pg_") || name.starts_with("txid_"))
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && args.ends_with(')');
+    let before = text[..at.min(text.len())].trim_end_matches(|c: char| c == '`' || c.is_whitespace()).to_ascii_lowercase();
+    let before = before.strip_suffix(" the").unwrap_or(&before);
+    let last = before.rsplit([' ', '\n']).next().unwrap_or("");
+    let told = matches!(last, "use" | "using" | "call" | "calling" | "run" | "running" | "execute" | "executing");
+    (function && told).then(|| (format!("SELECT {code};"), "SELECT ".len()))
+}
+
 /// Inline code spans (`` `x` ``) in a piece of Markdown, with their offsets.
 fn inline_code(text: &str) -> Vec<(&str, usize)> {
     let mut out = Vec::new();
@@ -1765,6 +1997,227 @@ mod tests {
              If this fires during a checkpoint, you can follow the steps of that alert.\n",
         );
         assert!(b.iter().any(|l| l.contains("during startup")) && b.iter().any(|l| l.contains("during a checkpoint")), "{b:?}");
+    }
+
+    #[test]
+    fn root_prompt_lines_and_their_output_are_shell_steps() {
+        let s = steps(
+            "# Web\n## Extra processes\nShow how long the workers have run:\n\n```\n\
+             # for p in $(pgrep -u www nginx); do ps -o pid,etimes $p; done\n  PID ELAPSED\n nginx 812 9999\n```\n",
+        );
+        assert_eq!(s, [(StepKind::Shell, "for p in $(pgrep -u www nginx); do ps -o pid,etimes $p; done".to_owned())]);
+    }
+
+    #[test]
+    fn a_transcript_of_shell_and_psql_prompts_is_a_step_per_command() {
+        let g = compile(Source::new(
+            "t.md",
+            "# Pool\n## Too many clients\nRaise the limit from the pool's console:\n\n```\n# prlimit -n -p 4242\nRESOURCE SOFT HARD\n\n\
+             $ sudo pool-console\n\npool=# show config;\n key | value\n\npool=# set max_client_conn=4096;\n```\n",
+        ))
+        .graph;
+        let s: Vec<(StepKind, &str, crate::Risk)> = g.steps.iter().map(|s| (s.kind, s.code.as_str(), s.risk)).collect();
+        use crate::Risk::Read;
+        assert_eq!(
+            s,
+            [
+                (StepKind::Shell, "prlimit -n -p 4242", Read),
+                (StepKind::Shell, "sudo pool-console", Read),
+                (StepKind::Sql, "show config;", Read),
+                (StepKind::Sql, "set max_client_conn=4096;", Read),
+            ]
+        );
+    }
+
+    #[test]
+    fn variables_the_operator_sets_are_a_step_and_not_parameters_after_it() {
+        let g = compile(Source::new(
+            "t.md",
+            "# K8s\n## Replace a node pool\n```\nOLD_POOL=<name of old pool>\nNEW_POOL=<name of new pool>\n```\n\n\
+             Import the new pool:\n\n```\ntf import module.gke.pool[0] prod/$NEW_POOL\n```\n",
+        ))
+        .graph;
+        let kinds: Vec<(StepKind, &str)> = g.steps.iter().map(|s| (s.kind, s.code.as_str())).collect();
+        assert_eq!(kinds[..2], [(StepKind::Shell, "OLD_POOL=<name of old pool>"), (StepKind::Shell, "NEW_POOL=<name of new pool>")]);
+        // The import uses the variable set above: captured there, not asked again.
+        assert!(g.steps[1].captures.iter().any(|c| c.name == "NEW_POOL"), "{:?}", g.steps[1]);
+        let new_pool = g.parameters.iter().find(|p| p.name == "NEW_POOL").map(|p| p.source.as_deref());
+        assert_eq!(new_pool, Some(Some("capture:NEW_POOL")));
+        assert!(g.parameters.iter().any(|p| p.name == "NAME_OF_NEW_POOL"), "{:?}", g.parameters);
+    }
+
+    #[test]
+    fn a_postgres_function_the_text_says_to_use_is_a_query() {
+        let g = compile(Source::new(
+            "t.md",
+            "# DB\n## Stale locks\n1. Look at the locks in `pg_locks`.\n\
+             2. For a long transaction it is your call. Interruption can be done using `pg_terminate_backend({PID})` as well. \
+             In any case, open an issue.\n",
+        ))
+        .graph;
+        let s: Vec<(StepKind, &str, crate::Risk)> = g.steps.iter().map(|s| (s.kind, s.code.as_str(), s.risk)).collect();
+        let call = s.iter().find(|s| s.0 == StepKind::Sql).expect("a query step");
+        assert_eq!((call.1, call.2), ("SELECT pg_terminate_backend({PID});", crate::Risk::Destructive));
+        // The item's other words stay a manual step, without the call's sentence.
+        let manual = s.iter().find(|s| s.1.contains("open an issue")).expect("the item's words");
+        assert!(manual.0 == StepKind::Manual && !manual.1.contains("pg_terminate_backend"), "{s:?}");
+        // A PromQL function is not one: `sort_desc(…)` in Prometheus.
+        let s = steps("# DB\n## Dead tuples\nRun `sort_desc(pg_stat_user_tables_n_dead_tup)` in Prometheus to see the worst.\n");
+        assert!(s.iter().all(|s| s.0 != StepKind::Sql), "{s:?}");
+    }
+
+    #[test]
+    fn two_commands_joined_by_or_in_a_sentence_are_alternatives() {
+        let b = branch_labels(
+            "# DB\n## Failover/Switchover\nA switchover needs a leader.\n\n\
+             You can start either using `patronictl switchover` or `patronictl failover` and answering the prompts.\n",
+        );
+        assert_eq!(b[..2], ["Either: patronictl switchover", "Or: patronictl failover"]);
+    }
+
+    #[test]
+    fn words_after_an_items_block_that_say_what_to_do_are_a_step() {
+        let s = steps(
+            "# Infra\n## Rebuild the replicas\n1. Check there is no plan diff:\n\n   ```\n   tf plan -out plan\n   ```\n\n\
+             \x20  If there is a diff for labels only, apply it.\n2. Done.\n",
+        );
+        assert_eq!(s[0], (StepKind::Shell, "tf plan -out plan".to_owned()));
+        assert!(s.iter().any(|(k, c)| *k == StepKind::Manual && c.contains("apply it")), "{s:?}");
+    }
+
+    #[test]
+    fn a_way_stated_before_alternatively_is_the_first_alternative() {
+        let b = branch_labels(
+            "# Chat\n## Manually resetting passwords\nUsers can reset their password through their client. \
+             Alternatively, a server admin can reset it using the admin API.\n",
+        );
+        assert!(b.len() >= 2, "{b:?}");
+        assert!(b[0].starts_with("Users can reset") && b[1].starts_with("Alternatively"), "{b:?}");
+    }
+
+    #[test]
+    fn a_procedure_that_is_only_a_link_is_to_open_it() {
+        let g = compile(Source::new("t.md", "# DB\n## Check replication lag\n\n[Thanos](https://thanos.example.com/graph?g0.expr=lag)\n\n## Queues\n\nhttps://example.com/admin/queues\n")).graph;
+        let s: Vec<(&str, StepKind)> = g.steps.iter().map(|s| (s.code.as_str(), s.kind)).collect();
+        assert_eq!(
+            s,
+            [
+                ("Open https://thanos.example.com/graph?g0.expr=lag", StepKind::Manual),
+                ("Open https://example.com/admin/queues", StepKind::Manual)
+            ]
+        );
+        assert_eq!(g.entry_points.len(), 2);
+    }
+
+    #[test]
+    fn numbered_cause_labels_over_their_bullets_are_options() {
+        // Nested, or written under the label with too little indentation to nest.
+        for indent in ["   ", "  "] {
+            let md = format!(
+                "# Pool saturated\n## Troubleshoot\n\n1. Imbalance on pool connections\n{indent}* Check the [dashboard](https://x) for `Backend Connections`\n\
+                 {indent}* Cycle the pods: `kubectl rollout restart deploy/web`\n\n1. Too many worker connections\n\
+                 {indent}* Check the [DB dashboard](https://y) for slow locks\n{indent}* Dump the queries: `psql -c 'SELECT * FROM pg_stat_activity'`\n"
+            );
+            let b = branch_labels(&md);
+            assert_eq!(b[..2], ["Imbalance on pool connections".to_owned(), "Too many worker connections".to_owned()], "{indent:?}: {b:?}");
+        }
+        // Bold labels too, with their bullets under-indented.
+        let b = branch_labels(
+            "# Series limit\n## How to fix\n1. **Temporarily increase the limit**<br />\n   Raise it in the runtime config.\n\
+             2. **Check the shard size**<br />\n  - Run the query: `cortextool analyse`\n  - Double the shard size\n\
+             3. **Scale up ingesters**<br />\n   Add replicas: `kubectl scale sts ingester --replicas=9`\n",
+        );
+        assert_eq!(
+            b[..3],
+            ["Temporarily increase the limit".to_owned(), "Check the shard size".to_owned(), "Scale up ingesters".to_owned()],
+            "{b:?}"
+        );
+        // Numbered instructions are a sequence.
+        let b = branch_labels(
+            "# Pool\n## Troubleshoot\n1. Check the pool\n   * `kubectl get pods`\n2. Restart the pool\n   * `kubectl rollout restart deploy/pool`\n",
+        );
+        assert!(b.is_empty(), "{b:?}");
+    }
+
+    #[test]
+    fn if_items_over_their_own_bullets_are_cases_whatever_they_hold() {
+        let b = branch_labels(
+            "# WAF\n## Triage\n### Artifacts to collect\n\
+             - If an incident already exists for many reports:\n    - Share the trace template and ask users for results.\n\
+             \x20   - If more is needed, have users open a confidential issue.\n\
+             - If the problem is one URI:\n    - Have the user open an issue, confidential if needed.\n",
+        );
+        assert!(b.iter().any(|l| l.starts_with("If an incident")) && b.iter().any(|l| l.starts_with("If the problem is one URI")), "{b:?}");
+    }
+
+    #[test]
+    fn cases_under_based_on_are_options() {
+        let b = branch_labels(
+            "# Cache\n## CacheRequestErrors\nHow to **investigate**:\n- Find which error occurs with the failures query\n\
+             - Based on the **`reason`**:\n  - `timeout`\n    - Scale up the cache replicas\n  - `network-error`\n    - Check the client logs\n",
+        );
+        assert_eq!(b[..2], ["timeout".to_owned(), "network-error".to_owned()], "{b:?}");
+    }
+
+    #[test]
+    fn a_resolution_list_with_an_if_fix_is_fixes_to_choose_from() {
+        let b = branch_labels(
+            "# Mmap\n## MemoryMapAreasTooHigh\nThe process is close to the kernel limit.\n\nHow to **fix**:\n\
+             - Increase the limit on your system: `sysctl -w vm.max_map_count=262144`\n\
+             - If it's caused by the store-gateway, consider enabling lazy loading of index headers\n",
+        );
+        assert!(b.iter().any(|l| l.starts_with("Increase the limit")) && b.iter().any(|l| l.starts_with("If it's caused")), "{b:?}");
+        // Without an "If …" fix, the list is a sequence.
+        let b = branch_labels(
+            "# Mmap\n## MemoryMapAreasTooHigh\nHow to **fix**:\n- Increase the limit: `sysctl -w vm.max_map_count=262144`\n\
+             - Restart the pod: `kubectl delete pod store-gateway-0`\n",
+        );
+        assert!(b.is_empty(), "{b:?}");
+    }
+
+    #[test]
+    fn each_case_of_an_empty_option_is_a_branch_with_its_commands() {
+        let g = compile(Source::new(
+            "t.md",
+            "# Disk full\n## Resolution\nFirst, check the host.\n### Well known hosts\n#### dashboards.example.net\n\
+             Influxdb leaks handles. You can restart it with `sudo service influxdb restart`.\n\
+             #### worker*.example.com\nNginx leaks handles. You can restart it with `sudo gitlab-ctl restart nginx`.\n\
+             ### Anything else\nRemove old logs: `sudo find /var/log/app -mtime +2 -delete`\n",
+        ))
+        .graph;
+        let labels: Vec<&str> = g.edges.iter().filter(|e| e.kind == crate::EdgeKind::Branch).filter_map(|e| e.label.as_deref()).collect();
+        assert!(labels.contains(&"dashboards.example.net") && labels.contains(&"worker.example.com"), "{labels:?}");
+        let restart = g.steps.iter().find(|s| s.code == "sudo gitlab-ctl restart nginx").expect("the restart, a step of its own");
+        assert_eq!(restart.kind, StepKind::Shell);
+    }
+
+    #[test]
+    fn an_items_other_instructions_stay_beside_its_command() {
+        let s = steps(
+            "# DB\n## Availability\n* Check that you can connect from a psql prompt.\n\
+             * Check that you can write. Run `select\n  txid_current()` for this, it needs disk i/o. \
+             You could also try creating and dropping a dummy table.\n",
+        );
+        let sql = s.iter().find(|(k, _)| *k == StepKind::Sql).expect("the query, its code span read as one line");
+        assert_eq!(sql.1, "select   txid_current()");
+        let manual = s.iter().find(|(_, c)| c.contains("dummy table")).expect("the item's other instruction");
+        assert!(manual.0 == StepKind::Manual && !manual.1.contains("txid_current"), "{s:?}");
+    }
+
+    #[test]
+    fn an_item_that_is_only_a_known_command_is_that_command() {
+        let s = steps("# Chef\n## Pause chef\n1. `chef-client-disable \"maintenance\"`\n2. Do the work.\n3. `chef-client-enable`\n");
+        assert!(s.contains(&(StepKind::Shell, "chef-client-enable".to_owned())), "{s:?}");
+    }
+
+    #[test]
+    fn a_debug_container_added_to_a_running_pod_is_a_write() {
+        let g =
+            compile(Source::new("t.md", "# K8s\n## Debug a pod\n```\nkubectl debug -it web-1 --image=busybox --target=web\n```\n")).graph;
+        assert_eq!((g.steps[0].kind, g.steps[0].risk), (StepKind::Manual, crate::Risk::Write));
+        // A debug pod of its own (a node's, a copy) changes nothing already running.
+        let g = compile(Source::new("t.md", "# K8s\n## Debug a node\n```\noc debug node/worker-1\n```\n")).graph;
+        assert_eq!((g.steps[0].kind, g.steps[0].risk), (StepKind::Manual, crate::Risk::Read));
     }
 
     #[test]

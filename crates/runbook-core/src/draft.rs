@@ -23,8 +23,10 @@ pub(crate) struct Draft {
     pub list: ListContext,
     pub title: String,
     pub expected_output: Option<String>,
-    pub http: Option<HttpRequest>,
-    pub annotation: Option<Annotated>,
+    /// Boxed, as is the annotation: most drafts have neither, and a draft of a 5 MB runbook is
+    /// one of ~15,000 held at once.
+    pub http: Option<Box<HttpRequest>>,
+    pub annotation: Option<Box<Annotated>>,
     /// An "If …" / "When …" sentence just before the step (for inferred branches).
     pub condition: Option<String>,
     /// Index of the node that produced the draft.

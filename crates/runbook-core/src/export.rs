@@ -46,7 +46,7 @@ struct StepJson<'a> {
     lang: &'a Option<String>,
     target: &'a Option<String>,
     timeout_ms: Option<u64>,
-    http: &'a Option<HttpRequest>,
+    http: &'a Option<Box<HttpRequest>>,
     checks: &'a [Check],
     captures: &'a [Capture],
     confirm: &'a ConfirmKind,

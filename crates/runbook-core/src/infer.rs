@@ -54,10 +54,11 @@ pub(crate) fn condition_sentence(paragraph: &str) -> Option<String> {
 
 pub(crate) fn opening_condition(paragraph: &str) -> Option<String> {
     // Cheap test on the raw start before converting the whole paragraph.
-    let start: String = paragraph.trim_start_matches(['*', '_', ' ', '-', '>']).chars().take(14).collect::<String>().to_ascii_lowercase();
+    let start = paragraph.trim_start_matches(['*', '_', ' ', '-', '>']);
+    let start = start.char_indices().nth(14).map_or(start, |(i, _)| &start[..i]);
     if !["if", "when", "otherwise", "in case", "should", "only if", "in the event", "failing that", "in the case"]
         .iter()
-        .any(|o| start.starts_with(o))
+        .any(|o| start.get(..o.len()).is_some_and(|s| s.eq_ignore_ascii_case(o)))
     {
         return None;
     }
@@ -79,8 +80,8 @@ pub(crate) fn alternative_sentence(paragraph: &str) -> Option<String> {
     while !paragraph.is_char_boundary(end) {
         end -= 1;
     }
-    let text = prose::plain_text(&paragraph[..end]);
-    let lower = text.to_ascii_lowercase();
+    // How it opens decides (the longest opening is 14 bytes); most paragraphs open otherwise.
+    let lower = prose::plain_head(&paragraph[..end], 16).to_ascii_lowercase();
     // "Another option is …", "A final option, …", "A more drastic approach is …": one more way.
     let another = ["alternative,", "alternative:", "another option", "other options", "a final option", "a last option", "a more drastic"]
         .iter()
@@ -92,6 +93,7 @@ pub(crate) fn alternative_sentence(paragraph: &str) -> Option<String> {
         || lower.starts_with("alternatively")
         || another;
     opens.then(|| {
+        let text = prose::plain_text(&paragraph[..end]);
         let s = prose::first_sentence(&text, 160);
         let s = s.trim_end_matches(':').trim();
         if s.eq_ignore_ascii_case("or") { String::new() } else { s.to_owned() }
@@ -116,6 +118,7 @@ fn option_of(
     item_text: &HashMap<usize, &str>,
     follow_up: &HashSet<usize>,
     labelled: &HashMap<usize, (usize, String)>,
+    causes: &HashMap<usize, (usize, String)>,
     d: &Draft,
 ) -> Option<(usize, String)> {
     let mut section = d.section?;
@@ -148,6 +151,13 @@ fn option_of(
     // `**Data Corruption:**` and its list, after `**Critical Database Failure:**` and its list.
     if let Some((label_node, label)) = labelled.get(&d.node) {
         return Some((usize::MAX / 4 + label_node, label.clone()));
+    }
+    // `1. Imbalance on pgbouncer connections` over its checks and fix, `2. Too many Sidekiq
+    // connections` over its own: one cause each, in a diagnosis or resolution section.
+    if matches!(d.role, Some(Role::Diagnosis | Role::Resolution))
+        && let Some((owner, label)) = d.list.item.and_then(|item| causes.get(&item))
+    {
+        return Some((usize::MAX / 2 + owner, label.clone()));
     }
     // `1. **Account locked**: …` list items in a resolution section.
     if d.role == Some(Role::Resolution) {
@@ -257,6 +267,83 @@ fn labelled_alternatives(source: &Source, doc: &Document) -> HashMap<usize, (usi
     out
 }
 
+/// Top-level list items that each name a cause over their own checks and fixes
+/// (`1. Imbalance on pgbouncer connections` then its bullets): for each item, its cause's item and label,
+/// when every numbered item of the section is such a label (a noun phrase, not an instruction
+/// or a phase) and there are two or more. The bullets may be nested in the item, or written
+/// under it with too little indentation to nest (a list of their own): they are still its.
+fn cause_items(source: &Source, doc: &Document) -> HashMap<usize, (usize, String)> {
+    struct Cause {
+        item: usize,
+        numbered: bool,
+        bold: bool,
+        /// The label, if the item is one.
+        label: Option<String>,
+        /// Content nested in the item (not under-indented after it).
+        nested: bool,
+    }
+    let mut by_section: HashMap<Option<usize>, Vec<Cause>> = HashMap::new();
+    for (index, n) in doc.nodes.iter().enumerate() {
+        let (Some(item), NodeKind::ItemStart, 1) = (n.list.item, &n.kind, n.list.depth) else { continue };
+        let lead = crate::document::item_lead_text(&source.text, n.span).0.trim();
+        let plain = prose::plain_text(lead);
+        let lower = plain.to_ascii_lowercase();
+        let nested = doc.nodes[index + 1..]
+            .iter()
+            .take_while(|m| m.span.start < n.span.end)
+            .any(|m| m.list.depth >= 2 || matches!(m.kind, NodeKind::Code(_)));
+        let label = !lead.contains('`')
+            && !lead.contains('\n')
+            && !plain.ends_with(['.', '?', '!'])
+            && (2..=8).contains(&plain.split_whitespace().count())
+            && !prose::is_instruction(&plain)
+            && !lower.starts_with("if ")
+            && !["prepar", "setup", "verif", "cleanup", "clean-up", "rollback", "follow-up", "before", "after", "during", "step", "phase"]
+                .iter()
+                .any(|p| lower.contains(p));
+        // `2. **Check the shard size**<br />` and its bullets: the author's bold words label it.
+        let bold = lead.strip_prefix("**").and_then(|t| t.split_once("**")).map(|(b, _)| option_label(b)).filter(|b| !b.is_empty());
+        let label = bold.or_else(|| label.then(|| plain.trim_end_matches(':').trim().to_owned()));
+        by_section.entry(n.section).or_default().push(Cause {
+            item,
+            numbered: n.list.number.is_some(),
+            bold: lead.starts_with("**"),
+            label,
+            nested,
+        });
+    }
+    let mut out = HashMap::new();
+    for items in by_section.into_values() {
+        let numbered: Vec<&Cause> = items.iter().filter(|i| i.numbered).collect();
+        if numbered.len() < 2 || !numbered.iter().all(|i| i.label.is_some()) {
+            continue;
+        }
+        let all_bold = numbered.iter().all(|i| i.bold);
+        // Each numbered label owns its nested content or the bullets right after it.
+        let mut owner: Option<(usize, &String)> = None;
+        let mut owned = 0;
+        for c in &items {
+            if c.numbered {
+                owner = c.label.as_ref().map(|l| (c.item, l));
+                if c.nested {
+                    owned += 1;
+                }
+            } else if owner.is_some() && items.iter().any(|i| i.numbered && i.item + 1 == c.item) {
+                owned += 1;
+            }
+            if let Some((o, l)) = owner {
+                out.insert(c.item, (o, l.clone()));
+            }
+        }
+        if owned < 2 && !all_bold {
+            for c in &items {
+                out.remove(&c.item);
+            }
+        }
+    }
+    out
+}
+
 fn option_label(title: &str) -> String {
     let t = prose::plain_text(title);
     let t = t.trim_start_matches(|c: char| c.is_ascii_digit() || matches!(c, '.' | ')' | ' ' | ':' | '#'));
@@ -291,6 +378,7 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
         }
     }
     let labelled = labelled_alternatives(source, doc);
+    let causes = cause_items(source, doc);
     // Alternatives ("If A …", "or …") that open a problem, or a role section, have no step
     // before them in the same place to ask the question: a decision step there asks it.
     // (Options, `### Approach 2`, already have theirs.)
@@ -299,7 +387,7 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
         d.condition.is_some()
             && d.annotation.is_none()
             && d.kind != StepKind::Decision
-            && option_of(doc, problems, &item_text, &follow_up, &labelled, d).is_none()
+            && option_of(doc, problems, &item_text, &follow_up, &labelled, &causes, d).is_none()
     };
     let opens_here = |prev: &Draft, d: &Draft| {
         problem_of(prev) != problem_of(d) || (prev.section != d.section && d.section.is_some_and(|s| doc.headings[s].role.is_some()))
@@ -313,6 +401,7 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
         .collect();
     if !opening.is_empty() {
         let old = std::mem::take(drafts);
+        drafts.reserve_exact(old.len() + opening.len());
         let mut next = opening.iter().peekable();
         for (i, d) in old.into_iter().enumerate() {
             if next.peek() == Some(&&i) {
@@ -332,7 +421,7 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
             if d.annotation.as_ref().is_some_and(|a| !a.spec.branches.is_empty() || a.spec.next.is_some()) {
                 None
             } else {
-                option_of(doc, problems, &item_text, &follow_up, &labelled, d)
+                option_of(doc, problems, &item_text, &follow_up, &labelled, &causes, d)
             }
         })
         .collect();
@@ -367,6 +456,7 @@ pub(crate) fn insert_decisions(source: &Source, doc: &Document, drafts: &mut Vec
     // Rebuild the list once with a decision draft before each run (inserting one by one
     // would be quadratic on large files).
     let old = std::mem::take(drafts);
+    drafts.reserve_exact(old.len() + runs.len());
     let mut all_keys: Vec<Option<(usize, String)>> = Vec::with_capacity(old.len() + runs.len());
     let mut run_starts = runs.iter().map(|&(s, _)| s).peekable();
     for (i, (d, key)) in old.into_iter().zip(keys).enumerate() {

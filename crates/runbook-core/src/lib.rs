@@ -39,6 +39,9 @@ pub struct Compiled {
     pub source: Source,
     pub graph: Graph,
     pub diagnostics: Vec<Diagnostic>,
+    /// The document's headings, in order: the page renderer anchors its headings with them
+    /// instead of parsing the runbook a second time.
+    pub headings: Vec<document::Heading>,
 }
 
 impl Compiled {
@@ -49,7 +52,12 @@ impl Compiled {
 
 /// Parses, builds and checks one runbook.
 pub fn compile(source: Source) -> Compiled {
+    // The rules read the same prose many times: answers about it are kept for this compile.
+    let scope = prose::scope(&source.text);
     let mut document = document::parse(&source.text);
+    // The document is alive through the whole build: no spare capacity from its growth.
+    document.nodes.shrink_to_fit();
+    document.headings.shrink_to_fit();
     let outline = outline::outline(&source, &document);
     outline::apply(&outline, &mut document);
     let mut diagnostics = Vec::new();
@@ -58,7 +66,9 @@ pub fn compile(source: Source) -> Compiled {
     check::lost_commands(&source, &document, &graph, &mut diagnostics);
     diagnostics.sort_by_key(|d| (d.span.start, d.severity));
     diagnostics.dedup();
-    Compiled { source, graph, diagnostics }
+    drop(scope);
+    let headings = std::mem::take(&mut document.headings);
+    Compiled { source, graph, diagnostics, headings }
 }
 
 /// The outline of one runbook as text (`runbook graph --format outline`): each heading with its

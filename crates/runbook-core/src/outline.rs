@@ -139,7 +139,27 @@ pub fn outline(source: &Source, doc: &Document) -> Outline {
                 && doc.headings.get(i + 1).is_some_and(|c| c.parent == Some(i))
         })
         .collect();
-    let roles: Vec<Option<Role>> = doc.headings.iter().zip(&guide).map(|(h, &g)| if g { None } else { h.role }).collect();
+    // `### Debugging containers in pods` over `#### Attach PVC`, `#### Add an ephemeral debug
+    // container`…, each with its commands and nothing above them: a set of how-tos, each an
+    // entry of its own, not the diagnosis of the section above. (A resolution's sub-sections
+    // are its options; a bare `### Diagnosis` names only its role.)
+    let howtos: Vec<bool> = doc
+        .headings
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let kids = &children[i];
+            h.parent.is_some()
+                && h.role.is_some_and(|r| r != Role::Resolution)
+                && h.title.split_whitespace().count() >= 3
+                && body[i].code == 0
+                && kids.len() >= 2
+                && kids.iter().all(|&c| doc.headings[c].role.is_none() && !is_step_heading(&doc.headings[c].title))
+                && kids.iter().filter(|&&c| body[c].code > 0).count() >= 2
+        })
+        .collect();
+    let roles: Vec<Option<Role>> =
+        doc.headings.iter().enumerate().map(|(i, h)| if guide[i] || howtos[i] { None } else { h.role }).collect();
     // A section that carries roles of its own: role sub-headings or role labels in its body.
     let carries_roles: Vec<bool> =
         (0..n).map(|i| roles[i].is_none() && (body[i].role_labels > 0 || children[i].iter().any(|&c| roles[c].is_some()))).collect();
@@ -147,7 +167,7 @@ pub fn outline(source: &Source, doc: &Document) -> Outline {
     let structured: Vec<bool> = (0..n).map(|i| carries_roles[i] || (roles[i].is_none() && body[i].labels >= 2)).collect();
     // A group: its own body has no roles, and two or more of its children are structured.
     let group: Vec<bool> = (0..n)
-        .map(|i| roles[i].is_none() && body[i].role_labels == 0 && children[i].iter().filter(|&&c| structured[c]).count() >= 2)
+        .map(|i| howtos[i] || roles[i].is_none() && body[i].role_labels == 0 && children[i].iter().filter(|&&c| structured[c]).count() >= 2)
         .collect();
     // A role title among sibling procedures (`### Troubleshooting` beside `### System Status`
     // and `### Deployment`, all holding commands) is one more procedure, not a role section.
@@ -162,6 +182,39 @@ pub fn outline(source: &Source, doc: &Document) -> Outline {
         })
         .collect();
 
+    // `## Redis is down` with nothing under it but `### Start Redis`: the sub-section is what
+    // to do about it, a part of that entry, not an entry of its own. (Under `## Switch master
+    // manually`, an action itself, `### How to switch primaries` is the entry.)
+    let mut has_nodes = vec![false; n];
+    for node in &doc.nodes {
+        if let Some(h) = node.section {
+            has_nodes[h] = true;
+        }
+    }
+    let lone_child_of_empty: Vec<bool> = (0..n)
+        .map(|i| {
+            doc.headings[i].parent.is_some_and(|p| {
+                !has_nodes[p]
+                    && roles[p].is_none()
+                    && children[p].len() == 1
+                    && doc.headings[p].parent.is_some()
+                    && children[i].is_empty()
+                    && !prose::is_instruction(&doc.headings[p].title)
+                    && prose::is_instruction(&doc.headings[i].title)
+            }) && roles[i].is_none()
+        })
+        .collect();
+    // `## Details about Sentry installation` holding `source …/activate` and `pip list`: the
+    // word "details" names notes, but a titled subject with commands is a procedure. (A bare
+    // `## Overview` or `## Background` stays notes, whatever it shows.)
+    let notes_with_commands: Vec<bool> = (0..n)
+        .map(|i| {
+            roles[i] == Some(Role::Context)
+                && doc.headings[i].parent.is_some()
+                && doc.headings[i].title.split_whitespace().count() >= 3
+                && body[i].code > 0
+        })
+        .collect();
     let step: Vec<bool> = doc.headings.iter().map(|h| is_step_heading(&h.title)).collect();
     let container: Vec<bool> = doc.headings.iter().map(|h| is_alternatives_container(&h.title)).collect();
     let ways: Vec<bool> = (0..n).map(|i| asks_for_ways(doc, i, &children[i], &roles, &step)).collect();
@@ -197,6 +250,10 @@ pub fn outline(source: &Source, doc: &Document) -> Outline {
         } else if parent_group && (structured[i] || roles[i].is_none()) {
             let kind = if carries_roles[i] { SectionKind::Problem } else { SectionKind::Procedure };
             (kind, Some(i), "a member of the group above")
+        } else if lone_child_of_empty[i] && parent_problem.is_some() && !parent_group {
+            (SectionKind::Part, parent_problem, "the only sub-section of an empty section")
+        } else if notes_with_commands[i] {
+            (SectionKind::Procedure, Some(i), "notes on a subject, with commands")
         } else if procedure_role[i] {
             (SectionKind::Procedure, Some(i), "a role title among sibling procedures that hold commands")
         } else if let Some(r) = roles[i] {
@@ -220,6 +277,13 @@ pub fn outline(source: &Source, doc: &Document) -> Outline {
         {
             // `#### Monitoring the slowlog` under `### slowlog`, one of those ways: still that way.
             (SectionKind::Part, parent_problem, "part of the option above")
+        } else if h.parent.is_some_and(|p| sections[p].kind == SectionKind::Option && !has_nodes[p] && children[p].len() >= 2)
+            && parent_problem.is_some()
+            && roles[i].is_none()
+        {
+            // `#### dashboards.gitlab.net`, `#### worker*.gitlab.com` under an empty `### Well
+            // known hosts` option: each host is a case of its own.
+            (SectionKind::Option, parent_problem, "one of several ways to do it: a case of the empty option above")
         } else if h.parent.is_some_and(|p| step[p]) && parent_problem.is_some() {
             // `#### Certificate errors` under `### 3. Prometheus issues`: still that procedure.
             (SectionKind::Part, parent_problem, "part of the step heading above")
@@ -404,6 +468,42 @@ mod tests {
         assert_eq!(k[1].1, "group");
         assert_eq!(k[2], ("A fails".into(), "problem", Some("A fails".into())));
         assert_eq!(k[3].1, "problem");
+    }
+
+    #[test]
+    fn a_role_titled_set_of_howtos_with_commands_groups_procedures() {
+        let k = kinds(
+            "# K8s\n## Attaching to a container\nSome images have no shell.\n### Debugging containers in pods\nA few ideas:\n\
+             #### Attach a volume\n```\ntoolbox --bind=/var/lib/x\n```\n#### Add an ephemeral container\n```\nkubectl debug -it p --image=busybox\n```\n",
+        );
+        assert_eq!(k[2].1, "group");
+        assert_eq!(k[3], ("Attach a volume".into(), "procedure", Some("Attach a volume".into())));
+        assert_eq!(k[4].1, "procedure");
+        // A bare role title keeps its role: its sub-sections are parts of the diagnosis.
+        let k = kinds("# Ops\n## Disk full\n### Diagnosis\n#### Check usage\n```\ndf -h\n```\n#### Check inodes\n```\ndf -i\n```\n");
+        assert_eq!(k[2].1, "diagnosis");
+        assert_eq!(k[3].1, "part");
+    }
+
+    #[test]
+    fn the_only_action_under_an_empty_problem_heading_is_part_of_it() {
+        let k = kinds("# Cache\n## Cache is down\n### Start the cache\n`sudo systemctl start cache`\n## Other\ntext\n");
+        assert_eq!(k[1].1, "procedure");
+        assert_eq!(k[2], ("Start the cache".into(), "part", Some("Cache is down".into())));
+        // Under an action, the only sub-section is the entry: the author named the task there.
+        let k = kinds("# Cache\n## Switch primary manually\n### How to switch the primary\n```\nredis-cli failover\n```\n");
+        assert_eq!(k[2].1, "procedure");
+    }
+
+    #[test]
+    fn cases_under_an_empty_option_are_options() {
+        let k = kinds(
+            "# Disk\n## Resolution\nFirst, check the host.\n### Well known hosts\n#### dashboards.example.net\nRestart influxdb.\n\
+             #### worker*.example.com\nRestart nginx.\n### Anything else\nClean the logs.\n",
+        );
+        assert_eq!(k[2].1, "option");
+        assert_eq!(k[3], ("dashboards.example.net".into(), "option", Some("Disk".into())));
+        assert_eq!(k[4].1, "option");
     }
 
     #[test]

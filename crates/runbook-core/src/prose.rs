@@ -1,6 +1,10 @@
 //! Reading the author's prose: role sections, severity words, plain text of inline Markdown,
 //! and the phrases that introduce example output.
 
+mod memo;
+use memo::Question;
+pub use memo::{Scope, scope};
+
 /// What a heading (or bold pseudo-heading) is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -106,6 +110,10 @@ crate::word_set!(
 /// the imperative (`Review access logs`, `**Monitor System Health**`, `Immediately disable
 /// affected accounts`), not a fact (`Invitation creation: < 2000ms`).
 pub fn is_instruction(text: &str) -> bool {
+    memo::flag(Question::IsInstruction, text, opens_with_instruction)
+}
+
+fn opens_with_instruction(text: &str) -> bool {
     let plain = plain_text(text.lines().next().unwrap_or(""));
     let mut words = plain.split(|c: char| c.is_whitespace() || c == ':').filter(|w| !w.is_empty());
     let mut first = words.next().unwrap_or("").to_ascii_lowercase();
@@ -130,15 +138,28 @@ crate::word_set!(
 /// ("you should check", "you can raise", "you may need to restart"). A statement of fact
 /// ("This alert fires when …") does not.
 pub fn instructs(sentence: &str) -> bool {
+    memo::flag(Question::Instructs, sentence, reads_as_instruction)
+}
+
+fn reads_as_instruction(sentence: &str) -> bool {
     // Only the first 60 words are read: convert no more than their text (a char boundary
     // after 600 bytes).
     let mut cut = sentence.len().min(600);
     while !sentence.is_char_boundary(cut) {
         cut -= 1;
     }
-    let plain = plain_text(&sentence[..cut]).to_ascii_lowercase();
-    let words: Vec<&str> =
-        plain.split(|c: char| c.is_whitespace() || matches!(c, ':' | '(' | ')' | '"')).filter(|w| !w.is_empty()).take(60).collect();
+    // (Not kept: the answer is.)
+    let mut plain = plain_text_of(&sentence[..cut]);
+    plain.make_ascii_lowercase();
+    // The first 60 words, on the stack: this runs for every sentence the rules look at.
+    // (Plain text has no white space but single ASCII spaces.)
+    let mut buffer = [""; 60];
+    let mut count = 0;
+    for (slot, w) in buffer.iter_mut().zip(plain.split([' ', ':', '(', ')', '"']).filter(|w| !w.is_empty())) {
+        *slot = w;
+        count += 1;
+    }
+    let words = &buffer[..count];
     let verb = |w: &str| {
         let w = w.trim_end_matches([',', '.', ';', '!']);
         INSTRUCTION_VERBS.contains(w) || PROSE_VERBS.contains(w)
@@ -209,8 +230,8 @@ pub fn sentences(md: &str) -> Vec<&str> {
         match c {
             b'`' => in_code = !in_code,
             b'.' | b'!' | b'?' if !in_code && b.get(i + 1).is_some_and(|n| n.is_ascii_whitespace()) => {
-                let word = md[start..i].rsplit([' ', '(', '\n']).next().unwrap_or("").to_ascii_lowercase();
-                if matches!(word.as_str(), "e.g" | "i.e" | "ie" | "eg" | "vs" | "cf" | "approx" | "no" | "etc" | "ex") || word.len() == 1 {
+                let word = md[start..i].rsplit([' ', '(', '\n']).next().unwrap_or("");
+                if word.len() == 1 || is_abbreviation(word, &["e.g", "i.e", "ie", "eg", "vs", "cf", "approx", "no", "etc", "ex"]) {
                     continue;
                 }
                 let s = md[start..=i].trim();
@@ -227,6 +248,12 @@ pub fn sentences(md: &str) -> Vec<&str> {
         out.push(s);
     }
     out
+}
+
+/// The word before a `.` is one of these abbreviations, in any letter case (compared without
+/// a lowercased copy: this runs at every full stop).
+fn is_abbreviation(word: &str, abbreviations: &[&str]) -> bool {
+    abbreviations.iter().any(|a| a.eq_ignore_ascii_case(word))
 }
 
 /// A title's first word, for the role pre-check: up to a space or `:`.
@@ -392,35 +419,78 @@ pub(crate) fn is_priority(w: &str) -> bool {
 }
 
 /// Inline Markdown to plain text: emphasis, code marks and link targets dropped.
+///
+/// Every rule reads prose through this, many times per paragraph: it works on bytes and copies
+/// runs of ordinary characters at once (the markup and white space it looks for are ASCII;
+/// other characters are copied whole, white space among them collapsed like ASCII's).
 pub fn plain_text(md: &str) -> String {
+    memo::text(Question::PlainText, md, plain_text_of)
+}
+
+/// The start of [`plain_text`] of `md`: its first `len` bytes or more (all of it when it is
+/// shorter), for rules that read only how a paragraph opens. The same conversion, stopped
+/// early: a prefix of the whole text, never a different reading.
+pub fn plain_head(md: &str, len: usize) -> String {
+    plain_text_upto(md, len)
+}
+
+fn plain_text_of(md: &str) -> String {
+    plain_text_upto(md, usize::MAX)
+}
+
+fn plain_text_upto(md: &str, limit: usize) -> String {
+    // (Two bytes more: a leading `- ` is dropped at the end.)
+    let limit = limit.saturating_add(2);
+    let b = md.as_bytes();
     let mut out = String::with_capacity(md.len());
-    let mut chars = md.chars().peekable();
     // Whitespace runs (newlines included) become one space, written only before the next
     // character: one pass, no trailing space.
     let mut space = false;
-    fn push(out: &mut String, space: &mut bool, c: char) {
-        if c.is_whitespace() {
-            *space = !out.is_empty();
-        } else {
-            if *space {
-                out.push(' ');
-                *space = false;
+    let mut i = 0;
+    while i < b.len() && out.len() < limit {
+        let c = b[i];
+        if is_ordinary(c) {
+            let start = i;
+            while i < b.len() && is_ordinary(b[i]) {
+                i += 1;
             }
-            out.push(c);
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push_str(&md[start..i]);
+            continue;
         }
-    }
-    while let Some(c) = chars.next() {
+        if c >= 0x80 {
+            // A whole character beyond ASCII: white space (U+00A0, U+2003…) or text.
+            let ch = md[i..].chars().next().unwrap_or(' ');
+            let len = ch.len_utf8();
+            if ch.is_whitespace() {
+                space = !out.is_empty();
+            } else {
+                if space {
+                    out.push(' ');
+                    space = false;
+                }
+                out.push_str(&md[i..i + len]);
+            }
+            i += len;
+            continue;
+        }
+        i += 1;
         match c {
-            '*' | '`' => {}
+            b'*' | b'`' => {}
             // `_emphasis_` at a word's edge, not `snake_case`.
-            '_' if out.is_empty() || space || chars.peek().is_none_or(|n| n.is_whitespace() || n.is_ascii_punctuation()) => {}
-            ']' if chars.peek() == Some(&'(') => {
+            b'_' if out.is_empty() || space || next_char(md, i).is_none_or(|n| n.is_whitespace() || n.is_ascii_punctuation()) => {}
+            b']' if b.get(i) == Some(&b'(') => {
                 // Skip `(url)`.
                 let mut depth = 0;
-                for n in chars.by_ref() {
+                while i < b.len() {
+                    let n = b[i];
+                    i += 1;
                     match n {
-                        '(' => depth += 1,
-                        ')' => {
+                        b'(' => depth += 1,
+                        b')' => {
                             depth -= 1;
                             if depth == 0 {
                                 break;
@@ -431,31 +501,45 @@ pub fn plain_text(md: &str) -> String {
                 }
             }
             // `[text](url)` keeps its text; `rate(x[5m])` keeps its bracket.
-            '[' if {
-                let rest = chars.clone().take_while(|&c| c != '\n' && c != '[').collect::<String>();
-                rest.contains("](")
+            b'[' if {
+                let rest = &md[i..];
+                let line = &rest[..rest.find(['\n', '[']).unwrap_or(rest.len())];
+                line.contains("](")
             } => {}
             // `<br>`, `<br />`: a line break in a table cell or list item.
             // (`<branch>` is a placeholder, not a break.)
-            '<' if {
-                let mut peek = chars.clone();
-                matches!((peek.next(), peek.next(), peek.next()), (Some('b' | 'B'), Some('r' | 'R'), Some('>' | ' ' | '/')))
-            } =>
-            {
-                for n in chars.by_ref() {
-                    if n == '>' {
-                        break;
-                    }
-                }
-                push(&mut out, &mut space, ' ');
+            b'<' if matches!((b.get(i), b.get(i + 1), b.get(i + 2)), (Some(b'b' | b'B'), Some(b'r' | b'R'), Some(b'>' | b' ' | b'/'))) => {
+                i = b[i..].iter().position(|&n| n == b'>').map_or(b.len(), |p| i + p + 1);
+                space = !out.is_empty();
             }
-            _ => push(&mut out, &mut space, c),
+            _ if is_space(c) => space = !out.is_empty(),
+            _ => {
+                if space {
+                    out.push(' ');
+                    space = false;
+                }
+                out.push(c as char);
+            }
         }
     }
     if out.starts_with("- ") {
         out.drain(..2);
     }
     out
+}
+
+/// ASCII white space as `char::is_whitespace` has it (U+000B included).
+fn is_space(c: u8) -> bool {
+    matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ')
+}
+
+/// A byte [`plain_text`] copies as it is: ASCII, no white space, no markup it reads.
+fn is_ordinary(c: u8) -> bool {
+    c < 0x80 && !is_space(c) && !matches!(c, b'*' | b'`' | b'_' | b']' | b'[' | b'<')
+}
+
+fn next_char(s: &str, at: usize) -> Option<char> {
+    s.get(at..).and_then(|r| r.chars().next())
 }
 
 /// The first sentence of a paragraph, cut to a readable length.
@@ -479,10 +563,10 @@ pub fn first_sentence(text: &str, max: usize) -> String {
 fn sentence_end(text: &str) -> Option<usize> {
     // One pass over the stops: a `.`, `!` or `?` followed by a space.
     let b = text.as_bytes();
-    text.match_indices(['.', '!', '?']).map(|(i, _)| i).find(|&i| {
+    (0..b.len()).filter(|&i| matches!(b[i], b'.' | b'!' | b'?')).find(|&i| {
         b.get(i + 1) == Some(&b' ') && {
-            let word = text[..i].rsplit([' ', '(']).next().unwrap_or("").to_ascii_lowercase();
-            !matches!(word.as_str(), "e.g" | "i.e" | "ie" | "eg" | "vs" | "cf" | "approx" | "no")
+            let word = text[..i].rsplit([' ', '(']).next().unwrap_or("");
+            !is_abbreviation(word, &["e.g", "i.e", "ie", "eg", "vs", "cf", "approx", "no"])
         }
     })
 }
@@ -492,6 +576,10 @@ fn sentence_end(text: &str) -> Option<usize> {
 /// "via"/"with" and never a filler like "or" or "For example". Only part of a long paragraph is
 /// converted, which keeps it cheap.
 pub fn title_of(paragraph: &str) -> String {
+    memo::text(Question::TitleOf, paragraph, title_of_paragraph)
+}
+
+fn title_of_paragraph(paragraph: &str) -> String {
     let p = paragraph.trim_end();
     let sentence = if p.ends_with(':') {
         let mut start = p.len().saturating_sub(400);
@@ -575,8 +663,17 @@ pub fn clean_title(title: &str) -> String {
 
 /// "This will return…", "Example output:", "Output:" — the block after it is output.
 pub fn introduces_output(paragraph: &str) -> bool {
+    memo::flag(Question::IntroducesOutput, paragraph, says_output_follows)
+}
+
+fn says_output_follows(paragraph: &str) -> bool {
     let p = paragraph.to_ascii_lowercase();
     let p = p.trim();
+    // Every phrase below holds one of these words: most paragraphs are ruled out in a few
+    // passes instead of one per phrase.
+    if !["return", "output", "see", "look", "respon", "result", "log"].iter().any(|w| p.contains(w)) {
+        return false;
+    }
     [
         "this will return",
         "this returns",
@@ -685,5 +782,93 @@ mod tests {
             "Look for errors in the logs (ie. upload errors)."
         );
         assert!(introduces_output("This will return something like:"));
+    }
+
+    /// The char-by-char conversion `plain_text` replaced: the byte version must agree with it
+    /// on every input (the graphs must not change).
+    fn plain_text_by_chars(md: &str) -> String {
+        let mut out = String::with_capacity(md.len());
+        let mut chars = md.chars().peekable();
+        let mut space = false;
+        fn push(out: &mut String, space: &mut bool, c: char) {
+            if c.is_whitespace() {
+                *space = !out.is_empty();
+            } else {
+                if *space {
+                    out.push(' ');
+                    *space = false;
+                }
+                out.push(c);
+            }
+        }
+        while let Some(c) = chars.next() {
+            match c {
+                '*' | '`' => {}
+                '_' if out.is_empty() || space || chars.peek().is_none_or(|n| n.is_whitespace() || n.is_ascii_punctuation()) => {}
+                ']' if chars.peek() == Some(&'(') => {
+                    let mut depth = 0;
+                    for n in chars.by_ref() {
+                        match n {
+                            '(' => depth += 1,
+                            ')' => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    break;
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                '[' if {
+                    let rest = chars.clone().take_while(|&c| c != '\n' && c != '[').collect::<String>();
+                    rest.contains("](")
+                } => {}
+                '<' if {
+                    let mut peek = chars.clone();
+                    matches!((peek.next(), peek.next(), peek.next()), (Some('b' | 'B'), Some('r' | 'R'), Some('>' | ' ' | '/')))
+                } =>
+                {
+                    for n in chars.by_ref() {
+                        if n == '>' {
+                            break;
+                        }
+                    }
+                    push(&mut out, &mut space, ' ');
+                }
+                _ => push(&mut out, &mut space, c),
+            }
+        }
+        if out.starts_with("- ") {
+            out.drain(..2);
+        }
+        out
+    }
+
+    #[test]
+    fn plain_text_agrees_with_the_char_by_char_conversion() {
+        const PIECES: &[&str] = &[
+            "*", "`", "_", "[", "]", "(", ")", "<", ">", "br", "Br>", "<br />", "](", " ", "\n", "\t", "\u{b}", "\u{a0}", "\u{2003}", "a",
+            "x_y", "- ", "é", "游댮", "🔴", ".", ":", "-", "/", "r", "b", "\r\n",
+        ];
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            let mut md = String::new();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            for k in 0..(seed % 24) {
+                let r = seed.rotate_left((k * 5) as u32) ^ (k * 0x2545_F491);
+                md.push_str(PIECES[(r % PIECES.len() as u64) as usize]);
+            }
+            let whole = plain_text_by_chars(&md);
+            assert_eq!(plain_text(&md), whole, "{md:?}");
+            // `instructs` splits words on ASCII spaces only.
+            assert!(!whole.chars().any(|c| c.is_whitespace() && c != ' '), "{md:?}");
+            for len in [0, 1, 2, 3, 5, 8] {
+                let head = plain_head(&md, len);
+                assert!(whole.starts_with(&head) && (head.len() >= len || head == whole), "{md:?} {len}: {head:?}");
+            }
+        }
     }
 }

@@ -29,6 +29,8 @@ const MUTATING_FUNCTIONS: &[(&str, Risk)] = &[
     ("pg_drop_replication_slot", Risk::Destructive),
     ("lo_unlink", Risk::Destructive),
     ("pg_cancel_backend", Risk::Write),
+    // Releases a lock another session took: it goes on without it.
+    ("pg_advisory_unlock", Risk::Write),
     ("pg_reload_conf", Risk::Write),
     ("pg_switch_wal", Risk::Write),
     ("pg_stat_reset", Risk::Write),
@@ -637,6 +639,11 @@ fn is_short_dry_run(base: &str, args: &[&str]) -> bool {
     match base {
         "git" => args.first() == Some(&"clean") && args.iter().any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('n')),
         "rsync" => args.iter().any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('n')),
+        // `gsutil -m rsync -n -r src dst`: rsync's `-n` lists what it would copy.
+        "gsutil" => args
+            .iter()
+            .position(|a| *a == "rsync")
+            .is_some_and(|at| args[at + 1..].iter().any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('n'))),
         _ => false,
     }
 }
@@ -889,6 +896,14 @@ fn own_risk(base: &str, args: &[&str]) -> Classified {
             }
             _ => classified(Risk::Destructive, format!("`{base}` command")),
         };
+    }
+    // `prlimit -n -p PID` shows the limit; `prlimit --nofile=65536 -p PID` sets it.
+    if base == "prlimit" && !args.iter().any(|a| a.contains('=')) {
+        return classified(Risk::Read, "`prlimit` without a new value shows the limits");
+    }
+    // `sudo pgb-console` alone: a console opens; what is typed into it has its own risk.
+    if base.ends_with("-console") && args.is_empty() {
+        return classified(Risk::Read, format!("`{base}` opens a console"));
     }
     if base.starts_with("mkfs") || DESTRUCTIVE_COMMANDS.contains(base) {
         return classified(Risk::Destructive, format!("`{base}` command"));
@@ -1245,6 +1260,18 @@ mod tests {
     fn sh(text: &str, risk: Risk) {
         let c = classify_shell(text);
         assert_eq!(c.risk, risk, "{text}: {}", c.reason);
+    }
+
+    #[test]
+    fn limits_shown_and_consoles_opened_are_reads() {
+        sh("gsutil -m rsync -n -r gs://a gs://b", Risk::Read);
+        sh("gsutil -m rsync -r gs://a gs://b", Risk::Write);
+        sh("prlimit -n -p 4242", Risk::Read);
+        sh("prlimit --nofile=65536 -p 4242", Risk::Write);
+        sh("sudo pool-console", Risk::Read);
+        sh("pool-console -c 'RELOAD'", Risk::Write);
+        sh("apk add python3", Risk::Write);
+        sh("pip install requests", Risk::Write);
     }
 
     #[test]

@@ -317,7 +317,7 @@ const URL_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(
 /// is filled in one pass, so a value is never read again as a placeholder (`{{ B }}` as a value
 /// stays `{{ B }}`).
 pub fn bind_http(step: &Step, values: &HashMap<String, String>) -> Result<HttpRequest, String> {
-    let mut req = step.http.clone().ok_or_else(|| "this step has no HTTP request".to_owned())?;
+    let mut req = step.http.as_deref().cloned().ok_or_else(|| "this step has no HTTP request".to_owned())?;
     // Longest literal first, so `<user_id>` is not taken for a shorter placeholder inside it.
     let mut literals: Vec<(&str, &str, &str)> = Vec::new();
     for p in &step.placeholders {

@@ -8,14 +8,21 @@ pub mod svg;
 use minijinja::Environment;
 use pulldown_cmark::{CodeBlockKind, Event, Tag, TagEnd};
 use runbook_core::Compiled;
-use runbook_core::model::{ConfirmKind, Parameter, Step};
+use runbook_core::model::{Capture, Check, ConfirmKind, Parameter, Step};
 use runbook_core::{Edge, Graph};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::HashMap;
 
 const STYLE: &str = include_str!("../templates/style.css");
 
-fn environment() -> Environment<'static> {
+/// The templates, compiled once per process: compiling them for every page was a twentieth
+/// of the time of rendering a folder.
+fn environment() -> &'static Environment<'static> {
+    static ENV: std::sync::OnceLock<Environment<'static>> = std::sync::OnceLock::new();
+    ENV.get_or_init(compiled_templates)
+}
+
+fn compiled_templates() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
     let templates: [(&str, &str); 4] = [
@@ -71,20 +78,70 @@ impl<'a> Lookup<'a> {
     }
 }
 
-pub fn card_context(step: &Step, lookup: &Lookup<'_>) -> Value {
-    let branches: Vec<Value> = lookup
+/// What a step's card shows, serialised straight into the template (a `serde_json::Value` map
+/// per card, built and then converted, was most of a card's time).
+#[derive(serde::Serialize)]
+struct Card<'a> {
+    id: &'a str,
+    kind: &'static str,
+    risk: &'static str,
+    risk_reason: &'a Option<String>,
+    title: &'a str,
+    target: &'a Option<String>,
+    timeout_ms: Option<u64>,
+    params: Vec<CardParam<'a>>,
+    checks: &'a [Check],
+    captures: &'a [Capture],
+    branches: Vec<CardBranch<'a>>,
+    confirm: Option<String>,
+    revert: &'a Option<String>,
+    line: usize,
+    annotated: bool,
+    http: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct CardParam<'a> {
+    name: &'a str,
+    prompt: Option<&'a str>,
+    secret: bool,
+    pattern: Option<&'a str>,
+}
+
+#[derive(serde::Serialize)]
+struct CardBranch<'a> {
+    label: &'a Option<String>,
+    to: &'a Option<String>,
+    when: &'a Option<String>,
+    judgement: &'a Option<String>,
+    branch: bool,
+}
+
+fn card<'a>(step: &'a Step, lookup: &Lookup<'a>) -> Card<'a> {
+    let branches = lookup
         .edges_from
         .get(step.id.as_str())
         .into_iter()
         .flatten()
-        .map(|e| json!({"label": e.label, "to": e.to, "when": e.when, "judgement": e.judgement, "branch": e.kind == runbook_core::EdgeKind::Branch}))
+        .map(|e| CardBranch {
+            label: &e.label,
+            to: &e.to,
+            when: &e.when,
+            judgement: &e.judgement,
+            branch: e.kind == runbook_core::EdgeKind::Branch,
+        })
         .collect();
-    let params: Vec<Value> = step
+    let params = step
         .params
         .iter()
         .map(|p| {
             let spec = lookup.parameters.get(p.as_str()).copied();
-            json!({"name": p, "prompt": spec.and_then(|s| s.prompt.clone()), "secret": spec.is_some_and(|s| s.secret), "pattern": spec.and_then(|s| s.pattern.clone())})
+            CardParam {
+                name: p,
+                prompt: spec.and_then(|s| s.prompt.as_deref()),
+                secret: spec.is_some_and(|s| s.secret),
+                pattern: spec.and_then(|s| s.pattern.as_deref()),
+            }
         })
         .collect();
     let confirm = match &step.confirm {
@@ -92,13 +149,24 @@ pub fn card_context(step: &Step, lookup: &Lookup<'_>) -> Value {
         ConfirmKind::Yes => Some("asks yes/no".to_owned()),
         ConfirmKind::Word { word } => Some(format!("type {word}")),
     };
-    json!({
-        "id": step.id, "kind": step.kind.as_str(), "risk": step.risk.as_str(), "risk_reason": step.risk_reason, "title": step.title,
-        "target": step.target, "timeout_ms": step.timeout_ms, "params": params, "checks": step.checks, "captures": step.captures,
-        "branches": branches, "confirm": confirm, "revert": step.revert, "line": step.line, "annotated": step.annotated,
-        "http": step.http.as_ref().map(|h| format!("{} {}", h.method, h.url)),
-        "code": if matches!(step.kind, runbook_core::StepKind::Decision) { String::new() } else { step.code.clone() },
-    })
+    Card {
+        id: &step.id,
+        kind: step.kind.as_str(),
+        risk: step.risk.as_str(),
+        risk_reason: &step.risk_reason,
+        title: &step.title,
+        target: &step.target,
+        timeout_ms: step.timeout_ms,
+        params,
+        checks: &step.checks,
+        captures: &step.captures,
+        branches,
+        confirm,
+        revert: &step.revert,
+        line: step.line,
+        annotated: step.annotated,
+        http: step.http.as_ref().map(|h| format!("{} {}", h.method, h.url)),
+    }
 }
 
 /// Where the front matter ends (the prose starts), if there is front matter.
@@ -132,10 +200,10 @@ fn body(compiled: &Compiled, env: &Environment<'_>) -> String {
     let g = &compiled.graph;
     let mut steps_by_pos: Vec<(usize, &Step)> = g.steps.iter().map(|s| (s.span.start, s)).collect();
     steps_by_pos.sort_by_key(|(p, _)| *p);
-    let card = env.get_template("card.html.j2").ok();
+    let card_template = env.get_template("card.html.j2").ok();
     let lookup = Lookup::new(g);
     let render_card =
-        |s: &Step| card.as_ref().and_then(|t| t.render(minijinja::value::Serde(card_context(s, &lookup))).ok()).unwrap_or_default();
+        |s: &Step| card_template.as_ref().and_then(|t| t.render(minijinja::value::Serde(card(s, &lookup))).ok()).unwrap_or_default();
     // Entry points by the heading they start at, for the heading anchors.
     let entry_at: HashMap<usize, &runbook_core::EntryPoint> = g.entry_points.iter().rev().map(|e| (e.span.start, e)).collect();
     let mut out = String::with_capacity(text.len() * 2);
@@ -144,7 +212,8 @@ fn body(compiled: &Compiled, env: &Environment<'_>) -> String {
     let mut heading_ix = 0;
     let mut in_annotation = false;
     let parser = pulldown_cmark::Parser::new_ext(&text[start..], runbook_core::document::markdown_options()).into_offset_iter();
-    let doc = runbook_core::document::parse(text);
+    // The headings the compile found, in order (their anchors), not a second parse.
+    let headings = &compiled.headings;
     let flush_cards_before = |pos: usize, next_step: &mut usize, out: &mut String| {
         while *next_step < steps_by_pos.len() && steps_by_pos[*next_step].0 < pos {
             out.push(CARD_SLOT);
@@ -160,9 +229,9 @@ fn body(compiled: &Compiled, env: &Environment<'_>) -> String {
                 pending.push(event);
             }
             Event::End(TagEnd::Heading(level)) => {
-                let anchor = doc.headings.get(heading_ix).map(|h| h.anchor.clone()).unwrap_or_default();
+                let anchor = headings.get(heading_ix).map(|h| h.anchor.clone()).unwrap_or_default();
                 heading_ix += 1;
-                let entry = doc.headings.get(heading_ix - 1).and_then(|h| entry_at.get(&h.span.start));
+                let entry = headings.get(heading_ix - 1).and_then(|h| entry_at.get(&h.span.start));
                 let mut inner = String::new();
                 pulldown_cmark::html::push_html(&mut inner, pending.drain(1..));
                 pending.clear();
@@ -202,6 +271,7 @@ fn body(compiled: &Compiled, env: &Environment<'_>) -> String {
     }
     flush_cards_before(usize::MAX, &mut next_step, &mut out);
     let prose = sanitize::prose(&out);
+    drop(out);
     // The k-th slot holds the k-th card; a card whose slot the sanitiser dropped (inside an
     // author's `<script>`) still appears, at the end.
     let mut page = String::with_capacity(prose.len() * 2);
@@ -219,33 +289,75 @@ fn body(compiled: &Compiled, env: &Environment<'_>) -> String {
     page
 }
 
+/// A page's context, serialised straight into the template.
+#[derive(serde::Serialize)]
+struct PageContext<'a> {
+    title: &'a str,
+    source: &'a str,
+    style: &'static str,
+    /// The two large parts, already template values: a `String` would be copied into one
+    /// while the original stays alive until the page is written.
+    svg: minijinja::Value,
+    body: minijinja::Value,
+    entries: Vec<PageEntry<'a>>,
+    steps: usize,
+    diagnostics: Vec<PageDiagnostic<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct PageEntry<'a> {
+    id: &'a str,
+    title: &'a str,
+    severity: &'a Option<String>,
+    first: &'a Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct PageDiagnostic<'a> {
+    severity: runbook_core::Severity,
+    message: &'a str,
+    line: usize,
+    col: usize,
+}
+
 pub fn runbook_page(compiled: &Compiled, file_name: &str, source_name: &str) -> Result<Page, String> {
+    let mut html = Vec::new();
+    write_runbook_page(compiled, source_name, &mut html)?;
+    let html = String::from_utf8(html).map_err(|e| e.to_string())?;
+    Ok(Page { file_name: file_name.to_owned(), html })
+}
+
+/// One runbook's page, written to `out` as the template produces it: the page of a large
+/// runbook is several times its size and is not held whole a second time.
+pub fn write_runbook_page(compiled: &Compiled, source_name: &str, out: impl std::io::Write) -> Result<(), String> {
     let env = environment();
     let g = &compiled.graph;
     let tpl = env.get_template("runbook.html.j2").map_err(|e| e.to_string())?;
-    let entries: Vec<Value> =
-        g.entry_points.iter().map(|e| json!({"id": e.id, "title": e.title, "severity": e.severity, "first": e.first_step})).collect();
-    let diagnostics: Vec<Value> = compiled
+    let entries =
+        g.entry_points.iter().map(|e| PageEntry { id: &e.id, title: &e.title, severity: &e.severity, first: &e.first_step }).collect();
+    let diagnostics = compiled
         .diagnostics
         .iter()
         .map(|d| {
             let at = compiled.source.line_col(d.span.start);
-            json!({"severity": d.severity, "message": d.message, "line": at.line, "col": at.col})
+            PageDiagnostic { severity: d.severity, message: &d.message, line: at.line, col: at.col }
         })
         .collect();
-    let html = tpl
-        .render(minijinja::value::Serde(json!({
-            "title": g.title,
-            "source": source_name,
-            "style": STYLE,
-            "svg": svg::render(g),
-            "body": body(compiled, &env),
-            "entries": entries,
-            "steps": g.steps.len(),
-            "diagnostics": diagnostics,
-        })))
-        .map_err(|e| e.to_string())?;
-    Ok(Page { file_name: file_name.to_owned(), html })
+    tpl.render_captured_to(
+        minijinja::value::Serde(PageContext {
+            title: &g.title,
+            source: source_name,
+            style: STYLE,
+            svg: minijinja::Value::from_safe_string(svg::render(g)),
+            body: minijinja::Value::from_safe_string(body(compiled, env)),
+            entries,
+            steps: g.steps.len(),
+            diagnostics,
+        }),
+        out,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 pub fn index_page(listings: &[Listing], transcripts: &[(String, String)]) -> Result<String, String> {

@@ -16,7 +16,23 @@ const BAND_GAP: f64 = 40.0;
 const MARGIN: f64 = 16.0;
 
 pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    // One pass (not four `replace`s): called for every title, id and label of a page.
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut from = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => continue,
+        };
+        out.push_str(&s[from..i]);
+        out.push_str(entity);
+        from = i + 1;
+    }
+    out.push_str(&s[from..]);
+    out
 }
 
 fn clip(s: &str, n: usize) -> String {
@@ -41,6 +57,26 @@ fn wrap2(s: &str, n: usize) -> (String, String) {
     }
     let rest: Vec<&str> = words.collect();
     (clip(&first, n), clip(&rest.join(" "), n))
+}
+
+/// A coordinate as `{:.1}` writes it, without the float formatting machinery for the common
+/// case: the layout's coordinates are whole numbers or tenths, and formatting them through
+/// `{:.1}` was a tenth of a page's rendering time. Anything else (negative, huge, or with more
+/// digits) is written by `{:.1}` itself, so the output is the same.
+struct D1(f64);
+
+impl std::fmt::Display for D1 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tenths = self.0 * 10.0;
+        // Below 2^52 a whole `tenths` is exact, and `{:.1}` of a value that close to it rounds
+        // to it.
+        if self.0.is_sign_positive() && tenths.fract() == 0.0 && tenths < 4.0e15 {
+            let n = tenths as u64;
+            write!(f, "{}.{}", n / 10, n % 10)
+        } else {
+            write!(f, "{:.1}", self.0)
+        }
+    }
 }
 
 struct Placed {
@@ -201,21 +237,22 @@ pub fn render(graph: &Graph) -> String {
             // A loop back up: leave to the right, come back in from the right.
             let r = placed[a].x.max(placed[to.unwrap_or(a)].x) + W + 14.0;
             format!(
-                "M{:.1},{:.1} C{r:.1},{:.1} {r:.1},{:.1} {:.1},{:.1}",
-                placed[a].x + W,
-                placed[a].y + H / 2.0,
-                placed[a].y + H / 2.0,
-                by + H / 2.0,
-                bx + W / 2.0,
-                by + H / 2.0
+                "M{},{} C{r},{} {r},{} {},{}",
+                D1(placed[a].x + W),
+                D1(placed[a].y + H / 2.0),
+                D1(placed[a].y + H / 2.0),
+                D1(by + H / 2.0),
+                D1(bx + W / 2.0),
+                D1(by + H / 2.0),
+                r = D1(r),
             )
         } else {
-            let my = (ay + by) / 2.0;
-            format!("M{ax:.1},{ay:.1} C{ax:.1},{my:.1} {bx:.1},{my:.1} {bx:.1},{by:.1}")
+            let (ax, ay, bx, by, my) = (D1(ax), D1(ay), D1(bx), D1(by), D1((ay + by) / 2.0));
+            format!("M{ax},{ay} C{ax},{my} {bx},{my} {bx},{by}")
         };
         let _ = write!(svg, r#"<path class="{class}" d="{path}" marker-end="url(#arrow)"/>"#);
         if to.is_none() {
-            let _ = write!(svg, r#"<circle class="end" cx="{bx:.1}" cy="{:.1}" r="5"/>"#, by + 5.0);
+            let _ = write!(svg, r#"<circle class="end" cx="{}" cy="{}" r="5"/>"#, D1(bx), D1(by + 5.0));
         }
         if let Some(label) = &e.label {
             // Near the target, so labels of edges leaving one node do not sit on each other;
@@ -227,7 +264,9 @@ pub fn render(graph: &Graph) -> String {
             let text = escape(&clip(label, 28));
             let _ = write!(
                 svg,
-                r#"<text class="edge-label" x="{lx:.1}" y="{ly:.1}" text-anchor="middle"><title>{}</title>{text}</text>"#,
+                r#"<text class="edge-label" x="{}" y="{}" text-anchor="middle"><title>{}</title>{text}</text>"#,
+                D1(lx),
+                D1(ly),
                 escape(label)
             );
         }
@@ -241,34 +280,34 @@ pub fn render(graph: &Graph) -> String {
         };
         let shape = match s.kind {
             StepKind::Decision => format!(
-                r#"<polygon points="{:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1}"/>"#,
-                p.x + 12.0,
-                p.y,
-                p.x + W - 12.0,
-                p.y,
-                p.x + W,
-                p.y + H / 2.0,
-                p.x + W - 12.0,
-                p.y + H,
-                p.x + 12.0,
-                p.y + H,
-                p.x,
-                p.y + H / 2.0
+                r#"<polygon points="{},{} {},{} {},{} {},{} {},{} {},{}"/>"#,
+                D1(p.x + 12.0),
+                D1(p.y),
+                D1(p.x + W - 12.0),
+                D1(p.y),
+                D1(p.x + W),
+                D1(p.y + H / 2.0),
+                D1(p.x + W - 12.0),
+                D1(p.y + H),
+                D1(p.x + 12.0),
+                D1(p.y + H),
+                D1(p.x),
+                D1(p.y + H / 2.0)
             ),
-            StepKind::Manual => format!(r#"<rect x="{:.1}" y="{:.1}" width="{W}" height="{H}" rx="16"/>"#, p.x, p.y),
-            _ => format!(r#"<rect x="{:.1}" y="{:.1}" width="{W}" height="{H}" rx="4"/>"#, p.x, p.y),
+            StepKind::Manual => format!(r#"<rect x="{}" y="{}" width="{W}" height="{H}" rx="16"/>"#, D1(p.x), D1(p.y)),
+            _ => format!(r#"<rect x="{}" y="{}" width="{W}" height="{H}" rx="4"/>"#, D1(p.x), D1(p.y)),
         };
         let (line1, line2) = wrap2(if s.title.is_empty() { &s.id } else { &s.title }, 25);
         let _ = write!(
             svg,
-            r##"<a href="#step-{id}" class="node-link"><g class="node {kind} {risk}" data-step="{id}"><title>{title} ({id})</title>{shape}<text x="{tx:.1}" y="{ty:.1}" class="node-title">{line1}</text><text x="{tx:.1}" y="{ty2:.1}" class="node-title">{line2}</text><text x="{tx:.1}" y="{ty3:.1}" class="node-meta">{kind} · {risk} · {idc}</text></g></a>"##,
+            r##"<a href="#step-{id}" class="node-link"><g class="node {kind} {risk}" data-step="{id}"><title>{title} ({id})</title>{shape}<text x="{tx}" y="{ty}" class="node-title">{line1}</text><text x="{tx}" y="{ty2}" class="node-title">{line2}</text><text x="{tx}" y="{ty3}" class="node-meta">{kind} · {risk} · {idc}</text></g></a>"##,
             id = escape(&s.id),
             kind = s.kind.as_str(),
             title = escape(&s.title),
-            tx = p.x + 10.0,
-            ty = p.y + 18.0,
-            ty2 = p.y + 33.0,
-            ty3 = p.y + 50.0,
+            tx = D1(p.x + 10.0),
+            ty = D1(p.y + 18.0),
+            ty2 = D1(p.y + 33.0),
+            ty3 = D1(p.y + 50.0),
             line1 = escape(&line1),
             line2 = escape(&line2),
             idc = escape(&clip(&s.id, 14)),
@@ -303,6 +342,20 @@ fn topo_from(start: usize, succ: &[Vec<usize>], seen: &mut [bool]) -> Vec<usize>
 #[cfg(test)]
 mod tests {
     use super::wrap2;
+
+    #[test]
+    fn escape_writes_the_four_entities() {
+        assert_eq!(super::escape(r#"a<b>&"c" é"#), "a&lt;b&gt;&amp;&quot;c&quot; é");
+        assert_eq!(super::escape(""), "");
+        assert_eq!(super::escape("&&"), "&amp;&amp;");
+    }
+
+    #[test]
+    fn coordinates_are_written_as_one_decimal_formats_them() {
+        for v in [0.0, -0.0, 1.0, 12.5, 100.72, 0.05, 0.15, 2.25, -3.5, 1e20, 123456.7, 0.1 + 0.2, 187.99999, f64::NAN] {
+            assert_eq!(super::D1(v).to_string(), format!("{v:.1}"), "{v}");
+        }
+    }
 
     #[test]
     fn titles_wrap_at_words_on_two_lines() {

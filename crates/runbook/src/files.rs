@@ -4,11 +4,12 @@
 //! `--max-file-size` bytes are read.
 
 use anyhow::{Context, Result, bail};
-use rayon::prelude::*;
 use runbook_core::{Compiled, Diagnostic, Source, Span};
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// The largest runbook read unless `--max-file-size` says otherwise: far above any real
 /// runbook (the largest of the shared corpus is 62 KiB), small enough to check in seconds.
@@ -147,25 +148,59 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// How many items are worked on at once: enough to keep every core busy, few enough that the
-/// results waiting to be handed on stay small and output starts early.
-const BATCH: usize = 64;
-
 /// Runs `work` on every item on all cores and hands the results to `sink` in the order of
-/// `items`, so output is the same as a sequential loop's. The first error stops the loop at
-/// that item, after the items before it were handed on.
+/// `items`, so output is the same as a sequential loop's. A worker takes the next item as soon
+/// as it is free (batches waited for their slowest file, which left a core idle at the end of
+/// each); a result that arrives early waits for the ones before it. The first error stops the
+/// loop at that item, after the items before it were handed on, and no new item is started.
 pub fn in_parallel_in_order<I: Sync, T: Send>(
     items: &[I],
     work: impl Fn(&I) -> Result<T> + Sync,
     mut sink: impl FnMut(T) -> Result<()>,
 ) -> Result<()> {
-    for batch in items.chunks(BATCH) {
-        let results: Vec<Result<T>> = batch.par_iter().map(&work).collect();
-        for result in results {
-            sink(result?)?;
-        }
+    if items.len() < 2 {
+        return items.iter().try_for_each(|item| sink(work(item)?));
     }
-    Ok(())
+    let stop = AtomicBool::new(false);
+    let taken = AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<T>)>();
+    std::thread::scope(|scope| {
+        // One worker per core, each taking the next item in order, so the results that wait
+        // are few: those finished while a worker was still on an earlier item.
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, items.len());
+        let (stop, taken, work) = (&stop, &taken, &work);
+        for _ in 0..workers {
+            let tx = tx.clone();
+            scope.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let i = taken.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    // The receiver is gone only after an error: nothing more is wanted.
+                    if tx.send((i, work(item))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut early: BTreeMap<usize, Result<T>> = BTreeMap::new();
+        let mut next = 0;
+        let mut handed = || -> Result<()> {
+            for (i, result) in &rx {
+                early.insert(i, result);
+                while let Some(result) = early.remove(&next) {
+                    next += 1;
+                    sink(result?)?;
+                }
+            }
+            Ok(())
+        };
+        let outcome = handed();
+        if outcome.is_err() {
+            stop.store(true, Ordering::Relaxed);
+        }
+        outcome
+    })
 }
 
 /// Reads and compiles one runbook.
@@ -190,6 +225,57 @@ pub fn compile(path: &Path) -> Result<Compiled> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parallel_results_are_handed_on_in_order() {
+        let items: Vec<usize> = (0..300).collect();
+        let mut seen = Vec::new();
+        let slow_every_seventh = |&i: &usize| {
+            if i % 7 == 0 {
+                std::thread::sleep(std::time::Duration::from_micros(300));
+            }
+            Ok(i * 2)
+        };
+        in_parallel_in_order(&items, slow_every_seventh, |v| {
+            seen.push(v);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, items.iter().map(|i| i * 2).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn parallel_loop_stops_at_the_first_error_after_what_came_before() {
+        let items: Vec<usize> = (0..300).collect();
+        let mut seen = Vec::new();
+        let err = in_parallel_in_order(
+            &items,
+            |&i| if i == 50 || i == 120 { bail!("item {i}") } else { Ok(i) },
+            |v| {
+                seen.push(v);
+                Ok(())
+            },
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "item 50");
+        assert_eq!(seen, (0..50).collect::<Vec<_>>());
+        // An error of the sink stops it the same way.
+        let mut seen = Vec::new();
+        let err = in_parallel_in_order(
+            &items,
+            |&i| Ok(i),
+            |v| {
+                if v == 7 {
+                    bail!("sink {v}");
+                }
+                seen.push(v);
+                Ok(())
+            },
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "sink 7");
+        assert_eq!(seen, (0..7).collect::<Vec<_>>());
+    }
 
     #[test]
     fn sizes_with_units() {

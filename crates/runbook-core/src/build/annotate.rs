@@ -217,7 +217,7 @@ impl Builder<'_> {
         };
         let mut draft = self.draft(kind, code, code_map, Some(block.lang()).filter(|l| !l.is_empty()), span, section, list, index);
         draft.expected_output = inferred.into_iter().find_map(|d| d.expected_output);
-        draft.annotation = Some(annotated);
+        draft.annotation = Some(Box::new(annotated));
         Some(draft)
     }
 
@@ -245,7 +245,7 @@ impl Builder<'_> {
         let map = vec![(0, annotated.span.start)];
         let mut draft = self.draft(kind, code, map, None, annotated.span, section, list, index);
         draft.title = spec.title.clone().unwrap_or_default();
-        draft.annotation = Some(annotated);
+        draft.annotation = Some(Box::new(annotated));
         self.drafts.push(draft);
     }
 

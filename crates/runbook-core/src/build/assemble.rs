@@ -8,6 +8,8 @@ impl Builder<'_> {
         let doc = self.doc;
         let problems = std::mem::take(&mut self.problems);
         let runs = infer::insert_decisions(self.source, doc, &mut self.drafts, &problems);
+        // The drafts and the steps made from them are alive together: no spare capacity.
+        self.drafts.shrink_to_fit();
         let mut graph = Graph { title: self.title(), ..Graph::default() };
         self.connections(&mut graph);
 
@@ -121,6 +123,7 @@ impl Builder<'_> {
         self.parameters(&mut graph, &secrets);
 
         let drafts = std::mem::take(&mut self.drafts);
+        graph.steps.reserve_exact(drafts.len());
         for (i, d) in drafts.iter().enumerate() {
             let step = self.step(d, &ids[i], &problems, &entry_index, &graph, &secrets, &captures);
             graph.steps.push(step);

@@ -237,6 +237,15 @@ crate::word_set!(
     "sar",
     "mpstat",
     "pidstat",
+    "apk",
+    "ln",
+    "pip",
+    "pip3",
+    "brew",
+    "tf",
+    "terragrunt",
+    "prlimit",
+    "gitlab-patronictl",
 ]);
 
 /// `dbname=# ` / `dbname=> ` at the start of a line.
@@ -278,8 +287,11 @@ pub(crate) fn is_known_command(line: &str) -> bool {
         && !base.is_empty()
         && base.starts_with(|c: char| c.is_ascii_lowercase())
         && base.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    // `chef-client-enable`: a helper named after a known tool whose own name has a hyphen.
+    let compound = || base.match_indices('-').any(|(at, _)| base[..at].contains('-') && KNOWN_COMMANDS.contains(&base[..at]));
     under_sudo
         || KNOWN_COMMANDS.contains(base)
+        || compound()
         || w.starts_with("./")
         || w.starts_with("/usr/")
         || w.starts_with("/opt/")
@@ -324,6 +336,17 @@ pub(super) fn is_output_line(cmd: &str) -> bool {
 pub(super) fn root_session(text: &str) -> Option<shell::ShellBlock> {
     let sb = shell::read_session(text, &|w| is_known_command(w));
     (sb.had_prompts && !sb.commands.is_empty()).then_some(sb)
+}
+
+/// A block whose first line is root's prompt before a known command (`# ps auxww | grep x`):
+/// a transcript, whatever the lines after it print. (`# docker runtime` above `docker ps` is a
+/// note: there the first line that is no comment is a command.)
+pub(super) fn opens_with_root_prompt(text: &str) -> bool {
+    let Some(first) = text.lines().map(str::trim).find(|l| !l.is_empty()) else { return false };
+    first.starts_with("# ")
+        && !looks_like_shell(text)
+        && root_session(text)
+            .is_some_and(|sb| sb.commands.first().is_some_and(|c| first.ends_with(c.text.lines().next().unwrap_or("").trim())))
 }
 
 /// A command that opens an interactive console (`gitlab-rails console`, `irb`, a bare
@@ -472,9 +495,32 @@ pub(super) fn is_query_expression(text: &str) -> bool {
 pub(super) fn looks_like_shell(text: &str) -> bool {
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'));
     match lines.next() {
-        Some(first) => shell::strip_prompt(first).is_some() || is_known_command(first),
+        Some(first) => shell::strip_prompt(first).is_some() || is_known_command(first) || sets_variables(first, lines),
         None => false,
     }
+}
+
+/// `instance="db-01"  # adjust` then `gcloud compute disks list …`, or `OLD_POOL=<name of old
+/// pool>` alone: shell variables the commands below use. Assignments before a command, or
+/// variables (upper case) given a value the operator supplies; not `key=value` settings.
+fn sets_variables<'a>(first: &str, rest: impl Iterator<Item = &'a str>) -> bool {
+    fn name(l: &str) -> Option<&str> {
+        let (n, _) = l.split_once('=')?;
+        let ok = !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !n.starts_with(|c: char| c.is_ascii_digit());
+        ok.then_some(n)
+    }
+    let upper = |n: &str| n.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    let Some(first_name) = name(first) else { return false };
+    let (mut all_upper, mut supplied) = (upper(first_name), first.contains('<'));
+    for l in rest {
+        if is_known_command(l) {
+            return true;
+        }
+        let Some(n) = name(l) else { return false };
+        all_upper &= upper(n);
+        supplied |= l.contains('<');
+    }
+    supplied && all_upper
 }
 
 /// Words that start an SQL statement worth running as a step (upper case).
@@ -533,5 +579,35 @@ mod tests {
         assert_eq!(interactive_session("ssh db1.example.com").as_deref(), Some("ssh db1.example.com"));
         assert!(interactive_session("ssh db1 uptime").is_none());
         assert!(is_known_command("./bin/drain.sh web-1"));
+    }
+
+    #[test]
+    fn package_and_link_commands_and_helpers_named_after_a_tool_are_commands() {
+        for line in ["apk add curl jq", "ln -s /usr/bin/python3 /usr/bin/python", "pip install requests", "tf plan -out plan"] {
+            assert!(is_known_command(line), "{line}");
+        }
+        // `chef-client-disable "reason"` is chef-client's helper; `read-only` is not `read`'s.
+        assert!(is_known_command("sudo chef-client-disable \"maintenance\""));
+        assert!(is_known_command("chef-client-enable"));
+        assert!(!is_known_command("read-only replicas"));
+    }
+
+    #[test]
+    fn variables_set_for_the_commands_below_are_shell() {
+        assert!(looks_like_shell(
+            "region=\"eu-1\"  # adjust\ndisk=\"${region}-data\"\n\ngcloud compute disks list --filter=\"name: $disk\"\n"
+        ));
+        assert!(looks_like_shell("OLD_POOL=<name of old pool>\nNEW_POOL=<name of new pool>\n"));
+        // Settings of a file are not shell.
+        assert!(!looks_like_shell("max_connections=500\nshared_buffers=8GB\n"));
+        assert!(!looks_like_shell("APP_ENV=production\nLOG_LEVEL=info\n"));
+    }
+
+    #[test]
+    fn a_block_opening_with_roots_prompt_is_a_transcript() {
+        assert!(opens_with_root_prompt("# pstree -pals $(pgrep nginx)\nsystemd,1 --system\n  └─nginx,812 -g daemon off;"));
+        // A note above commands is a comment, not a prompt.
+        assert!(!opens_with_root_prompt("# docker runtime\ndocker ps | grep web\n"));
+        assert!(!opens_with_root_prompt("# restart the service if it hangs\nUSER PID\n"));
     }
 }

@@ -107,8 +107,11 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> Result<u8> {
     let paths = files::collect(&args.paths)?;
     let color = style::stderr_color(color);
     let mut total = Counts::default();
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Both streams buffered: a folder of 1,000 runbooks prints thousands of lines, and a write
+    // per line was a system call per line. Rows go to stdout, diagnostics to stderr; neither
+    // mode writes to both until the end.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut err = std::io::BufWriter::new(std::io::stderr().lock());
     if args.summary && args.format == CheckFormat::Human {
         writeln!(out, "{HEADER}")?;
     }
@@ -156,7 +159,7 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> Result<u8> {
             Output::Row(row) => writeln!(out, "{row}")?,
             Output::Diagnostics(rendered) => {
                 for d in rendered {
-                    eprintln!("{d}");
+                    writeln!(err, "{d}")?;
                 }
             }
         }
@@ -182,7 +185,8 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> Result<u8> {
         }
         CheckFormat::Human => {
             let s = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
-            eprintln!(
+            writeln!(
+                err,
                 "checked {}: {}, {}, {} ({}), {}",
                 s(total.files, "file"),
                 s(total.errors, "error"),
@@ -190,9 +194,11 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> Result<u8> {
                 s(total.steps, "step"),
                 s(total.problems, "problem"),
                 s(total.branches, "branch").replace("branchs", "branches")
-            );
+            )?;
         }
     }
+    out.flush()?;
+    err.flush()?;
     let failed = total.errors > 0 || (args.deny_warnings && total.warnings > 0);
     Ok(if failed { exit::ERRORS } else { exit::OK })
 }

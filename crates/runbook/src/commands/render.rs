@@ -5,6 +5,7 @@ use crate::{exit, files};
 use anyhow::{Context, Result};
 use runbook_engine::journal;
 use std::collections::HashSet;
+use std::io::Write;
 use std::path::PathBuf;
 
 pub fn run(args: &RenderArgs) -> Result<u8> {
@@ -34,8 +35,13 @@ pub fn run(args: &RenderArgs) -> Result<u8> {
     let mut listings = Vec::new();
     let page = |(path, name): &(&PathBuf, String)| -> Result<runbook_html::Listing> {
         let compiled = files::compile(path)?;
-        let page = runbook_html::runbook_page(&compiled, name, &path.display().to_string()).map_err(anyhow::Error::msg)?;
-        std::fs::write(args.output.join(&page.file_name), page.html).with_context(|| format!("cannot write `{}`", page.file_name))?;
+        // Written as the template produces it, through one buffer.
+        let target = args.output.join(name);
+        let file = std::fs::File::create(&target).with_context(|| format!("cannot write `{name}`"))?;
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, file);
+        runbook_html::write_runbook_page(&compiled, &path.display().to_string(), &mut out)
+            .map_err(|e| anyhow::anyhow!("cannot write `{name}`: {e}"))?;
+        out.flush().with_context(|| format!("cannot write `{name}`"))?;
         Ok(runbook_html::listing(&compiled, name))
     };
     files::in_parallel_in_order(&named, page, |listing| {
