@@ -78,8 +78,35 @@ pub enum Command {
     /// A session as an incident timeline (Markdown, HTML, JSON); `transcript verify ID` checks
     /// that no event was changed or removed.
     Transcript(TranscriptArgs),
+    /// Serve the sessions as live web pages: an index, and per session its step graph with the
+    /// path taken and each step's result, updated as the driver runs. Followers only read.
+    ///
+    /// Listens on loopback by default; any other address needs a token (RUNBOOK_SERVE_TOKEN or
+    /// --token) that every request must carry. Exit status: 0 stopped with Ctrl-C, 2 usage error
+    /// or the address cannot be bound.
+    Serve(ServeArgs),
     /// Print a shell completion script: `runbook completions bash > ~/.local/share/bash-completion/completions/runbook`.
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on; port 0 picks a free one (the address is printed on stderr).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7700")]
+    pub listen: std::net::SocketAddr,
+
+    /// Require this token on every request (`Authorization: Bearer TOKEN`, or `?token=TOKEN`
+    /// once in a browser). Prefer RUNBOOK_SERVE_TOKEN: other users can read a command line.
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+
+    /// Where session journals are, without a shared store (default: $XDG_STATE_HOME/runbook/sessions).
+    #[arg(long, value_name = "DIR")]
+    pub journal_dir: Option<PathBuf>,
+
+    /// How often a followed session is asked for new events, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 100, value_parser = clap::value_parser!(u64).range(10..=10_000))]
+    pub poll_ms: u64,
 }
 
 #[derive(Debug, Args)]

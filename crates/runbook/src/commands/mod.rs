@@ -5,6 +5,7 @@ mod graph;
 mod rehearse;
 mod render;
 mod run;
+mod serve;
 mod session;
 mod session_store;
 
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Follow(args) => follow::run(&args, sessions),
         Command::Transcript(args) => session::transcript(&args, sessions),
         Command::Render(args) => render::run(&args),
+        Command::Serve(args) => serve::run(&args, sessions),
         Command::Completions(args) => completions::run(&args),
     }
 }
