@@ -76,14 +76,19 @@ impl Builder<'_> {
     fn read_procedures(&self, roles: &[Option<prose::Role>], with_drafts: &HashSet<usize>, lists: &mut Lists) {
         let doc = self.doc;
         // Items that tell the operator to do something (`Review access logs`), themselves or
-        // in their nested bullets: a list of two or more is a procedure of manual steps.
-        for node in &doc.nodes {
-            if let (Some(item), NodeKind::ItemStart, 1 | 2) = (node.list.item, &node.kind, node.list.depth)
-                && instruction_item(item_lead_text(&self.source.text, node.span).0)
-            {
-                lists.instruction_items.insert(item);
+        // in their nested bullets: a list of two or more is a procedure of manual steps. Only
+        // items of a possible procedure are read (below), and each only until one instructs.
+        let mut item_nodes: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (index, node) in doc.nodes.iter().enumerate() {
+            if let (Some(item), NodeKind::ItemStart, 1 | 2) = (node.list.item, &node.kind, node.list.depth) {
+                item_nodes.entry(item).or_default().push(index);
             }
         }
+        let instructs = |item: usize| {
+            item_nodes
+                .get(&item)
+                .is_some_and(|nodes| nodes.iter().any(|&n| instruction_item(item_lead_text(&self.source.text, doc.nodes[n].span).0)))
+        };
         let mut current: Option<(usize, Option<usize>, Option<u64>, usize)> = None;
         for (index, node) in doc.nodes.iter().enumerate() {
             let (Some(item), NodeKind::ItemStart, 1) = (node.list.item, &node.kind, node.list.depth) else {
@@ -111,7 +116,8 @@ impl Builder<'_> {
             if with_drafts.contains(&item) || inline_code(text).iter().any(|(c, _)| is_step_code(c)) {
                 *lists.commands_in.entry(first).or_default() += 1;
             }
-            if lists.instruction_items.contains(&item) {
+            if instructs(item) {
+                lists.instruction_items.insert(item);
                 *lists.instructions_in.entry(first).or_default() += 1;
             }
         }
@@ -532,6 +538,7 @@ struct Lists {
     /// Items that tell the operator to do something (`Review access logs`), themselves or
     /// in their nested bullets: a list of two or more is a procedure of manual steps.
     instructions_in: HashMap<usize, usize>,
+    /// (Read only for the items of `procedure_of`: no other item's is asked for.)
     instruction_items: HashSet<usize>,
     numbered_list: HashSet<usize>,
     /// Each item's list, whatever its section's role.
