@@ -471,7 +471,13 @@ pub(super) fn item_condition(text: &str) -> Option<String> {
     // "Or, you can force delete the pod": one more alternative.
     let or = || infer::alternative_sentence(text).filter(|s| !s.is_empty());
     infer::opening_condition(text).or_else(|| check_if_so(text)).or_else(or).or_else(|| {
-        let first = prose::first_sentence(&prose::plain_text(text.lines().next().unwrap_or("")), 160);
+        let line = text.lines().next().unwrap_or("");
+        // A question ends with a `?` its plain text copies from the Markdown: without one
+        // there is nothing to convert (this runs for every item of every list).
+        if !line.contains('?') {
+            return None;
+        }
+        let first = prose::first_sentence(&prose::plain_text(line), 160);
         let word = first.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
         let asks = matches!(word.as_str(), "is" | "are" | "does" | "do" | "has" | "have" | "can" | "was" | "were" | "did" | "any");
         (asks && first.ends_with('?')).then_some(first)
