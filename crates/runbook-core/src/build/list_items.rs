@@ -239,15 +239,20 @@ impl Builder<'_> {
         // A checklist item is a step of its own already. A link alone is a step to follow
         // (a dashboard, a query), except in a list of references ("More information:").
         let link_only = text.trim().starts_with('[') && text.trim().ends_with(')') && text.matches("](").count() == 1;
-        let references = lead_in.is_some_and(|p| {
-            let intro = self.source.text[doc.nodes[p].span.range()].to_ascii_lowercase();
-            doc.nodes[p].section == node.section
-                && intro.trim_end().ends_with(':')
-                && ["more information", "see also", "reference", "further reading", "links", "documentation", "read more", "learn more"]
-                    .iter()
-                    .any(|w| intro.contains(w))
-        });
-        if ["[ ]", "[x]", "[X]"].iter().any(|m| text.trim_start().starts_with(m)) || (link_only && references) {
+        // (Asked only of a link alone, and the intro lowercased only when it could say so:
+        // this runs for every item of a list of steps.)
+        let references = || {
+            lead_in.is_some_and(|p| {
+                let raw = &self.source.text[doc.nodes[p].span.range()];
+                doc.nodes[p].section == node.section && raw.trim_end().ends_with(':') && {
+                    let intro = raw.to_ascii_lowercase();
+                    ["more information", "see also", "reference", "further reading", "links", "documentation", "read more", "learn more"]
+                        .iter()
+                        .any(|w| intro.contains(w))
+                }
+            })
+        };
+        if ["[ ]", "[x]", "[X]"].iter().any(|m| text.trim_start().starts_with(m)) || (link_only && references()) {
             return None;
         }
         let plain = prose::plain_text(text);
@@ -488,6 +493,12 @@ pub(super) fn item_condition(text: &str) -> Option<String> {
 /// of what follows.
 pub(super) fn check_if_so(text: &str) -> Option<String> {
     let plain = prose::plain_text(text.lines().next().unwrap_or(""));
+    // Every phrase below opens with "if ": a line without one is not lowercased and searched
+    // four times (this runs for every item of every list).
+    let if_ = |w: &[u8]| w[0].eq_ignore_ascii_case(&b'i') && w[1].eq_ignore_ascii_case(&b'f') && w[2] == b' ';
+    if !plain.as_bytes().windows(3).any(if_) {
+        return None;
+    }
     let lower = plain.to_ascii_lowercase();
     let so = ["if so", "if yes", "if that is the case", "if this is the case"].iter().any(|w| lower.contains(w));
     if !so {
