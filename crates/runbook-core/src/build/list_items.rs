@@ -76,14 +76,19 @@ impl Builder<'_> {
     fn read_procedures(&self, roles: &[Option<prose::Role>], with_drafts: &HashSet<usize>, lists: &mut Lists) {
         let doc = self.doc;
         // Items that tell the operator to do something (`Review access logs`), themselves or
-        // in their nested bullets: a list of two or more is a procedure of manual steps.
-        for node in &doc.nodes {
-            if let (Some(item), NodeKind::ItemStart, 1 | 2) = (node.list.item, &node.kind, node.list.depth)
-                && instruction_item(item_lead_text(&self.source.text, node.span).0)
-            {
-                lists.instruction_items.insert(item);
+        // in their nested bullets: a list of two or more is a procedure of manual steps. Only
+        // items of a possible procedure are read (below), and each only until one instructs.
+        let mut item_nodes: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (index, node) in doc.nodes.iter().enumerate() {
+            if let (Some(item), NodeKind::ItemStart, 1 | 2) = (node.list.item, &node.kind, node.list.depth) {
+                item_nodes.entry(item).or_default().push(index);
             }
         }
+        let instructs = |item: usize| {
+            item_nodes
+                .get(&item)
+                .is_some_and(|nodes| nodes.iter().any(|&n| instruction_item(item_lead_text(&self.source.text, doc.nodes[n].span).0)))
+        };
         let mut current: Option<(usize, Option<usize>, Option<u64>, usize)> = None;
         for (index, node) in doc.nodes.iter().enumerate() {
             let (Some(item), NodeKind::ItemStart, 1) = (node.list.item, &node.kind, node.list.depth) else {
@@ -111,7 +116,8 @@ impl Builder<'_> {
             if with_drafts.contains(&item) || inline_code(text).iter().any(|(c, _)| is_step_code(c)) {
                 *lists.commands_in.entry(first).or_default() += 1;
             }
-            if lists.instruction_items.contains(&item) {
+            if instructs(item) {
+                lists.instruction_items.insert(item);
                 *lists.instructions_in.entry(first).or_default() += 1;
             }
         }
@@ -233,15 +239,20 @@ impl Builder<'_> {
         // A checklist item is a step of its own already. A link alone is a step to follow
         // (a dashboard, a query), except in a list of references ("More information:").
         let link_only = text.trim().starts_with('[') && text.trim().ends_with(')') && text.matches("](").count() == 1;
-        let references = lead_in.is_some_and(|p| {
-            let intro = self.source.text[doc.nodes[p].span.range()].to_ascii_lowercase();
-            doc.nodes[p].section == node.section
-                && intro.trim_end().ends_with(':')
-                && ["more information", "see also", "reference", "further reading", "links", "documentation", "read more", "learn more"]
-                    .iter()
-                    .any(|w| intro.contains(w))
-        });
-        if ["[ ]", "[x]", "[X]"].iter().any(|m| text.trim_start().starts_with(m)) || (link_only && references) {
+        // (Asked only of a link alone, and the intro lowercased only when it could say so:
+        // this runs for every item of a list of steps.)
+        let references = || {
+            lead_in.is_some_and(|p| {
+                let raw = &self.source.text[doc.nodes[p].span.range()];
+                doc.nodes[p].section == node.section && raw.trim_end().ends_with(':') && {
+                    let intro = raw.to_ascii_lowercase();
+                    ["more information", "see also", "reference", "further reading", "links", "documentation", "read more", "learn more"]
+                        .iter()
+                        .any(|w| intro.contains(w))
+                }
+            })
+        };
+        if ["[ ]", "[x]", "[X]"].iter().any(|m| text.trim_start().starts_with(m)) || (link_only && references()) {
             return None;
         }
         let plain = prose::plain_text(text);
@@ -465,7 +476,13 @@ pub(super) fn item_condition(text: &str) -> Option<String> {
     // "Or, you can force delete the pod": one more alternative.
     let or = || infer::alternative_sentence(text).filter(|s| !s.is_empty());
     infer::opening_condition(text).or_else(|| check_if_so(text)).or_else(or).or_else(|| {
-        let first = prose::first_sentence(&prose::plain_text(text.lines().next().unwrap_or("")), 160);
+        let line = text.lines().next().unwrap_or("");
+        // A question ends with a `?` its plain text copies from the Markdown: without one
+        // there is nothing to convert (this runs for every item of every list).
+        if !line.contains('?') {
+            return None;
+        }
+        let first = prose::first_sentence(&prose::plain_text(line), 160);
         let word = first.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
         let asks = matches!(word.as_str(), "is" | "are" | "does" | "do" | "has" | "have" | "can" | "was" | "were" | "did" | "any");
         (asks && first.ends_with('?')).then_some(first)
@@ -476,6 +493,12 @@ pub(super) fn item_condition(text: &str) -> Option<String> {
 /// of what follows.
 pub(super) fn check_if_so(text: &str) -> Option<String> {
     let plain = prose::plain_text(text.lines().next().unwrap_or(""));
+    // Every phrase below opens with "if ": a line without one is not lowercased and searched
+    // four times (this runs for every item of every list).
+    let if_ = |w: &[u8]| w[0].eq_ignore_ascii_case(&b'i') && w[1].eq_ignore_ascii_case(&b'f') && w[2] == b' ';
+    if !plain.as_bytes().windows(3).any(if_) {
+        return None;
+    }
     let lower = plain.to_ascii_lowercase();
     let so = ["if so", "if yes", "if that is the case", "if this is the case"].iter().any(|w| lower.contains(w));
     if !so {
@@ -532,6 +555,7 @@ struct Lists {
     /// Items that tell the operator to do something (`Review access logs`), themselves or
     /// in their nested bullets: a list of two or more is a procedure of manual steps.
     instructions_in: HashMap<usize, usize>,
+    /// (Read only for the items of `procedure_of`: no other item's is asked for.)
     instruction_items: HashSet<usize>,
     numbered_list: HashSet<usize>,
     /// Each item's list, whatever its section's role.

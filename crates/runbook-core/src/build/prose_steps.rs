@@ -277,12 +277,6 @@ impl Builder<'_> {
                     .into_iter()
                     .filter(|&(c, at)| is_step_code(c) || told_to_run(sentence, at, c) || sql_call(sentence, at, c).is_some())
                     .collect();
-                // "initiate it using `ctl switchover` or `ctl failover`": each command's title is the
-                // words before the first, not a sentence holding the other command too.
-                let title = match codes.first() {
-                    Some(&(_, at)) if codes.len() > 1 && at > 4 => prose::short_title(sentence[..at].trim_end_matches(['`', ' ', ':'])),
-                    _ => prose::short_title(sentence),
-                };
                 let alternative = infer::alternative_sentence(sentence).filter(|s| !s.is_empty());
                 let condition = infer::opening_condition(sentence).or_else(|| alternative.clone());
                 // "Users can reset it from their client. Alternatively, an admin can …": the way
@@ -305,6 +299,13 @@ impl Builder<'_> {
                     run.push(sentence);
                     continue;
                 }
+                // (Only now: most sentences hold no command and need no title.)
+                // "initiate it using `ctl switchover` or `ctl failover`": each command's title is the
+                // words before the first, not a sentence holding the other command too.
+                let title = match codes.first() {
+                    Some(&(_, at)) if codes.len() > 1 && at > 4 => prose::short_title(sentence[..at].trim_end_matches(['`', ' ', ':'])),
+                    _ => prose::short_title(sentence),
+                };
                 let offset = (sentence.as_ptr() as usize).saturating_sub(raw.as_ptr() as usize);
                 // "`ctl switchover` or `ctl failover`": the commands are alternatives.
                 let either = codes.len() > 1

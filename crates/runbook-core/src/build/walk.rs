@@ -403,7 +403,13 @@ pub(super) fn looks_like_config(text: &str, lang: &str) -> bool {
 /// "Login to the sentry.gitlab.net, and check …", "SSH into the node and run:": the sentence
 /// sends the operator to another machine; what follows is typed there. The host it names.
 pub(super) fn remote_login(paragraph: &str) -> Option<String> {
-    let lower = prose::plain_text(paragraph).to_ascii_lowercase();
+    let mut lower = prose::plain_text(paragraph);
+    lower.make_ascii_lowercase();
+    // Every verb below holds "log" or "ssh ": most paragraphs are ruled out in two passes
+    // instead of one per verb (this runs for the paragraph before every block).
+    if !lower.contains("log") && !lower.contains("ssh ") {
+        return None;
+    }
     const VERBS: &[&str] = &["log in to ", "login to ", "log into ", "logged in to ", "logged into ", "ssh into ", "ssh to ", "ssh onto "];
     let (at, verb) = VERBS.iter().filter_map(|v| lower.find(v).map(|i| (i, *v))).min()?;
     let rest = &lower[at + verb.len()..];
