@@ -40,10 +40,6 @@ fn attr_values<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
 
 #[test]
 fn pages_load_in_headless_chromium() {
-    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("chromium is installed by scripts/install-deps");
     let dir = tempfile::tempdir().unwrap();
     // A rehearsal leaves a journal, so the site has a transcript page too.
     let journals = dir.path().join("journals");
@@ -71,20 +67,8 @@ fn pages_load_in_headless_chromium() {
     for (page, steps) in pages {
         let profile = tempfile::tempdir().unwrap();
         let url = format!("file://{}", site.join(page).display());
-        let base = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-quic",
-            "--enable-logging=stderr",
-            "--v=0",
-        ];
-        let user_data = format!("--user-data-dir={}", profile.path().display());
-        let dom = std::process::Command::new(chromium).args(base).arg(&user_data).arg("--dump-dom").arg(&url).output().unwrap();
+        let dom =
+            support::headless_chromium(profile.path()).args(["--enable-logging=stderr", "--v=0", "--dump-dom"]).arg(&url).output().unwrap();
         assert!(dom.status.success(), "{page}: {}", String::from_utf8_lossy(&dom.stderr));
         let html = String::from_utf8_lossy(&dom.stdout).into_owned();
         let log = String::from_utf8_lossy(&dom.stderr).into_owned();
@@ -106,9 +90,7 @@ fn pages_load_in_headless_chromium() {
             assert!(ids.contains(&&href[1..]), "{page}: link {href} has no target");
         }
         let png = shots.join(page.replace('/', "-").replace(".html", ".png"));
-        let shot = std::process::Command::new(chromium)
-            .args(base)
-            .arg(&user_data)
+        let shot = support::headless_chromium(profile.path())
             .arg(format!("--screenshot={}", png.display()))
             .arg("--window-size=1280,2200")
             .arg("--hide-scrollbars")

@@ -4,7 +4,7 @@
 //! write that slips through shows up as a file created or deleted there, never in the
 //! repository.
 
-use crate::support::{code, repo_root, stderr, stdout};
+use crate::support::{code, headless_chromium, repo_root, stderr, stdout};
 use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
@@ -227,26 +227,13 @@ fn rendered_pages_carry_no_script() {
 
 #[test]
 fn hostile_page_runs_no_script_in_chromium() {
-    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("chromium is installed by scripts/install-deps");
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("hostile.md"), HOSTILE_PAGE).unwrap();
     let o = runbook_in(dir.path(), &["render", "hostile.md", "-o", "site"], MINUTE);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let profile = tempfile::tempdir().unwrap();
-    let dom = std::process::Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
+    let dom = headless_chromium(profile.path())
+        .args(["--enable-logging=stderr", "--v=0"])
         .arg("--dump-dom")
         .arg(format!("file://{}", dir.path().join("site/hostile.html").display()))
         .output()

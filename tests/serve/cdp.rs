@@ -5,16 +5,9 @@
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 use tungstenite::{Message, WebSocket};
-
-pub fn chromium_path() -> &'static str {
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .expect("chromium is installed by scripts/install-deps")
-}
 
 pub struct Browser {
     child: Child,
@@ -60,20 +53,8 @@ fn http_get_local(port: u16, path: &str) -> String {
 impl Browser {
     pub fn start() -> Browser {
         let profile = tempfile::tempdir().unwrap();
-        let mut child = Command::new(chromium_path())
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-quic",
-                "--remote-debugging-port=0",
-                "--window-size=1280,2000",
-            ])
-            .arg(format!("--user-data-dir={}", profile.path().display()))
+        let mut child = crate::support::headless_chromium(profile.path())
+            .args(["--remote-debugging-port=0", "--window-size=1280,2000"])
             .arg("about:blank")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -9,6 +9,28 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
+/// Headless Chromium (installed by scripts/install-deps) with the throwaway profile `profile` and
+/// no background traffic of its own: how every browser test starts it.
+pub fn headless_chromium(profile: &Path) -> std::process::Command {
+    let path = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("chromium is installed by scripts/install-deps");
+    let mut c = std::process::Command::new(path);
+    c.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    c
+}
+
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
 }

@@ -614,12 +614,7 @@ fn sed_delimited_end(b: &[u8], mut i: usize, delim: u8) -> Option<usize> {
 mod tests {
     use crate::model::Risk;
     use crate::risk::classify_shell;
-
-    #[track_caller]
-    fn sh(text: &str, risk: Risk) {
-        let c = classify_shell(text);
-        assert_eq!(c.risk, risk, "{text}: {}", c.reason);
-    }
+    use crate::testing::shell_risk as sh;
 
     #[test]
     fn awk_programs_that_run_or_write() {

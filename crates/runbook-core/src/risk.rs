@@ -103,11 +103,7 @@ fn classify_shell_line(cmd: &str) -> Classified {
 mod tests {
     use super::*;
 
-    #[track_caller]
-    fn sh(text: &str, risk: Risk) {
-        let c = classify_shell(text);
-        assert_eq!(c.risk, risk, "{text}: {}", c.reason);
-    }
+    use crate::testing::shell_risk as sh;
 
     #[test]
     fn limits_shown_and_consoles_opened_are_reads() {

@@ -23,3 +23,10 @@ pub(crate) fn branch_labels(md: &str) -> Vec<String> {
     let g = compile_source(Source::new("t.md", md)).graph;
     g.edges.iter().filter(|e| e.kind == crate::EdgeKind::Branch).filter_map(|e| e.label.clone()).collect()
 }
+
+/// Asserts the risk `classify_shell` gives one shell line, naming its reason when it differs.
+#[track_caller]
+pub(crate) fn shell_risk(text: &str, risk: crate::model::Risk) {
+    let c = crate::risk::classify_shell(text);
+    assert_eq!(c.risk, risk, "{text}: {}", c.reason);
+}

@@ -149,21 +149,7 @@ impl Journal {
         let path = dir.join(format!("{id}.jsonl"));
         let file = OpenOptions::new().create_new(true).append(true).open(&path)?;
         let head = OpenOptions::new().create(true).truncate(true).write(true).open(head_path(&path))?;
-        let mut j = Journal {
-            file,
-            head,
-            path,
-            prev: GENESIS.to_owned(),
-            seq: 0,
-            error: None,
-            cut_torn_line: None,
-            unsynced: false,
-            synced_at: Instant::now(),
-            flushes: 0,
-        };
-        j.write_head()?;
-        j.head.sync_data()?;
-        Ok(j)
+        Journal::start(file, head, path, GENESIS.to_owned(), 0, None)
     }
 
     /// Continues an existing journal (after `verify`). A torn last line is cut off first, so
@@ -177,18 +163,13 @@ impl Journal {
             file.sync_data()?;
         }
         let head = OpenOptions::new().create(true).truncate(false).write(true).open(head_path(path))?;
-        let mut j = Journal {
-            file,
-            head,
-            path: path.to_owned(),
-            prev,
-            seq,
-            error: None,
-            cut_torn_line: scan.torn,
-            unsynced: false,
-            synced_at: Instant::now(),
-            flushes: 0,
-        };
+        Journal::start(file, head, path.to_owned(), prev, seq, scan.torn)
+    }
+
+    /// A journal whose last event is `seq`/`prev`, its head record moved there and on disk.
+    fn start(file: File, head: File, path: PathBuf, prev: String, seq: u64, cut_torn_line: Option<Torn>) -> std::io::Result<Journal> {
+        let mut j =
+            Journal { file, head, path, prev, seq, error: None, cut_torn_line, unsynced: false, synced_at: Instant::now(), flushes: 0 };
         j.write_head()?;
         j.head.sync_data()?;
         Ok(j)
